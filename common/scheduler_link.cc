@@ -1,0 +1,139 @@
+#include "common/scheduler_link.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <glog/logging.h>
+
+namespace embedps {
+
+SchedulerLink::SchedulerLink(zmq::context_t& ctx, SchedulerLinkOptions options)
+    : options_(std::move(options)), socket_(ctx, zmq::socket_type::dealer) {
+  ConfigureSocket(socket_, options_.limits.max_message_bytes);
+  header_.cluster_id = options_.cluster_id;
+  last_heard_ = Clock::now();
+  next_heartbeat_ = Clock::now();
+}
+
+StatusOr<uint64_t> SchedulerLink::Send(const wire::Body& body) {
+  ++header_.request_id;
+  RETURN_IF_ERROR(SendMessage(socket_, header_, body));
+  return header_.request_id;
+}
+
+bool SchedulerLink::ReceiveOne(std::chrono::milliseconds timeout, uint64_t request_id,
+                               std::optional<wire::Message>* reply) {
+  Incoming in;
+  if (!ReceiveMessage(socket_, /*router=*/false, timeout, options_.limits, &in)) return false;
+  if (!in.status.ok()) {
+    LOG(WARNING) << "dropping malformed message from scheduler: " << in.status.ToString();
+    return true;
+  }
+  if (in.message.header.cluster_id != options_.cluster_id) {
+    LOG(WARNING) << "dropping message from another cluster";
+    return true;
+  }
+  last_heard_ = Clock::now();
+  if (request_id != 0 && in.message.header.request_id == request_id &&
+      !std::holds_alternative<wire::ShardMapMsg>(in.message.body)) {
+    *reply = std::move(in.message);
+    return true;
+  }
+  if (auto* m = std::get_if<wire::ShardMapMsg>(&in.message.body)) {
+    if (m->map.epoch() >= shard_map_.epoch()) {
+      shard_map_ = m->map;
+      header_.epoch = shard_map_.epoch();
+    }
+  }
+  // Heartbeat echoes only prove the scheduler is alive.
+  if (!std::holds_alternative<wire::HeartbeatMsg>(in.message.body)) {
+    events_.push_back(std::move(in.message));
+  }
+  return true;
+}
+
+StatusOr<wire::Message> SchedulerLink::Call(const wire::Body& body,
+                                            std::chrono::milliseconds timeout) {
+  ASSIGN_OR_RETURN(uint64_t id, Send(body));
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    std::optional<wire::Message> reply;
+    ReceiveOne(std::min(left, std::chrono::milliseconds(100)), id, &reply);
+    if (!reply) continue;
+    if (auto* err = std::get_if<wire::ErrorMsg>(&reply->body)) {
+      return FailedPrecondition(std::string("scheduler refused ") + wire::BodyName(body) + ": " +
+                                err->message);
+    }
+    return std::move(*reply);
+  }
+  return DeadlineExceeded(std::string("no reply from scheduler to ") + wire::BodyName(body) +
+                          " within " + std::to_string(timeout.count()) + " ms");
+}
+
+Status SchedulerLink::Join() {
+  RETURN_IF_ERROR(ConnectSocket(socket_, options_.scheduler_endpoint));
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  wire::RegisterMsg reg{options_.role, options_.advertised_endpoint, host,
+                        static_cast<uint32_t>(getpid())};
+  auto reply = Call(reg, options_.join_timeout);
+  if (!reply.ok()) {
+    return reply.status().WithContext("cannot join the cluster at " + options_.scheduler_endpoint);
+  }
+  auto* r = std::get_if<wire::RegisterReplyMsg>(&reply->body);
+  if (r == nullptr) return Internal("scheduler answered register with the wrong message");
+  node_id_ = r->node_id;
+  rank_ = r->rank;
+  num_workers_ = r->num_workers;
+  header_.sender = node_id_;
+  LOG(INFO) << "joined as " << wire::RoleName(options_.role) << " rank " << rank_ << " (node "
+            << node_id_ << "); waiting for the shard map";
+  const auto deadline = Clock::now() + options_.join_timeout;
+  while (shard_map_.num_virtual_shards() == 0) {
+    if (Clock::now() > deadline) return DeadlineExceeded("no shard map from the scheduler");
+    ReceiveOne(std::chrono::milliseconds(100), 0, nullptr);
+    for (auto& ev : events_) {
+      if (auto* s = std::get_if<wire::ShutdownMsg>(&ev.body)) {
+        return Aborted("scheduler ended the job before it started: " + s->reason);
+      }
+    }
+  }
+  // The shard map itself is not an event for the caller.
+  events_.erase(std::remove_if(events_.begin(), events_.end(),
+                               [](const wire::Message& m) {
+                                 return std::holds_alternative<wire::ShardMapMsg>(m.body);
+                               }),
+                events_.end());
+  last_heard_ = Clock::now();
+  return Status::OK();
+}
+
+Status SchedulerLink::Tick(const wire::Progress& progress) {
+  const auto now = Clock::now();
+  if (now >= next_heartbeat_) {
+    RETURN_IF_ERROR(Send(wire::HeartbeatMsg{progress}).status());
+    next_heartbeat_ = now + options_.heartbeat_interval;
+  }
+  while (ReceiveOne(std::chrono::milliseconds(0), 0, nullptr)) {
+  }
+  if (Clock::now() - last_heard_ > options_.scheduler_timeout) {
+    return Unavailable("lost contact with the scheduler at " + options_.scheduler_endpoint);
+  }
+  return Status::OK();
+}
+
+std::optional<wire::Message> SchedulerLink::NextEvent() {
+  if (events_.empty()) return std::nullopt;
+  wire::Message m = std::move(events_.front());
+  events_.pop_front();
+  return m;
+}
+
+void SchedulerLink::ReportFatal(const Status& status) {
+  wire::ErrorMsg err{wire::ErrorCode::kAborted, status.ToString(), /*fatal=*/true};
+  (void)Send(err);
+}
+
+}  // namespace embedps

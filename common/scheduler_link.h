@@ -1,0 +1,94 @@
+// A node's control channel to the scheduler: registration, the shard map,
+// heartbeats, request/reply calls and unsolicited events (shutdown, new shard
+// map, export requests). Owned and used by a single thread.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <optional>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "common/shard_map.h"
+#include "common/status.h"
+#include "common/transport.h"
+#include "common/wire/messages.h"
+
+namespace embedps {
+
+struct SchedulerLinkOptions {
+  std::string scheduler_endpoint;
+  uint64_t cluster_id = 0;
+  wire::Role role = wire::Role::kUnknown;
+  // Servers: the endpoint workers should connect to.
+  std::string advertised_endpoint;
+  std::chrono::milliseconds heartbeat_interval{1000};
+  // No message from the scheduler for this long means it is gone.
+  std::chrono::milliseconds scheduler_timeout{30000};
+  // How long Join() waits for admission and the first shard map.
+  std::chrono::milliseconds join_timeout{120000};
+  wire::DecodeLimits limits;
+};
+
+class SchedulerLink {
+ public:
+  SchedulerLink(zmq::context_t& ctx, SchedulerLinkOptions options);
+  SchedulerLink(const SchedulerLink&) = delete;
+  SchedulerLink& operator=(const SchedulerLink&) = delete;
+
+  // Connects, registers, and waits for the reply and the first shard map.
+  // Returns the scheduler's refusal (e.g. wrong cluster) or DeadlineExceeded.
+  Status Join();
+
+  // Sends a request stamped with this node's identity; returns its id.
+  StatusOr<uint64_t> Send(const wire::Body& body);
+
+  // Sends `body` and waits for the reply carrying the same request id.
+  // Unrelated messages that arrive meanwhile are queued as events. An Error
+  // reply becomes a non-OK Status.
+  StatusOr<wire::Message> Call(const wire::Body& body, std::chrono::milliseconds timeout);
+
+  // Non-blocking upkeep: sends a heartbeat when one is due, queues incoming
+  // messages as events, and returns Unavailable once the scheduler has been
+  // silent longer than scheduler_timeout.
+  Status Tick(const wire::Progress& progress);
+
+  // Next queued unsolicited message, if any. A ShardMap event has already
+  // been applied to shard_map() when it is returned.
+  std::optional<wire::Message> NextEvent();
+
+  // Servers learn their endpoint only after binding; set it before Join().
+  void set_advertised_endpoint(std::string endpoint) {
+    options_.advertised_endpoint = std::move(endpoint);
+  }
+
+  // Reports a fatal error to the scheduler (best effort) before exiting.
+  void ReportFatal(const Status& status);
+
+  uint32_t node_id() const { return node_id_; }
+  uint32_t rank() const { return rank_; }
+  uint32_t num_workers() const { return num_workers_; }
+  const ShardMap& shard_map() const { return shard_map_; }
+  const wire::Header& header() const { return header_; }
+  zmq::socket_t& socket() { return socket_; }
+
+ private:
+  // Receives at most one message within `timeout`; returns whether one came.
+  // A reply to `request_id` goes to *reply, anything else is filed as an event.
+  bool ReceiveOne(std::chrono::milliseconds timeout, uint64_t request_id,
+                  std::optional<wire::Message>* reply);
+
+  SchedulerLinkOptions options_;
+  zmq::socket_t socket_;
+  wire::Header header_;
+  uint32_t node_id_ = 0;
+  uint32_t rank_ = 0;
+  uint32_t num_workers_ = 0;
+  ShardMap shard_map_;
+  std::deque<wire::Message> events_;
+  Clock::time_point last_heard_;
+  Clock::time_point next_heartbeat_;
+};
+
+}  // namespace embedps

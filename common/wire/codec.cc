@@ -1,0 +1,314 @@
+#include "common/wire/codec.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+
+#include <string>
+
+#include "common/wire/messages.capnp.h"
+
+namespace embedps::wire {
+namespace {
+
+namespace cp = ::embedps::wire::capnp;
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+void SetProgress(cp::Progress::Builder b, const Progress& p) {
+  b.setRows(p.rows);
+  b.setLossSum(p.loss_sum);
+  b.setLinesRead(p.lines_read);
+  b.setBadLines(p.bad_lines);
+}
+
+Progress GetProgress(cp::Progress::Reader r) {
+  return Progress{r.getRows(), r.getLossSum(), r.getLinesRead(), r.getBadLines()};
+}
+
+void EncodeBody(cp::Envelope::Body::Builder b, const Body& body) {
+  std::visit(
+      Overloaded{
+          [&](const RegisterMsg& m) {
+            auto r = b.initRegister();
+            r.setRole(static_cast<cp::Role>(m.role));
+            r.setEndpoint(m.endpoint);
+            r.setHost(m.host);
+            r.setPid(m.pid);
+          },
+          [&](const RegisterReplyMsg& m) {
+            auto r = b.initRegisterReply();
+            r.setNodeId(m.node_id);
+            r.setRank(m.rank);
+            r.setNumServers(m.num_servers);
+            r.setNumWorkers(m.num_workers);
+          },
+          [&](const ShardMapMsg& m) {
+            auto r = b.initShardMap();
+            r.setEpoch(m.map.epoch());
+            r.setNumVirtualShards(m.map.num_virtual_shards());
+            auto owners = r.initOwners(m.map.owners().size());
+            for (size_t i = 0; i < m.map.owners().size(); ++i) owners.set(i, m.map.owners()[i]);
+            auto eps = r.initServerEndpoints(m.map.endpoints().size());
+            for (size_t i = 0; i < m.map.endpoints().size(); ++i) eps.set(i, m.map.endpoints()[i]);
+          },
+          [&](const HeartbeatMsg& m) { SetProgress(b.initHeartbeat().initProgress(), m.progress); },
+          [&](const PullMsg& m) {
+            auto r = b.initPull();
+            r.setTable(m.table);
+            r.setNumKeys(m.num_keys);
+          },
+          [&](const PullReplyMsg& m) {
+            auto r = b.initPullReply();
+            r.setTable(m.table);
+            r.setNumKeys(m.num_keys);
+            r.setDim(m.dim);
+            r.setDtype(static_cast<cp::DataType>(m.dtype));
+          },
+          [&](const PushMsg& m) {
+            auto r = b.initPush();
+            r.setTable(m.table);
+            r.setNumKeys(m.num_keys);
+            r.setDim(m.dim);
+            r.setDtype(static_cast<cp::DataType>(m.dtype));
+          },
+          [&](const PushReplyMsg& m) {
+            auto r = b.initPushReply();
+            r.setTable(m.table);
+            r.setNumKeys(m.num_keys);
+          },
+          [&](const BarrierMsg& m) { b.initBarrier().setName(m.name); },
+          [&](const BarrierReplyMsg& m) { b.initBarrierReply().setName(m.name); },
+          [&](const ErrorMsg& m) {
+            auto r = b.initError();
+            r.setCode(static_cast<cp::ErrorCode>(m.code));
+            r.setMessage(m.message);
+            r.setFatal(m.fatal);
+          },
+          [&](const ShutdownMsg& m) {
+            auto r = b.initShutdown();
+            r.setOk(m.ok);
+            r.setReason(m.reason);
+          },
+          [&](const PartitionRequestMsg& m) {
+            auto r = b.initPartitionRequest();
+            r.setFinishedPartition(m.finished_partition);
+            SetProgress(r.initProgress(), m.progress);
+          },
+          [&](const PartitionGrantMsg& m) {
+            auto r = b.initPartitionGrant();
+            r.setHasPartition(m.has_partition);
+            r.setPartitionId(m.partition.id);
+            r.setFile(m.partition.file);
+            r.setBegin(m.partition.begin);
+            r.setEnd(m.partition.end);
+            r.setFirstLine(m.partition.first_line);
+            r.setPass(m.pass);
+          },
+          [&](const WorkerDoneMsg& m) { SetProgress(b.initWorkerDone().initProgress(), m.progress); },
+          [&](const ExportModelMsg& m) { b.initExportModel().setDirectory(m.directory); },
+          [&](const ExportModelReplyMsg& m) {
+            auto r = b.initExportModelReply();
+            r.setRows(m.rows);
+            r.setPath(m.path);
+          },
+      },
+      body);
+}
+
+template <typename E>
+StatusOr<E> CheckedEnum(uint16_t raw, uint16_t max_value, const char* what) {
+  if (raw > max_value) return InvalidArgument(std::string("malformed: unknown ") + what);
+  return static_cast<E>(raw);
+}
+
+// Converts a decoded body; throws kj::Exception on structural damage, which
+// Decode() turns into a Status.
+StatusOr<Body> DecodeBody(cp::Envelope::Body::Reader b) {
+  using W = cp::Envelope::Body::Which;
+  switch (b.which()) {
+    case W::REGISTER: {
+      auto r = b.getRegister();
+      ASSIGN_OR_RETURN(Role role, CheckedEnum<Role>(static_cast<uint16_t>(r.getRole()), 4, "role"));
+      return Body(RegisterMsg{role, r.getEndpoint(), r.getHost(), r.getPid()});
+    }
+    case W::REGISTER_REPLY: {
+      auto r = b.getRegisterReply();
+      return Body(RegisterReplyMsg{r.getNodeId(), r.getRank(), r.getNumServers(), r.getNumWorkers()});
+    }
+    case W::SHARD_MAP: {
+      auto r = b.getShardMap();
+      std::vector<uint32_t> owners;
+      owners.reserve(r.getOwners().size());
+      for (uint32_t o : r.getOwners()) owners.push_back(o);
+      std::vector<std::string> eps;
+      for (auto e : r.getServerEndpoints()) eps.emplace_back(e.cStr());
+      if (owners.size() != r.getNumVirtualShards()) {
+        return InvalidArgument("malformed: shard map owner count mismatch");
+      }
+      auto map = ShardMap::FromParts(r.getEpoch(), std::move(owners), std::move(eps));
+      if (!map.ok()) return map.status().WithContext("malformed shard map");
+      return Body(ShardMapMsg{std::move(map).value()});
+    }
+    case W::HEARTBEAT:
+      return Body(HeartbeatMsg{GetProgress(b.getHeartbeat().getProgress())});
+    case W::PULL: {
+      auto r = b.getPull();
+      return Body(PullMsg{r.getTable(), r.getNumKeys()});
+    }
+    case W::PULL_REPLY: {
+      auto r = b.getPullReply();
+      ASSIGN_OR_RETURN(DataType dt, CheckedEnum<DataType>(static_cast<uint16_t>(r.getDtype()), 0, "dtype"));
+      return Body(PullReplyMsg{r.getTable(), r.getNumKeys(), r.getDim(), dt});
+    }
+    case W::PUSH: {
+      auto r = b.getPush();
+      ASSIGN_OR_RETURN(DataType dt, CheckedEnum<DataType>(static_cast<uint16_t>(r.getDtype()), 0, "dtype"));
+      return Body(PushMsg{r.getTable(), r.getNumKeys(), r.getDim(), dt});
+    }
+    case W::PUSH_REPLY: {
+      auto r = b.getPushReply();
+      return Body(PushReplyMsg{r.getTable(), r.getNumKeys()});
+    }
+    case W::BARRIER:
+      return Body(BarrierMsg{b.getBarrier().getName()});
+    case W::BARRIER_REPLY:
+      return Body(BarrierReplyMsg{b.getBarrierReply().getName()});
+    case W::ERROR: {
+      auto r = b.getError();
+      ASSIGN_OR_RETURN(ErrorCode code,
+                       CheckedEnum<ErrorCode>(static_cast<uint16_t>(r.getCode()), 11, "error code"));
+      return Body(ErrorMsg{code, r.getMessage(), r.getFatal()});
+    }
+    case W::SHUTDOWN: {
+      auto r = b.getShutdown();
+      return Body(ShutdownMsg{r.getOk(), r.getReason()});
+    }
+    case W::PARTITION_REQUEST: {
+      auto r = b.getPartitionRequest();
+      return Body(PartitionRequestMsg{r.getFinishedPartition(), GetProgress(r.getProgress())});
+    }
+    case W::PARTITION_GRANT: {
+      auto r = b.getPartitionGrant();
+      PartitionGrantMsg m;
+      m.has_partition = r.getHasPartition();
+      m.partition.id = r.getPartitionId();
+      m.partition.file = r.getFile();
+      m.partition.begin = r.getBegin();
+      m.partition.end = r.getEnd();
+      m.partition.first_line = r.getFirstLine();
+      m.pass = r.getPass();
+      if (m.partition.end < m.partition.begin) return InvalidArgument("malformed: partition end < begin");
+      return Body(std::move(m));
+    }
+    case W::WORKER_DONE:
+      return Body(WorkerDoneMsg{GetProgress(b.getWorkerDone().getProgress())});
+    case W::EXPORT_MODEL:
+      return Body(ExportModelMsg{b.getExportModel().getDirectory()});
+    case W::EXPORT_MODEL_REPLY: {
+      auto r = b.getExportModelReply();
+      return Body(ExportModelReplyMsg{r.getRows(), r.getPath()});
+    }
+  }
+  return InvalidArgument("malformed: unknown message type");
+}
+
+Status CheckFrame(const std::vector<zmq::message_t>& p, size_t index, uint64_t expected,
+                  const char* what) {
+  if (p[index].size() != expected) {
+    return InvalidArgument(std::string("malformed: ") + what + " frame has " +
+                           std::to_string(p[index].size()) + " bytes, header says " +
+                           std::to_string(expected));
+  }
+  return Status::OK();
+}
+
+// Every payload frame must have exactly the size its body announces, so no
+// handler ever reads past a frame.
+Status CheckPayloads(const Body& body, const std::vector<zmq::message_t>& p) {
+  auto want = [&](size_t n) -> Status {
+    if (p.size() != n) {
+      return InvalidArgument("malformed: " + std::string(BodyName(body)) + " expects " +
+                             std::to_string(n) + " payload frames, got " +
+                             std::to_string(p.size()));
+    }
+    return Status::OK();
+  };
+  if (auto* m = std::get_if<PullMsg>(&body)) {
+    RETURN_IF_ERROR(want(1));
+    return CheckFrame(p, 0, uint64_t{m->num_keys} * 8, "key");
+  }
+  if (auto* m = std::get_if<PullReplyMsg>(&body)) {
+    RETURN_IF_ERROR(want(1));
+    return CheckFrame(p, 0, uint64_t{m->num_keys} * m->dim * 4, "value");
+  }
+  if (auto* m = std::get_if<PushMsg>(&body)) {
+    RETURN_IF_ERROR(want(2));
+    RETURN_IF_ERROR(CheckFrame(p, 0, uint64_t{m->num_keys} * 8, "key"));
+    return CheckFrame(p, 1, uint64_t{m->num_keys} * m->dim * 4, "gradient");
+  }
+  return want(0);
+}
+
+}  // namespace
+
+zmq::message_t EncodeEnvelope(const Header& header, const Body& body) {
+  ::capnp::MallocMessageBuilder builder;
+  auto env = builder.initRoot<cp::Envelope>();
+  env.setMagic(kWireMagic);
+  env.setClusterId(header.cluster_id);
+  env.setSender(header.sender);
+  env.setRequestId(header.request_id);
+  env.setEpoch(header.epoch);
+  EncodeBody(env.initBody(), body);
+  kj::Array<::capnp::word> words = ::capnp::messageToFlatArray(builder);
+  auto bytes = words.asBytes();
+  return zmq::message_t(bytes.begin(), bytes.size());
+}
+
+StatusOr<Message> Decode(std::vector<zmq::message_t> frames, const DecodeLimits& limits) {
+  if (frames.empty()) return InvalidArgument("malformed: empty message");
+  size_t total = 0;
+  for (const auto& f : frames) total += f.size();
+  if (total > limits.max_message_bytes) {
+    return ResourceExhausted("too large: message of " + std::to_string(total) +
+                             " bytes exceeds the limit of " +
+                             std::to_string(limits.max_message_bytes));
+  }
+  const zmq::message_t& env_frame = frames[0];
+  if (env_frame.size() == 0 || env_frame.size() % sizeof(::capnp::word) != 0) {
+    return InvalidArgument("malformed: envelope of " + std::to_string(env_frame.size()) +
+                           " bytes is not a whole number of words");
+  }
+  // ZeroMQ frames are often not 8-byte aligned; Cap'n Proto requires it.
+  kj::Array<::capnp::word> aligned =
+      kj::heapArray<::capnp::word>(env_frame.size() / sizeof(::capnp::word));
+  std::memcpy(aligned.begin(), env_frame.data(), env_frame.size());
+
+  Message msg;
+  try {
+    ::capnp::ReaderOptions options;
+    options.traversalLimitInWords = limits.max_envelope_words;
+    options.nestingLimit = 16;
+    ::capnp::FlatArrayMessageReader reader(aligned, options);
+    auto env = reader.getRoot<cp::Envelope>();
+    if (env.getMagic() != kWireMagic) {
+      return InvalidArgument("malformed: bad magic (not an embedps peer)");
+    }
+    msg.header = Header{env.getClusterId(), env.getSender(), env.getRequestId(), env.getEpoch()};
+    ASSIGN_OR_RETURN(msg.body, DecodeBody(env.getBody()));
+  } catch (const kj::Exception& e) {
+    return InvalidArgument(std::string("malformed: ") + e.getDescription().cStr());
+  }
+  frames.erase(frames.begin());
+  RETURN_IF_ERROR(CheckPayloads(msg.body, frames));
+  msg.payloads = std::move(frames);
+  return msg;
+}
+
+}  // namespace embedps::wire

@@ -1,0 +1,165 @@
+@0xa8fbfa5589e80fe0;
+# The embedps wire schema. Every ZeroMQ message is one Envelope frame followed
+# by zero or more raw payload frames (little-endian key and value arrays) whose
+# count and layout the body describes. Evolve it the Cap'n Proto way: never
+# reuse or renumber a field, only add new ones at the end.
+
+$import "/capnp/c++.capnp".namespace("embedps::wire::capnp");
+
+enum Role {
+  unknown @0;
+  scheduler @1;
+  server @2;
+  worker @3;
+  client @4;
+}
+
+enum DataType {
+  float32 @0;
+  uint64 @1;
+}
+
+enum ErrorCode {
+  unknown @0;
+  malformed @1;
+  tooLarge @2;
+  wrongCluster @3;
+  unknownTable @4;
+  dimMismatch @5;
+  badValues @6;
+  staleEpoch @7;
+  notOwner @8;
+  notAdmitted @9;
+  aborted @10;
+  internal @11;
+}
+
+struct Envelope {
+  magic @0 :UInt32;       # kWireMagic; anything else is not an embedps peer
+  clusterId @1 :UInt64;   # hash of the job's cluster token
+  sender @2 :UInt32;      # node id from the scheduler; 0 before registration
+  requestId @3 :UInt64;   # increases per sender; replies echo the request's id
+  epoch @4 :UInt64;       # shard-map epoch the sender routed with
+  body :union {
+    register @5 :Register;
+    registerReply @6 :RegisterReply;
+    shardMap @7 :ShardMap;
+    heartbeat @8 :Heartbeat;
+    pull @9 :Pull;
+    pullReply @10 :PullReply;
+    push @11 :Push;
+    pushReply @12 :PushReply;
+    barrier @13 :Barrier;
+    barrierReply @14 :BarrierReply;
+    error @15 :Error;
+    shutdown @16 :Shutdown;
+    partitionRequest @17 :PartitionRequest;
+    partitionGrant @18 :PartitionGrant;
+    workerDone @19 :WorkerDone;
+    exportModel @20 :ExportModel;
+    exportModelReply @21 :ExportModelReply;
+  }
+}
+
+struct Register {
+  role @0 :Role;
+  endpoint @1 :Text;      # servers: where workers connect
+  host @2 :Text;
+  pid @3 :UInt32;
+}
+
+struct RegisterReply {
+  nodeId @0 :UInt32;
+  rank @1 :UInt32;        # rank within its role
+  numServers @2 :UInt32;
+  numWorkers @3 :UInt32;
+}
+
+struct ShardMap {
+  epoch @0 :UInt64;
+  numVirtualShards @1 :UInt32;
+  owners @2 :List(UInt32);          # server rank of each virtual shard
+  serverEndpoints @3 :List(Text);   # indexed by server rank
+}
+
+struct Progress {
+  rows @0 :UInt64;        # training examples consumed
+  lossSum @1 :Float64;    # sum of per-example training log loss
+  linesRead @2 :UInt64;
+  badLines @3 :UInt64;
+}
+
+struct Heartbeat {
+  progress @0 :Progress;  # workers only
+}
+
+struct Pull {
+  table @0 :UInt32;
+  numKeys @1 :UInt32;     # payload 0: numKeys uint64 keys
+}
+
+struct PullReply {
+  table @0 :UInt32;
+  numKeys @1 :UInt32;
+  dim @2 :UInt32;
+  dtype @3 :DataType;     # payload 0: numKeys * dim values
+}
+
+struct Push {
+  table @0 :UInt32;
+  numKeys @1 :UInt32;
+  dim @2 :UInt32;
+  dtype @3 :DataType;     # payload 0: keys; payload 1: numKeys * dim gradients
+}
+
+struct PushReply {
+  table @0 :UInt32;
+  numKeys @1 :UInt32;
+}
+
+struct Barrier {
+  name @0 :Text;
+}
+
+struct BarrierReply {
+  name @0 :Text;
+}
+
+struct Error {
+  code @0 :ErrorCode;
+  message @1 :Text;
+  fatal @2 :Bool;         # sender is giving up; the job cannot continue
+}
+
+struct Shutdown {
+  ok @0 :Bool;
+  reason @1 :Text;
+}
+
+struct PartitionRequest {
+  finishedPartition @0 :Int64;   # -1 when none was finished
+  progress @1 :Progress;
+}
+
+struct PartitionGrant {
+  hasPartition @0 :Bool;         # false: no work left for this worker
+  partitionId @1 :UInt32;
+  file @2 :Text;
+  begin @3 :UInt64;
+  end @4 :UInt64;
+  firstLine @5 :UInt64;
+  pass @6 :UInt32;               # which pass over the data (0-based)
+}
+
+struct WorkerDone {
+  progress @0 :Progress;
+}
+
+struct ExportModel {
+  directory @0 :Text;
+}
+
+struct ExportModelReply {
+  rows @0 :UInt64;
+  path @1 :Text;
+}

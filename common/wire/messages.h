@@ -1,0 +1,144 @@
+// Plain C++ views of the wire messages. Only common/wire/codec.cc touches the
+// Cap'n Proto generated types; everything else speaks these structs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "common/partition.h"
+#include "common/shard_map.h"
+
+namespace embedps::wire {
+
+// "EPS1": the first field of every envelope; anything else is not a peer.
+inline constexpr uint32_t kWireMagic = 0x45505331;
+
+enum class Role : uint8_t { kUnknown = 0, kScheduler, kServer, kWorker, kClient };
+enum class DataType : uint8_t { kFloat32 = 0, kUint64 };
+enum class ErrorCode : uint16_t {
+  kUnknown = 0,
+  kMalformed,
+  kTooLarge,
+  kWrongCluster,
+  kUnknownTable,
+  kDimMismatch,
+  kBadValues,
+  kStaleEpoch,
+  kNotOwner,
+  kNotAdmitted,
+  kAborted,
+  kInternal,
+};
+const char* RoleName(Role role);
+const char* ErrorCodeName(ErrorCode code);
+
+struct Header {
+  uint64_t cluster_id = 0;
+  uint32_t sender = 0;
+  uint64_t request_id = 0;
+  uint64_t epoch = 0;
+};
+
+struct Progress {
+  uint64_t rows = 0;
+  double loss_sum = 0;
+  uint64_t lines_read = 0;
+  uint64_t bad_lines = 0;
+};
+
+struct RegisterMsg {
+  Role role = Role::kUnknown;
+  std::string endpoint;
+  std::string host;
+  uint32_t pid = 0;
+};
+struct RegisterReplyMsg {
+  uint32_t node_id = 0;
+  uint32_t rank = 0;
+  uint32_t num_servers = 0;
+  uint32_t num_workers = 0;
+};
+struct ShardMapMsg {
+  ShardMap map;
+};
+struct HeartbeatMsg {
+  Progress progress;
+};
+// Payload 0: num_keys uint64 keys.
+struct PullMsg {
+  uint32_t table = 0;
+  uint32_t num_keys = 0;
+};
+// Payload 0: num_keys * dim float32 values, in the order of the pulled keys.
+struct PullReplyMsg {
+  uint32_t table = 0;
+  uint32_t num_keys = 0;
+  uint32_t dim = 0;
+  DataType dtype = DataType::kFloat32;
+};
+// Payload 0: keys; payload 1: num_keys * dim float32 gradients.
+struct PushMsg {
+  uint32_t table = 0;
+  uint32_t num_keys = 0;
+  uint32_t dim = 0;
+  DataType dtype = DataType::kFloat32;
+};
+struct PushReplyMsg {
+  uint32_t table = 0;
+  uint32_t num_keys = 0;
+};
+struct BarrierMsg {
+  std::string name;
+};
+struct BarrierReplyMsg {
+  std::string name;
+};
+struct ErrorMsg {
+  ErrorCode code = ErrorCode::kUnknown;
+  std::string message;
+  bool fatal = false;
+};
+struct ShutdownMsg {
+  bool ok = true;
+  std::string reason;
+};
+struct PartitionRequestMsg {
+  int64_t finished_partition = -1;
+  Progress progress;
+};
+struct PartitionGrantMsg {
+  bool has_partition = false;
+  Partition partition;
+  uint32_t pass = 0;
+};
+struct WorkerDoneMsg {
+  Progress progress;
+};
+struct ExportModelMsg {
+  std::string directory;
+};
+struct ExportModelReplyMsg {
+  uint64_t rows = 0;
+  std::string path;
+};
+
+using Body = std::variant<RegisterMsg, RegisterReplyMsg, ShardMapMsg, HeartbeatMsg, PullMsg,
+                          PullReplyMsg, PushMsg, PushReplyMsg, BarrierMsg, BarrierReplyMsg,
+                          ErrorMsg, ShutdownMsg, PartitionRequestMsg, PartitionGrantMsg,
+                          WorkerDoneMsg, ExportModelMsg, ExportModelReplyMsg>;
+
+// Short name of the body's type, for logs ("pull", "push", ...).
+const char* BodyName(const Body& body);
+
+// A decoded message: header, body and the raw payload frames it owns.
+struct Message {
+  Header header;
+  Body body;
+  std::vector<zmq::message_t> payloads;
+};
+
+}  // namespace embedps::wire

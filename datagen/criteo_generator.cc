@@ -1,0 +1,435 @@
+#include "datagen/criteo_generator.h"
+
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include <glog/logging.h>
+#include <nlohmann/json.hpp>
+
+#include "common/eval_metrics.h"
+#include "common/hash.h"
+#include "datagen/zipf.h"
+// Only for the field counts and the inline BucketizeInteger: integer weights
+// are planted on exactly the buckets the parser produces, so a linear model
+// over the parser's keys can represent them.
+#include "worker/data/criteo_parser.h"
+
+namespace embedps::datagen {
+namespace {
+
+using data::kCriteoCatFields;
+using data::kCriteoIntFields;
+
+// ---- Knobs of the planted model. Changing any of them changes every file
+// generated from a given model_seed, so bump kModelVersion with them.
+constexpr int kModelVersion = 1;
+// Categorical vocabularies are log-spaced between these sizes, as Criteo's
+// range from a handful of values to millions.
+constexpr double kMinVocab = 10;
+constexpr double kMaxVocab = 5e6;
+constexpr double kMinZipfS = 1.05;
+constexpr double kMaxZipfS = 1.2;
+// Typical weight scale of one categorical field; each field's own scale is
+// spread log-normally around it so some fields matter much more than others.
+constexpr double kCatScale = 0.19;
+constexpr double kCatScaleSpread = 0.5;
+constexpr double kIntScale = 0.135;
+// Pairs of fields whose combination carries its own weight: signal a linear
+// model cannot capture. Pairs are drawn among the fields with the smallest
+// vocabularies so that combinations recur often enough to be learnable by
+// models with interactions.
+constexpr int kInteractions = 5;
+constexpr int kInteractionFieldLimit = 14;
+constexpr double kInteractionScale = 0.25;
+constexpr double kTargetPositiveRate = 0.25;
+constexpr int kCalibrationRows = 100000;
+// Integer values are capped so that formatting never sees absurd magnitudes.
+constexpr double kMaxIntValue = 1e9;
+
+// Salts separating the hash streams of the model's independent choices.
+enum Salt : uint64_t {
+  kSaltVocab = 1,
+  kSaltZipf,
+  kSaltScale,
+  kSaltEmpty,
+  kSaltToken,
+  kSaltWeight,
+  kSaltIntShape,
+  kSaltIntWeight,
+  kSaltPair,
+  kSaltCalibration,
+  kSaltRows,
+  kSaltGauss,
+};
+// Bucket id used for an absent integer; far from any real bucket.
+constexpr uint64_t kMissingBucket = 0x6d697373696e67ULL;
+
+// SplitMix64: a tiny, fast generator whose output is identical everywhere,
+// which std distributions do not guarantee.
+class SplitMix64 {
+ public:
+  using result_type = uint64_t;
+  explicit SplitMix64(uint64_t seed) : state_(seed) {}
+  static constexpr uint64_t min() { return 0; }
+  static constexpr uint64_t max() { return ~uint64_t{0}; }
+  uint64_t operator()() {
+    state_ += 0x9e3779b97f4a7c15ULL;
+    return Mix64(state_);
+  }
+
+ private:
+  uint64_t state_;
+};
+
+double Unit(SplitMix64& rng) { return HashToUnit(rng()); }
+
+// Standard normal from two uniforms (Box-Muller); u1 is taken from (0, 1].
+double BoxMuller(double u1, double u2) {
+  constexpr double kTwoPi = 6.283185307179586;
+  return std::sqrt(-2.0 * std::log(1.0 - u1)) * std::cos(kTwoPi * u2);
+}
+
+// A standard normal that is a pure function of `h`: weights must come out the
+// same whenever (model_seed, field, category) recurs, in any file.
+double GaussianFromHash(uint64_t h) {
+  return BoxMuller(HashToUnit(h), HashToUnit(HashCombine(h, kSaltGauss)));
+}
+
+double GaussianFromRng(SplitMix64& rng) {
+  const double u1 = Unit(rng);
+  return BoxMuller(u1, Unit(rng));
+}
+
+// Root of every deterministic choice: (model, purpose, index).
+uint64_t ModelHash(uint64_t model_seed, uint64_t salt, uint64_t index) {
+  return HashCombine(HashCombine(model_seed, salt), index);
+}
+
+struct CatField {
+  uint64_t vocab = 0;
+  double zipf_s = 0;
+  double empty_prob = 0;
+  double scale = 0;
+  uint64_t token_salt = 0;
+  uint64_t weight_salt = 0;
+};
+
+struct IntField {
+  double empty_prob = 0;
+  double mu = 0;     // log-normal location of value + offset
+  double sigma = 0;  // log-normal shape
+  int64_t offset = 1;
+  double scale = 0;
+  double trend = 0;   // strength and sign of the smooth part of the weight
+  double center = 0;  // bucket where the smooth part crosses zero
+  uint64_t weight_salt = 0;
+};
+
+struct Interaction {
+  int a = 0;
+  int b = 0;
+  double scale = 0;
+  uint64_t salt = 0;
+};
+
+// Raw features of one row; category 0 means the field is empty.
+struct Row {
+  std::array<uint64_t, kCriteoCatFields> cats{};
+  std::array<int64_t, kCriteoIntFields> ints{};
+  std::array<bool, kCriteoIntFields> int_present{};
+};
+
+// The planted click model: how rows are drawn and their true click logit.
+class PlantedModel {
+ public:
+  explicit PlantedModel(uint64_t model_seed);
+
+  // Draws the raw features of one row.
+  void Sample(SplitMix64& rng, Row* row) const;
+  // True click logit of a row.
+  double Logit(const Row& row) const { return bias_ + LogitWithoutBias(row); }
+  // Appends the row as one Criteo line (with newline) at p; returns the end.
+  char* Format(const Row& row, int label, char* p) const;
+  // The model's parameters for meta.json.
+  nlohmann::json Describe() const;
+
+ private:
+  double LogitWithoutBias(const Row& row) const;
+  // Sets bias_ so that the expected positive rate is kTargetPositiveRate, on a
+  // fixed sample drawn from model_seed (so the bias is part of the model).
+  void CalibrateBias(uint64_t model_seed);
+
+  std::array<CatField, kCriteoCatFields> cat_;
+  std::vector<ZipfSampler> zipf_;
+  std::array<IntField, kCriteoIntFields> int_;
+  std::vector<Interaction> pairs_;
+  double bias_ = 0;
+};
+
+PlantedModel::PlantedModel(uint64_t model_seed) {
+  for (int j = 0; j < kCriteoCatFields; ++j) {
+    CatField& f = cat_[j];
+    const double t = static_cast<double>(j) / (kCriteoCatFields - 1);
+    f.vocab = static_cast<uint64_t>(std::llround(kMinVocab * std::pow(kMaxVocab / kMinVocab, t)));
+    f.zipf_s = kMinZipfS + (kMaxZipfS - kMinZipfS) * HashToUnit(ModelHash(model_seed, kSaltZipf, j));
+    f.scale = kCatScale *
+              std::exp(kCatScaleSpread * GaussianFromHash(ModelHash(model_seed, kSaltScale, j)));
+    // About a quarter of the fields are sometimes empty, as in Criteo.
+    const uint64_t e = ModelHash(model_seed, kSaltEmpty, j);
+    if (HashToUnit(e) < 0.25) f.empty_prob = 0.02 + 0.3 * HashToUnit(Mix64(e));
+    f.token_salt = ModelHash(model_seed, kSaltToken, j);
+    f.weight_salt = ModelHash(model_seed, kSaltWeight, j);
+    zipf_.emplace_back(f.vocab, f.zipf_s);
+  }
+  for (int i = 0; i < kCriteoIntFields; ++i) {
+    IntField& f = int_[i];
+    const uint64_t h = ModelHash(model_seed, kSaltIntShape, i);
+    f.mu = 0.3 + 3.5 * HashToUnit(h);
+    f.sigma = 0.5 + 1.3 * HashToUnit(Mix64(h));
+    // One field goes negative like Criteo's I2.
+    f.offset = i == 1 ? 3 : 1;
+    f.empty_prob = HashToUnit(Mix64(h + 1)) < 0.4 ? 0.4 * HashToUnit(Mix64(h + 2)) : 0;
+    f.scale = kIntScale * std::exp(0.4 * GaussianFromHash(Mix64(h + 3)));
+    f.trend = 2 * HashToUnit(Mix64(h + 4)) - 1;
+    f.center = f.mu * f.mu;  // bucket of the median value: floor(ln(e^mu)^2)
+    f.weight_salt = ModelHash(model_seed, kSaltIntWeight, i);
+  }
+  // Distinct random pairs among the small-vocabulary fields.
+  for (uint64_t k = 0; static_cast<int>(pairs_.size()) < kInteractions; ++k) {
+    const uint64_t h = ModelHash(model_seed, kSaltPair, k);
+    Interaction in;
+    in.a = static_cast<int>(h % kInteractionFieldLimit);
+    in.b = static_cast<int>(Mix64(h) % kInteractionFieldLimit);
+    if (in.a == in.b) continue;
+    if (in.a > in.b) std::swap(in.a, in.b);
+    bool seen = false;
+    for (const Interaction& p : pairs_) seen |= (p.a == in.a && p.b == in.b);
+    if (seen) continue;
+    in.scale = kInteractionScale;
+    in.salt = Mix64(h + 1);
+    pairs_.push_back(in);
+  }
+  CalibrateBias(model_seed);
+}
+
+void PlantedModel::Sample(SplitMix64& rng, Row* row) const {
+  for (int j = 0; j < kCriteoCatFields; ++j) {
+    const CatField& f = cat_[j];
+    if (f.empty_prob > 0 && Unit(rng) < f.empty_prob) {
+      row->cats[j] = 0;
+    } else {
+      row->cats[j] = zipf_[j](rng);
+    }
+  }
+  for (int i = 0; i < kCriteoIntFields; ++i) {
+    const IntField& f = int_[i];
+    if (f.empty_prob > 0 && Unit(rng) < f.empty_prob) {
+      row->int_present[i] = false;
+      continue;
+    }
+    const double v = std::min(std::exp(f.mu + f.sigma * GaussianFromRng(rng)), kMaxIntValue);
+    row->int_present[i] = true;
+    row->ints[i] = static_cast<int64_t>(v) - f.offset;
+  }
+}
+
+double PlantedModel::LogitWithoutBias(const Row& row) const {
+  double z = 0;
+  for (int j = 0; j < kCriteoCatFields; ++j) {
+    // The empty category (0) gets a weight of its own like any category.
+    z += cat_[j].scale * GaussianFromHash(HashCombine(cat_[j].weight_salt, row.cats[j]));
+  }
+  for (int i = 0; i < kCriteoIntFields; ++i) {
+    const IntField& f = int_[i];
+    if (!row.int_present[i]) {
+      z += f.scale * GaussianFromHash(HashCombine(f.weight_salt, kMissingBucket));
+      continue;
+    }
+    const int64_t b = data::BucketizeInteger(row.ints[i]);
+    // A smooth trend over buckets plus per-bucket noise: counts tend to push
+    // clicks one way, but not perfectly monotonically.
+    z += f.scale * (f.trend * std::tanh((static_cast<double>(b) - f.center) / 4) +
+                    0.5 * GaussianFromHash(HashCombine(f.weight_salt, static_cast<uint64_t>(b))));
+  }
+  for (const Interaction& p : pairs_) {
+    const uint64_t ca = row.cats[p.a];
+    const uint64_t cb = row.cats[p.b];
+    if (ca == 0 || cb == 0) continue;
+    z += p.scale * GaussianFromHash(HashCombine(HashCombine(p.salt, ca), cb));
+  }
+  return z;
+}
+
+void PlantedModel::CalibrateBias(uint64_t model_seed) {
+  SplitMix64 rng(ModelHash(model_seed, kSaltCalibration, 0));
+  std::vector<double> logits(kCalibrationRows);
+  Row row;
+  for (double& z : logits) {
+    Sample(rng, &row);
+    z = LogitWithoutBias(row);
+  }
+  // The mean probability grows monotonically with the bias: bisect.
+  double lo = -30, hi = 30;
+  for (int iter = 0; iter < 60; ++iter) {
+    const double mid = 0.5 * (lo + hi);
+    double mean = 0;
+    for (double z : logits) mean += 1.0 / (1.0 + std::exp(-(z + mid)));
+    mean /= kCalibrationRows;
+    (mean < kTargetPositiveRate ? lo : hi) = mid;
+  }
+  bias_ = 0.5 * (lo + hi);
+}
+
+char* PlantedModel::Format(const Row& row, int label, char* p) const {
+  static constexpr char kHex[] = "0123456789abcdef";
+  *p++ = static_cast<char>('0' + label);
+  for (int i = 0; i < kCriteoIntFields; ++i) {
+    *p++ = '\t';
+    // 24 bytes is room for any int64.
+    if (row.int_present[i]) p = std::to_chars(p, p + 24, row.ints[i]).ptr;
+  }
+  for (int j = 0; j < kCriteoCatFields; ++j) {
+    *p++ = '\t';
+    if (row.cats[j] == 0) continue;
+    // Criteo tokens are 8 hex digits of a hash; collisions in the 32 bits
+    // merge a few rare categories, as hashing does in the real data.
+    const uint32_t token =
+        static_cast<uint32_t>(HashCombine(cat_[j].token_salt, row.cats[j]) >> 32);
+    for (int shift = 28; shift >= 0; shift -= 4) *p++ = kHex[(token >> shift) & 0xf];
+  }
+  *p++ = '\n';
+  return p;
+}
+
+nlohmann::json PlantedModel::Describe() const {
+  nlohmann::json cats = nlohmann::json::array();
+  for (const CatField& f : cat_) {
+    cats.push_back({{"vocab", f.vocab}, {"zipf_s", f.zipf_s}, {"empty_prob", f.empty_prob},
+                    {"scale", f.scale}});
+  }
+  nlohmann::json pairs = nlohmann::json::array();
+  for (const Interaction& p : pairs_) {
+    // 1-based Criteo names, as a reader of the data would call the fields.
+    pairs.push_back({"C" + std::to_string(p.a + 1), "C" + std::to_string(p.b + 1)});
+  }
+  return {{"version", kModelVersion},
+          {"bias", bias_},
+          {"categorical_fields", cats},
+          {"interactions", pairs}};
+}
+
+// Longest line Format can produce: label, 13 int64s, 26 tokens, separators.
+constexpr size_t kMaxLineBytes = 1 + 13 * 21 + 26 * 8 + 40;
+constexpr size_t kWriteBufferBytes = 4 << 20;
+
+Status WriteAll(std::FILE* f, const char* data, size_t n, const std::string& path) {
+  if (std::fwrite(data, 1, n, f) != n) {
+    return DataLoss("cannot write " + path + ": " + std::strerror(errno));
+  }
+  return Status::OK();
+}
+
+// Closes a FILE on scope exit unless released; error paths only.
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
+
+Status WriteMeta(const std::string& path, const nlohmann::json& meta) {
+  FilePtr f(std::fopen(path.c_str(), "wb"));
+  if (!f) return FailedPrecondition("cannot create " + path + ": " + std::strerror(errno));
+  const std::string text = meta.dump(2) + "\n";
+  RETURN_IF_ERROR(WriteAll(f.get(), text.data(), text.size(), path));
+  if (std::fclose(f.release()) != 0) {
+    return DataLoss("cannot close " + path + ": " + std::strerror(errno));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+StatusOr<CriteoGeneratorResult> GenerateCriteo(const CriteoGeneratorOptions& opts) {
+  if (opts.rows == 0) return InvalidArgument("rows must be positive");
+  if (opts.out.empty()) return InvalidArgument("output path is empty");
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+
+  FilePtr f(std::fopen(opts.out.c_str(), "wb"));
+  if (!f) return FailedPrecondition("cannot create " + opts.out + ": " + std::strerror(errno));
+  const PlantedModel model(opts.model_seed);
+  SplitMix64 rng(HashCombine(opts.seed, kSaltRows));
+
+  std::vector<char> buf(kWriteBufferBytes + kMaxLineBytes);
+  char* p = buf.data();
+  std::vector<float> probs(opts.rows);
+  std::vector<float> labels(opts.rows);
+  uint64_t positives = 0;
+  double logloss_sum = 0;
+  auto last_report = start;
+  Row row;
+  for (uint64_t r = 0; r < opts.rows; ++r) {
+    model.Sample(rng, &row);
+    const double z = model.Logit(row);
+    const double prob = 1.0 / (1.0 + std::exp(-z));
+    const int label = Unit(rng) < prob ? 1 : 0;
+    probs[r] = static_cast<float>(prob);
+    labels[r] = static_cast<float>(label);
+    positives += label;
+    logloss_sum += LogLossFromLogit(z, static_cast<float>(label));
+    p = model.Format(row, label, p);
+    if (p - buf.data() >= static_cast<ptrdiff_t>(kWriteBufferBytes)) {
+      RETURN_IF_ERROR(WriteAll(f.get(), buf.data(), p - buf.data(), opts.out));
+      p = buf.data();
+    }
+    if (opts.progress && (r & 0xffff) == 0xffff) {
+      const auto now = Clock::now();
+      if (now - last_report >= std::chrono::seconds(2)) {
+        const double secs = std::chrono::duration<double>(now - start).count();
+        std::fprintf(stderr, "gen-criteo: %llu / %llu rows, %.0f rows/s\n",
+                     static_cast<unsigned long long>(r + 1),
+                     static_cast<unsigned long long>(opts.rows), (r + 1) / secs);
+        last_report = now;
+      }
+    }
+  }
+  RETURN_IF_ERROR(WriteAll(f.get(), buf.data(), p - buf.data(), opts.out));
+  if (std::fclose(f.release()) != 0) {
+    return DataLoss("cannot close " + opts.out + ": " + std::strerror(errno));
+  }
+
+  CriteoGeneratorResult result;
+  result.rows = opts.rows;
+  result.positive_rate = static_cast<double>(positives) / static_cast<double>(opts.rows);
+  result.oracle_auc = RocAuc(probs, labels);
+  result.oracle_logloss = logloss_sum / static_cast<double>(opts.rows);
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+
+  nlohmann::json meta = {
+      {"format", "criteo"},
+      {"rows", result.rows},
+      {"seed", opts.seed},
+      {"model_seed", opts.model_seed},
+      {"positive_rate", result.positive_rate},
+      {"oracle_auc", result.oracle_auc},
+      {"oracle_logloss", result.oracle_logloss},
+      {"model", model.Describe()},
+  };
+  RETURN_IF_ERROR(WriteMeta(opts.out + ".meta.json", meta));
+  if (opts.progress) {
+    std::fprintf(stderr,
+                 "gen-criteo: wrote %llu rows to %s in %.1f s (positive rate %.4f, oracle AUC "
+                 "%.4f, oracle log loss %.4f)\n",
+                 static_cast<unsigned long long>(result.rows), opts.out.c_str(), result.seconds,
+                 result.positive_rate, result.oracle_auc, result.oracle_logloss);
+  }
+  return result;
+}
+
+}  // namespace embedps::datagen

@@ -1,0 +1,43 @@
+// Synthetic Criteo-format data drawn from a planted click model, so training
+// quality can be judged against a known optimum: the file's meta.json reports
+// the AUC and log loss of the true click probabilities (the "oracle").
+//
+// The model is fully determined by model_seed; `seed` only picks which rows
+// are sampled, so train and test files generated with different seeds come
+// from the same model.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+
+namespace embedps::datagen {
+
+// What to generate and where.
+struct CriteoGeneratorOptions {
+  uint64_t rows = 0;
+  uint64_t seed = 1;                // picks the rows
+  uint64_t model_seed = 20261125;   // picks the planted model
+  std::string out;                  // data file; metadata goes to out + ".meta.json"
+  bool progress = true;             // rows done and rows/s on stderr every ~2 s
+};
+
+// Summary of a generated file (also written to its meta.json).
+struct CriteoGeneratorResult {
+  uint64_t rows = 0;
+  double positive_rate = 0;
+  double oracle_auc = 0;      // AUC of the true probabilities on these rows
+  double oracle_logloss = 0;  // mean log loss of the true probabilities
+  double seconds = 0;
+};
+
+// Writes `rows` Criteo-format lines (label, 13 integer and 26 categorical
+// fields, tab-separated) to opts.out and a JSON file opts.out + ".meta.json"
+// with format, rows, seed, model_seed, positive_rate, oracle_auc,
+// oracle_logloss and a description of the planted model. InvalidArgument for
+// rows == 0 or an empty path; FailedPrecondition or DataLoss when a file
+// cannot be written.
+[[nodiscard]] StatusOr<CriteoGeneratorResult> GenerateCriteo(const CriteoGeneratorOptions& opts);
+
+}  // namespace embedps::datagen

@@ -1,0 +1,153 @@
+// embedps: the command-line front end.
+//   embedps local      --train F --test F [--servers 2 --workers 2 ...]
+//   embedps gen-criteo --rows N --seed S --out FILE
+//   embedps eval       --model_dir DIR --test FILE
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gflags/gflags.h>
+#include <glog/logging.h>
+#include <nlohmann/json.hpp>
+
+#include "datagen/criteo_generator.h"
+#include "launch/local_command.h"
+#include "worker/eval/lr_evaluator.h"
+
+DEFINE_string(model, "lr", "local: model to train (lr)");
+DEFINE_string(train, "", "local: training file (Criteo TSV)");
+DEFINE_string(test, "", "local, eval: test file (Criteo TSV)");
+DEFINE_int32(servers, 2, "local: number of servers");
+DEFINE_int32(workers, 2, "local: number of workers");
+DEFINE_int32(passes, 1, "local: passes over the training data");
+DEFINE_int32(batch_size, 1000, "local: examples per minibatch");
+DEFINE_string(optimizer, "adagrad", "local: server optimizer (sgd, adagrad)");
+DEFINE_double(learning_rate, 0.05, "local: learning rate");
+DEFINE_double(max_bad_line_fraction, 0.01, "local, eval: fail past this fraction of malformed lines");
+DEFINE_string(summary_json, "", "local, eval: write a JSON summary here");
+DEFINE_string(run_dir, "", "local: directory for logs and the model (default: a new /tmp dir)");
+DEFINE_int32(timeout_s, 3600, "local: give up after this many seconds");
+DEFINE_int64(rows, 0, "gen-criteo: rows to write");
+DEFINE_uint64(seed, 1, "gen-criteo: seed that picks the rows");
+DEFINE_uint64(model_seed, 20261125, "gen-criteo: seed that picks the planted model");
+DEFINE_string(out, "", "gen-criteo: output file");
+DEFINE_string(model_dir, "", "eval: directory with the exported model (*.epsmodel)");
+
+namespace {
+
+constexpr char kUsage[] =
+    "embedps <command> [flags]\n"
+    "commands:\n"
+    "  local       run a scheduler, servers and workers on this machine and train\n"
+    "  gen-criteo  write synthetic Criteo-format data from a planted model\n"
+    "  eval        evaluate an exported model on a test file\n"
+    "run 'embedps --helpon=main' for the flags";
+
+std::string BinDir() {
+  char buf[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return ".";
+  buf[n] = '\0';
+  return std::filesystem::path(buf).parent_path().string();
+}
+
+embedps::Status CheckRange(const char* flag, int64_t value, int64_t lo, int64_t hi) {
+  if (value < lo || value > hi) {
+    return embedps::InvalidArgument(std::string("--") + flag + " must be in " + std::to_string(lo) +
+                                    ".." + std::to_string(hi) + ", got " + std::to_string(value));
+  }
+  return embedps::Status::OK();
+}
+
+embedps::Status RunLocalCommand() {
+  RETURN_IF_ERROR(CheckRange("servers", FLAGS_servers, 1, 64));
+  RETURN_IF_ERROR(CheckRange("workers", FLAGS_workers, 1, 64));
+  RETURN_IF_ERROR(CheckRange("passes", FLAGS_passes, 1, 1000));
+  RETURN_IF_ERROR(CheckRange("batch_size", FLAGS_batch_size, 1, 1 << 20));
+  RETURN_IF_ERROR(CheckRange("timeout_s", FLAGS_timeout_s, 1, 1 << 30));
+  embedps::launch::LocalOptions o;
+  o.model = FLAGS_model;
+  o.train = FLAGS_train;
+  o.test = FLAGS_test;
+  o.servers = FLAGS_servers;
+  o.workers = FLAGS_workers;
+  o.passes = FLAGS_passes;
+  o.batch_size = FLAGS_batch_size;
+  o.optimizer = FLAGS_optimizer;
+  o.learning_rate = FLAGS_learning_rate;
+  o.max_bad_line_fraction = FLAGS_max_bad_line_fraction;
+  o.summary_json = FLAGS_summary_json;
+  o.run_dir = FLAGS_run_dir;
+  o.bin_dir = BinDir();
+  o.timeout_s = FLAGS_timeout_s;
+  return embedps::launch::RunLocal(o);
+}
+
+embedps::Status RunGenCommand() {
+  if (FLAGS_out.empty()) return embedps::InvalidArgument("--out is required");
+  RETURN_IF_ERROR(CheckRange("rows", FLAGS_rows, 1, int64_t{1} << 40));
+  embedps::datagen::CriteoGeneratorOptions o;
+  o.rows = FLAGS_rows;
+  o.seed = FLAGS_seed;
+  o.model_seed = FLAGS_model_seed;
+  o.out = FLAGS_out;
+  ASSIGN_OR_RETURN(auto result, embedps::datagen::GenerateCriteo(o));
+  std::printf("embedps: wrote %llu rows to %s in %.1f s (positive rate %.3f, oracle AUC %.4f, "
+              "oracle logloss %.4f)\n",
+              static_cast<unsigned long long>(result.rows), o.out.c_str(), result.seconds,
+              result.positive_rate, result.oracle_auc, result.oracle_logloss);
+  return embedps::Status::OK();
+}
+
+embedps::Status RunEvalCommand() {
+  if (FLAGS_model_dir.empty() || FLAGS_test.empty()) {
+    return embedps::InvalidArgument("--model_dir and --test are required");
+  }
+  ASSIGN_OR_RETURN(auto r, embedps::worker::EvaluateLrModel(FLAGS_model_dir, FLAGS_test,
+                                                           FLAGS_max_bad_line_fraction));
+  std::printf("embedps: %llu rows, AUC %.4f, logloss %.4f, positive rate %.3f (model has %llu rows)\n",
+              static_cast<unsigned long long>(r.rows), r.auc, r.logloss, r.positive_rate,
+              static_cast<unsigned long long>(r.model_rows));
+  if (!FLAGS_summary_json.empty()) {
+    nlohmann::json j = {{"test_rows", r.rows}, {"test_auc", r.auc}, {"test_logloss", r.logloss},
+                        {"positive_rate", r.positive_rate}, {"model_rows", r.model_rows}};
+    std::ofstream out(FLAGS_summary_json);
+    out << j.dump(2) << "\n";
+    if (!out) return embedps::Unavailable("cannot write " + FLAGS_summary_json);
+  }
+  return embedps::Status::OK();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gflags::SetUsageMessage(kUsage);
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  FLAGS_logtostderr = true;
+  google::InitGoogleLogging(argv[0]);
+  if (argc != 2) {
+    std::fprintf(stderr, "embedps: error: expected exactly one command\n%s\n", kUsage);
+    return 2;
+  }
+  const std::string command = argv[1];
+  embedps::Status st;
+  if (command == "local") {
+    st = RunLocalCommand();
+  } else if (command == "gen-criteo") {
+    st = RunGenCommand();
+  } else if (command == "eval") {
+    st = RunEvalCommand();
+  } else {
+    std::fprintf(stderr, "embedps: error: unknown command '%s'\n%s\n", command.c_str(), kUsage);
+    return 2;
+  }
+  if (!st.ok()) {
+    std::fprintf(stderr, "embedps %s: error: %s\n", command.c_str(), st.message().c_str());
+    return 1;
+  }
+  return 0;
+}

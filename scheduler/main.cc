@@ -1,0 +1,73 @@
+// embedps-scheduler: admits nodes, publishes the shard map, leases data
+// partitions, watches heartbeats and ends the job.
+#include <sstream>
+
+#include <gflags/gflags.h>
+
+#include "common/flags/node_flags.h"
+#include "scheduler/scheduler.h"
+
+DEFINE_string(bind, "tcp://127.0.0.1:0", "Endpoint to listen on (port 0: any free port)");
+DEFINE_string(endpoint_file, "", "Write the bound endpoint to this file once listening");
+DEFINE_int32(num_servers, 1, "Servers to wait for");
+DEFINE_int32(num_workers, 1, "Workers to wait for");
+DEFINE_int32(virtual_shards, 1024, "Virtual shards in the shard map");
+DEFINE_string(train, "", "Training file(s), comma-separated");
+DEFINE_int32(partitions_per_worker, 4, "Data partitions per worker and pass");
+DEFINE_int32(passes, 1, "Passes over the training data");
+DEFINE_string(model_dir, "", "Directory the servers export the trained model to");
+DEFINE_string(stats_json, "", "Write job statistics here at the end");
+DEFINE_int32(node_timeout_ms, 15000, "A node silent this long is presumed dead");
+DEFINE_int32(progress_interval_ms, 2000, "How often progress is printed");
+DECLARE_int32(join_timeout_ms);
+
+namespace {
+
+embedps::StatusOr<embedps::scheduler::SchedulerOptions> OptionsFromFlags() {
+  using embedps::InvalidArgument;
+  if (FLAGS_num_servers <= 0 || FLAGS_num_workers <= 0) {
+    return InvalidArgument("--num_servers and --num_workers must be >= 1");
+  }
+  if (FLAGS_virtual_shards < FLAGS_num_servers) {
+    return InvalidArgument("--virtual_shards must be at least --num_servers");
+  }
+  if (FLAGS_partitions_per_worker <= 0) return InvalidArgument("--partitions_per_worker must be >= 1");
+  if (FLAGS_passes <= 0) return InvalidArgument("--passes must be >= 1");
+  if (FLAGS_node_timeout_ms <= 0) return InvalidArgument("--node_timeout_ms must be > 0");
+  if (FLAGS_train.empty()) return InvalidArgument("--train is required");
+  embedps::scheduler::SchedulerOptions o;
+  o.bind_endpoint = FLAGS_bind;
+  o.endpoint_file = FLAGS_endpoint_file;
+  o.cluster_id = embedps::ClusterIdFromFlags();
+  o.num_servers = FLAGS_num_servers;
+  o.num_workers = FLAGS_num_workers;
+  o.num_virtual_shards = FLAGS_virtual_shards;
+  std::stringstream files(FLAGS_train);
+  for (std::string f; std::getline(files, f, ',');) {
+    if (!f.empty()) o.train_files.push_back(f);
+  }
+  o.partitions_per_worker = FLAGS_partitions_per_worker;
+  o.passes = FLAGS_passes;
+  o.model_dir = FLAGS_model_dir;
+  o.stats_json = FLAGS_stats_json;
+  o.node_timeout = std::chrono::milliseconds(FLAGS_node_timeout_ms);
+  o.join_timeout = std::chrono::milliseconds(FLAGS_join_timeout_ms);
+  o.progress_interval = std::chrono::milliseconds(FLAGS_progress_interval_ms);
+  o.limits = embedps::DecodeLimitsFromFlags();
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  embedps::InitProcess(&argc, &argv,
+                       "embedps-scheduler --num_servers=S --num_workers=W --train=FILE [flags]");
+  auto options = OptionsFromFlags();
+  if (!options.ok()) return embedps::ExitWithError("embedps-scheduler", options.status());
+  zmq::context_t ctx(1);
+  embedps::MetricsRegistry metrics;
+  embedps::scheduler::Scheduler scheduler(ctx, std::move(options).value(), &metrics);
+  embedps::Status st = scheduler.Run();
+  if (!st.ok()) return embedps::ExitWithError("embedps-scheduler", st);
+  return 0;
+}

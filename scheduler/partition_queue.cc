@@ -1,0 +1,34 @@
+#include "scheduler/partition_queue.h"
+
+namespace embedps::scheduler {
+
+PartitionQueue::PartitionQueue(const std::vector<Partition>& partitions, uint32_t passes) {
+  for (uint32_t pass = 0; pass < passes; ++pass) {
+    for (const Partition& p : partitions) {
+      Lease lease{p, pass, 0};
+      // Make ids unique across passes so a lease is identified by its id alone.
+      lease.partition.id = static_cast<uint32_t>(pass * partitions.size() + p.id);
+      pending_.push_back(lease);
+    }
+  }
+  total_ = pending_.size();
+}
+
+std::optional<Lease> PartitionQueue::Acquire(uint32_t worker) {
+  if (pending_.empty()) return std::nullopt;
+  Lease lease = pending_.front();
+  pending_.pop_front();
+  lease.worker = worker;
+  leases_[lease.partition.id] = lease;
+  return lease;
+}
+
+bool PartitionQueue::Finish(uint32_t worker, uint32_t partition_id) {
+  auto it = leases_.find(partition_id);
+  if (it == leases_.end() || it->second.worker != worker) return false;
+  leases_.erase(it);
+  ++finished_;
+  return true;
+}
+
+}  // namespace embedps::scheduler

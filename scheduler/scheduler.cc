@@ -1,0 +1,367 @@
+#include "scheduler/scheduler.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include <glog/logging.h>
+#include <nlohmann/json.hpp>
+
+namespace embedps::scheduler {
+namespace {
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+std::string ToString(const zmq::message_t& m) {
+  return std::string(static_cast<const char*>(m.data()), m.size());
+}
+
+}  // namespace
+
+Scheduler::Scheduler(zmq::context_t& ctx, SchedulerOptions options, MetricsRegistry* metrics)
+    : options_(std::move(options)), metrics_(metrics), router_(ctx, zmq::socket_type::router) {
+  ConfigureSocket(router_, options_.limits.max_message_bytes);
+  malformed_ = metrics_->GetCounter("scheduler.malformed_messages");
+  rejected_ = metrics_->GetCounter("scheduler.rejected_messages");
+}
+
+Status Scheduler::Setup() {
+  if (options_.num_servers == 0 || options_.num_workers == 0) {
+    return InvalidArgument("need at least one server and one worker");
+  }
+  if (options_.train_files.empty()) return InvalidArgument("no training files given");
+  if (options_.passes == 0) return InvalidArgument("--passes must be >= 1");
+  std::vector<Partition> all;
+  const uint32_t per_file =
+      std::max<uint32_t>(1, options_.num_workers * options_.partitions_per_worker /
+                                static_cast<uint32_t>(options_.train_files.size()));
+  for (const auto& file : options_.train_files) {
+    auto parts = PlanPartitions(file, per_file);
+    if (!parts.ok()) return parts.status().WithContext("training data");
+    for (Partition p : parts.value()) {
+      p.id = static_cast<uint32_t>(all.size());
+      all.push_back(std::move(p));
+    }
+  }
+  partitions_ = std::make_unique<PartitionQueue>(all, options_.passes);
+  ASSIGN_OR_RETURN(shard_map_, ShardMap::Balanced(options_.num_servers,
+                                                  options_.num_virtual_shards, 1));
+  ASSIGN_OR_RETURN(std::string endpoint, BindSocket(router_, options_.bind_endpoint));
+  LOG(INFO) << "scheduler listening on " << endpoint << "; waiting for "
+            << options_.num_servers << " servers and " << options_.num_workers
+            << " workers; " << all.size() << " partitions x " << options_.passes << " passes";
+  if (!options_.endpoint_file.empty()) {
+    const std::string tmp = options_.endpoint_file + ".tmp";
+    {
+      std::ofstream out(tmp);
+      out << endpoint << "\n";
+      if (!out) return Unavailable("cannot write " + tmp);
+    }
+    if (std::rename(tmp.c_str(), options_.endpoint_file.c_str()) != 0) {
+      return Unavailable("cannot write " + options_.endpoint_file);
+    }
+  }
+  return Status::OK();
+}
+
+Status Scheduler::Run() {
+  RETURN_IF_ERROR(Setup());
+  started_ = last_report_ = Clock::now();
+  Status result;
+  while (phase_ != Phase::kFinished && result.ok()) {
+    Incoming in;
+    if (ReceiveMessage(router_, /*router=*/true, std::chrono::milliseconds(50), options_.limits,
+                       &in)) {
+      result = Dispatch(in);
+    }
+    if (result.ok()) result = CheckLiveness();
+    if (phase_ == Phase::kTraining && Clock::now() - last_report_ >= options_.progress_interval) {
+      ReportProgress(false);
+    }
+  }
+  if (!result.ok()) {
+    LOG(ERROR) << "aborting job: " << result.message();
+    ShutdownAll(false, result.message());
+    return result;
+  }
+  ShutdownAll(true, "job finished");
+  return WriteStats();
+}
+
+Status Scheduler::Dispatch(Incoming& in) {
+  const std::string from = ToString(in.routing_id);
+  if (!in.status.ok()) {
+    malformed_->Add();
+    LOG_EVERY_N(WARNING, 100) << "malformed message: " << in.status.message();
+    SendToRouting(from, wire::ErrorMsg{wire::ErrorCode::kMalformed, in.status.message(), false}, 0);
+    return Status::OK();
+  }
+  const wire::Message& msg = in.message;
+  if (msg.header.cluster_id != options_.cluster_id) {
+    rejected_->Add();
+    LOG(WARNING) << "refused a " << wire::BodyName(msg.body) << " from another cluster";
+    SendToRouting(from,
+                  wire::ErrorMsg{wire::ErrorCode::kWrongCluster,
+                                 "this scheduler belongs to another cluster (token mismatch)",
+                                 false},
+                  msg.header.request_id);
+    return Status::OK();
+  }
+  if (std::holds_alternative<wire::RegisterMsg>(msg.body)) return OnRegister(from, msg);
+
+  auto it = nodes_.find(msg.header.sender);
+  if (it == nodes_.end() || it->second.routing_id != from) {
+    rejected_->Add();
+    SendToRouting(from, wire::ErrorMsg{wire::ErrorCode::kNotAdmitted, "unknown node; register first", false},
+                  msg.header.request_id);
+    return Status::OK();
+  }
+  Node& node = it->second;
+  node.last_seen = Clock::now();
+  if (auto* hb = std::get_if<wire::HeartbeatMsg>(&msg.body)) {
+    if (node.role == wire::Role::kWorker && !node.done) node.progress = hb->progress;
+    return SendTo(node, wire::HeartbeatMsg{}, msg.header.request_id);
+  }
+  if (std::holds_alternative<wire::PartitionRequestMsg>(msg.body)) return OnPartitionRequest(node, msg);
+  if (std::holds_alternative<wire::BarrierMsg>(msg.body)) return OnBarrier(node, msg);
+  if (std::holds_alternative<wire::WorkerDoneMsg>(msg.body)) return OnWorkerDone(node, msg);
+  if (std::holds_alternative<wire::ExportModelReplyMsg>(msg.body)) return OnExported(node, msg);
+  if (auto* err = std::get_if<wire::ErrorMsg>(&msg.body)) {
+    if (err->fatal) return Aborted(Describe(node) + " failed: " + err->message);
+    LOG(WARNING) << Describe(node) << " reported: " << err->message;
+    return Status::OK();
+  }
+  rejected_->Add();
+  return SendTo(node, wire::ErrorMsg{wire::ErrorCode::kMalformed,
+                                     std::string("scheduler does not accept ") +
+                                         wire::BodyName(msg.body),
+                                     false},
+                msg.header.request_id);
+}
+
+Status Scheduler::OnRegister(const std::string& from, const wire::Message& msg) {
+  const auto& reg = std::get<wire::RegisterMsg>(msg.body);
+  const bool is_server = reg.role == wire::Role::kServer;
+  const bool is_worker = reg.role == wire::Role::kWorker;
+  std::string refusal;
+  if (!is_server && !is_worker) {
+    refusal = std::string("cannot admit a node with role ") + wire::RoleName(reg.role);
+  } else if (phase_ != Phase::kAdmitting) {
+    refusal = "the job has already started";
+  } else if (is_server && servers_joined_ == options_.num_servers) {
+    refusal = "all " + std::to_string(options_.num_servers) + " server slots are taken";
+  } else if (is_worker && workers_joined_ == options_.num_workers) {
+    refusal = "all " + std::to_string(options_.num_workers) + " worker slots are taken";
+  } else if (is_server && reg.endpoint.empty()) {
+    refusal = "a server must advertise its endpoint";
+  }
+  if (!refusal.empty()) {
+    rejected_->Add();
+    LOG(WARNING) << "refused " << wire::RoleName(reg.role) << " from " << reg.host << " pid "
+                 << reg.pid << ": " << refusal;
+    SendToRouting(from, wire::ErrorMsg{wire::ErrorCode::kNotAdmitted, refusal, false},
+                  msg.header.request_id);
+    return Status::OK();
+  }
+  Node node;
+  node.id = next_node_id_++;
+  node.role = reg.role;
+  node.rank = is_server ? servers_joined_++ : workers_joined_++;
+  node.routing_id = from;
+  node.endpoint = reg.endpoint;
+  node.last_seen = Clock::now();
+  LOG(INFO) << "admitted " << Describe(node) << " (" << reg.host << " pid " << reg.pid
+            << (reg.endpoint.empty() ? "" : ", " + reg.endpoint) << ")";
+  nodes_[node.id] = node;
+  RETURN_IF_ERROR(SendTo(nodes_[node.id],
+                         wire::RegisterReplyMsg{node.id, node.rank, options_.num_servers,
+                                                options_.num_workers},
+                         msg.header.request_id));
+  if (servers_joined_ == options_.num_servers && workers_joined_ == options_.num_workers) {
+    return StartTraining();
+  }
+  return Status::OK();
+}
+
+Status Scheduler::StartTraining() {
+  std::vector<std::string> endpoints(options_.num_servers);
+  for (const auto& [id, node] : nodes_) {
+    if (node.role == wire::Role::kServer) endpoints[node.rank] = node.endpoint;
+  }
+  shard_map_.set_endpoints(endpoints);
+  for (const auto& [id, node] : nodes_) RETURN_IF_ERROR(SendTo(node, wire::ShardMapMsg{shard_map_}));
+  phase_ = Phase::kTraining;
+  train_start_ = last_report_ = Clock::now();
+  std::printf("embedps: cluster up (%u servers, %u workers); training on %zu partitions\n",
+              options_.num_servers, options_.num_workers, partitions_->total());
+  std::fflush(stdout);
+  return Status::OK();
+}
+
+Status Scheduler::OnPartitionRequest(Node& node, const wire::Message& msg) {
+  const auto& req = std::get<wire::PartitionRequestMsg>(msg.body);
+  if (node.role != wire::Role::kWorker) return Internal("a server asked for a partition");
+  node.progress = req.progress;
+  if (req.finished_partition >= 0 &&
+      !partitions_->Finish(node.id, static_cast<uint32_t>(req.finished_partition))) {
+    LOG(WARNING) << Describe(node) << " finished partition " << req.finished_partition
+                 << " it did not hold";
+  }
+  wire::PartitionGrantMsg grant;
+  if (auto lease = partitions_->Acquire(node.id)) {
+    grant.has_partition = true;
+    grant.partition = lease->partition;
+    grant.pass = lease->pass;
+  }
+  return SendTo(node, grant, msg.header.request_id);
+}
+
+Status Scheduler::OnBarrier(Node& node, const wire::Message& msg) {
+  const auto& name = std::get<wire::BarrierMsg>(msg.body).name;
+  auto& waiting = barriers_[name];
+  waiting[node.id] = msg.header.request_id;
+  if (waiting.size() < options_.num_workers) return Status::OK();
+  for (const auto& [id, request_id] : waiting) {
+    RETURN_IF_ERROR(SendTo(nodes_[id], wire::BarrierReplyMsg{name}, request_id));
+  }
+  barriers_.erase(name);
+  return Status::OK();
+}
+
+Status Scheduler::OnWorkerDone(Node& node, const wire::Message& msg) {
+  node.progress = std::get<wire::WorkerDoneMsg>(msg.body).progress;
+  node.done = true;
+  LOG(INFO) << Describe(node) << " finished: " << node.progress.rows << " rows";
+  for (const auto& [id, n] : nodes_) {
+    if (n.role == wire::Role::kWorker && !n.done) return Status::OK();
+  }
+  train_end_ = Clock::now();
+  ReportProgress(true);
+  if (options_.model_dir.empty()) {
+    phase_ = Phase::kFinished;
+    return Status::OK();
+  }
+  phase_ = Phase::kExporting;
+  for (const auto& [id, n] : nodes_) {
+    if (n.role == wire::Role::kServer) {
+      RETURN_IF_ERROR(SendTo(n, wire::ExportModelMsg{options_.model_dir}));
+    }
+  }
+  return Status::OK();
+}
+
+Status Scheduler::OnExported(Node& node, const wire::Message& msg) {
+  const auto& reply = std::get<wire::ExportModelReplyMsg>(msg.body);
+  LOG(INFO) << Describe(node) << " exported " << reply.rows << " rows";
+  node.done = true;
+  for (const auto& [id, n] : nodes_) {
+    if (!n.done) return Status::OK();
+  }
+  phase_ = Phase::kFinished;
+  return Status::OK();
+}
+
+Status Scheduler::CheckLiveness() {
+  const auto now = Clock::now();
+  if (phase_ == Phase::kAdmitting) {
+    if (now - started_ > options_.join_timeout) {
+      return DeadlineExceeded("only " + std::to_string(servers_joined_) + "/" +
+                              std::to_string(options_.num_servers) + " servers and " +
+                              std::to_string(workers_joined_) + "/" +
+                              std::to_string(options_.num_workers) + " workers joined within " +
+                              std::to_string(options_.join_timeout.count()) + " ms");
+    }
+  }
+  for (const auto& [id, node] : nodes_) {
+    const bool finished_worker = node.role == wire::Role::kWorker && node.done;
+    if (!finished_worker && now - node.last_seen > options_.node_timeout) {
+      return Unavailable(Describe(node) + " missed heartbeats for " +
+                         std::to_string(options_.node_timeout.count()) + " ms; presumed dead");
+    }
+  }
+  return Status::OK();
+}
+
+wire::Progress Scheduler::TotalProgress() const {
+  wire::Progress total;
+  for (const auto& [id, node] : nodes_) {
+    if (node.role != wire::Role::kWorker) continue;
+    total.rows += node.progress.rows;
+    total.loss_sum += node.progress.loss_sum;
+    total.lines_read += node.progress.lines_read;
+    total.bad_lines += node.progress.bad_lines;
+  }
+  return total;
+}
+
+void Scheduler::ReportProgress(bool final_report) {
+  const auto now = Clock::now();
+  const wire::Progress total = TotalProgress();
+  const double elapsed = Seconds((final_report ? train_end_ : now) - train_start_);
+  const uint64_t rows = total.rows - last_reported_.rows;
+  const double loss = rows > 0 ? (total.loss_sum - last_reported_.loss_sum) / rows : 0.0;
+  if (final_report) {
+    std::printf("embedps: trained %llu rows in %.1f s (%.0f rows/s), mean train logloss %.4f, "
+                "%llu bad lines skipped\n",
+                static_cast<unsigned long long>(total.rows), elapsed,
+                elapsed > 0 ? total.rows / elapsed : 0.0,
+                total.rows > 0 ? total.loss_sum / total.rows : 0.0,
+                static_cast<unsigned long long>(total.bad_lines));
+  } else {
+    std::printf("progress: %llu rows, %.0f rows/s, logloss %.4f (last %.0f s), partitions %zu/%zu\n",
+                static_cast<unsigned long long>(total.rows),
+                elapsed > 0 ? total.rows / elapsed : 0.0, loss, Seconds(now - last_report_),
+                partitions_->finished(), partitions_->total());
+  }
+  std::fflush(stdout);
+  last_report_ = now;
+  last_reported_ = total;
+}
+
+Status Scheduler::SendTo(const Node& node, const wire::Body& body, uint64_t request_id) {
+  SendToRouting(node.routing_id, body, request_id);
+  return Status::OK();
+}
+
+void Scheduler::SendToRouting(const std::string& routing_id, const wire::Body& body,
+                              uint64_t request_id) {
+  wire::Header h;
+  h.cluster_id = options_.cluster_id;
+  h.sender = 0;
+  h.request_id = request_id != 0 ? request_id : ++request_id_;
+  h.epoch = shard_map_.epoch();
+  zmq::message_t rid(routing_id.data(), routing_id.size());
+  Status st = SendMessage(router_, h, body, {}, &rid);
+  if (!st.ok()) LOG(WARNING) << "send to a node failed: " << st.message();
+}
+
+void Scheduler::ShutdownAll(bool ok, const std::string& reason) {
+  for (const auto& [id, node] : nodes_) (void)SendTo(node, wire::ShutdownMsg{ok, reason});
+  // Give the shutdown messages time to leave before the socket closes.
+  router_.set(zmq::sockopt::linger, 2000);
+}
+
+Status Scheduler::WriteStats() const {
+  if (options_.stats_json.empty()) return Status::OK();
+  const wire::Progress total = TotalProgress();
+  const double seconds = Seconds(train_end_ - train_start_);
+  nlohmann::json j;
+  j["rows"] = total.rows;
+  j["train_seconds"] = seconds;
+  j["rows_per_sec"] = seconds > 0 ? total.rows / seconds : 0.0;
+  j["train_logloss"] = total.rows > 0 ? total.loss_sum / total.rows : 0.0;
+  j["lines_read"] = total.lines_read;
+  j["bad_lines"] = total.bad_lines;
+  j["servers"] = options_.num_servers;
+  j["workers"] = options_.num_workers;
+  j["passes"] = options_.passes;
+  std::ofstream out(options_.stats_json);
+  out << j.dump(2) << "\n";
+  if (!out) return Unavailable("cannot write " + options_.stats_json);
+  return Status::OK();
+}
+
+std::string Scheduler::Describe(const Node& node) const {
+  return std::string(wire::RoleName(node.role)) + " " + std::to_string(node.rank);
+}
+
+}  // namespace embedps::scheduler

@@ -1,0 +1,109 @@
+// The scheduler: admits nodes and assigns ranks, publishes the shard map,
+// leases data partitions to workers, runs barriers, watches heartbeats,
+// prints job progress, and ends the job by having the servers export the
+// model and then shutting every node down.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "common/metrics.h"
+#include "common/shard_map.h"
+#include "common/status.h"
+#include "common/transport.h"
+#include "scheduler/partition_queue.h"
+
+namespace embedps::scheduler {
+
+struct SchedulerOptions {
+  std::string bind_endpoint = "tcp://127.0.0.1:0";
+  // When set, the bound endpoint is written here (atomically) once listening.
+  std::string endpoint_file;
+  uint64_t cluster_id = 0;
+  uint32_t num_servers = 1;
+  uint32_t num_workers = 1;
+  uint32_t num_virtual_shards = kDefaultVirtualShards;
+  std::vector<std::string> train_files;
+  uint32_t partitions_per_worker = 4;
+  uint32_t passes = 1;
+  // Servers export their rows here at the end; empty: no export.
+  std::string model_dir;
+  // Job statistics (rows, seconds, rows/s, training loss) are written here.
+  std::string stats_json;
+  std::chrono::milliseconds node_timeout{15000};  // missed heartbeats => dead
+  std::chrono::milliseconds join_timeout{120000};
+  std::chrono::milliseconds progress_interval{2000};
+  wire::DecodeLimits limits;
+};
+
+class Scheduler {
+ public:
+  // `metrics` is borrowed and must outlive the scheduler.
+  Scheduler(zmq::context_t& ctx, SchedulerOptions options, MetricsRegistry* metrics);
+
+  // Plans partitions, binds, and runs the job to its end. OK when every
+  // worker finished and the model was exported; otherwise the reason the job
+  // was aborted (after telling every node to shut down).
+  Status Run();
+
+ private:
+  struct Node {
+    uint32_t id = 0;
+    wire::Role role = wire::Role::kUnknown;
+    uint32_t rank = 0;
+    std::string routing_id;
+    std::string endpoint;
+    Clock::time_point last_seen;
+    wire::Progress progress;
+    bool done = false;  // workers: finished; servers: exported
+  };
+  enum class Phase { kAdmitting, kTraining, kExporting, kFinished };
+
+  Status Setup();
+  Status Dispatch(Incoming& in);
+  Status OnRegister(const std::string& from, const wire::Message& msg);
+  Status OnPartitionRequest(Node& node, const wire::Message& msg);
+  Status OnBarrier(Node& node, const wire::Message& msg);
+  Status OnWorkerDone(Node& node, const wire::Message& msg);
+  Status OnExported(Node& node, const wire::Message& msg);
+  Status StartTraining();
+  Status CheckLiveness();
+  void ReportProgress(bool final_report);
+  Status SendTo(const Node& node, const wire::Body& body, uint64_t request_id = 0);
+  void SendToRouting(const std::string& routing_id, const wire::Body& body, uint64_t request_id);
+  // Tells every node to stop; ok=false carries `reason`.
+  void ShutdownAll(bool ok, const std::string& reason);
+  Status WriteStats() const;
+  wire::Progress TotalProgress() const;
+  std::string Describe(const Node& node) const;
+
+  SchedulerOptions options_;
+  MetricsRegistry* metrics_;
+  zmq::socket_t router_;
+  Phase phase_ = Phase::kAdmitting;
+  std::map<uint32_t, Node> nodes_;  // by node id
+  uint32_t next_node_id_ = 1;
+  uint32_t servers_joined_ = 0;
+  uint32_t workers_joined_ = 0;
+  ShardMap shard_map_;
+  std::unique_ptr<PartitionQueue> partitions_;
+  // Barrier name -> (node id -> request id to answer).
+  std::map<std::string, std::map<uint32_t, uint64_t>> barriers_;
+  Clock::time_point started_;
+  Clock::time_point train_start_;
+  Clock::time_point train_end_;
+  Clock::time_point last_report_;
+  wire::Progress last_reported_;
+  uint64_t request_id_ = 0;
+  Counter* malformed_;
+  Counter* rejected_;
+};
+
+}  // namespace embedps::scheduler

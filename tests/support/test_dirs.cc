@@ -1,0 +1,30 @@
+#include "tests/support/test_dirs.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include <glog/logging.h>
+#include <gtest/gtest.h>
+
+namespace embedps::testing {
+
+std::string BinDir() { return EMBEDPS_BIN_DIR; }
+
+std::string SharedDataDir() {
+  if (const char* env = std::getenv("EMBEDPS_DATA_DIR")) return env;
+  return EMBEDPS_SHARED_DATA_DIR;
+}
+
+ScratchDir::ScratchDir() {
+  std::string templ = ::testing::TempDir() + "embedps-XXXXXX";
+  char* made = mkdtemp(templ.data());
+  CHECK(made != nullptr) << "mkdtemp failed for " << templ;
+  path_ = made;
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+}  // namespace embedps::testing

@@ -1,0 +1,31 @@
+// Where tests find the built daemons, shared datasets and scratch space.
+#pragma once
+
+#include <string>
+
+namespace embedps::testing {
+
+// Directory holding embedps, embedps-server, embedps-worker and
+// embedps-scheduler for this build.
+std::string BinDir();
+
+// ../shared/data next to the checkout, or $EMBEDPS_DATA_DIR when set. The
+// directory may not exist (as on a user's machine): tests must skip then.
+std::string SharedDataDir();
+
+// A fresh, empty directory under the test temp dir, removed by the caller
+// (ScratchDir does it automatically).
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace embedps::testing

@@ -1,0 +1,144 @@
+#include "common/partition.h"
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace embedps {
+namespace {
+
+class PartitionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = ::testing::TempDir() + "embedps_partition_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string Write(const std::string& name, const std::string& content) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+
+  std::string dir_;
+};
+
+// Lines of random length 0..max_len (some empty), each newline-terminated.
+std::string RandomLines(int lines, int max_len, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string s;
+  for (int i = 0; i < lines; ++i) {
+    s.append(rng() % (max_len + 1), static_cast<char>('a' + i % 26));
+    s.push_back('\n');
+  }
+  return s;
+}
+
+// The invariants every plan must satisfy, whatever the count.
+void ExpectValidPlan(const std::string& content, const std::string& path,
+                     const std::vector<Partition>& parts, uint32_t count) {
+  ASSERT_FALSE(parts.empty());
+  ASSERT_LE(parts.size(), count);
+  EXPECT_EQ(parts.front().begin, 0u);
+  EXPECT_EQ(parts.back().end, content.size());
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const Partition& p = parts[i];
+    EXPECT_EQ(p.id, i);
+    EXPECT_EQ(p.file, path);
+    EXPECT_LT(p.begin, p.end) << "partition " << i << " is empty";
+    if (i > 0) {
+      EXPECT_EQ(p.begin, parts[i - 1].end) << "gap or overlap before partition " << i;
+      EXPECT_EQ(content[p.begin - 1], '\n') << "partition " << i << " starts mid-line";
+    }
+    const uint64_t newlines_before =
+        std::count(content.begin(), content.begin() + p.begin, '\n');
+    EXPECT_EQ(p.first_line, newlines_before + 1) << "partition " << i;
+  }
+}
+
+TEST_F(PartitionTest, CoversFileExactlyAtLineStarts) {
+  const std::string content = RandomLines(5000, 80, 7);
+  const std::string path = Write("data.txt", content);
+  for (uint32_t count : {1u, 2u, 3u, 7u, 16u, 100u}) {
+    SCOPED_TRACE(count);
+    auto parts = PlanPartitions(path, count);
+    ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+    ExpectValidPlan(content, path, *parts, count);
+    // Many short lines: every target finds its own line start.
+    EXPECT_EQ(parts->size(), count);
+    // Similar sizes: each partition is within one line of the ideal size.
+    for (const Partition& p : *parts) {
+      EXPECT_LE(p.end - p.begin, content.size() / count + 2 * 81);
+    }
+  }
+}
+
+TEST_F(PartitionTest, SpansManyReadBlocks) {
+  // ~13 MiB: cuts and line numbers must be right across 4 MiB block edges.
+  const std::string content = RandomLines(300000, 90, 11);
+  const std::string path = Write("big.txt", content);
+  auto parts = PlanPartitions(path, 9);
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  ExpectValidPlan(content, path, *parts, 9);
+  EXPECT_EQ(parts->size(), 9u);
+}
+
+TEST_F(PartitionTest, FewLinesGiveFewerPartitions) {
+  const std::string content = "first line\nsecond\nthird line is longer\n";
+  const std::string path = Write("few.txt", content);
+  auto parts = PlanPartitions(path, 10);
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  ExpectValidPlan(content, path, *parts, 10);
+  EXPECT_LE(parts->size(), 3u);
+  EXPECT_GE(parts->size(), 2u);
+}
+
+TEST_F(PartitionTest, SingleLineWithoutNewline) {
+  const std::string content = "only line, no newline";
+  const std::string path = Write("one.txt", content);
+  auto parts = PlanPartitions(path, 4);
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  ASSERT_EQ(parts->size(), 1u);
+  EXPECT_EQ((*parts)[0].begin, 0u);
+  EXPECT_EQ((*parts)[0].end, content.size());
+  EXPECT_EQ((*parts)[0].first_line, 1u);
+}
+
+TEST_F(PartitionTest, LastLineWithoutNewlineIsCovered) {
+  std::string content = RandomLines(1000, 40, 3) + "tail without newline";
+  const std::string path = Write("tail.txt", content);
+  auto parts = PlanPartitions(path, 5);
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  ExpectValidPlan(content, path, *parts, 5);
+}
+
+TEST_F(PartitionTest, CountOneIsWholeFile) {
+  const std::string content = RandomLines(100, 30, 5);
+  const std::string path = Write("whole.txt", content);
+  auto parts = PlanPartitions(path, 1);
+  ASSERT_TRUE(parts.ok());
+  ASSERT_EQ(parts->size(), 1u);
+  EXPECT_EQ((*parts)[0].end, content.size());
+}
+
+TEST_F(PartitionTest, Errors) {
+  auto missing = PlanPartitions(dir_ + "/does-not-exist.txt", 4);
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+
+  auto empty = PlanPartitions(Write("empty.txt", ""), 4);
+  EXPECT_EQ(empty.status().code(), StatusCode::kInvalidArgument);
+
+  auto zero = PlanPartitions(Write("x.txt", "a\nb\n"), 0);
+  EXPECT_EQ(zero.status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace embedps

@@ -1,0 +1,186 @@
+#include "datagen/criteo_generator.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/reference_lr.h"
+#include "worker/data/criteo_parser.h"
+
+namespace embedps::datagen {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> SplitTabs(const std::string& line) {
+  std::vector<std::string> out;
+  std::stringstream ss(line);
+  std::string f;
+  while (std::getline(ss, f, '\t')) out.push_back(f);
+  if (!line.empty() && line.back() == '\t') out.push_back("");
+  return out;
+}
+
+// Generates each distinct (rows, seed) file once for the whole suite.
+class CriteoGeneratorTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::string tmpl = ::testing::TempDir() + "embedps_gen_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = new std::string(tmpl);
+  }
+  static void TearDownTestSuite() {
+    std::filesystem::remove_all(*dir_);
+    delete dir_;
+  }
+
+  static StatusOr<CriteoGeneratorResult> Generate(const std::string& name, uint64_t rows,
+                                                  uint64_t seed) {
+    CriteoGeneratorOptions o;
+    o.rows = rows;
+    o.seed = seed;
+    o.out = *dir_ + "/" + name;
+    o.progress = false;
+    return GenerateCriteo(o);
+  }
+
+  static std::string* dir_;
+};
+std::string* CriteoGeneratorTest::dir_ = nullptr;
+
+TEST_F(CriteoGeneratorTest, EveryLineParsesAndLooksLikeCriteo) {
+  auto res = Generate("a.txt", 20000, 1);
+  ASSERT_TRUE(res.ok()) << res.status().ToString();
+  const std::string content = ReadFile(*dir_ + "/a.txt");
+  std::istringstream lines(content);
+  std::string line;
+  uint64_t n = 0, positives = 0, empty_cats = 0, empty_ints = 0, negative_ints = 0;
+  while (std::getline(lines, line)) {
+    data::CriteoExample ex;
+    Status st = data::ParseCriteoLine(line, &ex);
+    ASSERT_TRUE(st.ok()) << "line " << n + 1 << ": " << st.message() << "\n" << line;
+    const auto fields = SplitTabs(line);
+    ASSERT_EQ(fields.size(), 40u);
+    for (int j = 14; j < 40; ++j) {
+      if (fields[j].empty()) {
+        ++empty_cats;
+        continue;
+      }
+      ASSERT_EQ(fields[j].size(), 8u) << fields[j];
+      ASSERT_EQ(fields[j].find_first_not_of("0123456789abcdef"), std::string::npos) << fields[j];
+    }
+    for (int i = 1; i <= 13; ++i) {
+      empty_ints += fields[i].empty();
+      negative_ints += !fields[i].empty() && fields[i][0] == '-';
+    }
+    positives += ex.label > 0.5f;
+    ++n;
+  }
+  EXPECT_EQ(n, 20000u);
+  EXPECT_EQ(res->rows, 20000u);
+  EXPECT_DOUBLE_EQ(res->positive_rate, static_cast<double>(positives) / n);
+  EXPECT_GT(res->positive_rate, 0.2);
+  EXPECT_LT(res->positive_rate, 0.3);
+  EXPECT_GT(res->oracle_auc, 0.7);
+  EXPECT_LT(res->oracle_auc, 0.95);
+  EXPECT_GT(res->oracle_logloss, 0.2);
+  EXPECT_LT(res->oracle_logloss, 0.5623);  // below the constant predictor's ~0.562
+  // Some fields are sometimes empty and one integer field goes negative.
+  EXPECT_GT(empty_cats, 0u);
+  EXPECT_GT(empty_ints, 0u);
+  EXPECT_GT(negative_ints, 0u);
+}
+
+TEST_F(CriteoGeneratorTest, MetaJsonDescribesTheFile) {
+  auto res = Generate("meta.txt", 5000, 3);
+  ASSERT_TRUE(res.ok()) << res.status().ToString();
+  const auto meta = nlohmann::json::parse(ReadFile(*dir_ + "/meta.txt.meta.json"));
+  EXPECT_EQ(meta.at("format"), "criteo");
+  EXPECT_EQ(meta.at("rows"), 5000);
+  EXPECT_EQ(meta.at("seed"), 3);
+  EXPECT_EQ(meta.at("model_seed"), CriteoGeneratorOptions().model_seed);
+  EXPECT_DOUBLE_EQ(meta.at("positive_rate").get<double>(), res->positive_rate);
+  EXPECT_DOUBLE_EQ(meta.at("oracle_auc").get<double>(), res->oracle_auc);
+  EXPECT_DOUBLE_EQ(meta.at("oracle_logloss").get<double>(), res->oracle_logloss);
+}
+
+TEST_F(CriteoGeneratorTest, SameSeedSameFileOtherSeedSameModel) {
+  auto a = Generate("s1.txt", 20000, 1);
+  auto b = Generate("s1_again.txt", 20000, 1);
+  auto c = Generate("s2.txt", 20000, 2);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  const std::string fa = ReadFile(*dir_ + "/s1.txt");
+  EXPECT_EQ(fa, ReadFile(*dir_ + "/s1_again.txt"));
+  const std::string fc = ReadFile(*dir_ + "/s2.txt");
+  EXPECT_NE(fa, fc);
+  EXPECT_NE(fa.substr(0, fa.find('\n')), fc.substr(0, fc.find('\n')));
+
+  // Same model: the same quality bounds (within sampling noise at 20k rows)
+  // and the same vocabulary for the small fields.
+  EXPECT_NEAR(a->oracle_auc, c->oracle_auc, 0.03);
+  EXPECT_NEAR(a->positive_rate, c->positive_rate, 0.03);
+  EXPECT_NEAR(a->oracle_logloss, c->oracle_logloss, 0.03);
+  auto tokens_of_c1 = [](const std::string& content) {
+    std::set<std::string> tokens;
+    std::istringstream lines(content);
+    std::string line;
+    while (std::getline(lines, line)) tokens.insert(SplitTabs(line)[14]);
+    return tokens;
+  };
+  const auto ta = tokens_of_c1(fa);
+  EXPECT_EQ(ta, tokens_of_c1(fc));
+  EXPECT_LE(ta.size(), 11u);  // C1 has 10 categories (plus "empty" if any)
+
+  // A different model_seed is a different model: other tokens.
+  CriteoGeneratorOptions o;
+  o.rows = 2000;
+  o.model_seed = 7;
+  o.out = *dir_ + "/other_model.txt";
+  o.progress = false;
+  ASSERT_TRUE(GenerateCriteo(o).ok());
+  const auto tother = tokens_of_c1(ReadFile(o.out));
+  std::set<std::string> common;
+  for (const auto& t : tother) common.insert(ta.count(t) ? t : "");
+  EXPECT_LE(common.size(), 2u);
+}
+
+TEST_F(CriteoGeneratorTest, LogisticRegressionLearnsButStaysBelowOracle) {
+  auto train = Generate("lr_train.txt", 60000, 11);
+  auto test = Generate("lr_test.txt", 20000, 12);
+  ASSERT_TRUE(train.ok() && test.ok());
+  auto lr = testing::TrainReferenceLr(*dir_ + "/lr_train.txt", *dir_ + "/lr_test.txt",
+                                      testing::ReferenceLrOptions());
+  ASSERT_TRUE(lr.ok()) << lr.status().ToString();
+  EXPECT_EQ(lr->train_rows, 60000u);
+  EXPECT_GT(lr->test_auc, 0.62);
+  EXPECT_LT(lr->test_auc, test->oracle_auc);
+  EXPECT_GT(lr->test_logloss, test->oracle_logloss);
+}
+
+TEST_F(CriteoGeneratorTest, Errors) {
+  CriteoGeneratorOptions o;
+  o.rows = 10;
+  o.progress = false;
+  o.out = *dir_ + "/no/such/dir/x.txt";
+  auto res = GenerateCriteo(o);
+  EXPECT_FALSE(res.ok());
+  EXPECT_NE(res.status().message().find("no/such/dir"), std::string::npos);
+  o.out = *dir_ + "/zero.txt";
+  o.rows = 0;
+  EXPECT_EQ(GenerateCriteo(o).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace embedps::datagen

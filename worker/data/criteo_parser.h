@@ -1,0 +1,58 @@
+// Criteo display-advertising TSV: one example per line,
+//   label \t I1..I13 \t C1..C26
+// parsed into one hashed 64-bit key per feature field plus a shared bias key.
+// The keys are the model's feature ids everywhere (workers, servers, exported
+// models), so FeatureKey/BucketizeInteger must never change behaviour.
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace embedps::data {
+
+inline constexpr int kCriteoIntFields = 13;
+inline constexpr int kCriteoCatFields = 26;
+inline constexpr int kCriteoFeatureFields = kCriteoIntFields + kCriteoCatFields;
+// Label plus the feature fields.
+inline constexpr int kCriteoLineFields = kCriteoFeatureFields + 1;
+
+// One parsed example: label and one 64-bit key per feature field plus a bias
+// key (always last).
+inline constexpr int kCriteoKeysPerExample = kCriteoFeatureFields + 1;
+struct CriteoExample {
+  float label = 0;
+  std::array<uint64_t, kCriteoKeysPerExample> keys{};
+};
+
+// Key of (field index 0..38, token). Fields are namespaces: the same token in
+// two fields gives different keys. The empty token is an explicit "missing"
+// category of that field, because missingness itself predicts clicks.
+uint64_t FeatureKey(int field, std::string_view token);
+
+// Key of integer field `field` (0..12) whose value fell into `bucket`; the same
+// as FeatureKey(field, decimal text of bucket).
+uint64_t IntegerFeatureKey(int field, int64_t bucket);
+
+// The bias key shared by all examples (a fixed constant hash).
+uint64_t BiasKey();
+
+// Integer features are bucketized before hashing, as in the Criteo competition
+// winners: v <= 2 keeps its own bucket (including negatives), else
+// bucket = floor(ln(v)^2). Returns the bucket id. Inline so the data generator
+// can plant weights on exactly these buckets without linking the worker.
+inline int64_t BucketizeInteger(int64_t v) {
+  if (v <= 2) return v;
+  const double l = std::log(static_cast<double>(v));
+  return static_cast<int64_t>(std::floor(l * l));
+}
+
+// Parses one line (without its newline; a trailing '\r' is accepted).
+// InvalidArgument with a short reason on malformed input; *out is then
+// unspecified. Allocation-free on valid lines.
+[[nodiscard]] Status ParseCriteoLine(std::string_view line, CriteoExample* out);
+
+}  // namespace embedps::data

@@ -1,0 +1,43 @@
+// embedps-worker: streams data partitions and trains against the servers.
+#include <gflags/gflags.h>
+
+#include "common/flags/node_flags.h"
+#include "worker/worker.h"
+
+DEFINE_int32(batch_size, 1000, "Examples per minibatch");
+DEFINE_int32(request_timeout_ms, 30000, "Deadline for each pull and push window wait");
+DEFINE_int32(max_inflight_pushes, 16, "Unacknowledged push requests allowed in flight");
+DEFINE_double(max_bad_line_fraction, 0.01,
+              "Fail the job when more than this fraction of a partition's lines is malformed");
+
+int main(int argc, char** argv) {
+  embedps::InitProcess(&argc, &argv, "embedps-worker --scheduler=tcp://HOST:PORT [flags]");
+  const char* kProg = "embedps-worker";
+  auto link = embedps::LinkOptionsFromFlags(embedps::wire::Role::kWorker);
+  if (!link.ok()) return embedps::ExitWithError(kProg, link.status());
+  if (FLAGS_batch_size <= 0) {
+    return embedps::ExitWithError(kProg, embedps::InvalidArgument("--batch_size must be >= 1"));
+  }
+  if (FLAGS_request_timeout_ms <= 0 || FLAGS_max_inflight_pushes <= 0) {
+    return embedps::ExitWithError(
+        kProg, embedps::InvalidArgument("--request_timeout_ms and --max_inflight_pushes must be > 0"));
+  }
+  if (!(FLAGS_max_bad_line_fraction >= 0 && FLAGS_max_bad_line_fraction <= 1)) {
+    return embedps::ExitWithError(
+        kProg, embedps::InvalidArgument("--max_bad_line_fraction must be in [0, 1]"));
+  }
+  embedps::worker::WorkerOptions options;
+  options.link = std::move(link).value();
+  options.batch_size = FLAGS_batch_size;
+  options.client.timeout = std::chrono::milliseconds(FLAGS_request_timeout_ms);
+  options.client.max_inflight_pushes = FLAGS_max_inflight_pushes;
+  options.client.limits = options.link.limits;
+  options.reader.max_bad_line_fraction = FLAGS_max_bad_line_fraction;
+
+  zmq::context_t ctx(1);
+  embedps::MetricsRegistry metrics;
+  embedps::worker::Worker worker(ctx, std::move(options), &metrics);
+  embedps::Status st = worker.Run();
+  if (!st.ok()) return embedps::ExitWithError(kProg, st);
+  return 0;
+}
