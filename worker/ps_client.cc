@@ -1,5 +1,6 @@
 #include "worker/ps_client.h"
 
+#include <cmath>
 #include <cstring>
 
 #include <glog/logging.h>
@@ -81,6 +82,11 @@ Status PsClient::Push(uint32_t table, uint32_t dim, const std::vector<uint64_t>&
     return InvalidArgument("push of " + std::to_string(keys.size()) + " keys needs " +
                            std::to_string(keys.size() * dim) + " gradients, got " +
                            std::to_string(grads.size()));
+  }
+  // Servers refuse non-finite gradients too, but only for their own part;
+  // checking here keeps a push all-or-nothing.
+  for (float g : grads) {
+    if (!std::isfinite(g)) return InvalidArgument("push refused: gradient is NaN or infinite");
   }
   RETURN_IF_ERROR(PumpUntil(
       [&] { return inflight_pushes_.size() + sockets_.size() <= options_.max_inflight_pushes; },

@@ -42,6 +42,33 @@ std::string Quote(std::string_view token) {
   return q;
 }
 
+// One bit (the top bit of the byte) per tab byte among the 8 bytes at p,
+// in memory order from the least significant byte. Exact per byte: the
+// additions cannot carry across bytes because each byte is masked to 7 bits.
+inline uint64_t TabMask(const char* p) {
+  static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "TabMask assumes little endian");
+  constexpr uint64_t kTabs = 0x0909090909090909ULL;
+  constexpr uint64_t kLow7 = 0x7f7f7f7f7f7f7f7fULL;
+  uint64_t word;
+  std::memcpy(&word, p, sizeof(word));
+  const uint64_t x = word ^ kTabs;  // tab bytes become zero
+  return ~(((x & kLow7) + kLow7) | x | kLow7);
+}
+
+// Bucket of small values from a table built with BucketizeInteger itself, so
+// it is identical by construction; counts are mostly small and log() is a
+// sizeable part of the parse time.
+inline int64_t FastBucket(int64_t v) {
+  constexpr int64_t kTableSize = 4096;
+  static const std::array<int32_t, kTableSize> table = [] {
+    std::array<int32_t, kTableSize> t{};
+    for (int64_t i = 0; i < kTableSize; ++i) t[i] = static_cast<int32_t>(BucketizeInteger(i));
+    return t;
+  }();
+  if (v >= 0 && v < kTableSize) return table[v];
+  return BucketizeInteger(v);
+}
+
 inline uint64_t KeyWithConstant(uint64_t field_constant, std::string_view token) {
   return HashCombine(field_constant, HashBytes(token));
 }
@@ -69,36 +96,51 @@ uint64_t BiasKey() { return Mix64(kBiasSalt); }
 Status ParseCriteoLine(std::string_view line, CriteoExample* out) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
 
-  // Split into exactly 40 views first so a short or long line is rejected
-  // before any hashing work.
-  std::array<std::string_view, kCriteoLineFields> fields;
-  const char* p = line.data();
-  const char* const end = p + line.size();
-  int n = 0;
-  while (true) {
-    const char* tab = static_cast<const char*>(std::memchr(p, '\t', end - p));
-    const char* field_end = tab ? tab : end;
-    if (n < kCriteoLineFields) fields[n] = std::string_view(p, field_end - p);
-    ++n;
-    if (tab == nullptr) break;
-    p = tab + 1;
+  // Find every tab first so a short or long line is rejected before any
+  // hashing work. field_end[i] is where field i ends (its tab or the line end).
+  const char* const begin = line.data();
+  const char* const end = begin + line.size();
+  const char* field_end[kCriteoLineFields];
+  int tabs = 0;
+  auto on_tab = [&](const char* tab) {
+    if (tabs < kCriteoLineFields - 1) field_end[tabs] = tab;
+    ++tabs;
+  };
+  const char* p = begin;
+  // Eight bytes at a time: fields average ~6 bytes, too short for memchr or a
+  // byte loop (one mispredicted branch per field) to be cheap.
+  for (; end - p >= 8; p += 8) {
+    uint64_t mask = TabMask(p);
+    while (mask != 0) {
+      on_tab(p + (__builtin_ctzll(mask) >> 3));
+      mask &= mask - 1;
+    }
   }
-  if (n != kCriteoLineFields) {
+  for (; p != end; ++p) {
+    if (*p == '\t') on_tab(p);
+  }
+  if (tabs != kCriteoLineFields - 1) {
     return InvalidArgument("expected " + std::to_string(kCriteoLineFields) + " fields, got " +
-                           std::to_string(n));
+                           std::to_string(tabs + 1));
   }
-
-  if (fields[0] == "0") {
+  field_end[kCriteoLineFields - 1] = end;
+  // Field i as a view; fields are separated by exactly one tab.
+  auto field = [&](int i) {
+    const char* b = i == 0 ? begin : field_end[i - 1] + 1;
+    return std::string_view(b, static_cast<size_t>(field_end[i] - b));
+  };
+  const std::string_view label = field(0);
+  if (label == "0") {
     out->label = 0;
-  } else if (fields[0] == "1") {
+  } else if (label == "1") {
     out->label = 1;
   } else {
-    return InvalidArgument("label must be 0 or 1, got " + Quote(fields[0]));
+    return InvalidArgument("label must be 0 or 1, got " + Quote(label));
   }
 
   const auto& constants = FieldConstants();
   for (int f = 0; f < kCriteoIntFields; ++f) {
-    std::string_view tok = fields[f + 1];
+    const std::string_view tok = field(f + 1);
     if (tok.empty()) {
       out->keys[f] = KeyWithConstant(constants[f], tok);
       continue;
@@ -111,10 +153,10 @@ Status ParseCriteoLine(std::string_view line, CriteoExample* out) {
     if (res.ec != std::errc() || res.ptr != tok.data() + tok.size()) {
       return InvalidArgument("field " + FieldName(f) + " is not an integer: " + Quote(tok));
     }
-    out->keys[f] = IntegerKeyWithConstant(constants[f], BucketizeInteger(v));
+    out->keys[f] = IntegerKeyWithConstant(constants[f], FastBucket(v));
   }
   for (int f = kCriteoIntFields; f < kCriteoFeatureFields; ++f) {
-    out->keys[f] = KeyWithConstant(constants[f], fields[f + 1]);
+    out->keys[f] = KeyWithConstant(constants[f], field(f + 1));
   }
   out->keys[kCriteoFeatureFields] = BiasKey();
   return Status::OK();

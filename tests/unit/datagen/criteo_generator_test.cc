@@ -164,8 +164,9 @@ TEST_F(CriteoGeneratorTest, LogisticRegressionLearnsButStaysBelowOracle) {
                                       testing::ReferenceLrOptions());
   ASSERT_TRUE(lr.ok()) << lr.status().ToString();
   EXPECT_EQ(lr->train_rows, 60000u);
-  EXPECT_GT(lr->test_auc, 0.62);
-  EXPECT_LT(lr->test_auc, test->oracle_auc);
+  // Measured: ~0.74 against an oracle of ~0.81 at this size.
+  EXPECT_GT(lr->test_auc, 0.68);
+  EXPECT_LT(lr->test_auc, test->oracle_auc - 0.02);
   EXPECT_GT(lr->test_logloss, test->oracle_logloss);
 }
 

@@ -1,0 +1,62 @@
+#include "tests/support/cluster_fixture.h"
+
+#include <fstream>
+#include <thread>
+
+#include "tests/support/subprocess.h"
+
+namespace embedps::testing {
+
+ProcessCluster::ProcessCluster(const ClusterSpec& spec) : spec_(spec) {}
+
+Status ProcessCluster::Start() {
+  const std::string train = dir_.File("train.tsv");
+  {
+    std::ofstream out(train);
+    for (int i = 0; i < 3; ++i) {
+      out << (i % 2);
+      for (int f = 0; f < 39; ++f) out << '\t' << (f < 13 ? std::to_string(i + f) : "abcdef0" + std::to_string(i));
+      out << '\n';
+    }
+  }
+  const std::string endpoint_file = dir_.File("scheduler.endpoint");
+  launch::ChildSpec sched{"scheduler", BinDir() + "/embedps-scheduler",
+                          {"--cluster_token=" + spec_.token, "--endpoint_file=" + endpoint_file,
+                           "--num_servers=" + std::to_string(spec_.servers),
+                           "--num_workers=" + std::to_string(spec_.workers), "--train=" + train,
+                           "--model_dir=" + model_dir()},
+                          dir_.File("scheduler.log")};
+  sched.args.insert(sched.args.end(), spec_.scheduler_flags.begin(), spec_.scheduler_flags.end());
+  RETURN_IF_ERROR(group_.Start(sched).status());
+  for (int i = 0; i < 300 && endpoint_.empty(); ++i) {
+    std::ifstream in(endpoint_file);
+    in >> endpoint_;
+    if (endpoint_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (endpoint_.empty()) return DeadlineExceeded("scheduler did not publish its endpoint");
+  for (int s = 0; s < spec_.servers; ++s) {
+    launch::ChildSpec server{"server-" + std::to_string(s), BinDir() + "/embedps-server",
+                             {"--cluster_token=" + spec_.token, "--scheduler=" + endpoint_},
+                             dir_.File("server-" + std::to_string(s) + ".log")};
+    server.args.insert(server.args.end(), spec_.server_flags.begin(), spec_.server_flags.end());
+    RETURN_IF_ERROR(group_.Start(server).status());
+  }
+  return Status::OK();
+}
+
+Status ProcessCluster::AwaitExit(std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (group_.running() > 0) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return DeadlineExceeded("processes still running after the deadline");
+    auto exit = group_.WaitAny(left);
+    if (exit && exit->exit_code != 0) {
+      return Internal(exit->name + " exited with " + std::to_string(exit->exit_code) + ": " +
+                      ReadFile(exit->log_file));
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace embedps::testing

@@ -1,0 +1,44 @@
+// Starts a real scheduler and servers as separate processes on loopback, for
+// tests that then act as a worker themselves.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "launch/process_group.h"
+#include "tests/support/test_dirs.h"
+
+namespace embedps::testing {
+
+struct ClusterSpec {
+  std::string token = "test-cluster";
+  int servers = 2;
+  int workers = 1;
+  std::vector<std::string> scheduler_flags;
+  std::vector<std::string> server_flags;
+};
+
+class ProcessCluster {
+ public:
+  explicit ProcessCluster(const ClusterSpec& spec);
+  // Writes a small training file, starts the scheduler and waits for its
+  // endpoint, then starts the servers.
+  Status Start();
+  // Waits for every process to exit; InternalError naming the first one that
+  // failed or did not exit in time.
+  Status AwaitExit(std::chrono::seconds timeout);
+
+  const std::string& scheduler_endpoint() const { return endpoint_; }
+  const ScratchDir& dir() const { return dir_; }
+  std::string model_dir() const { return dir_.File("model"); }
+  launch::ProcessGroup& group() { return group_; }
+
+ private:
+  ClusterSpec spec_;
+  ScratchDir dir_;
+  launch::ProcessGroup group_;
+  std::string endpoint_;
+};
+
+}  // namespace embedps::testing

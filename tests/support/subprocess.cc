@@ -1,0 +1,61 @@
+#include "tests/support/subprocess.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "tests/support/test_dirs.h"
+
+namespace embedps::testing {
+
+RunResult RunBinary(const std::string& binary, const std::vector<std::string>& args,
+                    const std::string& log_file, std::chrono::seconds timeout) {
+  RunResult result;
+  launch::ProcessGroup group;
+  launch::ChildSpec spec{binary, BinDir() + "/" + binary, args, log_file, false};
+  auto pid = group.Start(spec);
+  if (!pid.ok()) {
+    result.output = pid.status().ToString();
+    return result;
+  }
+  auto exit = group.WaitAny(timeout);
+  if (!exit) {
+    result.timed_out = true;
+    group.TerminateAll(std::chrono::milliseconds(0));
+  } else {
+    result.exit_code = exit->exit_code;
+    result.signaled = exit->signaled;
+  }
+  result.output = ReadFile(log_file);
+  return result;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<pid_t> ProcessesMatching(const std::string& needle) {
+  std::vector<pid_t> pids;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return pids;
+  const pid_t self = getpid();
+  while (dirent* entry = readdir(proc)) {
+    const pid_t pid = static_cast<pid_t>(atoi(entry->d_name));
+    if (pid <= 0 || pid == self) continue;
+    std::string cmdline = ReadFile("/proc/" + std::string(entry->d_name) + "/cmdline");
+    for (auto& c : cmdline) {
+      if (c == '\0') c = ' ';
+    }
+    // Zombies have an empty command line and are not running anything.
+    if (!cmdline.empty() && cmdline.find(needle) != std::string::npos) pids.push_back(pid);
+  }
+  closedir(proc);
+  return pids;
+}
+
+}  // namespace embedps::testing

@@ -1,0 +1,34 @@
+// Runs the project's binaries from tests: start one, wait for it with a
+// deadline, and read what it printed. Built on the launcher's ProcessGroup,
+// so a test that fails midway still kills what it started.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "launch/process_group.h"
+
+namespace embedps::testing {
+
+struct RunResult {
+  int exit_code = -1;     // 128 + signal when killed; -1 on timeout
+  bool signaled = false;
+  bool timed_out = false;
+  std::string output;     // stdout and stderr together
+};
+
+// Runs bin/<binary> with `args`, capturing its output in `log_file`, and
+// kills it if it runs longer than `timeout`.
+RunResult RunBinary(const std::string& binary, const std::vector<std::string>& args,
+                    const std::string& log_file, std::chrono::seconds timeout);
+
+// Reads a whole file ("" when missing).
+std::string ReadFile(const std::string& path);
+
+// Pids of live processes whose command line contains `needle`.
+std::vector<pid_t> ProcessesMatching(const std::string& needle);
+
+}  // namespace embedps::testing

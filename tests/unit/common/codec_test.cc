@@ -1,0 +1,202 @@
+// Round trips of every message type through the envelope codec, and the
+// codec's refusal of malformed, inconsistent and oversized input.
+#include "common/wire/codec.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+namespace embedps::wire {
+namespace {
+
+std::vector<zmq::message_t> Frames(const Header& h, const Body& body,
+                                   std::vector<zmq::message_t> payloads = {}) {
+  std::vector<zmq::message_t> frames;
+  frames.push_back(EncodeEnvelope(h, body));
+  for (auto& p : payloads) frames.push_back(std::move(p));
+  return frames;
+}
+
+Message RoundTrip(const Body& body, std::vector<zmq::message_t> payloads = {}) {
+  Header h{0x1234567890abcdefULL, 7, 99, 3};
+  auto decoded = Decode(Frames(h, body, std::move(payloads)), DecodeLimits{});
+  EXPECT_TRUE(decoded.ok()) << decoded.status().ToString();
+  Message m = std::move(decoded).value();
+  EXPECT_EQ(m.header.cluster_id, h.cluster_id);
+  EXPECT_EQ(m.header.sender, 7u);
+  EXPECT_EQ(m.header.request_id, 99u);
+  EXPECT_EQ(m.header.epoch, 3u);
+  return m;
+}
+
+TEST(CodecTest, RegisterRoundTrip) {
+  Message m = RoundTrip(RegisterMsg{Role::kServer, "tcp://127.0.0.1:5555", "host-a", 4242});
+  const auto& r = std::get<RegisterMsg>(m.body);
+  EXPECT_EQ(r.role, Role::kServer);
+  EXPECT_EQ(r.endpoint, "tcp://127.0.0.1:5555");
+  EXPECT_EQ(r.host, "host-a");
+  EXPECT_EQ(r.pid, 4242u);
+}
+
+TEST(CodecTest, ShardMapRoundTrip) {
+  auto map = ShardMap::Balanced(3, 64, 5);
+  ASSERT_TRUE(map.ok());
+  map->set_endpoints({"tcp://a:1", "tcp://b:2", "tcp://c:3"});
+  Message m = RoundTrip(ShardMapMsg{*map});
+  const auto& got = std::get<ShardMapMsg>(m.body).map;
+  EXPECT_EQ(got.epoch(), 5u);
+  EXPECT_EQ(got.owners(), map->owners());
+  EXPECT_EQ(got.endpoints(), map->endpoints());
+}
+
+TEST(CodecTest, PushWithPayloadsRoundTrip) {
+  std::vector<uint64_t> keys = {1, 0xffffffffffffffffULL, 42};
+  std::vector<float> grads = {0.5f, -1.25f, 3.0f, 4.0f, -0.0f, 1e-30f};
+  std::vector<zmq::message_t> payloads;
+  payloads.push_back(PayloadFromVector(std::vector<uint64_t>(keys)));
+  payloads.push_back(PayloadFromVector(std::vector<float>(grads)));
+  Message m = RoundTrip(PushMsg{2, 3, 2, DataType::kFloat32}, std::move(payloads));
+  const auto& p = std::get<PushMsg>(m.body);
+  EXPECT_EQ(p.table, 2u);
+  EXPECT_EQ(p.num_keys, 3u);
+  EXPECT_EQ(p.dim, 2u);
+  std::vector<uint64_t> got_keys;
+  std::vector<float> got_grads;
+  CopyPayload(m.payloads[0], &got_keys);
+  CopyPayload(m.payloads[1], &got_grads);
+  EXPECT_EQ(got_keys, keys);
+  EXPECT_EQ(got_grads, grads);
+}
+
+TEST(CodecTest, ControlMessagesRoundTrip) {
+  Progress prog{100, 12.5, 101, 1};
+  auto hb = std::get<HeartbeatMsg>(RoundTrip(HeartbeatMsg{prog}).body);
+  EXPECT_EQ(hb.progress.rows, 100u);
+  EXPECT_DOUBLE_EQ(hb.progress.loss_sum, 12.5);
+  EXPECT_EQ(hb.progress.bad_lines, 1u);
+
+  PartitionGrantMsg grant;
+  grant.has_partition = true;
+  grant.partition = Partition{9, "/data/train.tsv", 100, 2000, 17};
+  grant.pass = 2;
+  auto g = std::get<PartitionGrantMsg>(RoundTrip(grant).body);
+  EXPECT_TRUE(g.has_partition);
+  EXPECT_EQ(g.partition.id, 9u);
+  EXPECT_EQ(g.partition.file, "/data/train.tsv");
+  EXPECT_EQ(g.partition.begin, 100u);
+  EXPECT_EQ(g.partition.end, 2000u);
+  EXPECT_EQ(g.partition.first_line, 17u);
+  EXPECT_EQ(g.pass, 2u);
+
+  auto e = std::get<ErrorMsg>(RoundTrip(ErrorMsg{ErrorCode::kDimMismatch, "bad dim", true}).body);
+  EXPECT_EQ(e.code, ErrorCode::kDimMismatch);
+  EXPECT_EQ(e.message, "bad dim");
+  EXPECT_TRUE(e.fatal);
+
+  auto s = std::get<ShutdownMsg>(RoundTrip(ShutdownMsg{false, "worker died"}).body);
+  EXPECT_FALSE(s.ok);
+  EXPECT_EQ(s.reason, "worker died");
+  EXPECT_EQ(std::get<BarrierMsg>(RoundTrip(BarrierMsg{"epoch-1"}).body).name, "epoch-1");
+  EXPECT_EQ(std::get<ExportModelMsg>(RoundTrip(ExportModelMsg{"/m"}).body).directory, "/m");
+}
+
+// Every frame received from the network can sit at any address: decoding an
+// envelope that starts at an odd offset must work.
+TEST(CodecTest, DecodesUnalignedEnvelope) {
+  zmq::message_t env = EncodeEnvelope(Header{1, 2, 3, 4}, BarrierMsg{"x"});
+  std::vector<char> storage(env.size() + 3);
+  std::memcpy(storage.data() + 3, env.data(), env.size());
+  std::vector<zmq::message_t> frames;
+  frames.emplace_back(storage.data() + 3, env.size());
+  auto m = Decode(std::move(frames), DecodeLimits{});
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(std::get<BarrierMsg>(m->body).name, "x");
+}
+
+TEST(CodecTest, RejectsGarbage) {
+  std::vector<zmq::message_t> frames;
+  const char junk[] = "this is not a capnp message!!!!";  // 32 bytes incl. NUL
+  frames.emplace_back(junk, sizeof(junk));
+  auto m = Decode(std::move(frames), DecodeLimits{});
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(m.status().message().find("malformed"), std::string::npos);
+}
+
+TEST(CodecTest, RejectsTruncatedAndEmpty) {
+  EXPECT_FALSE(Decode({}, DecodeLimits{}).ok());
+  zmq::message_t env = EncodeEnvelope(Header{}, RegisterMsg{Role::kWorker, "", "h", 1});
+  std::vector<zmq::message_t> frames;
+  frames.emplace_back(env.data(), env.size() - 8);
+  EXPECT_FALSE(Decode(std::move(frames), DecodeLimits{}).ok());
+  std::vector<zmq::message_t> odd;
+  odd.emplace_back(env.data(), 5);
+  EXPECT_FALSE(Decode(std::move(odd), DecodeLimits{}).ok());
+}
+
+TEST(CodecTest, RejectsWrongMagic) {
+  zmq::message_t env = EncodeEnvelope(Header{}, BarrierMsg{"x"});
+  std::vector<char> bytes(static_cast<char*>(env.data()), static_cast<char*>(env.data()) + env.size());
+  // Flip bits across the whole struct section; the magic lives there.
+  bool rejected_any = false;
+  for (size_t i = 8; i < bytes.size(); ++i) {
+    std::vector<char> copy = bytes;
+    copy[i] ^= 0x5a;
+    std::vector<zmq::message_t> frames;
+    frames.emplace_back(copy.data(), copy.size());
+    auto m = Decode(std::move(frames), DecodeLimits{});  // must never crash
+    if (!m.ok()) rejected_any = true;
+  }
+  EXPECT_TRUE(rejected_any);
+}
+
+TEST(CodecTest, RejectsPayloadSizeMismatch) {
+  std::vector<zmq::message_t> payloads;
+  payloads.push_back(PayloadFromVector(std::vector<uint64_t>{1, 2, 3}));
+  // Header claims 4 keys, frame holds 3.
+  auto m = Decode(Frames(Header{}, PullMsg{0, 4}, std::move(payloads)), DecodeLimits{});
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find("header says"), std::string::npos);
+
+  // A push without its gradient frame.
+  std::vector<zmq::message_t> one;
+  one.push_back(PayloadFromVector(std::vector<uint64_t>{1}));
+  EXPECT_FALSE(Decode(Frames(Header{}, PushMsg{0, 1, 1, DataType::kFloat32}, std::move(one)),
+                      DecodeLimits{})
+                   .ok());
+  // A control message carrying stray payload frames.
+  std::vector<zmq::message_t> stray;
+  stray.emplace_back(8);
+  EXPECT_FALSE(Decode(Frames(Header{}, BarrierMsg{"b"}, std::move(stray)), DecodeLimits{}).ok());
+}
+
+TEST(CodecTest, RejectsOversizedMessage) {
+  std::vector<zmq::message_t> payloads;
+  payloads.push_back(PayloadFromVector(std::vector<uint64_t>(1000, 7)));
+  DecodeLimits limits;
+  limits.max_message_bytes = 4096;
+  auto m = Decode(Frames(Header{}, PullMsg{0, 1000}, std::move(payloads)), limits);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), StatusCode::kResourceExhausted);
+}
+
+TEST(CodecTest, TraversalLimitStopsHugeEnvelopes) {
+  ShardMap map = ShardMap::Balanced(1, 100000, 1).value();
+  map.set_endpoints({"tcp://a:1"});
+  DecodeLimits limits;
+  limits.max_envelope_words = 1000;  // the owners list alone is 50,000 words
+  auto m = Decode(Frames(Header{}, ShardMapMsg{map}), limits);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(CodecTest, ShardMapNamingUnknownServerIsMalformed) {
+  // Owners name rank 1 but only one endpoint is listed.
+  auto map = ShardMap::Balanced(2, 8, 1).value();
+  map.set_endpoints({"tcp://a:1"});
+  auto m = Decode(Frames(Header{}, ShardMapMsg{map}), DecodeLimits{});
+  EXPECT_FALSE(m.ok());
+}
+
+}  // namespace
+}  // namespace embedps::wire
