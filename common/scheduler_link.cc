@@ -31,8 +31,13 @@ bool SchedulerLink::ReceiveOne(std::chrono::milliseconds timeout, uint64_t reque
     return true;
   }
   if (in.message.header.cluster_id != options_.cluster_id) {
-    LOG(WARNING) << "dropping message from another cluster";
-    return true;
+    // The one message worth reading from a foreign cluster is its refusal:
+    // it tells the user why this node cannot join.
+    auto* err = std::get_if<wire::ErrorMsg>(&in.message.body);
+    if (err == nullptr || err->code != wire::ErrorCode::kWrongCluster) {
+      LOG(WARNING) << "dropping message from another cluster";
+      return true;
+    }
   }
   last_heard_ = Clock::now();
   if (request_id != 0 && in.message.header.request_id == request_id &&

@@ -1,5 +1,6 @@
 #include "datagen/criteo_generator.h"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -8,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include <glog/logging.h>
@@ -178,7 +180,8 @@ PlantedModel::PlantedModel(uint64_t model_seed) {
     CatField& f = cat_[j];
     const double t = static_cast<double>(j) / (kCriteoCatFields - 1);
     f.vocab = static_cast<uint64_t>(std::llround(kMinVocab * std::pow(kMaxVocab / kMinVocab, t)));
-    f.zipf_s = kMinZipfS + (kMaxZipfS - kMinZipfS) * HashToUnit(ModelHash(model_seed, kSaltZipf, j));
+    const double zipf_u = HashToUnit(ModelHash(model_seed, kSaltZipf, j));
+    f.zipf_s = kMinZipfS + (kMaxZipfS - kMinZipfS) * zipf_u;
     f.scale = kCatScale *
               std::exp(kCatScaleSpread * GaussianFromHash(ModelHash(model_seed, kSaltScale, j)));
     // About a quarter of the fields are sometimes empty, as in Criteo.

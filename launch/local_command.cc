@@ -91,6 +91,7 @@ Status StartCluster(const LocalOptions& o, const std::string& run_dir, ProcessGr
                     {"--endpoint_file=" + endpoint_file, "--num_servers=" + std::to_string(o.servers),
                      "--num_workers=" + std::to_string(o.workers), "--train=" + o.train,
                      "--passes=" + std::to_string(o.passes), "--model_dir=" + run_dir + "/model",
+                     "--max_bad_line_fraction=" + std::to_string(o.max_bad_line_fraction),
                      "--stats_json=" + run_dir + "/train_stats.json"});
   RETURN_IF_ERROR(group.Start(sched).status());
   ASSIGN_OR_RETURN(std::string endpoint, AwaitEndpoint(group, endpoint_file));
@@ -107,8 +108,7 @@ Status StartCluster(const LocalOptions& o, const std::string& run_dir, ProcessGr
     ChildSpec spec{"worker-" + std::to_string(w), o.bin_dir + "/embedps-worker", CommonFlags(token),
                    run_dir + "/logs/worker-" + std::to_string(w) + ".log"};
     spec.args.insert(spec.args.end(),
-                     {"--scheduler=" + endpoint, "--batch_size=" + std::to_string(o.batch_size),
-                      "--max_bad_line_fraction=" + std::to_string(o.max_bad_line_fraction)});
+                     {"--scheduler=" + endpoint, "--batch_size=" + std::to_string(o.batch_size)});
     RETURN_IF_ERROR(group.Start(spec).status());
   }
   return Status::OK();

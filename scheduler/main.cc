@@ -17,6 +17,8 @@ DEFINE_int32(partitions_per_worker, 4, "Data partitions per worker and pass");
 DEFINE_int32(passes, 1, "Passes over the training data");
 DEFINE_string(model_dir, "", "Directory the servers export the trained model to");
 DEFINE_string(stats_json, "", "Write job statistics here at the end");
+DEFINE_double(max_bad_line_fraction, 0.01,
+              "Fail the job when more than this fraction of the lines read is malformed");
 DEFINE_int32(node_timeout_ms, 15000, "A node silent this long is presumed dead");
 DEFINE_int32(progress_interval_ms, 2000, "How often progress is printed");
 DECLARE_int32(join_timeout_ms);
@@ -35,6 +37,9 @@ embedps::StatusOr<embedps::scheduler::SchedulerOptions> OptionsFromFlags() {
   if (FLAGS_passes <= 0) return InvalidArgument("--passes must be >= 1");
   if (FLAGS_node_timeout_ms <= 0) return InvalidArgument("--node_timeout_ms must be > 0");
   if (FLAGS_train.empty()) return InvalidArgument("--train is required");
+  if (!(FLAGS_max_bad_line_fraction >= 0 && FLAGS_max_bad_line_fraction <= 1)) {
+    return InvalidArgument("--max_bad_line_fraction must be in [0, 1]");
+  }
   embedps::scheduler::SchedulerOptions o;
   o.bind_endpoint = FLAGS_bind;
   o.endpoint_file = FLAGS_endpoint_file;
@@ -50,6 +55,7 @@ embedps::StatusOr<embedps::scheduler::SchedulerOptions> OptionsFromFlags() {
   o.passes = FLAGS_passes;
   o.model_dir = FLAGS_model_dir;
   o.stats_json = FLAGS_stats_json;
+  o.max_bad_line_fraction = FLAGS_max_bad_line_fraction;
   o.node_timeout = std::chrono::milliseconds(FLAGS_node_timeout_ms);
   o.join_timeout = std::chrono::milliseconds(FLAGS_join_timeout_ms);
   o.progress_interval = std::chrono::milliseconds(FLAGS_progress_interval_ms);

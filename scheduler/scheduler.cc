@@ -119,9 +119,13 @@ Status Scheduler::Dispatch(Incoming& in) {
   node.last_seen = Clock::now();
   if (auto* hb = std::get_if<wire::HeartbeatMsg>(&msg.body)) {
     if (node.role == wire::Role::kWorker && !node.done) node.progress = hb->progress;
-    return SendTo(node, wire::HeartbeatMsg{}, msg.header.request_id);
+    RETURN_IF_ERROR(SendTo(node, wire::HeartbeatMsg{}, msg.header.request_id));
+    return CheckBadLines(false);
   }
-  if (std::holds_alternative<wire::PartitionRequestMsg>(msg.body)) return OnPartitionRequest(node, msg);
+  if (std::holds_alternative<wire::PartitionRequestMsg>(msg.body)) {
+    RETURN_IF_ERROR(OnPartitionRequest(node, msg));
+    return CheckBadLines(false);
+  }
   if (std::holds_alternative<wire::BarrierMsg>(msg.body)) return OnBarrier(node, msg);
   if (std::holds_alternative<wire::WorkerDoneMsg>(msg.body)) return OnWorkerDone(node, msg);
   if (std::holds_alternative<wire::ExportModelReplyMsg>(msg.body)) return OnExported(node, msg);
@@ -235,6 +239,7 @@ Status Scheduler::OnWorkerDone(Node& node, const wire::Message& msg) {
     if (n.role == wire::Role::kWorker && !n.done) return Status::OK();
   }
   train_end_ = Clock::now();
+  RETURN_IF_ERROR(CheckBadLines(true));
   ReportProgress(true);
   if (options_.model_dir.empty()) {
     phase_ = Phase::kFinished;
@@ -279,6 +284,22 @@ Status Scheduler::CheckLiveness() {
     }
   }
   return Status::OK();
+}
+
+Status Scheduler::CheckBadLines(bool final_check) const {
+  const wire::Progress total = TotalProgress();
+  if (total.lines_read == 0) return Status::OK();
+  if (!final_check && total.lines_read < options_.min_lines_for_bad_check) return Status::OK();
+  const double fraction = static_cast<double>(total.bad_lines) / total.lines_read;
+  if (fraction <= options_.max_bad_line_fraction) return Status::OK();
+  std::string files;
+  for (const auto& f : options_.train_files) files += (files.empty() ? "" : ", ") + f;
+  char buf[160];
+  std::snprintf(buf, sizeof(buf), "%.2f%%) exceeds --max_bad_line_fraction=%g",
+                100.0 * fraction, options_.max_bad_line_fraction);
+  return InvalidArgument("training data " + files + ": " + std::to_string(total.bad_lines) +
+                         " of " + std::to_string(total.lines_read) + " lines malformed (" + buf +
+                         "; see the worker logs for file:line details");
 }
 
 wire::Progress Scheduler::TotalProgress() const {

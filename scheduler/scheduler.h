@@ -37,6 +37,11 @@ struct SchedulerOptions {
   std::string model_dir;
   // Job statistics (rows, seconds, rows/s, training loss) are written here.
   std::string stats_json;
+  // The job fails when more than this fraction of all lines read so far is
+  // malformed (checked once min_lines_for_bad_check lines were read, and at
+  // the end).
+  double max_bad_line_fraction = 0.01;
+  uint64_t min_lines_for_bad_check = 1000;
   std::chrono::milliseconds node_timeout{15000};  // missed heartbeats => dead
   std::chrono::milliseconds join_timeout{120000};
   std::chrono::milliseconds progress_interval{2000};
@@ -75,6 +80,8 @@ class Scheduler {
   Status OnExported(Node& node, const wire::Message& msg);
   Status StartTraining();
   Status CheckLiveness();
+  // Fails the job when the malformed-line fraction passed the threshold.
+  Status CheckBadLines(bool final_check) const;
   void ReportProgress(bool final_report);
   Status SendTo(const Node& node, const wire::Body& body, uint64_t request_id = 0);
   void SendToRouting(const std::string& routing_id, const wire::Body& body, uint64_t request_id);

@@ -7,8 +7,6 @@
 DEFINE_int32(batch_size, 1000, "Examples per minibatch");
 DEFINE_int32(request_timeout_ms, 30000, "Deadline for each pull and push window wait");
 DEFINE_int32(max_inflight_pushes, 16, "Unacknowledged push requests allowed in flight");
-DEFINE_double(max_bad_line_fraction, 0.01,
-              "Fail the job when more than this fraction of a partition's lines is malformed");
 
 int main(int argc, char** argv) {
   embedps::InitProcess(&argc, &argv, "embedps-worker --scheduler=tcp://HOST:PORT [flags]");
@@ -22,17 +20,15 @@ int main(int argc, char** argv) {
     return embedps::ExitWithError(
         kProg, embedps::InvalidArgument("--request_timeout_ms and --max_inflight_pushes must be > 0"));
   }
-  if (!(FLAGS_max_bad_line_fraction >= 0 && FLAGS_max_bad_line_fraction <= 1)) {
-    return embedps::ExitWithError(
-        kProg, embedps::InvalidArgument("--max_bad_line_fraction must be in [0, 1]"));
-  }
   embedps::worker::WorkerOptions options;
   options.link = std::move(link).value();
   options.batch_size = FLAGS_batch_size;
   options.client.timeout = std::chrono::milliseconds(FLAGS_request_timeout_ms);
   options.client.max_inflight_pushes = FLAGS_max_inflight_pushes;
   options.client.limits = options.link.limits;
-  options.reader.max_bad_line_fraction = FLAGS_max_bad_line_fraction;
+  // The scheduler judges the bad-line fraction over the whole job; one
+  // partition may legitimately hold a cluster of bad lines.
+  options.reader.max_bad_line_fraction = 1.0;
 
   zmq::context_t ctx(1);
   embedps::MetricsRegistry metrics;

@@ -14,7 +14,8 @@
 namespace embedps::data {
 namespace {
 
-// Below this a buffer refill costs more in syscalls than it saves in memory.
+// Floor on the buffer so a zero option cannot stall reading; tests use tiny
+// buffers on purpose to exercise refills and buffer growth.
 constexpr size_t kMinBufferBytes = 64;
 
 Status ErrnoStatus(const std::string& what, const std::string& file, int err) {
@@ -146,6 +147,8 @@ Status CriteoReader::CheckBadFraction() const {
 StatusOr<size_t> CriteoReader::NextBatch(size_t max_rows, std::vector<CriteoExample>* out) {
   out->clear();
   if (!error_.ok()) return error_;
+  // 0 means "end of partition" to callers, so it cannot also mean "asked for 0".
+  if (max_rows == 0) return InvalidArgument("NextBatch needs max_rows > 0");
   while (out->size() < max_rows) {
     std::string_view line;
     StatusOr<bool> got = NextLine(&line);

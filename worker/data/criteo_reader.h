@@ -38,8 +38,8 @@ class CriteoReader {
   CriteoReader(const CriteoReader&) = delete;
   CriteoReader& operator=(const CriteoReader&) = delete;
 
-  // Appends up to max_rows parsed examples to *out (cleared first); returns
-  // how many; 0 at end of partition. Malformed lines are skipped and counted;
+  // Appends up to max_rows (> 0) parsed examples to *out (cleared first);
+  // returns how many; 0 at end of partition. Malformed lines are skipped and counted;
   // blank lines are skipped silently. Returns InvalidArgument naming the file,
   // bad count and threshold when the bad-line fraction passes
   // max_bad_line_fraction; errors are sticky.

@@ -39,7 +39,8 @@ std::string GoodLine(int id) {
   std::string line = std::to_string(id % 2);
   for (int i = 0; i < kCriteoIntFields; ++i) line += "\t" + std::to_string(i == 0 ? id : i);
   for (int j = 0; j < kCriteoCatFields; ++j) {
-    line += "\t" + (j == 0 ? "id" + std::to_string(id) : std::string("abcdef0") + char('0' + j % 10));
+    line += "\t";
+    line += j == 0 ? "id" + std::to_string(id) : "abcdef0" + std::to_string(j % 10);
   }
   return line;
 }
@@ -219,6 +220,11 @@ TEST_F(CriteoReaderTest, OpenErrors) {
   p.end = 0;
   EXPECT_EQ(CriteoReader::Open(p, ReaderOptions()).status().code(),
             StatusCode::kInvalidArgument);
+  // Zero rows would be indistinguishable from the end of the partition.
+  auto reader = CriteoReader::Open(WholeFile(path), ReaderOptions());
+  ASSERT_TRUE(reader.ok());
+  std::vector<CriteoExample> out;
+  EXPECT_EQ((*reader)->NextBatch(0, &out).status().code(), StatusCode::kInvalidArgument);
   // An empty range at a line start is valid and simply has no examples.
   p = WholeFile(path);
   p.begin = p.end = GoodLine(0).size() + 1;
