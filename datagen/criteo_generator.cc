@@ -425,13 +425,7 @@ StatusOr<CriteoGeneratorResult> GenerateCriteo(const CriteoGeneratorOptions& opt
       {"model", model.Describe()},
   };
   RETURN_IF_ERROR(WriteMeta(opts.out + ".meta.json", meta));
-  if (opts.progress) {
-    std::fprintf(stderr,
-                 "gen-criteo: wrote %llu rows to %s in %.1f s (positive rate %.4f, oracle AUC "
-                 "%.4f, oracle log loss %.4f)\n",
-                 static_cast<unsigned long long>(result.rows), opts.out.c_str(), result.seconds,
-                 result.positive_rate, result.oracle_auc, result.oracle_logloss);
-  }
+  // The caller reports the result; progress lines above are only for long runs.
   return result;
 }
 

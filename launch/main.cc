@@ -96,7 +96,7 @@ embedps::Status RunGenCommand() {
   o.model_seed = FLAGS_model_seed;
   o.out = FLAGS_out;
   ASSIGN_OR_RETURN(auto result, embedps::datagen::GenerateCriteo(o));
-  std::printf("embedps: wrote %llu rows to %s in %.1f s (positive rate %.3f, oracle AUC %.4f, "
+  std::printf("embedps: wrote %llu rows to %s in %.1f s (positive rate %.4f, oracle AUC %.4f, "
               "oracle logloss %.4f)\n",
               static_cast<unsigned long long>(result.rows), o.out.c_str(), result.seconds,
               result.positive_rate, result.oracle_auc, result.oracle_logloss);
