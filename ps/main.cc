@@ -5,6 +5,9 @@
 #include "ps/server.h"
 
 DEFINE_string(bind, "tcp://127.0.0.1:0", "Endpoint to serve workers on (port 0: any free port)");
+DEFINE_string(advertise_host, "",
+              "Host workers use to reach this server (default: the bound host, or the "
+              "hostname when bound to 0.0.0.0)");
 DEFINE_int32(dim, 1, "Row dimension of table 0");
 DEFINE_string(optimizer, "adagrad", "Optimizer of table 0: sgd or adagrad");
 DEFINE_double(learning_rate, 0.05, "Learning rate");
@@ -20,6 +23,7 @@ int main(int argc, char** argv) {
 
   embedps::ps::ServerOptions options;
   options.bind_endpoint = FLAGS_bind;
+  options.advertise_host = FLAGS_advertise_host;
   options.link = std::move(link).value();
   embedps::ps::TableConfig table;
   table.id = 0;

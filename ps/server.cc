@@ -1,5 +1,7 @@
 #include "ps/server.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include <glog/logging.h>
@@ -31,13 +33,25 @@ Status Server::Setup() {
     }
   }
   ASSIGN_OR_RETURN(endpoint_, BindSocket(router_, options_.bind_endpoint));
-  // A wildcard address is not connectable; advertise loopback instead.
-  std::string advertised = endpoint_;
-  const std::string any = "tcp://0.0.0.0:";
-  if (advertised.rfind(any, 0) == 0) advertised = "tcp://127.0.0.1:" + advertised.substr(any.size());
-  link_.set_advertised_endpoint(advertised);
+  link_.set_advertised_endpoint(AdvertisedEndpoint());
   LOG(INFO) << "server listening on " << endpoint_;
   return link_.Join();
+}
+
+std::string Server::AdvertisedEndpoint() const {
+  // endpoint_ is "tcp://HOST:PORT" as ZeroMQ reports it.
+  const size_t colon = endpoint_.rfind(':');
+  std::string host = endpoint_.substr(6, colon - 6);
+  const std::string port = endpoint_.substr(colon + 1);
+  if (!options_.advertise_host.empty()) {
+    host = options_.advertise_host;
+  } else if (host == "0.0.0.0") {
+    // A wildcard address is not connectable; name this machine instead.
+    char name[256] = {0};
+    gethostname(name, sizeof(name) - 1);
+    host = name;
+  }
+  return "tcp://" + host + ":" + port;
 }
 
 Status Server::Run() {

@@ -22,6 +22,9 @@ namespace embedps::ps {
 struct ServerOptions {
   // Where workers connect; port 0 picks a free one.
   std::string bind_endpoint = "tcp://127.0.0.1:0";
+  // Host workers should use to reach this server. Empty: the bound host, or
+  // this machine's hostname when bound to a wildcard address.
+  std::string advertise_host;
   SchedulerLinkOptions link;
   std::vector<TableConfig> tables;
 };
@@ -37,6 +40,7 @@ class Server {
 
  private:
   Status Setup();
+  std::string AdvertisedEndpoint() const;
   void HandleRequest(Incoming& in);
   void HandlePull(const zmq::message_t& from, wire::Message& msg);
   void HandlePush(const zmq::message_t& from, wire::Message& msg);
