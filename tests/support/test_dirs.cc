@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include <glog/logging.h>
 #include <gtest/gtest.h>
@@ -20,6 +21,12 @@ ScratchDir::ScratchDir() {
   char* made = mkdtemp(templ.data());
   CHECK(made != nullptr) << "mkdtemp failed for " << templ;
   path_ = made;
+}
+
+std::string ScratchDir::Write(const std::string& name, const std::string& content) const {
+  const std::string path = File(name);
+  std::ofstream(path, std::ios::binary) << content;
+  return path;
 }
 
 ScratchDir::~ScratchDir() {

@@ -23,6 +23,8 @@ class ScratchDir {
   ScratchDir& operator=(const ScratchDir&) = delete;
   const std::string& path() const { return path_; }
   std::string File(const std::string& name) const { return path_ + "/" + name; }
+  // Writes `content` to File(name) and returns that path.
+  std::string Write(const std::string& name, const std::string& content) const;
 
  private:
   std::string path_;

@@ -10,25 +10,19 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/test_dirs.h"
+
 namespace embedps {
 namespace {
 
 class PartitionTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "embedps_partition_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::string Write(const std::string& name, const std::string& content) {
-    const std::string path = dir_ + "/" + name;
-    std::ofstream(path, std::ios::binary) << content;
-    return path;
+    return scratch_.Write(name, content);
   }
+  std::string dir() const { return scratch_.path(); }
 
-  std::string dir_;
+  embedps::testing::ScratchDir scratch_;
 };
 
 // Lines of random length 0..max_len (some empty), each newline-terminated.
@@ -130,7 +124,7 @@ TEST_F(PartitionTest, CountOneIsWholeFile) {
 }
 
 TEST_F(PartitionTest, Errors) {
-  auto missing = PlanPartitions(dir_ + "/does-not-exist.txt", 4);
+  auto missing = PlanPartitions(dir() + "/does-not-exist.txt", 4);
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
 
   auto empty = PlanPartitions(Write("empty.txt", ""), 4);

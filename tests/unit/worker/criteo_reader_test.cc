@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/test_dirs.h"
+
 #include "common/partition.h"
 
 namespace embedps::data {
@@ -16,20 +18,12 @@ namespace {
 
 class CriteoReaderTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "embedps_reader_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::string Write(const std::string& name, const std::string& content) {
-    const std::string path = dir_ + "/" + name;
-    std::ofstream(path, std::ios::binary) << content;
-    return path;
+    return scratch_.Write(name, content);
   }
+  std::string dir() const { return scratch_.path(); }
 
-  std::string dir_;
+  embedps::testing::ScratchDir scratch_;
 };
 
 // A valid line whose first integer field carries `id`, so examples can be
@@ -202,7 +196,7 @@ TEST_F(CriteoReaderTest, LineNumbersFollowPartitionFirstLine) {
 
 TEST_F(CriteoReaderTest, OpenErrors) {
   Partition missing;
-  missing.file = dir_ + "/missing.txt";
+  missing.file = dir() + "/missing.txt";
   EXPECT_EQ(CriteoReader::Open(missing, ReaderOptions()).status().code(), StatusCode::kNotFound);
 
   const std::string content = GoodLine(0) + "\n" + GoodLine(1) + "\n";
