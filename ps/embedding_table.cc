@@ -1,82 +1,311 @@
 #include "ps/embedding_table.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
+#include <glog/logging.h>
+
 #include "common/hash.h"
+#include "ps/store/half.h"
 
 namespace embedps::ps {
 
+namespace {
+constexpr uint32_t kStripeBits = 6;  // 64 stripes per table
+constexpr uint32_t kSketchWidth = 1 << 14;
+constexpr uint32_t kMaxDim = 1024;
+}  // namespace
+
+struct EmbeddingTable::Stripe {
+  explicit Stripe(size_t row_bytes, bool admission)
+      : arena(row_bytes), sketch(admission ? kSketchWidth : 1) {}
+  std::mutex mu;  // guards everything below
+  RowIndex index;
+  RowArena arena;
+  AdmissionSketch sketch;
+};
+
+StatusOr<Initializer> ParseInitializer(const std::string& name) {
+  if (name == "zeros") return Initializer::kZeros;
+  if (name == "uniform") return Initializer::kUniform;
+  if (name == "normal") return Initializer::kNormal;
+  return InvalidArgument("unknown initializer '" + name + "' (expected zeros, uniform or normal)");
+}
+
+const char* InitializerName(Initializer init) {
+  switch (init) {
+    case Initializer::kZeros: return "zeros";
+    case Initializer::kUniform: return "uniform";
+    case Initializer::kNormal: return "normal";
+  }
+  return "?";
+}
+
 StatusOr<std::unique_ptr<EmbeddingTable>> EmbeddingTable::Create(const TableConfig& config) {
-  if (config.dim == 0 || config.dim > 1024) {
-    return InvalidArgument("table '" + config.name + "': dim must be in 1..1024");
+  const std::string what = "table '" + config.name + "'";
+  if (config.dim == 0 || config.dim > kMaxDim) {
+    return InvalidArgument(what + ": dim must be in 1..1024, got " + std::to_string(config.dim));
   }
   if (!(config.init_scale >= 0) || !std::isfinite(config.init_scale)) {
-    return InvalidArgument("table '" + config.name + "': init scale must be >= 0");
+    return InvalidArgument(what + ": init scale must be >= 0");
   }
   auto optimizer = MakeOptimizer(config.optimizer);
-  if (!optimizer.ok()) return optimizer.status().WithContext("table '" + config.name + "'");
-  return std::unique_ptr<EmbeddingTable>(
-      new EmbeddingTable(config, std::move(optimizer).value()));
+  if (!optimizer.ok()) return optimizer.status().WithContext(what);
+  return std::unique_ptr<EmbeddingTable>(new EmbeddingTable(config, std::move(optimizer).value()));
 }
 
 EmbeddingTable::EmbeddingTable(const TableConfig& config, std::unique_ptr<Optimizer> optimizer)
-    : config_(config),
-      optimizer_(std::move(optimizer)),
-      stride_(config.dim + optimizer_->StateFloats(config.dim)) {}
-
-void EmbeddingTable::InitialValue(uint64_t key, float* out) const {
-  const uint64_t base = HashCombine(HashCombine(config_.seed, config_.id), key);
-  for (uint32_t i = 0; i < config_.dim; ++i) {
-    const double u = HashToUnit(HashCombine(base, i));
-    out[i] = static_cast<float>((2.0 * u - 1.0) * config_.init_scale);
+    : config_(config), optimizer_(std::move(optimizer)) {
+  weight_bytes_ = config_.fp16 ? ((config_.dim * 2 + 3) & ~3u) : config_.dim * 4;
+  state_floats_ = optimizer_->StateFloats(config_.dim);
+  track_steps_ = config_.evict_after_steps > 0 || config_.memory_budget_bytes > 0;
+  row_bytes_ = weight_bytes_ + state_floats_ * 4 + (track_steps_ ? 4 : 0);
+  stripe_bits_ = kStripeBits;
+  for (uint32_t i = 0; i < (1u << stripe_bits_); ++i) {
+    stripes_.push_back(std::make_unique<Stripe>(row_bytes_, config_.admit_after > 1));
   }
 }
 
-size_t EmbeddingTable::FindOrCreate(uint64_t key) {
-  auto [it, inserted] = index_.try_emplace(key, static_cast<uint32_t>(row_keys_.size()));
-  const size_t offset = size_t{it->second} * stride_;
-  if (inserted) {
-    row_keys_.push_back(key);
-    slab_.resize(slab_.size() + stride_);
-    InitialValue(key, &slab_[offset]);
-    optimizer_->InitState(&slab_[offset + config_.dim], config_.dim);
+EmbeddingTable::~EmbeddingTable() = default;
+
+uint32_t EmbeddingTable::StripeOf(uint64_t key) const {
+  // Top bits; the index uses the low bits of the same mix.
+  return static_cast<uint32_t>(Mix64(key) >> (64 - stripe_bits_));
+}
+
+template <typename Fn>
+void EmbeddingTable::ForEachStripe(const uint64_t* keys, size_t n, Fn&& fn) const {
+  // Counting sort of positions by stripe, into per-thread scratch.
+  thread_local std::vector<uint32_t> order;
+  thread_local std::vector<uint32_t> stripe_of;
+  const uint32_t num = 1u << stripe_bits_;
+  uint32_t start[(1u << kStripeBits) + 1] = {0};
+  order.resize(n);
+  stripe_of.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    stripe_of[i] = StripeOf(keys[i]);
+    ++start[stripe_of[i] + 1];
   }
-  return offset;
+  for (uint32_t s = 0; s < num; ++s) start[s + 1] += start[s];
+  uint32_t fill[1u << kStripeBits];
+  std::memcpy(fill, start, sizeof(fill));
+  for (size_t i = 0; i < n; ++i) order[fill[stripe_of[i]]++] = static_cast<uint32_t>(i);
+  for (uint32_t s = 0; s < num; ++s) {
+    if (start[s + 1] > start[s]) fn(*stripes_[s], &order[start[s]], start[s + 1] - start[s]);
+  }
+}
+
+void EmbeddingTable::InitialValue(uint64_t key, float* out) const {
+  const uint64_t base = HashCombine(HashCombine(config_.seed, config_.id), key);
+  const float scale = config_.init_scale;
+  for (uint32_t i = 0; i < config_.dim; ++i) {
+    switch (config_.init) {
+      case Initializer::kZeros:
+        out[i] = 0.0f;
+        break;
+      case Initializer::kUniform:
+        out[i] = static_cast<float>((2.0 * HashToUnit(HashCombine(base, i)) - 1.0) * scale);
+        break;
+      case Initializer::kNormal: {
+        // Box-Muller on two hashed uniforms; 1 - u keeps the log finite.
+        const double u1 = 1.0 - HashToUnit(HashCombine(base, 2 * i));
+        const double u2 = HashToUnit(HashCombine(base, 2 * i + 1));
+        out[i] = static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::cos(2 * M_PI * u2) * scale);
+        break;
+      }
+    }
+  }
+}
+
+void EmbeddingTable::ReadWeights(const char* row, float* out) const {
+  if (!config_.fp16) {
+    std::memcpy(out, row, config_.dim * 4);
+    return;
+  }
+  const auto* h = reinterpret_cast<const uint16_t*>(row);
+  for (uint32_t i = 0; i < config_.dim; ++i) out[i] = HalfToFloat(h[i]);
+}
+
+void EmbeddingTable::WriteWeights(char* row, const float* in) const {
+  if (!config_.fp16) {
+    std::memcpy(row, in, config_.dim * 4);
+    return;
+  }
+  auto* h = reinterpret_cast<uint16_t*>(row);
+  for (uint32_t i = 0; i < config_.dim; ++i) h[i] = FloatToHalf(in[i]);
+}
+
+uint32_t EmbeddingTable::FindOrCreate(Stripe& s, uint64_t key, bool create) {
+  uint32_t row = s.index.Find(key);
+  if (row != RowIndex::kNoRow || !create) return row;
+  row = s.arena.Allocate();
+  char* p = s.arena.Row(row);
+  float init[kMaxDim];
+  InitialValue(key, init);
+  WriteWeights(p, init);
+  optimizer_->InitState(State(p), config_.dim);
+  s.index.Insert(key, row);
+  return row;
 }
 
 void EmbeddingTable::Pull(const uint64_t* keys, size_t n, float* out) {
   const uint32_t dim = config_.dim;
-  for (size_t i = 0; i < n; ++i) {
-    std::memcpy(out + i * dim, &slab_[FindOrCreate(keys[i])], dim * sizeof(float));
-  }
+  const bool create = config_.admit_after <= 1;
+  const uint32_t now = static_cast<uint32_t>(step_.load(std::memory_order_relaxed));
+  ForEachStripe(keys, n, [&](Stripe& s, const uint32_t* pos, uint32_t count) {
+    std::lock_guard<std::mutex> lock(s.mu);
+    for (uint32_t j = 0; j < count; ++j) {
+      if (j + 4 < count) s.index.Prefetch(keys[pos[j + 4]]);
+      const uint32_t i = pos[j];
+      const uint32_t row = FindOrCreate(s, keys[i], create);
+      if (row == RowIndex::kNoRow) {
+        InitialValue(keys[i], out + size_t{i} * dim);
+        continue;
+      }
+      char* p = s.arena.Row(row);
+      ReadWeights(p, out + size_t{i} * dim);
+      if (track_steps_) *LastStep(p) = now;
+    }
+  });
 }
 
-Status EmbeddingTable::Push(const uint64_t* keys, size_t n, const float* grads) {
+Status EmbeddingTable::Push(const uint64_t* keys, size_t n, const float* grads, float* out) {
   const uint32_t dim = config_.dim;
   for (size_t i = 0; i < n * dim; ++i) {
     if (!std::isfinite(grads[i])) {
-      return InvalidArgument("gradient for key " + std::to_string(keys[i / dim]) +
-                             " is not finite; push rejected");
+      return InvalidArgument("table '" + config_.name + "': gradient for key " +
+                             std::to_string(keys[i / dim]) + " is not finite; push refused");
     }
   }
-  for (size_t i = 0; i < n; ++i) {
-    float* row = &slab_[FindOrCreate(keys[i])];
-    optimizer_->Apply(row, row + dim, grads + i * dim, dim);
-  }
+  const uint32_t now = static_cast<uint32_t>(step_.fetch_add(1, std::memory_order_relaxed) + 1);
+  const uint32_t admit_after = config_.admit_after;
+  uint64_t pending = 0;
+  ForEachStripe(keys, n, [&](Stripe& s, const uint32_t* pos, uint32_t count) {
+    float w[kMaxDim];
+    std::lock_guard<std::mutex> lock(s.mu);
+    for (uint32_t j = 0; j < count; ++j) {
+      if (j + 4 < count) s.index.Prefetch(keys[pos[j + 4]]);
+      const uint32_t i = pos[j];
+      uint32_t row = s.index.Find(keys[i]);
+      if (row == RowIndex::kNoRow) {
+        if (admit_after > 1 && s.sketch.Increment(keys[i]) < admit_after) {
+          ++pending;
+          if (out != nullptr) InitialValue(keys[i], out + size_t{i} * dim);
+          continue;
+        }
+        row = FindOrCreate(s, keys[i], true);
+      }
+      char* p = s.arena.Row(row);
+      if (config_.fp16) {
+        ReadWeights(p, w);
+        optimizer_->Apply(w, State(p), grads + size_t{i} * dim, dim);
+        WriteWeights(p, w);
+      } else {
+        // Rows are 4-byte aligned, so the optimizer can work in place.
+        optimizer_->Apply(reinterpret_cast<float*>(p), State(p), grads + size_t{i} * dim, dim);
+      }
+      if (track_steps_) *LastStep(p) = now;
+      if (out != nullptr) ReadWeights(p, out + size_t{i} * dim);
+    }
+  });
+  if (pending > 0) pending_pushes_.fetch_add(pending, std::memory_order_relaxed);
   return Status::OK();
+}
+
+size_t EmbeddingTable::EvictOlderThan(uint64_t cutoff_step) {
+  size_t removed = 0;
+  std::vector<uint64_t> victims;
+  for (auto& sp : stripes_) {
+    Stripe& s = *sp;
+    std::lock_guard<std::mutex> lock(s.mu);
+    victims.clear();
+    s.index.ForEach([&](uint64_t key, uint32_t row) {
+      if (*LastStep(s.arena.Row(row)) < cutoff_step) victims.push_back(key);
+    });
+    for (uint64_t key : victims) s.arena.Free(s.index.Erase(key));
+    removed += victims.size();
+  }
+  evicted_.fetch_add(removed, std::memory_order_relaxed);
+  return removed;
+}
+
+uint64_t EmbeddingTable::LruCutoff(uint64_t live_rows, uint64_t bytes_per_row) const {
+  // Evict down to 90% of the budget so eviction does not run on every call.
+  const uint64_t target_rows = config_.memory_budget_bytes * 9 / 10 / bytes_per_row;
+  if (live_rows <= target_rows) return 0;
+  const double drop = static_cast<double>(live_rows - target_rows) / live_rows;
+  // The step below which that fraction of rows lies, from a sample of rows.
+  std::vector<uint32_t> sample;
+  for (const auto& sp : stripes_) {
+    std::lock_guard<std::mutex> lock(sp->mu);
+    size_t taken = 0;
+    sp->index.ForEach([&](uint64_t, uint32_t row) {
+      if (taken++ < 64) sample.push_back(*LastStep(sp->arena.Row(row)));
+    });
+  }
+  if (sample.empty()) return 0;
+  std::sort(sample.begin(), sample.end());
+  const size_t at = std::min(sample.size() - 1, static_cast<size_t>(drop * sample.size()));
+  return uint64_t{sample[at]} + 1;
+}
+
+size_t EmbeddingTable::EvictIdle() {
+  if (!track_steps_) return 0;
+  size_t removed = 0;
+  const uint64_t now = step_.load(std::memory_order_relaxed);
+  if (config_.evict_after_steps > 0 && now > config_.evict_after_steps) {
+    removed += EvictOlderThan(now - config_.evict_after_steps);
+  }
+  if (config_.memory_budget_bytes > 0) {
+    const TableStats stats = Stats();
+    const uint64_t cutoff = LruCutoff(stats.rows, stats.bytes_per_live_row);
+    if (cutoff > 0) removed += EvictOlderThan(cutoff);
+  }
+  return removed;
 }
 
 ModelShard EmbeddingTable::Export() const {
   ModelShard shard;
   shard.table = config_.id;
   shard.dim = config_.dim;
-  shard.keys = row_keys_;
-  shard.values.resize(row_keys_.size() * config_.dim);
-  for (size_t r = 0; r < row_keys_.size(); ++r) {
-    std::memcpy(&shard.values[r * config_.dim], &slab_[r * stride_], config_.dim * sizeof(float));
+  for (const auto& sp : stripes_) {
+    std::lock_guard<std::mutex> lock(sp->mu);
+    const size_t base = shard.keys.size();
+    shard.keys.resize(base + sp->index.size());
+    shard.values.resize(shard.keys.size() * config_.dim);
+    size_t r = base;
+    sp->index.ForEach([&](uint64_t key, uint32_t row) {
+      shard.keys[r] = key;
+      ReadWeights(sp->arena.Row(row), &shard.values[r * config_.dim]);
+      ++r;
+    });
   }
   return shard;
+}
+
+size_t EmbeddingTable::size() const {
+  size_t n = 0;
+  for (const auto& sp : stripes_) {
+    std::lock_guard<std::mutex> lock(sp->mu);
+    n += sp->index.size();
+  }
+  return n;
+}
+
+TableStats EmbeddingTable::Stats() const {
+  TableStats stats;
+  for (const auto& sp : stripes_) {
+    std::lock_guard<std::mutex> lock(sp->mu);
+    stats.rows += sp->index.size();
+    stats.memory_bytes += sp->index.MemoryBytes() + sp->arena.MemoryBytes() + sp->sketch.MemoryBytes();
+  }
+  // Index slots are 12 bytes at up to 3/4 load: count 16 bytes per row.
+  stats.bytes_per_live_row = row_bytes_ + 16;
+  stats.evicted = evicted_.load(std::memory_order_relaxed);
+  stats.pending_pushes = pending_pushes_.load(std::memory_order_relaxed);
+  stats.steps = step_.load(std::memory_order_relaxed);
+  return stats;
 }
 
 }  // namespace embedps::ps

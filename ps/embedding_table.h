@@ -1,65 +1,132 @@
 // One embedding table held by a server: 64-bit keys to rows of `dim` floats,
-// created on first touch with a deterministic initial value, updated in place
-// by the table's optimizer. Rows and their optimizer state sit together in one
-// growing slab (weights then state), found through a key -> row index map.
+// created on first touch with a deterministic initial value and updated in
+// place by the table's optimizer.
 //
-// Not thread-safe: a table is owned by one thread.
+// Layout: the key space is split into stripes by hash. Each stripe owns an
+// open-addressing index (key -> row id), an arena of fixed-size rows
+// (weights, then optimizer state, then the last step that touched the row),
+// an admission sketch, and the mutex that guards all three. A request is
+// grouped by stripe first, so each stripe's lock is taken once per request,
+// and requests touching different stripes run in parallel.
+//
+// Thread-safe: every public method may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "common/model_file.h"
 #include "common/status.h"
 #include "ps/optimizer.h"
+#include "ps/store/admission_sketch.h"
+#include "ps/store/row_arena.h"
+#include "ps/store/row_index.h"
 
 namespace embedps::ps {
+
+enum class Initializer { kZeros, kUniform, kNormal };
+
+// Parses "zeros", "uniform" or "normal".
+StatusOr<Initializer> ParseInitializer(const std::string& name);
+const char* InitializerName(Initializer init);
 
 struct TableConfig {
   uint32_t id = 0;
   std::string name = "weights";
   uint32_t dim = 1;
-  // New rows start uniform in [-init_scale, init_scale], derived from
-  // (seed, table id, key) only, so any server creates the same row.
+  // New rows: zeros, uniform in [-init_scale, init_scale], or normal with
+  // standard deviation init_scale, derived from (seed, table id, key) only,
+  // so any server creates the same row.
+  Initializer init = Initializer::kUniform;
   float init_scale = 0.0f;
   uint64_t seed = 0;
   OptimizerConfig optimizer;
+  // Store weights as IEEE fp16 (math stays float32).
+  bool fp16 = false;
+  // A key gets a row only on its Nth push; before that pulls return the
+  // initial value and pushes are only counted. 0 or 1: rows at first touch.
+  uint32_t admit_after = 0;
+  // Rows untouched (pulled or pushed) for this many pushes to the table are
+  // evicted by EvictIdle(). 0: never.
+  uint64_t evict_after_steps = 0;
+  // Once live rows take more than this (rows x bytes per row, index
+  // included), EvictIdle() drops the least recently touched. 0: unlimited.
+  uint64_t memory_budget_bytes = 0;
+};
+
+struct TableStats {
+  uint64_t rows = 0;
+  uint64_t memory_bytes = 0;       // arena chunks + index + sketches
+  uint64_t bytes_per_live_row = 0;  // row bytes + index bytes per row, for budgets
+  uint64_t evicted = 0;
+  uint64_t pending_pushes = 0;     // pushes to keys not yet admitted
+  uint64_t steps = 0;              // push requests applied
 };
 
 class EmbeddingTable {
  public:
   static StatusOr<std::unique_ptr<EmbeddingTable>> Create(const TableConfig& config);
+  ~EmbeddingTable();
 
-  // Copies the rows of `keys` (creating missing ones) into out[n * dim].
+  // Copies the rows of `keys` into out[n * dim], creating missing rows
+  // (unless admission holds them back).
   void Pull(const uint64_t* keys, size_t n, float* out);
 
-  // Applies grads[n * dim] to the rows of `keys`. The whole push is rejected
-  // with InvalidArgument, and nothing is changed, if any gradient is NaN/Inf.
-  Status Push(const uint64_t* keys, size_t n, const float* grads);
+  // Applies grads[n * dim] to the rows of `keys`; with `out`, also copies
+  // the updated rows there (a push+pull in one pass). The whole push is
+  // refused with InvalidArgument, changing nothing, if any gradient is not
+  // finite.
+  Status Push(const uint64_t* keys, size_t n, const float* grads, float* out = nullptr);
 
   // The deterministic initial weights of `key` (dim floats into out).
   void InitialValue(uint64_t key, float* out) const;
 
-  // Copies every row's weights (not optimizer state) into a model shard.
+  // Evicts idle rows and, over budget, the least recently used ones.
+  // Returns how many rows it removed.
+  size_t EvictIdle();
+
+  // Every row's weights (not optimizer state), in no particular order.
   ModelShard Export() const;
 
-  size_t size() const { return index_.size(); }
+  size_t size() const;
+  TableStats Stats() const;
   const TableConfig& config() const { return config_; }
 
  private:
+  struct Stripe;
   EmbeddingTable(const TableConfig& config, std::unique_ptr<Optimizer> optimizer);
-  // Returns the row's offset in slab_, creating the row on first touch.
-  size_t FindOrCreate(uint64_t key);
+
+  // Groups key positions by stripe into order_ (per thread) and calls
+  // fn(stripe, positions, count) for each non-empty stripe.
+  template <typename Fn>
+  void ForEachStripe(const uint64_t* keys, size_t n, Fn&& fn) const;
+  uint32_t StripeOf(uint64_t key) const;
+  // The row id of key in `s`, creating it if `create`; kNoRow otherwise.
+  uint32_t FindOrCreate(Stripe& s, uint64_t key, bool create);
+  void ReadWeights(const char* row, float* out) const;
+  void WriteWeights(char* row, const float* in) const;
+  float* State(char* row) const { return reinterpret_cast<float*>(row + weight_bytes_); }
+  uint32_t* LastStep(char* row) const {
+    return reinterpret_cast<uint32_t*>(row + weight_bytes_ + state_floats_ * 4);
+  }
+  size_t EvictOlderThan(uint64_t cutoff_step);
+  uint64_t LruCutoff(uint64_t live_rows, uint64_t bytes_per_row) const;
 
   TableConfig config_;
   std::unique_ptr<Optimizer> optimizer_;
-  uint32_t stride_;  // floats per row: dim weights + optimizer state
-  std::unordered_map<uint64_t, uint32_t> index_;  // key -> row number
-  std::vector<float> slab_;
-  std::vector<uint64_t> row_keys_;  // row number -> key, for export
+  uint32_t weight_bytes_;
+  uint32_t state_floats_;
+  bool track_steps_;
+  size_t row_bytes_;
+  uint32_t stripe_bits_;
+  std::vector<std::unique_ptr<Stripe>> stripes_;
+  std::atomic<uint64_t> step_{0};
+  std::atomic<uint64_t> evicted_{0};
+  std::atomic<uint64_t> pending_pushes_{0};
 };
 
 }  // namespace embedps::ps

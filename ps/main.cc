@@ -3,44 +3,71 @@
 
 #include "common/flags/node_flags.h"
 #include "ps/server.h"
+#include "ps/table_spec.h"
 
 DEFINE_string(bind, "tcp://127.0.0.1:0", "Endpoint to serve workers on (port 0: any free port)");
 DEFINE_string(advertise_host, "",
               "Host workers use to reach this server (default: the bound host, or the "
               "hostname when bound to 0.0.0.0)");
-DEFINE_int32(dim, 1, "Row dimension of table 0");
-DEFINE_string(optimizer, "adagrad", "Optimizer of table 0: sgd or adagrad");
-DEFINE_double(learning_rate, 0.05, "Learning rate");
-DEFINE_double(initial_accumulator, 0.1, "Adagrad initial accumulator value");
-DEFINE_double(l2, 0.0, "L2 penalty");
-DEFINE_double(init_scale, 0.0, "New rows start uniform in [-init_scale, init_scale]");
+DEFINE_int32(server_threads, 2, "Threads serving worker requests");
+DEFINE_string(tables, "",
+              "Table declarations, ';'-separated, e.g. \"name=user dim=16 optimizer=adam; "
+              "name=item dim=16 fp16=1\" (see ps/table_spec.h). Default: one table from the "
+              "flags below");
+DEFINE_string(tables_file, "", "File with table declarations, one per line");
+DEFINE_int32(dim, 1, "Default row dimension");
+DEFINE_string(optimizer, "adagrad", "Default optimizer: sgd, adagrad, rowwise_adagrad, adam, ftrl");
+DEFINE_double(learning_rate, 0.05, "Default learning rate");
+DEFINE_double(initial_accumulator, 0.1, "Default Adagrad initial accumulator value");
+DEFINE_double(l2, 0.0, "Default L2 penalty");
+DEFINE_string(init, "uniform", "Default initializer: zeros, uniform, normal");
+DEFINE_double(init_scale, 0.0, "Default initializer scale (uniform half-width or normal stddev)");
 DEFINE_uint64(seed, 2026, "Seed of the deterministic row initializer");
+
+namespace {
+
+embedps::StatusOr<std::vector<embedps::ps::TableConfig>> TablesFromFlags() {
+  using embedps::InvalidArgument;
+  if (FLAGS_dim <= 0 || FLAGS_dim > 1024) return InvalidArgument("--dim must be in 1..1024");
+  embedps::ps::TableConfig defaults;
+  defaults.dim = static_cast<uint32_t>(FLAGS_dim);
+  ASSIGN_OR_RETURN(defaults.init, embedps::ps::ParseInitializer(FLAGS_init));
+  defaults.init_scale = static_cast<float>(FLAGS_init_scale);
+  defaults.seed = FLAGS_seed;
+  defaults.optimizer.name = FLAGS_optimizer;
+  defaults.optimizer.learning_rate = static_cast<float>(FLAGS_learning_rate);
+  defaults.optimizer.initial_accumulator = static_cast<float>(FLAGS_initial_accumulator);
+  defaults.optimizer.l2 = static_cast<float>(FLAGS_l2);
+  if (!FLAGS_tables.empty() && !FLAGS_tables_file.empty()) {
+    return InvalidArgument("give --tables or --tables_file, not both");
+  }
+  if (!FLAGS_tables_file.empty()) return embedps::ps::ReadTableSpecFile(FLAGS_tables_file, defaults);
+  return embedps::ps::ParseTableSpecs(FLAGS_tables.empty() ? "name=weights" : FLAGS_tables, defaults);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   embedps::InitProcess(&argc, &argv, "embedps-server --scheduler=tcp://HOST:PORT [flags]");
+  const char* kProg = "embedps-server";
   auto link = embedps::LinkOptionsFromFlags(embedps::wire::Role::kServer);
-  if (!link.ok()) return embedps::ExitWithError("embedps-server", link.status());
-
+  if (!link.ok()) return embedps::ExitWithError(kProg, link.status());
+  auto tables = TablesFromFlags();
+  if (!tables.ok()) return embedps::ExitWithError(kProg, tables.status());
+  if (FLAGS_server_threads < 1 || FLAGS_server_threads > 256) {
+    return embedps::ExitWithError(kProg, embedps::InvalidArgument("--server_threads must be in 1..256"));
+  }
   embedps::ps::ServerOptions options;
   options.bind_endpoint = FLAGS_bind;
   options.advertise_host = FLAGS_advertise_host;
   options.link = std::move(link).value();
-  embedps::ps::TableConfig table;
-  table.id = 0;
-  table.dim = static_cast<uint32_t>(FLAGS_dim);
-  table.init_scale = static_cast<float>(FLAGS_init_scale);
-  table.seed = FLAGS_seed;
-  table.optimizer.name = FLAGS_optimizer;
-  table.optimizer.learning_rate = static_cast<float>(FLAGS_learning_rate);
-  table.optimizer.initial_accumulator = static_cast<float>(FLAGS_initial_accumulator);
-  table.optimizer.l2 = static_cast<float>(FLAGS_l2);
-  if (FLAGS_dim <= 0) return embedps::ExitWithError("embedps-server", embedps::InvalidArgument("--dim must be > 0"));
-  options.tables.push_back(table);
+  options.tables = std::move(tables).value();
+  options.handler_threads = FLAGS_server_threads;
 
   zmq::context_t ctx(1);
   embedps::MetricsRegistry metrics;
   embedps::ps::Server server(ctx, std::move(options), &metrics);
   embedps::Status st = server.Run();
-  if (!st.ok()) return embedps::ExitWithError("embedps-server", st);
+  if (!st.ok()) return embedps::ExitWithError(kProg, st);
   return 0;
 }

@@ -1,60 +1,343 @@
 #include "ps/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
+#include <sstream>
+#include <utility>
 
 namespace embedps::ps {
 namespace {
 
+// Factor that brings the row gradient's L2 norm down to `clip_norm`, or 1
+// when clipping is off or the norm is already within bounds. Returning a
+// factor (instead of a clipped copy) keeps Apply free of allocations. Squares
+// are summed in double so a large but finite gradient cannot overflow to inf
+// and turn the factor into 0.
+float ClipScale(const float* g, uint32_t dim, float clip_norm) {
+  if (clip_norm <= 0.0f) return 1.0f;
+  double sum_sq = 0.0;
+  for (uint32_t i = 0; i < dim; ++i) sum_sq += static_cast<double>(g[i]) * g[i];
+  const double norm = std::sqrt(sum_sq);
+  return norm > clip_norm ? static_cast<float>(clip_norm / norm) : 1.0f;
+}
+
+// Hyper-parameters every optimizer reads, and the clipping they all apply.
+class OptimizerBase : public Optimizer {
+ protected:
+  explicit OptimizerBase(const OptimizerConfig& c)
+      : lr_(c.learning_rate), l2_(c.l2), clip_norm_(c.clip_norm) {}
+
+  float lr() const { return lr_; }
+  float l2() const { return l2_; }
+  // Multiply each pushed gradient coordinate by this before using it.
+  float GradScale(const float* g, uint32_t dim) const { return ClipScale(g, dim, clip_norm_); }
+
+ private:
+  const float lr_;
+  const float l2_;
+  const float clip_norm_;
+};
+
 // w -= lr * (g + l2 * w)
-class SgdOptimizer final : public Optimizer {
+class SgdOptimizer final : public OptimizerBase {
  public:
-  explicit SgdOptimizer(const OptimizerConfig& c) : lr_(c.learning_rate), l2_(c.l2) {}
+  explicit SgdOptimizer(const OptimizerConfig& c) : OptimizerBase(c) {}
   uint32_t StateFloats(uint32_t) const override { return 0; }
   void InitState(float*, uint32_t) const override {}
   void Apply(float* w, float*, const float* g, uint32_t dim) const override {
-    for (uint32_t i = 0; i < dim; ++i) w[i] -= lr_ * (g[i] + l2_ * w[i]);
+    const float s = GradScale(g, dim);
+    const float lr = this->lr(), l2 = this->l2();
+    for (uint32_t i = 0; i < dim; ++i) w[i] -= lr * (s * g[i] + l2 * w[i]);
   }
-
- private:
-  float lr_, l2_;
 };
 
 // acc += g^2; w -= lr * g / sqrt(acc)   (Duchi et al. 2011, per coordinate)
-class AdagradOptimizer final : public Optimizer {
+class AdagradOptimizer final : public OptimizerBase {
  public:
   explicit AdagradOptimizer(const OptimizerConfig& c)
-      : lr_(c.learning_rate), init_(c.initial_accumulator), l2_(c.l2) {}
+      : OptimizerBase(c), init_(c.initial_accumulator) {}
   uint32_t StateFloats(uint32_t dim) const override { return dim; }
-  void InitState(float* acc, uint32_t dim) const override {
-    for (uint32_t i = 0; i < dim; ++i) acc[i] = init_;
-  }
+  void InitState(float* acc, uint32_t dim) const override { std::fill_n(acc, dim, init_); }
   void Apply(float* w, float* acc, const float* g, uint32_t dim) const override {
+    const float s = GradScale(g, dim);
+    const float lr = this->lr(), l2 = this->l2();
     for (uint32_t i = 0; i < dim; ++i) {
-      const float grad = g[i] + l2_ * w[i];
+      const float grad = s * g[i] + l2 * w[i];
       acc[i] += grad * grad;
-      w[i] -= lr_ * grad / std::sqrt(acc[i]);
+      w[i] -= lr * grad / std::sqrt(acc[i]);
     }
   }
 
  private:
-  float lr_, init_, l2_;
+  const float init_;
 };
+
+// Adagrad with one accumulator per row instead of per coordinate:
+// acc += mean_i(g_i^2); w -= lr * g / sqrt(acc). Costs 1 float of state per
+// row instead of dim, which matters for wide tables with many rows.
+class RowwiseAdagradOptimizer final : public OptimizerBase {
+ public:
+  explicit RowwiseAdagradOptimizer(const OptimizerConfig& c)
+      : OptimizerBase(c), init_(c.initial_accumulator) {}
+  uint32_t StateFloats(uint32_t) const override { return 1; }
+  void InitState(float* acc, uint32_t) const override { *acc = init_; }
+  void Apply(float* w, float* acc, const float* g, uint32_t dim) const override {
+    const float s = GradScale(g, dim);
+    const float lr = this->lr(), l2 = this->l2();
+    // Two passes because the step of every coordinate depends on the whole
+    // row's mean square; w is not modified by the first pass, so both passes
+    // see the same g + l2 * w.
+    double sum_sq = 0.0;
+    for (uint32_t i = 0; i < dim; ++i) {
+      const float grad = s * g[i] + l2 * w[i];
+      sum_sq += static_cast<double>(grad) * grad;
+    }
+    *acc += static_cast<float>(sum_sq / dim);
+    const float step = lr / std::sqrt(*acc);
+    for (uint32_t i = 0; i < dim; ++i) w[i] -= step * (s * g[i] + l2 * w[i]);
+  }
+
+ private:
+  const float init_;
+};
+
+// Lazy Adam (Kingma & Ba 2015) with a step count per row, so the bias
+// correction of a rarely pushed row matches the number of updates it has
+// actually seen. State: m[dim], v[dim], then the uint32 step count stored as
+// the bits of one float (memcpy, never read as a number).
+class AdamOptimizer final : public OptimizerBase {
+ public:
+  explicit AdamOptimizer(const OptimizerConfig& c)
+      : OptimizerBase(c),
+        beta1_(c.beta1),
+        beta2_(c.beta2),
+        epsilon_(c.epsilon),
+        // log(beta) via log1p(beta - 1): beta - 1 is exact in double, so betas
+        // close to 1 keep their precision. beta == 0 gives -inf, for which
+        // InverseBiasCorrection correctly yields 1.
+        log_beta1_(std::log1p(static_cast<double>(c.beta1) - 1.0)),
+        log_beta2_(std::log1p(static_cast<double>(c.beta2) - 1.0)) {}
+
+  uint32_t StateFloats(uint32_t dim) const override { return 2 * dim + 1; }
+
+  void InitState(float* state, uint32_t dim) const override {
+    std::fill_n(state, 2 * dim, 0.0f);
+    StoreStep(state + 2 * dim, 0);
+  }
+
+  void Apply(float* w, float* state, const float* g, uint32_t dim) const override {
+    float* m = state;
+    float* v = state + dim;
+    const uint32_t t = NextStep(LoadStep(state + 2 * dim));
+    StoreStep(state + 2 * dim, t);
+    const float m_correction = InverseBiasCorrection(log_beta1_, t);
+    const float v_correction = InverseBiasCorrection(log_beta2_, t);
+    const float s = GradScale(g, dim);
+    const float lr = this->lr(), l2 = this->l2();
+    const float b1 = beta1_, b2 = beta2_, one_minus_b1 = 1.0f - b1, one_minus_b2 = 1.0f - b2;
+    const float eps = epsilon_;
+    for (uint32_t i = 0; i < dim; ++i) {
+      const float grad = s * g[i] + l2 * w[i];
+      m[i] = b1 * m[i] + one_minus_b1 * grad;
+      v[i] = b2 * v[i] + one_minus_b2 * grad * grad;
+      const float m_hat = m[i] * m_correction;
+      const float v_hat = v[i] * v_correction;
+      w[i] -= lr * m_hat / (std::sqrt(v_hat) + eps);
+    }
+  }
+
+ private:
+  static uint32_t LoadStep(const float* slot) {
+    uint32_t t;
+    std::memcpy(&t, slot, sizeof(t));
+    return t;
+  }
+  static void StoreStep(float* slot, uint32_t t) { std::memcpy(slot, &t, sizeof(t)); }
+
+  // Saturates instead of wrapping: t = 0 would make 1 - beta^t = 0 and divide
+  // by zero, while at 2^32 steps the correction is exactly 1 anyway.
+  static uint32_t NextStep(uint32_t t) {
+    return t == std::numeric_limits<uint32_t>::max() ? t : t + 1;
+  }
+
+  // 1 / (1 - beta^t) for t >= 1. expm1 keeps 1 - beta^t accurate when beta^t
+  // is close to 1 (early steps with beta2 = 0.999), where the plain
+  // subtraction in float would lose most of its digits; it also avoids a pow
+  // per row.
+  static float InverseBiasCorrection(double log_beta, uint32_t t) {
+    return static_cast<float>(-1.0 / std::expm1(static_cast<double>(t) * log_beta));
+  }
+
+  const float beta1_;
+  const float beta2_;
+  const float epsilon_;
+  const double log_beta1_;
+  const double log_beta2_;
+};
+
+// FTRL-proximal, McMahan et al. 2013 ("Ad Click Prediction: a View from the
+// Trenches", Algorithm 1), per coordinate, with alpha = learning_rate,
+// beta = ftrl_beta, lambda1 = l1, lambda2 = l2. State: z[dim], n[dim]. The
+// weight is a function of (z, n), recomputed and stored on every update so
+// that pulls read it directly; L1 makes it exactly 0 while |z| <= lambda1.
+class FtrlOptimizer final : public OptimizerBase {
+ public:
+  explicit FtrlOptimizer(const OptimizerConfig& c)
+      : OptimizerBase(c), l1_(c.l1), beta_(c.ftrl_beta) {}
+
+  uint32_t StateFloats(uint32_t dim) const override { return 2 * dim; }
+
+  void InitState(float* state, uint32_t dim) const override { std::fill_n(state, 2 * dim, 0.0f); }
+
+  void Apply(float* w, float* state, const float* g, uint32_t dim) const override {
+    float* z = state;
+    float* n = state + dim;
+    const float s = GradScale(g, dim);
+    const float alpha = lr();
+    for (uint32_t i = 0; i < dim; ++i) {
+      const float grad = s * g[i];
+      const float sqrt_n_old = std::sqrt(n[i]);
+      n[i] += grad * grad;
+      const float sqrt_n = std::sqrt(n[i]);
+      const float sigma = (sqrt_n - sqrt_n_old) / alpha;
+      // The paper's z update uses the weight before this step.
+      z[i] += grad - sigma * w[i];
+      w[i] = Weight(z[i], sqrt_n);
+    }
+  }
+
+ private:
+  // w = 0 if |z| <= l1, else -(z - sign(z) * l1) / ((beta + sqrt(n)) / alpha + l2).
+  float Weight(float z, float sqrt_n) const {
+    if (std::fabs(z) <= l1_) return 0.0f;  // +0.0f, so sparse rows are all-zero bits
+    return (std::copysign(l1_, z) - z) / ((beta_ + sqrt_n) / lr() + l2());
+  }
+
+  const float l1_;
+  const float beta_;
+};
+
+// ---- Construction and validation ----
+
+template <typename T>
+std::unique_ptr<Optimizer> New(const OptimizerConfig& c) {
+  return std::make_unique<T>(c);
+}
+
+struct OptimizerEntry {
+  const char* name;
+  std::unique_ptr<Optimizer> (*make)(const OptimizerConfig&);
+};
+
+// The one list of known optimizers: MakeOptimizer and the error message for
+// an unknown name both come from it.
+constexpr OptimizerEntry kOptimizers[] = {
+    {"sgd", &New<SgdOptimizer>},
+    {"adagrad", &New<AdagradOptimizer>},
+    {"rowwise_adagrad", &New<RowwiseAdagradOptimizer>},
+    {"adam", &New<AdamOptimizer>},
+    {"ftrl", &New<FtrlOptimizer>},
+};
+
+const OptimizerEntry* FindOptimizer(const std::string& name) {
+  for (const OptimizerEntry& e : kOptimizers) {
+    if (name == e.name) return &e;
+  }
+  return nullptr;
+}
+
+std::string ValidNames() {
+  std::string names;
+  for (const OptimizerEntry& e : kOptimizers) {
+    if (!names.empty()) names += ", ";
+    names += e.name;
+  }
+  return names;
+}
+
+// Short, readable form for messages ("0.1", not "0.100000").
+std::string FormatFloat(float v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+Status BadValue(const OptimizerConfig& c, const char* field, const char* requirement,
+                float value) {
+  return InvalidArgument("optimizer '" + c.name + "': " + field + " must be " + requirement +
+                         ", got " + FormatFloat(value));
+}
+
+// Non-finite values are rejected even in fields the optimizer ignores: they
+// can only come from a broken flag or config, never from a deliberate choice.
+Status CheckAllFinite(const OptimizerConfig& c) {
+  const std::pair<const char*, float> fields[] = {
+      {"learning_rate", c.learning_rate},
+      {"initial_accumulator", c.initial_accumulator},
+      {"l2", c.l2},
+      {"beta1", c.beta1},
+      {"beta2", c.beta2},
+      {"epsilon", c.epsilon},
+      {"l1", c.l1},
+      {"ftrl_beta", c.ftrl_beta},
+      {"clip_norm", c.clip_norm},
+  };
+  for (const auto& [field, value] : fields) {
+    if (!std::isfinite(value)) return BadValue(c, field, "finite", value);
+  }
+  return Status::OK();
+}
+
+Status CheckPositive(const OptimizerConfig& c, const char* field, float value) {
+  return value > 0.0f ? Status::OK() : BadValue(c, field, "> 0", value);
+}
+
+Status CheckNonNegative(const OptimizerConfig& c, const char* field, float value) {
+  return value >= 0.0f ? Status::OK() : BadValue(c, field, ">= 0", value);
+}
+
+// Decay rates: beta = 1 would never forget and makes Adam's bias correction
+// 1 / (1 - 1) infinite.
+Status CheckDecayRate(const OptimizerConfig& c, const char* field, float value) {
+  return value >= 0.0f && value < 1.0f ? Status::OK() : BadValue(c, field, "in [0, 1)", value);
+}
+
+Status CheckOptimizerSpecific(const OptimizerConfig& c) {
+  if (c.name == "adagrad" || c.name == "rowwise_adagrad") {
+    return CheckPositive(c, "initial_accumulator", c.initial_accumulator);
+  }
+  if (c.name == "adam") {
+    RETURN_IF_ERROR(CheckDecayRate(c, "beta1", c.beta1));
+    RETURN_IF_ERROR(CheckDecayRate(c, "beta2", c.beta2));
+    return CheckPositive(c, "epsilon", c.epsilon);
+  }
+  if (c.name == "ftrl") {
+    RETURN_IF_ERROR(CheckNonNegative(c, "l1", c.l1));
+    // beta > 0 keeps the denominator (beta + sqrt(n)) / alpha + l2 positive
+    // even when a tiny gradient's square underflows and leaves n at 0.
+    return CheckPositive(c, "ftrl_beta", c.ftrl_beta);
+  }
+  return Status::OK();
+}
 
 }  // namespace
 
+Status ValidateOptimizerConfig(const OptimizerConfig& c) {
+  if (FindOptimizer(c.name) == nullptr) {
+    return InvalidArgument("unknown optimizer '" + c.name + "' (valid: " + ValidNames() + ")");
+  }
+  RETURN_IF_ERROR(CheckAllFinite(c));
+  RETURN_IF_ERROR(CheckPositive(c, "learning_rate", c.learning_rate));
+  RETURN_IF_ERROR(CheckNonNegative(c, "l2", c.l2));
+  RETURN_IF_ERROR(CheckNonNegative(c, "clip_norm", c.clip_norm));
+  return CheckOptimizerSpecific(c);
+}
+
 StatusOr<std::unique_ptr<Optimizer>> MakeOptimizer(const OptimizerConfig& c) {
-  if (!(c.learning_rate > 0) || !std::isfinite(c.learning_rate)) {
-    return InvalidArgument("learning rate must be a positive number");
-  }
-  if (c.l2 < 0 || !std::isfinite(c.l2)) return InvalidArgument("l2 must be >= 0");
-  if (c.name == "sgd") return std::unique_ptr<Optimizer>(new SgdOptimizer(c));
-  if (c.name == "adagrad") {
-    if (!(c.initial_accumulator > 0)) {
-      return InvalidArgument("adagrad initial accumulator must be > 0");
-    }
-    return std::unique_ptr<Optimizer>(new AdagradOptimizer(c));
-  }
-  return InvalidArgument("unknown optimizer '" + c.name + "' (expected sgd or adagrad)");
+  RETURN_IF_ERROR(ValidateOptimizerConfig(c));
+  return FindOptimizer(c.name)->make(c);
 }
 
 }  // namespace embedps::ps

@@ -6,36 +6,53 @@
 
 #include <glog/logging.h>
 
-#include "common/wire/codec.h"
-
 namespace embedps::ps {
 
 Server::Server(zmq::context_t& ctx, ServerOptions options, MetricsRegistry* metrics)
-    : options_(std::move(options)),
+    : ctx_(ctx),
+      options_(std::move(options)),
       metrics_(metrics),
       router_(ctx, zmq::socket_type::router),
+      backend_(ctx, zmq::socket_type::dealer),
+      control_(ctx, zmq::socket_type::pair),
+      control_client_(ctx, zmq::socket_type::pair),
       link_(ctx, options_.link) {
   ConfigureSocket(router_, options_.link.limits.max_message_bytes);
-  pulls_ = metrics_->GetCounter("server.pull_requests");
-  pushes_ = metrics_->GetCounter("server.push_requests");
-  keys_pulled_ = metrics_->GetCounter("server.keys_pulled");
-  keys_pushed_ = metrics_->GetCounter("server.keys_pushed");
-  malformed_ = metrics_->GetCounter("server.malformed_messages");
-  rejected_ = metrics_->GetCounter("server.rejected_requests");
+  backend_.set(zmq::sockopt::linger, 0);
+  control_.set(zmq::sockopt::linger, 0);
+  control_client_.set(zmq::sockopt::linger, 0);
+  evicted_ = metrics_->GetCounter("server.rows_evicted");
 }
+
+Server::~Server() { StopThreads(); }
 
 Status Server::Setup() {
   if (options_.tables.empty()) return InvalidArgument("server has no tables configured");
+  if (options_.handler_threads < 1) return InvalidArgument("need at least one handler thread");
   for (const auto& cfg : options_.tables) {
     ASSIGN_OR_RETURN(auto table, EmbeddingTable::Create(cfg));
-    if (!tables_.emplace(cfg.id, std::move(table)).second) {
+    if (!state_.tables.emplace(cfg.id, std::move(table)).second) {
       return InvalidArgument("table id " + std::to_string(cfg.id) + " declared twice");
     }
   }
   ASSIGN_OR_RETURN(endpoint_, BindSocket(router_, options_.bind_endpoint));
+  // inproc names are per context; the address of this object keeps two
+  // servers in one process (tests) apart.
+  const std::string tag = std::to_string(reinterpret_cast<uintptr_t>(this));
+  backend_endpoint_ = "inproc://ps-handlers-" + tag;
+  RETURN_IF_ERROR(BindSocket(backend_, backend_endpoint_).status());
+  RETURN_IF_ERROR(BindSocket(control_, "inproc://ps-control-" + tag).status());
+  RETURN_IF_ERROR(ConnectSocket(control_client_, "inproc://ps-control-" + tag));
   link_.set_advertised_endpoint(AdvertisedEndpoint());
-  LOG(INFO) << "server listening on " << endpoint_;
-  return link_.Join();
+  LOG(INFO) << "server listening on " << endpoint_ << " with " << options_.handler_threads
+            << " handler threads and " << options_.tables.size() << " table(s)";
+  RETURN_IF_ERROR(link_.Join());
+  state_.cluster_id = options_.link.cluster_id;
+  state_.node_id = link_.node_id();
+  state_.rank = link_.rank();
+  handler_ = std::make_unique<RequestHandler>(&state_, metrics_);
+  handler_->SetShardMap(link_.shard_map());
+  return Status::OK();
 }
 
 std::string Server::AdvertisedEndpoint() const {
@@ -54,144 +71,89 @@ std::string Server::AdvertisedEndpoint() const {
   return "tcp://" + host + ":" + port;
 }
 
+void Server::StartThreads() {
+  proxy_thread_ = std::thread([this] {
+    try {
+      zmq::proxy_steerable(router_, backend_, zmq::socket_ref(), control_);
+    } catch (const zmq::error_t& e) {
+      if (e.num() != ETERM) LOG(ERROR) << "request proxy stopped: " << e.what();
+    }
+  });
+  for (int i = 0; i < options_.handler_threads; ++i) {
+    handler_threads_.emplace_back([this] { HandlerLoop(); });
+  }
+}
+
+void Server::StopThreads() {
+  stopping_ = true;
+  for (auto& t : handler_threads_) t.join();
+  handler_threads_.clear();
+  if (proxy_thread_.joinable()) {
+    control_client_.send(zmq::str_buffer("TERMINATE"), zmq::send_flags::none);
+    proxy_thread_.join();
+  }
+}
+
+void Server::HandlerLoop() {
+  zmq::socket_t socket(ctx_, zmq::socket_type::dealer);
+  socket.set(zmq::sockopt::linger, 0);
+  if (!ConnectSocket(socket, backend_endpoint_).ok()) {
+    LOG(ERROR) << "handler cannot reach " << backend_endpoint_;
+    return;
+  }
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    Incoming in;
+    // Requests arrive as [worker routing id][envelope][payloads].
+    if (ReceiveMessage(socket, /*router=*/true, std::chrono::milliseconds(100),
+                       options_.link.limits, &in)) {
+      handler_->Handle(in, socket);
+    }
+  }
+}
+
 Status Server::Run() {
   RETURN_IF_ERROR(Setup());
-  zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0},
-                             {link_.socket().handle(), 0, ZMQ_POLLIN, 0}};
+  StartThreads();
   bool done = false;
-  while (!done) {
-    zmq::poll(items, 2, std::chrono::milliseconds(100));
-    // Drain a bounded burst of requests so control traffic is never starved.
-    for (int i = 0; i < 256; ++i) {
-      Incoming in;
-      if (!ReceiveMessage(router_, /*router=*/true, std::chrono::milliseconds(0),
-                          options_.link.limits, &in)) {
-        break;
-      }
-      HandleRequest(in);
-    }
-    RETURN_IF_ERROR(link_.Tick(wire::Progress{}));
-    RETURN_IF_ERROR(HandleEvents(&done));
-  }
-  LOG(INFO) << "server done: " << pulls_->Get() << " pulls, " << pushes_->Get() << " pushes, "
-            << malformed_->Get() << " malformed, " << rejected_->Get() << " rejected";
-  return Status::OK();
-}
-
-void Server::HandleRequest(Incoming& in) {
-  if (!in.status.ok()) {
-    malformed_->Add();
-    LOG_EVERY_N(WARNING, 100) << "malformed request (" << in.bytes
-                              << " bytes): " << in.status.message();
-    const auto code = in.status.code() == StatusCode::kResourceExhausted
-                          ? wire::ErrorCode::kTooLarge
-                          : wire::ErrorCode::kMalformed;
-    ReplyError(in.routing_id, wire::Header{}, code, in.status.message());
-    return;
-  }
-  wire::Message& msg = in.message;
-  if (msg.header.cluster_id != options_.link.cluster_id) {
-    rejected_->Add();
-    ReplyError(in.routing_id, msg.header, wire::ErrorCode::kWrongCluster,
-               "request from another cluster refused");
-    return;
-  }
-  if (std::holds_alternative<wire::PullMsg>(msg.body)) {
-    HandlePull(in.routing_id, msg);
-  } else if (std::holds_alternative<wire::PushMsg>(msg.body)) {
-    HandlePush(in.routing_id, msg);
-  } else {
-    rejected_->Add();
-    ReplyError(in.routing_id, msg.header, wire::ErrorCode::kMalformed,
-               std::string("servers do not accept ") + wire::BodyName(msg.body));
-  }
-}
-
-EmbeddingTable* Server::Admit(const zmq::message_t& from, const wire::Message& msg,
-                              uint32_t table, const std::vector<uint64_t>& keys) {
-  auto it = tables_.find(table);
-  if (it == tables_.end()) {
-    rejected_->Add();
-    ReplyError(from, msg.header, wire::ErrorCode::kUnknownTable,
-               "unknown table " + std::to_string(table));
-    return nullptr;
-  }
-  const ShardMap& map = link_.shard_map();
-  if (msg.header.epoch != map.epoch()) {
-    rejected_->Add();
-    ReplyError(from, msg.header, wire::ErrorCode::kStaleEpoch,
-               "request routed with shard map epoch " + std::to_string(msg.header.epoch) +
-                   ", current is " + std::to_string(map.epoch()));
-    return nullptr;
-  }
-  for (uint64_t key : keys) {
-    if (map.ServerOf(key) != link_.rank()) {
-      rejected_->Add();
-      ReplyError(from, msg.header, wire::ErrorCode::kNotOwner,
-                 "key " + std::to_string(key) + " is not owned by server " +
-                     std::to_string(link_.rank()));
-      return nullptr;
+  Status result;
+  auto next_eviction = Clock::now() + options_.eviction_interval;
+  while (!done && result.ok()) {
+    zmq::pollitem_t item{link_.socket().handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(100));
+    result = link_.Tick(wire::Progress{});
+    if (result.ok()) result = HandleEvents(&done);
+    if (Clock::now() >= next_eviction) {
+      Evict();
+      next_eviction = Clock::now() + options_.eviction_interval;
     }
   }
-  return it->second.get();
+  StopThreads();
+  LogStats();
+  return result;
 }
 
-void Server::HandlePull(const zmq::message_t& from, wire::Message& msg) {
-  const auto& pull = std::get<wire::PullMsg>(msg.body);
-  std::vector<uint64_t> keys;
-  wire::CopyPayload(msg.payloads[0], &keys);
-  EmbeddingTable* table = Admit(from, msg, pull.table, keys);
-  if (table == nullptr) return;
-  const uint32_t dim = table->config().dim;
-  std::vector<float> values(keys.size() * dim);
-  table->Pull(keys.data(), keys.size(), values.data());
-  pulls_->Add();
-  keys_pulled_->Add(keys.size());
-  std::vector<zmq::message_t> payloads;
-  payloads.push_back(wire::PayloadFromVector(std::move(values)));
-  wire::Header reply = msg.header;
-  reply.sender = link_.node_id();
-  wire::PullReplyMsg body{pull.table, pull.num_keys, dim, wire::DataType::kFloat32};
-  (void)SendMessage(router_, reply, body, std::move(payloads), &from);
-}
-
-void Server::HandlePush(const zmq::message_t& from, wire::Message& msg) {
-  const auto& push = std::get<wire::PushMsg>(msg.body);
-  std::vector<uint64_t> keys;
-  wire::CopyPayload(msg.payloads[0], &keys);
-  EmbeddingTable* table = Admit(from, msg, push.table, keys);
-  if (table == nullptr) return;
-  if (push.dim != table->config().dim) {
-    rejected_->Add();
-    ReplyError(from, msg.header, wire::ErrorCode::kDimMismatch,
-               "push has dim " + std::to_string(push.dim) + ", table " +
-                   std::to_string(push.table) + " has dim " +
-                   std::to_string(table->config().dim));
-    return;
+void Server::Evict() {
+  for (auto& [id, table] : state_.tables) {
+    const size_t n = table->EvictIdle();
+    if (n > 0) {
+      evicted_->Add(n);
+      LOG(INFO) << "table " << table->config().name << ": evicted " << n << " rows, "
+                << table->size() << " remain";
+    }
   }
-  std::vector<float> grads;
-  wire::CopyPayload(msg.payloads[1], &grads);
-  Status st = table->Push(keys.data(), keys.size(), grads.data());
-  if (!st.ok()) {
-    rejected_->Add();
-    LOG_EVERY_N(WARNING, 100) << "rejected push from node " << msg.header.sender << ": "
-                              << st.message();
-    ReplyError(from, msg.header, wire::ErrorCode::kBadValues, st.message());
-    return;
-  }
-  pushes_->Add();
-  keys_pushed_->Add(keys.size());
-  wire::Header reply = msg.header;
-  reply.sender = link_.node_id();
-  (void)SendMessage(router_, reply, wire::PushReplyMsg{push.table, push.num_keys}, {}, &from);
 }
 
-void Server::ReplyError(const zmq::message_t& to, const wire::Header& request,
-                        wire::ErrorCode code, const std::string& message) {
-  wire::Header reply = request;
-  reply.cluster_id = options_.link.cluster_id;
-  reply.sender = link_.node_id();
-  (void)SendMessage(router_, reply, wire::ErrorMsg{code, message, false}, {}, &to);
+void Server::LogStats() const {
+  auto m = metrics_->Snapshot();
+  LOG(INFO) << "server done: " << m["server.pull_requests"] << " pulls, "
+            << m["server.push_requests"] << " pushes, " << m["server.malformed_messages"]
+            << " malformed, " << m["server.rejected_requests"] << " rejected";
+  for (const auto& [id, table] : state_.tables) {
+    const TableStats s = table->Stats();
+    LOG(INFO) << "table " << table->config().name << ": " << s.rows << " rows, "
+              << s.memory_bytes / (1 << 20) << " MiB, " << s.evicted << " evicted, "
+              << s.pending_pushes << " pushes to keys awaiting admission";
+  }
 }
 
 Status Server::HandleEvents(bool* done) {
@@ -208,6 +170,7 @@ Status Server::HandleEvents(bool* done) {
       }
       RETURN_IF_ERROR(link_.Send(reply).status());
     } else if (std::holds_alternative<wire::ShardMapMsg>(ev->body)) {
+      handler_->SetShardMap(link_.shard_map());
       LOG(INFO) << "shard map now at epoch " << link_.shard_map().epoch();
     }
   }
@@ -219,9 +182,9 @@ Status Server::ExportModel(const std::string& directory, uint64_t* rows, std::st
   std::filesystem::create_directories(directory, ec);
   if (ec) return Unavailable("cannot create " + directory + ": " + ec.message());
   *rows = 0;
-  for (const auto& [id, table] : tables_) {
-    *path = directory + "/table-" + std::to_string(id) + ".server-" +
-            std::to_string(link_.rank()) + ".epsmodel";
+  for (const auto& [id, table] : state_.tables) {
+    *path = directory + "/table-" + std::to_string(id) + ".server-" + std::to_string(link_.rank()) +
+            ".epsmodel";
     ModelShard shard = table->Export();
     *rows += shard.keys.size();
     RETURN_IF_ERROR(WriteModelShard(*path, shard));

@@ -1,12 +1,18 @@
-// The parameter server process logic: joins the cluster, serves pull and push
-// requests for the virtual shards it owns, and exports its rows when the
-// scheduler asks. Bad requests get an error reply and are counted; they never
-// stop the server.
+// The parameter server process: joins the cluster, serves pull, push and
+// push+pull requests on a pool of handler threads, evicts idle rows, and
+// exports its rows when the scheduler asks.
+//
+// Threads: a ZeroMQ proxy thread moves requests from the workers' ROUTER
+// socket to an inproc DEALER that spreads them over the handler threads
+// (each with its own socket); replies travel back the same way. The calling
+// thread keeps the scheduler link. Tables are striped and locked per stripe,
+// so handlers run in parallel without a global lock.
 #pragma once
 
-#include <map>
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <zmq.hpp>
@@ -14,8 +20,7 @@
 #include "common/metrics.h"
 #include "common/scheduler_link.h"
 #include "common/status.h"
-#include "common/transport.h"
-#include "ps/embedding_table.h"
+#include "ps/request_handler.h"
 
 namespace embedps::ps {
 
@@ -27,12 +32,17 @@ struct ServerOptions {
   std::string advertise_host;
   SchedulerLinkOptions link;
   std::vector<TableConfig> tables;
+  // Threads serving requests.
+  int handler_threads = 2;
+  // How often idle and over-budget rows are evicted.
+  std::chrono::milliseconds eviction_interval{1000};
 };
 
 class Server {
  public:
   // `metrics` is borrowed and must outlive the server.
   Server(zmq::context_t& ctx, ServerOptions options, MetricsRegistry* metrics);
+  ~Server();
 
   // Binds, joins the cluster, and serves until the scheduler sends shutdown
   // (OK) or something fatal happens (bind failure, scheduler lost).
@@ -41,32 +51,31 @@ class Server {
  private:
   Status Setup();
   std::string AdvertisedEndpoint() const;
-  void HandleRequest(Incoming& in);
-  void HandlePull(const zmq::message_t& from, wire::Message& msg);
-  void HandlePush(const zmq::message_t& from, wire::Message& msg);
-  // Validates table, epoch and ownership; on failure sends the error reply
-  // and returns null.
-  EmbeddingTable* Admit(const zmq::message_t& from, const wire::Message& msg, uint32_t table,
-                        const std::vector<uint64_t>& keys);
-  void ReplyError(const zmq::message_t& to, const wire::Header& request, wire::ErrorCode code,
-                  const std::string& message);
+  void StartThreads();
+  void StopThreads();
+  void HandlerLoop();
   // Handles scheduler events; sets *done when the job is over.
   Status HandleEvents(bool* done);
   Status ExportModel(const std::string& directory, uint64_t* rows, std::string* path);
+  void Evict();
+  void LogStats() const;
 
+  zmq::context_t& ctx_;
   ServerOptions options_;
   MetricsRegistry* metrics_;
-  zmq::socket_t router_;
+  zmq::socket_t router_;   // workers connect here; used by the proxy thread
+  zmq::socket_t backend_;  // inproc DEALER to the handlers; proxy thread
+  zmq::socket_t control_;  // inproc PAIR the proxy listens to for TERMINATE
+  zmq::socket_t control_client_;  // our end of it
+  std::string backend_endpoint_;
   SchedulerLink link_;
-  std::map<uint32_t, std::unique_ptr<EmbeddingTable>> tables_;
+  ServingState state_;
+  std::unique_ptr<RequestHandler> handler_;
   std::string endpoint_;
-
-  Counter* pulls_;
-  Counter* pushes_;
-  Counter* keys_pulled_;
-  Counter* keys_pushed_;
-  Counter* malformed_;
-  Counter* rejected_;
+  std::thread proxy_thread_;
+  std::vector<std::thread> handler_threads_;
+  std::atomic<bool> stopping_{false};
+  Counter* evicted_;
 };
 
 }  // namespace embedps::ps

@@ -77,6 +77,13 @@ void EncodeBody(cp::Envelope::Body::Builder b, const Body& body) {
             r.setDim(m.dim);
             r.setDtype(static_cast<cp::DataType>(m.dtype));
           },
+          [&](const PushPullMsg& m) {
+            auto r = b.initPushPull();
+            r.setTable(m.table);
+            r.setNumKeys(m.num_keys);
+            r.setDim(m.dim);
+            r.setDtype(static_cast<cp::DataType>(m.dtype));
+          },
           [&](const PushReplyMsg& m) {
             auto r = b.initPushReply();
             r.setTable(m.table);
@@ -171,6 +178,11 @@ StatusOr<Body> DecodeBody(cp::Envelope::Body::Reader b) {
       ASSIGN_OR_RETURN(DataType dt, CheckedEnum<DataType>(static_cast<uint16_t>(r.getDtype()), 0, "dtype"));
       return Body(PushMsg{r.getTable(), r.getNumKeys(), r.getDim(), dt});
     }
+    case W::PUSH_PULL: {
+      auto r = b.getPushPull();
+      ASSIGN_OR_RETURN(DataType dt, CheckedEnum<DataType>(static_cast<uint16_t>(r.getDtype()), 0, "dtype"));
+      return Body(PushPullMsg{r.getTable(), r.getNumKeys(), r.getDim(), dt});
+    }
     case W::PUSH_REPLY: {
       auto r = b.getPushReply();
       return Body(PushReplyMsg{r.getTable(), r.getNumKeys()});
@@ -247,11 +259,13 @@ Status CheckPayloads(const Body& body, const std::vector<zmq::message_t>& p) {
     RETURN_IF_ERROR(want(1));
     return CheckFrame(p, 0, uint64_t{m->num_keys} * m->dim * 4, "value");
   }
-  if (auto* m = std::get_if<PushMsg>(&body)) {
+  auto check_push = [&](uint32_t num_keys, uint32_t dim) -> Status {
     RETURN_IF_ERROR(want(2));
-    RETURN_IF_ERROR(CheckFrame(p, 0, uint64_t{m->num_keys} * 8, "key"));
-    return CheckFrame(p, 1, uint64_t{m->num_keys} * m->dim * 4, "gradient");
-  }
+    RETURN_IF_ERROR(CheckFrame(p, 0, uint64_t{num_keys} * 8, "key"));
+    return CheckFrame(p, 1, uint64_t{num_keys} * dim * 4, "gradient");
+  };
+  if (auto* m = std::get_if<PushMsg>(&body)) return check_push(m->num_keys, m->dim);
+  if (auto* m = std::get_if<PushPullMsg>(&body)) return check_push(m->num_keys, m->dim);
   return want(0);
 }
 

@@ -58,6 +58,7 @@ struct Envelope {
     workerDone @19 :WorkerDone;
     exportModel @20 :ExportModel;
     exportModelReply @21 :ExportModelReply;
+    pushPull @22 :Push;     # push, then reply with the updated rows (pullReply)
   }
 }
 

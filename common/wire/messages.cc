@@ -25,7 +25,8 @@ const char* BodyName(const Body& body) {
   static const char* const kNames[] = {
       "register", "register_reply", "shard_map", "heartbeat", "pull", "pull_reply",
       "push", "push_reply", "barrier", "barrier_reply", "error", "shutdown",
-      "partition_request", "partition_grant", "worker_done", "export_model", "export_model_reply"};
+      "partition_request", "partition_grant", "worker_done", "export_model", "export_model_reply",
+      "push_pull"};
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == std::variant_size_v<Body>);
   return kNames[body.index()];
 }

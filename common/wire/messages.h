@@ -87,6 +87,14 @@ struct PushMsg {
   uint32_t dim = 0;
   DataType dtype = DataType::kFloat32;
 };
+// A push whose reply is a PullReplyMsg with the rows after the update.
+// Same payload frames as PushMsg.
+struct PushPullMsg {
+  uint32_t table = 0;
+  uint32_t num_keys = 0;
+  uint32_t dim = 0;
+  DataType dtype = DataType::kFloat32;
+};
 struct PushReplyMsg {
   uint32_t table = 0;
   uint32_t num_keys = 0;
@@ -129,7 +137,7 @@ struct ExportModelReplyMsg {
 using Body = std::variant<RegisterMsg, RegisterReplyMsg, ShardMapMsg, HeartbeatMsg, PullMsg,
                           PullReplyMsg, PushMsg, PushReplyMsg, BarrierMsg, BarrierReplyMsg,
                           ErrorMsg, ShutdownMsg, PartitionRequestMsg, PartitionGrantMsg,
-                          WorkerDoneMsg, ExportModelMsg, ExportModelReplyMsg>;
+                          WorkerDoneMsg, ExportModelMsg, ExportModelReplyMsg, PushPullMsg>;
 
 // Short name of the body's type, for logs ("pull", "push", ...).
 const char* BodyName(const Body& body);

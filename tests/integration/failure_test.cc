@@ -62,7 +62,7 @@ TEST(FailureTest, BadFlagsGiveOneLineErrors) {
       {"embedps", {"local", "--optimizer=lbfgs", "--train=" + data, "--test=" + data}, "--optimizer"},
       {"embedps", {"gen-criteo", "--rows=0", "--out=" + dir.File("x")}, "--rows must be"},
       {"embedps", {"frobnicate"}, "unknown command"},
-      {"embedps-server", {"--scheduler=tcp://127.0.0.1:1", "--dim=0"}, "--dim must be > 0"},
+      {"embedps-server", {"--scheduler=tcp://127.0.0.1:1", "--dim=0"}, "--dim must be in 1..1024"},
       {"embedps-server", {"--scheduler=tcp://127.0.0.1:1", "--optimizer=magic"}, "unknown optimizer"},
       {"embedps-scheduler", {"--num_servers=1"}, "--train is required"},
       {"embedps-worker", {}, "--scheduler is required"},

@@ -1,0 +1,51 @@
+// Fixed-size rows allocated from large chunks, addressed by a 32-bit row id.
+// Rows never move once allocated (chunks are never reallocated), freed rows
+// are reused first, and there is no per-row heap allocation.
+//
+// Not thread-safe; guarded by the owning stripe's lock.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace embedps::ps {
+
+class RowArena {
+ public:
+  // `row_bytes` is rounded up to a multiple of 4.
+  explicit RowArena(size_t row_bytes);
+
+  // A new row id (contents unspecified).
+  uint32_t Allocate();
+  // Returns `row` for reuse.
+  void Free(uint32_t row) { free_.push_back(row); }
+
+  char* Row(uint32_t row) {
+    return chunks_[row >> kChunkShift].get() + (row & kChunkMask) * row_bytes_;
+  }
+  const char* Row(uint32_t row) const {
+    return chunks_[row >> kChunkShift].get() + (row & kChunkMask) * row_bytes_;
+  }
+
+  size_t row_bytes() const { return row_bytes_; }
+  size_t live_rows() const { return next_ - free_.size(); }
+  size_t MemoryBytes() const {
+    return chunks_.size() * kChunkRows * row_bytes_ + free_.capacity() * sizeof(uint32_t);
+  }
+
+ private:
+  // 4,096 rows per chunk: small enough that a lightly used table (or stripe)
+  // wastes little, large enough that the chunk table stays tiny.
+  static constexpr uint32_t kChunkShift = 12;
+  static constexpr uint32_t kChunkRows = 1u << kChunkShift;
+  static constexpr uint32_t kChunkMask = kChunkRows - 1;
+
+  size_t row_bytes_;
+  uint32_t next_ = 0;  // rows handed out from chunks so far
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  std::vector<uint32_t> free_;
+};
+
+}  // namespace embedps::ps

@@ -1,0 +1,61 @@
+// An open-addressing hash index from 64-bit keys to 32-bit row ids, with
+// linear probing and backward-shift deletion (no tombstones). Keys may take
+// any 64-bit value: emptiness is marked in the row array, not the key array.
+// Memory is 12 bytes per slot and the table grows at 3/4 load, so a
+// populated index costs 16-32 bytes per key.
+//
+// Not thread-safe; the embedding table guards each index with its stripe's
+// lock.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "common/hash.h"
+
+namespace embedps::ps {
+
+class RowIndex {
+ public:
+  static constexpr uint32_t kNoRow = 0xffffffffu;
+
+  RowIndex();
+
+  // The row of `key`, or kNoRow.
+  uint32_t Find(uint64_t key) const;
+  // Inserts key -> row; the key must not be present.
+  void Insert(uint64_t key, uint32_t row);
+  // Removes `key`; returns its row or kNoRow when absent.
+  uint32_t Erase(uint64_t key);
+
+  size_t size() const { return size_; }
+  size_t capacity() const { return mask_ + 1; }
+  size_t MemoryBytes() const { return capacity() * (sizeof(uint64_t) + sizeof(uint32_t)); }
+
+  // Calls fn(key, row) for every entry. The index must not change meanwhile.
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    for (size_t i = 0; i <= mask_; ++i) {
+      if (rows_[i] != kNoRow) fn(keys_[i], rows_[i]);
+    }
+  }
+
+  // Hints the CPU to fetch the first probe slot of `key`.
+  void Prefetch(uint64_t key) const {
+    const size_t slot = Slot(key);
+    __builtin_prefetch(&keys_[slot]);
+    __builtin_prefetch(&rows_[slot]);
+  }
+
+ private:
+  size_t Slot(uint64_t key) const { return Mix64(key) & mask_; }
+  void Grow();
+
+  std::unique_ptr<uint64_t[]> keys_;
+  std::unique_ptr<uint32_t[]> rows_;
+  size_t mask_ = 0;
+  size_t size_ = 0;
+};
+
+}  // namespace embedps::ps
