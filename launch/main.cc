@@ -15,6 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include "datagen/criteo_generator.h"
+#include "launch/bench/memory_bench.h"
+#include "launch/bench/pushpull_bench.h"
 #include "launch/local_command.h"
 #include "worker/eval/lr_evaluator.h"
 
@@ -36,6 +38,14 @@ DEFINE_uint64(seed, 1, "gen-criteo: seed that picks the rows");
 DEFINE_uint64(model_seed, 20261125, "gen-criteo: seed that picks the planted model");
 DEFINE_string(out, "", "gen-criteo: output file");
 DEFINE_string(model_dir, "", "eval: directory with the exported model (*.epsmodel)");
+DEFINE_string(keys, "10000", "bench pushpull: unique keys per request, comma-separated list");
+DEFINE_string(dim, "16", "bench: row dimension(s), comma-separated list");
+DEFINE_double(seconds, 3, "bench pushpull: seconds per timed phase");
+DEFINE_int32(depth, 4, "bench pushpull: requests in flight per worker");
+DEFINE_int32(server_threads, 2, "bench pushpull: handler threads per server");
+DEFINE_int32(repeat, 1, "bench pushpull: timed runs per configuration (medians are reported)");
+DEFINE_bool(json, false, "bench: print one JSON object per line");
+DEFINE_bool(fp16, false, "bench memory: store weights as fp16");
 
 namespace {
 
@@ -45,6 +55,7 @@ constexpr char kUsage[] =
     "  local       run a scheduler, servers and workers on this machine and train\n"
     "  gen-criteo  write synthetic Criteo-format data from a planted model\n"
     "  eval        evaluate an exported model on a test file\n"
+    "  bench pushpull | memory   measure push/pull throughput or memory per row\n"
     "run 'embedps --helpon=main' for the flags";
 
 std::string BinDir() {
@@ -103,6 +114,57 @@ embedps::Status RunGenCommand() {
   return embedps::Status::OK();
 }
 
+embedps::StatusOr<std::vector<uint32_t>> ParseList(const char* flag, const std::string& text) {
+  std::vector<uint32_t> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(start, end - start);
+    char* stop = nullptr;
+    const unsigned long v = std::strtoul(item.c_str(), &stop, 10);
+    if (item.empty() || *stop != '\0' || v == 0 || v > 0xffffffffUL) {
+      return embedps::InvalidArgument(std::string("--") + flag + " must be a comma-separated list of positive integers, got '" + text + "'");
+    }
+    out.push_back(static_cast<uint32_t>(v));
+    start = end + 1;
+  }
+  return out;
+}
+
+embedps::Status RunBenchCommand(const std::string& which) {
+  ASSIGN_OR_RETURN(auto dims, ParseList("dim", FLAGS_dim));
+  if (which == "memory") {
+    embedps::launch::MemoryBenchOptions o;
+    if (FLAGS_rows <= 0) return embedps::InvalidArgument("--rows must be >= 1");
+    o.rows = static_cast<uint64_t>(FLAGS_rows);
+    o.dim = dims[0];
+    o.optimizer = FLAGS_optimizer;
+    o.fp16 = FLAGS_fp16;
+    o.json = FLAGS_json;
+    return embedps::launch::RunMemoryBench(o);
+  }
+  if (which != "pushpull") {
+    return embedps::InvalidArgument("unknown benchmark '" + which + "' (expected pushpull or memory)");
+  }
+  RETURN_IF_ERROR(CheckRange("servers", FLAGS_servers, 1, 64));
+  RETURN_IF_ERROR(CheckRange("workers", FLAGS_workers, 1, 64));
+  RETURN_IF_ERROR(CheckRange("depth", FLAGS_depth, 1, 1024));
+  RETURN_IF_ERROR(CheckRange("server_threads", FLAGS_server_threads, 1, 256));
+  RETURN_IF_ERROR(CheckRange("repeat", FLAGS_repeat, 1, 100));
+  embedps::launch::PushPullBenchOptions o;
+  o.servers = FLAGS_servers;
+  o.workers = FLAGS_workers;
+  ASSIGN_OR_RETURN(o.keys, ParseList("keys", FLAGS_keys));
+  o.dims = dims;
+  o.seconds = FLAGS_seconds;
+  o.depth = FLAGS_depth;
+  o.server_threads = FLAGS_server_threads;
+  o.repeat = FLAGS_repeat;
+  o.json = FLAGS_json;
+  return embedps::launch::RunPushPullBench(o);
+}
+
 embedps::Status RunEvalCommand() {
   if (FLAGS_model_dir.empty() || FLAGS_test.empty()) {
     return embedps::InvalidArgument("--model_dir and --test are required");
@@ -129,13 +191,15 @@ int main(int argc, char** argv) {
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
-  if (argc != 2) {
-    std::fprintf(stderr, "embedps: error: expected exactly one command\n%s\n", kUsage);
+  const std::string command = argc >= 2 ? argv[1] : "";
+  if (argc != (command == "bench" ? 3 : 2)) {
+    std::fprintf(stderr, "embedps: error: expected one command (and for bench, its kind)\n%s\n", kUsage);
     return 2;
   }
-  const std::string command = argv[1];
   embedps::Status st;
-  if (command == "local") {
+  if (command == "bench") {
+    st = RunBenchCommand(argv[2]);
+  } else if (command == "local") {
     st = RunLocalCommand();
   } else if (command == "gen-criteo") {
     st = RunGenCommand();

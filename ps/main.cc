@@ -16,7 +16,9 @@ DEFINE_string(tables, "",
               "flags below");
 DEFINE_string(tables_file, "", "File with table declarations, one per line");
 DEFINE_int32(dim, 1, "Default row dimension");
-DEFINE_string(optimizer, "adagrad", "Default optimizer: sgd, adagrad, rowwise_adagrad, adam, ftrl");
+DEFINE_string(optimizer, "adagrad",
+              "Default optimizer: sgd, adagrad, rowwise_adagrad, adam, ftrl (other hyper-parameters: "
+              "see --tables)");
 DEFINE_double(learning_rate, 0.05, "Default learning rate");
 DEFINE_double(initial_accumulator, 0.1, "Default Adagrad initial accumulator value");
 DEFINE_double(l2, 0.0, "Default L2 penalty");

@@ -10,16 +10,26 @@
 namespace embedps::ps {
 namespace {
 
+// Sum over i < dim of value(i)^2, in double so that squares of large but
+// finite gradients cannot overflow to inf.
+template <typename ValueFn>
+double SumOfSquares(uint32_t dim, ValueFn value) {
+  double sum = 0.0;
+  for (uint32_t i = 0; i < dim; ++i) {
+    const double x = value(i);
+    sum += x * x;
+  }
+  return sum;
+}
+
 // Factor that brings the row gradient's L2 norm down to `clip_norm`, or 1
 // when clipping is off or the norm is already within bounds. Returning a
-// factor (instead of a clipped copy) keeps Apply free of allocations. Squares
-// are summed in double so a large but finite gradient cannot overflow to inf
-// and turn the factor into 0.
+// factor (instead of a clipped copy) keeps Apply free of allocations; the
+// double sum keeps a huge finite gradient from giving an inf norm and a
+// factor of 0.
 float ClipScale(const float* g, uint32_t dim, float clip_norm) {
   if (clip_norm <= 0.0f) return 1.0f;
-  double sum_sq = 0.0;
-  for (uint32_t i = 0; i < dim; ++i) sum_sq += static_cast<double>(g[i]) * g[i];
-  const double norm = std::sqrt(sum_sq);
+  const double norm = std::sqrt(SumOfSquares(dim, [g](uint32_t i) { return g[i]; }));
   return norm > clip_norm ? static_cast<float>(clip_norm / norm) : 1.0f;
 }
 
@@ -89,11 +99,7 @@ class RowwiseAdagradOptimizer final : public OptimizerBase {
     // Two passes because the step of every coordinate depends on the whole
     // row's mean square; w is not modified by the first pass, so both passes
     // see the same g + l2 * w.
-    double sum_sq = 0.0;
-    for (uint32_t i = 0; i < dim; ++i) {
-      const float grad = s * g[i] + l2 * w[i];
-      sum_sq += static_cast<double>(grad) * grad;
-    }
+    const double sum_sq = SumOfSquares(dim, [=](uint32_t i) { return s * g[i] + l2 * w[i]; });
     *acc += static_cast<float>(sum_sq / dim);
     const float step = lr / std::sqrt(*acc);
     for (uint32_t i = 0; i < dim; ++i) w[i] -= step * (s * g[i] + l2 * w[i]);

@@ -28,12 +28,13 @@ Status Scheduler::Setup() {
   if (options_.num_servers == 0 || options_.num_workers == 0) {
     return InvalidArgument("need at least one server and one worker");
   }
-  if (options_.train_files.empty()) return InvalidArgument("no training files given");
+  // Without training files workers get no partitions (benchmarks, tests
+  // that drive the servers directly).
   if (options_.passes == 0) return InvalidArgument("--passes must be >= 1");
   std::vector<Partition> all;
   const uint32_t per_file =
       std::max<uint32_t>(1, options_.num_workers * options_.partitions_per_worker /
-                                static_cast<uint32_t>(options_.train_files.size()));
+                                static_cast<uint32_t>(std::max<size_t>(1, options_.train_files.size())));
   for (const auto& file : options_.train_files) {
     auto parts = PlanPartitions(file, per_file);
     if (!parts.ok()) return parts.status().WithContext("training data");

@@ -27,13 +27,14 @@ Status PsClient::Connect(const ShardMap& map) {
   }
   poll_items_.clear();
   for (auto& s : sockets_) poll_items_.push_back({s.handle(), 0, ZMQ_POLLIN, 0});
-  routed_.assign(sockets_.size(), {});
   return Status::OK();
 }
 
-void PsClient::Route(const std::vector<uint64_t>& keys) {
-  for (auto& r : routed_) r.clear();
-  for (uint32_t i = 0; i < keys.size(); ++i) routed_[map_.ServerOf(keys[i])].push_back(i);
+void PsClient::Route(const std::vector<uint64_t>& keys,
+                     std::vector<std::vector<uint32_t>>* routed) const {
+  routed->resize(sockets_.size());
+  for (auto& r : *routed) r.clear();
+  for (uint32_t i = 0; i < keys.size(); ++i) (*routed)[map_.ServerOf(keys[i])].push_back(i);
 }
 
 Status PsClient::Send(uint32_t server, const wire::Body& body,
@@ -43,37 +44,96 @@ Status PsClient::Send(uint32_t server, const wire::Body& body,
   return SendMessage(sockets_[server], header_, body, std::move(payloads));
 }
 
+Status PsClient::CheckFinite(const std::vector<float>& grads) {
+  // Servers refuse non-finite gradients too, but only for their own part;
+  // checking here keeps a push all-or-nothing.
+  for (float g : grads) {
+    if (!std::isfinite(g)) return InvalidArgument("push refused: gradient is NaN or infinite");
+  }
+  return Status::OK();
+}
+
+StatusOr<uint64_t> PsClient::StartValuesOp(uint32_t table, uint32_t dim,
+                                           const std::vector<uint64_t>& keys,
+                                           const std::vector<float>* grads,
+                                           std::vector<float>* values) {
+  if (grads != nullptr) {
+    if (grads->size() != keys.size() * dim) {
+      return InvalidArgument("push of " + std::to_string(keys.size()) + " keys needs " +
+                             std::to_string(keys.size() * dim) + " gradients, got " +
+                             std::to_string(grads->size()));
+    }
+    RETURN_IF_ERROR(CheckFinite(*grads));
+  }
+  values->resize(keys.size() * dim);
+  const uint64_t ticket = ++next_ticket_;
+  Operation& op = operations_[ticket];
+  op.values = values;
+  op.dim = dim;
+  Route(keys, &op.positions);
+  for (uint32_t s = 0; s < op.positions.size(); ++s) {
+    const auto& pos = op.positions[s];
+    if (pos.empty()) continue;
+    const auto n = static_cast<uint32_t>(pos.size());
+    std::vector<uint64_t> part_keys(n);
+    for (size_t i = 0; i < n; ++i) part_keys[i] = keys[pos[i]];
+    std::vector<zmq::message_t> payloads;
+    payloads.push_back(wire::PayloadFromVector(std::move(part_keys)));
+    wire::Body body = wire::PullMsg{table, n};
+    if (grads != nullptr) {
+      std::vector<float> part_grads(size_t{n} * dim);
+      for (size_t i = 0; i < n; ++i) {
+        std::memcpy(&part_grads[i * dim], &(*grads)[size_t{pos[i]} * dim], dim * sizeof(float));
+      }
+      payloads.push_back(wire::PayloadFromVector(std::move(part_grads)));
+      body = wire::PushPullMsg{table, n, dim, wire::DataType::kFloat32};
+    }
+    uint64_t id = 0;
+    Status st = Send(s, body, std::move(payloads), &id);
+    if (!st.ok()) {
+      op.status = st;
+      break;
+    }
+    parts_[id] = Part{ticket, s};
+    ++op.parts_left;
+  }
+  return ticket;
+}
+
+StatusOr<uint64_t> PsClient::StartPull(uint32_t table, uint32_t dim,
+                                       const std::vector<uint64_t>& keys,
+                                       std::vector<float>* values) {
+  return StartValuesOp(table, dim, keys, nullptr, values);
+}
+
+StatusOr<uint64_t> PsClient::StartPushPull(uint32_t table, uint32_t dim,
+                                           const std::vector<uint64_t>& keys,
+                                           const std::vector<float>& grads,
+                                           std::vector<float>* values) {
+  return StartValuesOp(table, dim, keys, &grads, values);
+}
+
+Status PsClient::Wait(uint64_t ticket) {
+  auto it = operations_.find(ticket);
+  if (it == operations_.end()) return InvalidArgument("unknown ticket " + std::to_string(ticket));
+  Status st = PumpUntil([&] { return it->second.parts_left == 0; }, "pull");
+  if (st.ok()) st = it->second.status;
+  if (!st.ok()) {
+    // Forget late replies to an abandoned operation.
+    for (auto p = parts_.begin(); p != parts_.end();) {
+      p = p->second.ticket == ticket ? parts_.erase(p) : std::next(p);
+    }
+  }
+  operations_.erase(it);
+  return st;
+}
+
 Status PsClient::Pull(uint32_t table, uint32_t dim, const std::vector<uint64_t>& keys,
                       std::vector<float>* values) {
-  if (!error_.ok()) return std::exchange(error_, Status::OK());
-  values->resize(keys.size() * dim);
-  pull_out_ = values;
-  pull_dim_ = dim;
-  Route(keys);
-  pending_pulls_.clear();
-  for (uint32_t s = 0; s < routed_.size(); ++s) {
-    if (routed_[s].empty()) continue;
-    std::vector<uint64_t> part(routed_[s].size());
-    for (size_t i = 0; i < part.size(); ++i) part[i] = keys[routed_[s][i]];
-    std::vector<zmq::message_t> payloads;
-    payloads.push_back(wire::PayloadFromVector(std::move(part)));
-    uint64_t id = 0;
-    RETURN_IF_ERROR(Send(s, wire::PullMsg{table, static_cast<uint32_t>(routed_[s].size())},
-                         std::move(payloads), &id));
-    pending_pulls_[id] = PendingPull{s, &routed_[s], false};
-  }
-  Status st = PumpUntil(
-      [&] {
-        for (const auto& [id, p] : pending_pulls_) {
-          if (!p.done) return false;
-        }
-        return true;
-      },
-      "pull");
-  pending_pulls_.clear();
-  pull_out_ = nullptr;
-  if (!st.ok()) return st;
-  return std::exchange(error_, Status::OK());
+  if (!push_error_.ok()) return std::exchange(push_error_, Status::OK());
+  ASSIGN_OR_RETURN(uint64_t ticket, StartPull(table, dim, keys, values));
+  RETURN_IF_ERROR(Wait(ticket));
+  return std::exchange(push_error_, Status::OK());
 }
 
 Status PsClient::Push(uint32_t table, uint32_t dim, const std::vector<uint64_t>& keys,
@@ -83,18 +143,14 @@ Status PsClient::Push(uint32_t table, uint32_t dim, const std::vector<uint64_t>&
                            std::to_string(keys.size() * dim) + " gradients, got " +
                            std::to_string(grads.size()));
   }
-  // Servers refuse non-finite gradients too, but only for their own part;
-  // checking here keeps a push all-or-nothing.
-  for (float g : grads) {
-    if (!std::isfinite(g)) return InvalidArgument("push refused: gradient is NaN or infinite");
-  }
+  RETURN_IF_ERROR(CheckFinite(grads));
   RETURN_IF_ERROR(PumpUntil(
       [&] { return inflight_pushes_.size() + sockets_.size() <= options_.max_inflight_pushes; },
       "push window"));
-  if (!error_.ok()) return std::exchange(error_, Status::OK());
-  Route(keys);
-  for (uint32_t s = 0; s < routed_.size(); ++s) {
-    const auto& pos = routed_[s];
+  if (!push_error_.ok()) return std::exchange(push_error_, Status::OK());
+  Route(keys, &push_routed_);
+  for (uint32_t s = 0; s < push_routed_.size(); ++s) {
+    const auto& pos = push_routed_[s];
     if (pos.empty()) continue;
     std::vector<uint64_t> part_keys(pos.size());
     std::vector<float> part_grads(pos.size() * dim);
@@ -117,7 +173,7 @@ Status PsClient::Push(uint32_t table, uint32_t dim, const std::vector<uint64_t>&
 
 Status PsClient::Flush() {
   RETURN_IF_ERROR(PumpUntil([&] { return inflight_pushes_.empty(); }, "push flush"));
-  return std::exchange(error_, Status::OK());
+  return std::exchange(push_error_, Status::OK());
 }
 
 template <typename Done>
@@ -152,42 +208,54 @@ void PsClient::HandleReply(uint32_t server, wire::Message& msg) {
   if (auto* err = std::get_if<wire::ErrorMsg>(&msg.body)) {
     Status st = FailedPrecondition("server " + std::to_string(server) + " refused request: " +
                                    err->message + " (" + wire::ErrorCodeName(err->code) + ")");
-    if (error_.ok()) error_ = st;
-    if (auto it = pending_pulls_.find(id); it != pending_pulls_.end()) it->second.done = true;
-    inflight_pushes_.erase(id);
+    if (inflight_pushes_.erase(id) > 0) {
+      if (push_error_.ok()) push_error_ = st;
+      return;
+    }
+    CompletePart(id, st, nullptr);
     return;
   }
   if (std::holds_alternative<wire::PushReplyMsg>(msg.body)) {
     inflight_pushes_.erase(id);
     return;
   }
-  auto* reply = std::get_if<wire::PullReplyMsg>(&msg.body);
-  auto it = pending_pulls_.find(id);
-  if (reply == nullptr || it == pending_pulls_.end() || it->second.done) {
-    LOG_EVERY_N(WARNING, 100) << "unexpected " << wire::BodyName(msg.body) << " from server "
-                              << server;
+  if (std::holds_alternative<wire::PullReplyMsg>(msg.body)) {
+    CompletePart(id, Status::OK(), &msg);
     return;
   }
-  PendingPull& pull = it->second;
-  const auto& positions = *pull.positions;
-  if (reply->num_keys != positions.size() || reply->dim != pull_dim_) {
-    if (error_.ok()) {
-      error_ = Internal("server " + std::to_string(server) + " answered a pull of " +
-                        std::to_string(positions.size()) + " keys with " +
-                        std::to_string(reply->num_keys) + " rows of dim " +
-                        std::to_string(reply->dim));
+  LOG_EVERY_N(WARNING, 100) << "unexpected " << wire::BodyName(msg.body) << " from server " << server;
+}
+
+void PsClient::CompletePart(uint64_t request_id, const Status& status, const wire::Message* reply) {
+  auto part = parts_.find(request_id);
+  if (part == parts_.end()) return;  // late reply to an abandoned operation
+  const Part p = part->second;
+  parts_.erase(part);
+  auto op_it = operations_.find(p.ticket);
+  if (op_it == operations_.end()) return;
+  Operation& op = op_it->second;
+  --op.parts_left;
+  if (!status.ok()) {
+    if (op.status.ok()) op.status = status;
+    return;
+  }
+  const auto& positions = op.positions[p.server];
+  const auto& r = std::get<wire::PullReplyMsg>(reply->body);
+  if (r.num_keys != positions.size() || r.dim != op.dim) {
+    if (op.status.ok()) {
+      op.status = Internal("server " + std::to_string(p.server) + " answered " +
+                           std::to_string(positions.size()) + " keys with " +
+                           std::to_string(r.num_keys) + " rows of dim " + std::to_string(r.dim));
     }
-    pull.done = true;
     return;
   }
   // Frames may be unaligned: copy row by row with memcpy.
-  const auto* src = static_cast<const char*>(msg.payloads[0].data());
-  const size_t row_bytes = size_t{pull_dim_} * sizeof(float);
-  float* out = pull_out_->data();
+  const auto* src = static_cast<const char*>(reply->payloads[0].data());
+  const size_t row_bytes = size_t{op.dim} * sizeof(float);
+  float* out = op.values->data();
   for (size_t i = 0; i < positions.size(); ++i) {
-    std::memcpy(out + size_t{positions[i]} * pull_dim_, src + i * row_bytes, row_bytes);
+    std::memcpy(out + size_t{positions[i]} * op.dim, src + i * row_bytes, row_bytes);
   }
-  pull.done = true;
 }
 
 }  // namespace embedps::worker

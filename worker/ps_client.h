@@ -1,7 +1,9 @@
 // The worker's key-value client for the servers: splits a request by owning
 // server (per the shard map), sends the parts to all servers in parallel, and
-// gathers the replies. Pushes are asynchronous with a bounded window of
-// unacknowledged requests. Owned and used by a single thread.
+// gathers the replies. Pulls and push+pulls are started asynchronously and
+// waited for by ticket, so a caller can keep several in flight; pushes are
+// fire-and-forget within a bounded window of unacknowledged requests.
+// Owned and used by a single thread.
 #pragma once
 
 #include <chrono>
@@ -20,7 +22,7 @@ namespace embedps::worker {
 struct PsClientOptions {
   uint64_t cluster_id = 0;
   uint32_t node_id = 0;
-  // Every pull, and every wait for push window space, ends by this deadline.
+  // Every wait (for a reply, or for push window space) ends by this deadline.
   std::chrono::milliseconds timeout{30000};
   // Unacknowledged push requests (one per server touched) allowed in flight.
   uint32_t max_inflight_pushes = 16;
@@ -36,15 +38,27 @@ class PsClient {
   // Connects to every server of `map`.
   Status Connect(const ShardMap& map);
 
-  // Fetches the rows of `keys` from `table` into values[keys.size() * dim],
-  // in key order. Keys should be unique (duplicates are fetched twice).
-  // Returns the first server error, or DeadlineExceeded.
+  // Starts fetching the rows of `keys` from `table`; when the ticket
+  // completes, values[keys.size() * dim] holds them in key order. `values`
+  // must stay alive until then; `keys` may be reused at once.
+  StatusOr<uint64_t> StartPull(uint32_t table, uint32_t dim, const std::vector<uint64_t>& keys,
+                               std::vector<float>* values);
+  // Starts a push of grads[keys.size() * dim] whose reply carries the rows
+  // after the update, written to *values.
+  StatusOr<uint64_t> StartPushPull(uint32_t table, uint32_t dim, const std::vector<uint64_t>& keys,
+                                   const std::vector<float>& grads, std::vector<float>* values);
+  // Waits for a started operation. Returns the first server error it got,
+  // or DeadlineExceeded.
+  Status Wait(uint64_t ticket);
+
+  // StartPull + Wait.
   Status Pull(uint32_t table, uint32_t dim, const std::vector<uint64_t>& keys,
               std::vector<float>* values);
 
   // Sends grads[keys.size() * dim] for `keys` without waiting for the
   // servers, blocking only while the push window is full. A server's refusal
-  // of an earlier push is returned by the next call.
+  // of an earlier push is returned by the next call. NaN or infinite
+  // gradients refuse the whole push (InvalidArgument).
   Status Push(uint32_t table, uint32_t dim, const std::vector<uint64_t>& keys,
               const std::vector<float>& grads);
 
@@ -54,20 +68,32 @@ class PsClient {
   size_t inflight_pushes() const { return inflight_pushes_.size(); }
 
  private:
-  struct PendingPull {
+  // One pull or push+pull split over the servers.
+  struct Operation {
+    std::vector<float>* values = nullptr;
+    uint32_t dim = 0;
+    std::vector<std::vector<uint32_t>> positions;  // per server: key positions
+    uint32_t parts_left = 0;
+    Status status;
+  };
+  struct Part {
+    uint64_t ticket = 0;
     uint32_t server = 0;
-    const std::vector<uint32_t>* positions = nullptr;  // where each value goes
-    bool done = false;
   };
 
-  // Groups key positions by owning server into routed_.
-  void Route(const std::vector<uint64_t>& keys);
+  // Groups key positions by owning server.
+  void Route(const std::vector<uint64_t>& keys, std::vector<std::vector<uint32_t>>* routed) const;
+  // Starts a pull (grads == nullptr) or a push+pull.
+  StatusOr<uint64_t> StartValuesOp(uint32_t table, uint32_t dim, const std::vector<uint64_t>& keys,
+                                   const std::vector<float>* grads, std::vector<float>* values);
   Status Send(uint32_t server, const wire::Body& body, std::vector<zmq::message_t> payloads,
               uint64_t* request_id);
   // Receives and handles replies until `done()` or the deadline.
   template <typename Done>
   Status PumpUntil(Done done, const char* what);
   void HandleReply(uint32_t server, wire::Message& msg);
+  void CompletePart(uint64_t request_id, const Status& status, const wire::Message* reply);
+  static Status CheckFinite(const std::vector<float>& grads);
 
   PsClientOptions options_;
   zmq::context_t& ctx_;
@@ -75,12 +101,12 @@ class PsClient {
   std::vector<zmq::socket_t> sockets_;  // by server rank
   std::vector<zmq::pollitem_t> poll_items_;
   wire::Header header_;
-  std::vector<std::vector<uint32_t>> routed_;  // per server: positions in the request
-  std::map<uint64_t, PendingPull> pending_pulls_;
+  std::vector<std::vector<uint32_t>> push_routed_;  // scratch for pushes
+  uint64_t next_ticket_ = 0;
+  std::map<uint64_t, Operation> operations_;  // by ticket
+  std::map<uint64_t, Part> parts_;            // by request id
   std::map<uint64_t, uint32_t> inflight_pushes_;  // request id -> server
-  std::vector<float>* pull_out_ = nullptr;
-  uint32_t pull_dim_ = 0;
-  Status error_;  // first server error not yet returned
+  Status push_error_;  // first push refusal not yet returned
 };
 
 }  // namespace embedps::worker

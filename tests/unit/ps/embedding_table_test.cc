@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <set>
+#include <thread>
 
 namespace embedps::ps {
 namespace {
@@ -94,6 +96,146 @@ TEST(EmbeddingTableTest, ExportHasEveryRow) {
     t->InitialValue(shard.keys[i], expect);
     for (int d = 0; d < 3; ++d) EXPECT_EQ(shard.values[i * 3 + d], expect[d]);
   }
+}
+
+TEST(EmbeddingTableTest, NormalInitializerHasTheRequestedSpread) {
+  TableConfig c = Config(8, 0.1f);
+  c.init = Initializer::kNormal;
+  auto t = EmbeddingTable::Create(c).value();
+  double sum = 0, sum_sq = 0;
+  const int n = 20000;
+  float v[8];
+  for (int k = 0; k < n; ++k) {
+    t->InitialValue(static_cast<uint64_t>(k), v);
+    for (float x : v) {
+      sum += x;
+      sum_sq += x * x;
+    }
+  }
+  const double mean = sum / (n * 8), stddev = std::sqrt(sum_sq / (n * 8) - mean * mean);
+  EXPECT_NEAR(mean, 0.0, 0.002);
+  EXPECT_NEAR(stddev, 0.1, 0.002);
+  c.init = Initializer::kZeros;
+  auto z = EmbeddingTable::Create(c).value();
+  z->InitialValue(5, v);
+  for (float x : v) EXPECT_EQ(x, 0.0f);
+}
+
+TEST(EmbeddingTableTest, PushWithOutputReturnsUpdatedRows) {
+  auto t = EmbeddingTable::Create(Config(2, 0.0f)).value();
+  const uint64_t keys[2] = {10, 20};
+  const float grads[4] = {1, 2, 3, 4};
+  float out[4];
+  ASSERT_TRUE(t->Push(keys, 2, grads, out).ok());
+  EXPECT_EQ(out[0], -1.0f);
+  EXPECT_EQ(out[3], -4.0f);
+  ASSERT_TRUE(t->Push(keys, 2, grads, out).ok());
+  EXPECT_EQ(out[1], -4.0f);
+}
+
+TEST(EmbeddingTableTest, Fp16StorageKeepsFloatMath) {
+  TableConfig c = Config(3, 0.0f);
+  c.fp16 = true;
+  c.optimizer.learning_rate = 0.5f;
+  auto t = EmbeddingTable::Create(c).value();
+  const uint64_t key = 99;
+  const float g[3] = {1.0f, -0.25f, 0.001f};
+  ASSERT_TRUE(t->Push(&key, 1, g).ok());
+  float out[3];
+  t->Pull(&key, 1, out);
+  EXPECT_EQ(out[0], -0.5f);
+  EXPECT_EQ(out[1], 0.125f);
+  EXPECT_NEAR(out[2], -0.0005f, 0.0005f / 1024);
+  // Half the weight bytes of the float32 table.
+  auto f32 = EmbeddingTable::Create(Config(3, 0.0f)).value();
+  ASSERT_TRUE(f32->Push(&key, 1, g).ok());
+  EXPECT_LT(t->Stats().bytes_per_live_row, f32->Stats().bytes_per_live_row);
+}
+
+TEST(EmbeddingTableTest, AdmissionWaitsForTheNthPush) {
+  TableConfig c = Config(1, 0.5f);
+  c.admit_after = 3;
+  auto t = EmbeddingTable::Create(c).value();
+  const uint64_t key = 1234;
+  float init, out;
+  t->InitialValue(key, &init);
+  const float g = 1.0f;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(t->Push(&key, 1, &g).ok());
+    t->Pull(&key, 1, &out);
+    EXPECT_EQ(out, init) << "push " << i + 1 << " must not create the row";
+    EXPECT_EQ(t->size(), 0u);
+  }
+  EXPECT_EQ(t->Stats().pending_pushes, 2u);
+  ASSERT_TRUE(t->Push(&key, 1, &g).ok());  // third sighting: admitted and applied
+  EXPECT_EQ(t->size(), 1u);
+  t->Pull(&key, 1, &out);
+  EXPECT_EQ(out, init - 1.0f);
+}
+
+TEST(EmbeddingTableTest, IdleRowsAreEvicted) {
+  TableConfig c = Config(1, 0.0f);
+  c.evict_after_steps = 10;
+  auto t = EmbeddingTable::Create(c).value();
+  const uint64_t cold = 1, hot = 2;
+  const float g = 1.0f;
+  ASSERT_TRUE(t->Push(&cold, 1, &g).ok());
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(t->Push(&hot, 1, &g).ok());
+  EXPECT_EQ(t->EvictIdle(), 1u);
+  EXPECT_EQ(t->size(), 1u);
+  EXPECT_EQ(t->Stats().evicted, 1u);
+  float out;
+  t->Pull(&hot, 1, &out);
+  EXPECT_EQ(out, -20.0f);
+  t->Pull(&cold, 1, &out);  // recreated fresh
+  EXPECT_EQ(out, 0.0f);
+}
+
+TEST(EmbeddingTableTest, MemoryBudgetEvictsLeastRecentlyUsed) {
+  TableConfig c = Config(16, 0.0f, "adagrad");
+  c.optimizer.learning_rate = 0.1f;
+  c.memory_budget_bytes = 1 << 20;
+  auto t = EmbeddingTable::Create(c).value();
+  const uint64_t per_row = t->Stats().bytes_per_live_row;
+  const uint64_t budget_rows = c.memory_budget_bytes / per_row;
+  std::vector<float> g(16, 0.5f);
+  // Push 2x the budget, one key per step, oldest first.
+  for (uint64_t k = 0; k < 2 * budget_rows; ++k) ASSERT_TRUE(t->Push(&k, 1, g.data()).ok());
+  const size_t removed = t->EvictIdle();
+  EXPECT_GT(removed, budget_rows);
+  EXPECT_LE(t->size() * per_row, c.memory_budget_bytes);
+  // Survivors are the most recent keys.
+  const uint64_t newest = 2 * budget_rows - 1;
+  ModelShard shard = t->Export();
+  std::set<uint64_t> kept(shard.keys.begin(), shard.keys.end());
+  EXPECT_TRUE(kept.count(newest));
+  EXPECT_FALSE(kept.count(0));
+  for (uint64_t k : kept) EXPECT_GT(k, budget_rows / 2);
+}
+
+// Many threads pushing the same keys: every gradient lands exactly once.
+// Also run under ThreadSanitizer (-DEMBEDPS_TSAN=ON).
+TEST(EmbeddingTableTest, ConcurrentPushesAndPullsAreExact) {
+  auto t = EmbeddingTable::Create(Config(4, 0.0f)).value();
+  std::vector<uint64_t> keys(2000);
+  for (size_t i = 0; i < keys.size(); ++i) keys[i] = i * 0x9e3779b97f4a7c15ULL;
+  std::vector<float> grads(keys.size() * 4, 0.25f);
+  const int threads = 4, rounds = 50;
+  std::vector<std::thread> pool;
+  for (int th = 0; th < threads; ++th) {
+    pool.emplace_back([&] {
+      std::vector<float> out(keys.size() * 4);
+      for (int r = 0; r < rounds; ++r) {
+        ASSERT_TRUE(t->Push(keys.data(), keys.size(), grads.data()).ok());
+        t->Pull(keys.data(), keys.size(), out.data());
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  std::vector<float> out(keys.size() * 4);
+  t->Pull(keys.data(), keys.size(), out.data());
+  for (float v : out) ASSERT_EQ(v, -0.25f * threads * rounds);
+  EXPECT_EQ(t->Stats().steps, static_cast<uint64_t>(threads * rounds));
 }
 
 TEST(EmbeddingTableTest, RejectsBadConfig) {

@@ -1,0 +1,78 @@
+#include "launch/bench/in_process_cluster.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace embedps::launch {
+
+InProcessCluster::~InProcessCluster() {
+  for (auto& n : nodes_) {
+    if (n->thread.joinable()) {
+      // Abandoning a running job: closing the contexts unblocks every socket.
+      n->ctx.shutdown();
+      n->thread.join();
+    }
+  }
+  if (!endpoint_dir_.empty()) std::filesystem::remove_all(endpoint_dir_);
+}
+
+Status InProcessCluster::Start(uint32_t servers, uint32_t workers,
+                               const std::vector<ps::TableConfig>& tables, int server_threads,
+                               const std::string& token) {
+  std::string dir = "/tmp/embedps-bench-XXXXXX";
+  if (mkdtemp(dir.data()) == nullptr) return Unavailable("cannot create a temporary directory");
+  endpoint_dir_ = dir;
+  const uint64_t cluster_id = ClusterIdFromToken(token);
+
+  scheduler::SchedulerOptions so;
+  so.endpoint_file = dir + "/scheduler.endpoint";
+  so.cluster_id = cluster_id;
+  so.num_servers = servers;
+  so.num_workers = workers;
+  so.progress_interval = std::chrono::hours(1);  // benchmarks print their own figures
+  auto& sched = nodes_.emplace_back(std::make_unique<Node>());
+  sched->thread = std::thread([so, n = sched.get()] {
+    scheduler::Scheduler s(n->ctx, so, &n->metrics);
+    n->result = s.Run();
+  });
+  for (int i = 0; i < 500 && endpoint_.empty(); ++i) {
+    std::ifstream in(so.endpoint_file);
+    in >> endpoint_;
+    if (endpoint_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (endpoint_.empty()) return DeadlineExceeded("in-process scheduler did not start");
+
+  for (uint32_t i = 0; i < servers; ++i) {
+    ps::ServerOptions po;
+    po.link.scheduler_endpoint = endpoint_;
+    po.link.cluster_id = cluster_id;
+    po.link.role = wire::Role::kServer;
+    po.tables = tables;
+    po.handler_threads = server_threads;
+    auto& node = nodes_.emplace_back(std::make_unique<Node>());
+    node->thread = std::thread([po, n = node.get()] {
+      ps::Server server(n->ctx, po, &n->metrics);
+      n->result = server.Run();
+    });
+  }
+  return Status::OK();
+}
+
+Status InProcessCluster::Join() {
+  Status first;
+  for (auto& n : nodes_) {
+    if (n->thread.joinable()) n->thread.join();
+    if (first.ok() && !n->result.ok()) first = n->result;
+  }
+  return first;
+}
+
+uint64_t InProcessCluster::ServerCounter(const std::string& name) {
+  uint64_t sum = 0;
+  for (size_t i = 1; i < nodes_.size(); ++i) sum += nodes_[i]->metrics.GetCounter(name)->Get();
+  return sum;
+}
+
+}  // namespace embedps::launch

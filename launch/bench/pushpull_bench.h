@@ -1,0 +1,33 @@
+// `embedps bench pushpull`: push/pull throughput and latency of a scheduler,
+// S servers and W workers on loopback. For every (keys, dim) configuration
+// each worker draws batches of unique keys (Zipf(1.1) over a 10-million-key
+// space), pushes them all once (so inserts are not timed), then runs three
+// timed phases: pulls, pushes, and push+pull round trips, each with a window
+// of `depth` requests in flight per worker.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace embedps::launch {
+
+struct PushPullBenchOptions {
+  uint32_t servers = 1;
+  uint32_t workers = 1;
+  std::vector<uint32_t> keys = {10000};
+  std::vector<uint32_t> dims = {16};
+  double seconds = 3;
+  uint32_t depth = 4;          // requests in flight per worker
+  int server_threads = 2;
+  uint32_t repeat = 1;         // timed runs per configuration; medians are reported
+  uint64_t key_space = 10000000;
+  double zipf_s = 1.1;
+  bool json = false;
+};
+
+// Runs the benchmark and prints one line (JSON with `json`) per configuration.
+Status RunPushPullBench(const PushPullBenchOptions& options);
+
+}  // namespace embedps::launch
