@@ -38,7 +38,9 @@ class ShardMap {
   // Virtual shard of a key. Independent of the number of servers, so a key's
   // virtual shard never changes.
   uint32_t VirtualShardOf(uint64_t key) const {
-    return static_cast<uint32_t>(Mix64(key ^ kShardSalt) % owners_.size());
+    // Multiply-shift maps the hash onto [0, V) without a division.
+    const unsigned __int128 wide = static_cast<unsigned __int128>(Mix64(key ^ kShardSalt));
+    return static_cast<uint32_t>((wide * owners_.size()) >> 64);
   }
   uint32_t ServerOf(uint64_t key) const { return owners_[VirtualShardOf(key)]; }
   uint32_t OwnerOfShard(uint32_t vshard) const { return owners_[vshard]; }

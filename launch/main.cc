@@ -4,6 +4,7 @@
 //   embedps eval       --model_dir DIR --test FILE
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +13,8 @@
 
 #include <gflags/gflags.h>
 #include <glog/logging.h>
+
+#include "common/allocator_tuning.h"
 #include <nlohmann/json.hpp>
 
 #include "datagen/criteo_generator.h"
@@ -191,6 +194,7 @@ int main(int argc, char** argv) {
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
+  embedps::KeepLargeBuffersOnHeap();
   const std::string command = argc >= 2 ? argv[1] : "";
   if (argc != (command == "bench" ? 3 : 2)) {
     std::fprintf(stderr, "embedps: error: expected one command (and for bench, its kind)\n%s\n", kUsage);
@@ -198,6 +202,7 @@ int main(int argc, char** argv) {
   }
   embedps::Status st;
   if (command == "bench") {
+    FLAGS_minloglevel = std::max(FLAGS_minloglevel, 1);  // the figures, not the cluster's chatter
     st = RunBenchCommand(argv[2]);
   } else if (command == "local") {
     st = RunLocalCommand();

@@ -138,7 +138,7 @@ void RequestHandler::HandleData(const zmq::message_t& from, wire::Message& msg,
                socket);
     return;
   }
-  std::vector<float> values(req.wants_values ? size_t{req.num_keys} * dim : 0);
+  wire::PayloadBuffer<float> values(req.wants_values ? size_t{req.num_keys} * dim : 0);
   if (req.has_grads) {
     const float* grads = AlignedView(msg.payloads[1], &grad_scratch);
     Status st = table->Push(keys, req.num_keys, grads, req.wants_values ? values.data() : nullptr);
@@ -162,7 +162,7 @@ void RequestHandler::HandleData(const zmq::message_t& from, wire::Message& msg,
   reply.sender = state_->node_id;
   std::vector<zmq::message_t> payloads;
   if (req.wants_values) {
-    payloads.push_back(wire::PayloadFromVector(std::move(values)));
+    payloads.push_back(std::move(values).Release());
     (void)SendMessage(socket, reply, wire::PullReplyMsg{req.table, req.num_keys, dim, wire::DataType::kFloat32},
                       std::move(payloads), &from);
   } else {

@@ -72,6 +72,11 @@ std::string Server::AdvertisedEndpoint() const {
 }
 
 void Server::StartThreads() {
+  if (options_.handler_threads == 1) {
+    // One handler: let it own the workers' socket and skip the proxy hop.
+    handler_threads_.emplace_back([this] { ServeSocket(router_); });
+    return;
+  }
   proxy_thread_ = std::thread([this] {
     try {
       zmq::proxy_steerable(router_, backend_, zmq::socket_ref(), control_);
@@ -101,6 +106,10 @@ void Server::HandlerLoop() {
     LOG(ERROR) << "handler cannot reach " << backend_endpoint_;
     return;
   }
+  ServeSocket(socket);
+}
+
+void Server::ServeSocket(zmq::socket_t& socket) {
   while (!stopping_.load(std::memory_order_relaxed)) {
     Incoming in;
     // Requests arrive as [worker routing id][envelope][payloads].

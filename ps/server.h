@@ -4,7 +4,8 @@
 //
 // Threads: a ZeroMQ proxy thread moves requests from the workers' ROUTER
 // socket to an inproc DEALER that spreads them over the handler threads
-// (each with its own socket); replies travel back the same way. The calling
+// (each with its own socket); replies travel back the same way. With a
+// single handler thread that thread owns the ROUTER and there is no proxy. The calling
 // thread keeps the scheduler link. Tables are striped and locked per stripe,
 // so handlers run in parallel without a global lock.
 #pragma once
@@ -54,6 +55,9 @@ class Server {
   void StartThreads();
   void StopThreads();
   void HandlerLoop();
+  // Serves requests from `socket` ([routing id][envelope][payloads]) until
+  // stopping_.
+  void ServeSocket(zmq::socket_t& socket);
   // Handles scheduler events; sets *done when the job is over.
   Status HandleEvents(bool* done);
   Status ExportModel(const std::string& directory, uint64_t* rows, std::string* path);

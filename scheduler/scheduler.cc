@@ -75,7 +75,8 @@ Status Scheduler::Run() {
       result = Dispatch(in);
     }
     if (result.ok()) result = CheckLiveness();
-    if (phase_ == Phase::kTraining && Clock::now() - last_report_ >= options_.progress_interval) {
+    if (phase_ == Phase::kTraining && options_.print_progress &&
+        Clock::now() - last_report_ >= options_.progress_interval) {
       ReportProgress(false);
     }
   }
@@ -196,6 +197,7 @@ Status Scheduler::StartTraining() {
   for (const auto& [id, node] : nodes_) RETURN_IF_ERROR(SendTo(node, wire::ShardMapMsg{shard_map_}));
   phase_ = Phase::kTraining;
   train_start_ = last_report_ = Clock::now();
+  if (!options_.print_progress) return Status::OK();
   std::printf("embedps: cluster up (%u servers, %u workers); training on %zu partitions\n",
               options_.num_servers, options_.num_workers, partitions_->total());
   std::fflush(stdout);
@@ -241,7 +243,7 @@ Status Scheduler::OnWorkerDone(Node& node, const wire::Message& msg) {
   }
   train_end_ = Clock::now();
   RETURN_IF_ERROR(CheckBadLines(true));
-  ReportProgress(true);
+  if (options_.print_progress) ReportProgress(true);
   if (options_.model_dir.empty()) {
     phase_ = Phase::kFinished;
     return Status::OK();

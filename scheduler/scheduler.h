@@ -46,6 +46,8 @@ struct SchedulerOptions {
   std::chrono::milliseconds node_timeout{15000};  // missed heartbeats => dead
   std::chrono::milliseconds join_timeout{120000};
   std::chrono::milliseconds progress_interval{2000};
+  // Print job progress and the final summary to stdout.
+  bool print_progress = true;
   wire::DecodeLimits limits;
 };
 

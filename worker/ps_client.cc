@@ -5,6 +5,7 @@
 
 #include <glog/logging.h>
 
+#include "common/float_checks.h"
 #include "common/wire/codec.h"
 
 namespace embedps::worker {
@@ -34,6 +35,13 @@ void PsClient::Route(const std::vector<uint64_t>& keys,
                      std::vector<std::vector<uint32_t>>* routed) const {
   routed->resize(sockets_.size());
   for (auto& r : *routed) r.clear();
+  if (sockets_.size() == 1) {
+    // One server owns everything: no hashing needed.
+    auto& all = (*routed)[0];
+    all.resize(keys.size());
+    for (uint32_t i = 0; i < keys.size(); ++i) all[i] = i;
+    return;
+  }
   for (uint32_t i = 0; i < keys.size(); ++i) (*routed)[map_.ServerOf(keys[i])].push_back(i);
 }
 
@@ -47,8 +55,8 @@ Status PsClient::Send(uint32_t server, const wire::Body& body,
 Status PsClient::CheckFinite(const std::vector<float>& grads) {
   // Servers refuse non-finite gradients too, but only for their own part;
   // checking here keeps a push all-or-nothing.
-  for (float g : grads) {
-    if (!std::isfinite(g)) return InvalidArgument("push refused: gradient is NaN or infinite");
+  if (!AllFinite(grads.data(), grads.size())) {
+    return InvalidArgument("push refused: gradient is NaN or infinite");
   }
   return Status::OK();
 }
@@ -75,17 +83,17 @@ StatusOr<uint64_t> PsClient::StartValuesOp(uint32_t table, uint32_t dim,
     const auto& pos = op.positions[s];
     if (pos.empty()) continue;
     const auto n = static_cast<uint32_t>(pos.size());
-    std::vector<uint64_t> part_keys(n);
-    for (size_t i = 0; i < n; ++i) part_keys[i] = keys[pos[i]];
+    wire::PayloadBuffer<uint64_t> part_keys(n);
+    for (size_t i = 0; i < n; ++i) part_keys.data()[i] = keys[pos[i]];
     std::vector<zmq::message_t> payloads;
-    payloads.push_back(wire::PayloadFromVector(std::move(part_keys)));
+    payloads.push_back(std::move(part_keys).Release());
     wire::Body body = wire::PullMsg{table, n};
     if (grads != nullptr) {
-      std::vector<float> part_grads(size_t{n} * dim);
+      wire::PayloadBuffer<float> part_grads(size_t{n} * dim);
       for (size_t i = 0; i < n; ++i) {
-        std::memcpy(&part_grads[i * dim], &(*grads)[size_t{pos[i]} * dim], dim * sizeof(float));
+        std::memcpy(part_grads.data() + i * dim, &(*grads)[size_t{pos[i]} * dim], dim * sizeof(float));
       }
-      payloads.push_back(wire::PayloadFromVector(std::move(part_grads)));
+      payloads.push_back(std::move(part_grads).Release());
       body = wire::PushPullMsg{table, n, dim, wire::DataType::kFloat32};
     }
     uint64_t id = 0;
@@ -152,15 +160,15 @@ Status PsClient::Push(uint32_t table, uint32_t dim, const std::vector<uint64_t>&
   for (uint32_t s = 0; s < push_routed_.size(); ++s) {
     const auto& pos = push_routed_[s];
     if (pos.empty()) continue;
-    std::vector<uint64_t> part_keys(pos.size());
-    std::vector<float> part_grads(pos.size() * dim);
+    wire::PayloadBuffer<uint64_t> part_keys(pos.size());
+    wire::PayloadBuffer<float> part_grads(pos.size() * dim);
     for (size_t i = 0; i < pos.size(); ++i) {
-      part_keys[i] = keys[pos[i]];
-      std::memcpy(&part_grads[i * dim], &grads[size_t{pos[i]} * dim], dim * sizeof(float));
+      part_keys.data()[i] = keys[pos[i]];
+      std::memcpy(part_grads.data() + i * dim, &grads[size_t{pos[i]} * dim], dim * sizeof(float));
     }
     std::vector<zmq::message_t> payloads;
-    payloads.push_back(wire::PayloadFromVector(std::move(part_keys)));
-    payloads.push_back(wire::PayloadFromVector(std::move(part_grads)));
+    payloads.push_back(std::move(part_keys).Release());
+    payloads.push_back(std::move(part_grads).Release());
     uint64_t id = 0;
     RETURN_IF_ERROR(Send(s,
                          wire::PushMsg{table, static_cast<uint32_t>(pos.size()), dim,

@@ -5,6 +5,8 @@
 #include <gflags/gflags.h>
 #include <glog/logging.h>
 
+#include "common/allocator_tuning.h"
+
 DEFINE_string(scheduler, "", "Scheduler endpoint, e.g. tcp://127.0.0.1:9000");
 DEFINE_string(cluster_token, "embedps",
               "Shared token of this job; nodes with another token are refused");
@@ -22,6 +24,7 @@ void InitProcess(int* argc, char*** argv, const char* usage) {
   gflags::ParseCommandLineFlags(argc, argv, true);
   FLAGS_logtostderr = true;
   google::InitGoogleLogging((*argv)[0]);
+  KeepLargeBuffersOnHeap();
   google::InstallFailureSignalHandler();
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include <zmq.hpp>
@@ -38,6 +39,26 @@ zmq::message_t PayloadFromVector(std::vector<T>&& values) {
       owned->data(), owned->size() * sizeof(T),
       [](void*, void* hint) { delete static_cast<std::vector<T>*>(hint); }, owned);
 }
+
+// An uninitialized array of `count` T (no zero-filling: it is about to be
+// overwritten) that becomes a payload frame without copying.
+template <typename T>
+class PayloadBuffer {
+ public:
+  explicit PayloadBuffer(size_t count) : data_(new T[count]), count_(count) {}
+  T* data() { return data_.get(); }
+  size_t size() const { return count_; }
+  // Hands the buffer to a frame that frees it once ZeroMQ has sent it.
+  zmq::message_t Release() && {
+    T* raw = data_.release();
+    return zmq::message_t(
+        raw, count_ * sizeof(T), [](void* p, void*) { delete[] static_cast<T*>(p); }, nullptr);
+  }
+
+ private:
+  std::unique_ptr<T[]> data_;
+  size_t count_;
+};
 
 // Copies a payload frame into `out`. Received frames may be unaligned, so the
 // bytes are memcpy'd rather than reinterpreted in place.
