@@ -49,6 +49,8 @@ DEFINE_int32(server_threads, 2, "bench pushpull: handler threads per server");
 DEFINE_int32(repeat, 1, "bench pushpull: timed runs per configuration (medians are reported)");
 DEFINE_bool(json, false, "bench: print one JSON object per line");
 DEFINE_bool(fp16, false, "bench memory: store weights as fp16");
+DEFINE_bool(null_store, false,
+            "bench pushpull: reference run whose servers skip their tables (transport ceiling)");
 
 namespace {
 
@@ -165,6 +167,7 @@ embedps::Status RunBenchCommand(const std::string& which) {
   o.server_threads = FLAGS_server_threads;
   o.repeat = FLAGS_repeat;
   o.json = FLAGS_json;
+  o.null_store = FLAGS_null_store;
   return embedps::launch::RunPushPullBench(o);
 }
 

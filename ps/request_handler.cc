@@ -1,5 +1,7 @@
 #include "ps/request_handler.h"
 
+#include <cstring>
+
 #include <glog/logging.h>
 
 #include "common/wire/codec.h"
@@ -139,7 +141,9 @@ void RequestHandler::HandleData(const zmq::message_t& from, wire::Message& msg,
     return;
   }
   wire::PayloadBuffer<float> values(req.wants_values ? size_t{req.num_keys} * dim : 0);
-  if (req.has_grads) {
+  if (state_->null_store) {
+    if (req.wants_values) std::memset(values.data(), 0, values.size() * sizeof(float));
+  } else if (req.has_grads) {
     const float* grads = AlignedView(msg.payloads[1], &grad_scratch);
     Status st = table->Push(keys, req.num_keys, grads, req.wants_values ? values.data() : nullptr);
     if (!st.ok()) {

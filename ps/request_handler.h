@@ -24,6 +24,10 @@ struct ServingState {
   uint32_t node_id = 0;
   uint32_t rank = 0;
   std::map<uint32_t, std::unique_ptr<EmbeddingTable>> tables;
+  // Benchmark reference only: validate and answer requests but skip the
+  // tables (pulls return zeros, pushes change nothing), which measures the
+  // transport's ceiling on the same machine.
+  bool null_store = false;
 };
 
 class RequestHandler {

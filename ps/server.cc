@@ -50,6 +50,7 @@ Status Server::Setup() {
   state_.cluster_id = options_.link.cluster_id;
   state_.node_id = link_.node_id();
   state_.rank = link_.rank();
+  state_.null_store = options_.null_store;
   handler_ = std::make_unique<RequestHandler>(&state_, metrics_);
   handler_->SetShardMap(link_.shard_map());
   return Status::OK();

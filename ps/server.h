@@ -35,6 +35,8 @@ struct ServerOptions {
   std::vector<TableConfig> tables;
   // Threads serving requests.
   int handler_threads = 2;
+  // Benchmark reference: skip the tables (see ServingState::null_store).
+  bool null_store = false;
   // How often idle and over-budget rows are evicted.
   std::chrono::milliseconds eviction_interval{1000};
 };

@@ -20,7 +20,7 @@ InProcessCluster::~InProcessCluster() {
 
 Status InProcessCluster::Start(uint32_t servers, uint32_t workers,
                                const std::vector<ps::TableConfig>& tables, int server_threads,
-                               const std::string& token) {
+                               const std::string& token, bool null_store) {
   std::string dir = "/tmp/embedps-bench-XXXXXX";
   if (mkdtemp(dir.data()) == nullptr) return Unavailable("cannot create a temporary directory");
   endpoint_dir_ = dir;
@@ -51,6 +51,7 @@ Status InProcessCluster::Start(uint32_t servers, uint32_t workers,
     po.link.role = wire::Role::kServer;
     po.tables = tables;
     po.handler_threads = server_threads;
+    po.null_store = null_store;
     auto& node = nodes_.emplace_back(std::make_unique<Node>());
     node->thread = std::thread([po, n = node.get()] {
       ps::Server server(n->ctx, po, &n->metrics);

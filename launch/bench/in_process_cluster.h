@@ -25,7 +25,7 @@ class InProcessCluster {
 
   // Starts the scheduler (expecting `workers` workers) and the servers.
   Status Start(uint32_t servers, uint32_t workers, const std::vector<ps::TableConfig>& tables,
-               int server_threads, const std::string& token);
+               int server_threads, const std::string& token, bool null_store = false);
   // Waits for the job to end (the workers must report done first).
   Status Join();
 

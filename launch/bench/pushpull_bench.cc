@@ -213,7 +213,7 @@ Status RunPushPullBench(const PushPullBenchOptions& o) {
   }
   const std::string token = "bench-" + std::to_string(Clock::now().time_since_epoch().count());
   InProcessCluster cluster;
-  RETURN_IF_ERROR(cluster.Start(o.servers, o.workers, tables, o.server_threads, token));
+  RETURN_IF_ERROR(cluster.Start(o.servers, o.workers, tables, o.server_threads, token, o.null_store));
 
   PhaseSync sync(static_cast<int>(o.workers) + 1);
   std::vector<std::unique_ptr<BenchWorker>> workers;
@@ -281,7 +281,7 @@ Status RunPushPullBench(const PushPullBenchOptions& o) {
       nlohmann::json j = {{"bench", "pushpull"}, {"servers", o.servers}, {"workers", o.workers},
                           {"keys", k}, {"dim", o.dims[t]}, {"depth", o.depth},
                           {"server_threads", o.server_threads}, {"seconds", o.seconds},
-                          {"repeat", o.repeat}};
+                          {"repeat", o.repeat}, {"null_store", o.null_store}};
       for (int p = 0; p < kPhases; ++p) {
         std::vector<double> rate, p50, p99, ns;
         for (const auto& run : runs) {

@@ -25,6 +25,8 @@ struct PushPullBenchOptions {
   uint64_t key_space = 10000000;
   double zipf_s = 1.1;
   bool json = false;
+  // Reference run: servers answer without touching their tables.
+  bool null_store = false;
 };
 
 // Runs the benchmark and prints one line (JSON with `json`) per configuration.
