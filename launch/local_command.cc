@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "launch/process_group.h"
+#include "ps/optimizer.h"
 #include "worker/eval/lr_evaluator.h"
 
 namespace embedps::launch {
@@ -35,8 +36,11 @@ Status Validate(const LocalOptions& o) {
   if (o.passes == 0) return InvalidArgument("--passes must be >= 1");
   if (o.batch_size == 0) return InvalidArgument("--batch_size must be >= 1");
   if (!(o.learning_rate > 0)) return InvalidArgument("--learning_rate must be > 0");
-  if (o.optimizer != "sgd" && o.optimizer != "adagrad") {
-    return InvalidArgument("--optimizer must be sgd or adagrad");
+  ps::OptimizerConfig optimizer;
+  optimizer.name = o.optimizer;
+  optimizer.learning_rate = static_cast<float>(o.learning_rate);
+  if (auto made = ps::MakeOptimizer(optimizer); !made.ok()) {
+    return made.status().WithContext("--optimizer");
   }
   return Status::OK();
 }

@@ -30,7 +30,7 @@ DEFINE_int32(servers, 2, "local: number of servers");
 DEFINE_int32(workers, 2, "local: number of workers");
 DEFINE_int32(passes, 1, "local: passes over the training data");
 DEFINE_int32(batch_size, 1000, "local: examples per minibatch");
-DEFINE_string(optimizer, "adagrad", "local: server optimizer (sgd, adagrad)");
+DEFINE_string(optimizer, "adagrad", "local: server optimizer (sgd, adagrad, rowwise_adagrad, adam, ftrl); bench memory: the table's optimizer");
 DEFINE_double(learning_rate, 0.05, "local: learning rate");
 DEFINE_double(max_bad_line_fraction, 0.01, "local, eval: fail past this fraction of malformed lines");
 DEFINE_string(summary_json, "", "local, eval: write a JSON summary here");
