@@ -6,6 +6,7 @@
 
 #include <glog/logging.h>
 
+#include "common/float_checks.h"
 #include "common/hash.h"
 #include "ps/store/half.h"
 
@@ -172,10 +173,12 @@ void EmbeddingTable::Pull(const uint64_t* keys, size_t n, float* out) {
 
 Status EmbeddingTable::Push(const uint64_t* keys, size_t n, const float* grads, float* out) {
   const uint32_t dim = config_.dim;
-  for (size_t i = 0; i < n * dim; ++i) {
-    if (!std::isfinite(grads[i])) {
-      return InvalidArgument("table '" + config_.name + "': gradient for key " +
-                             std::to_string(keys[i / dim]) + " is not finite; push refused");
+  if (!AllFinite(grads, n * dim)) {
+    for (size_t i = 0; i < n * dim; ++i) {
+      if (!std::isfinite(grads[i])) {
+        return InvalidArgument("table '" + config_.name + "': gradient for key " +
+                               std::to_string(keys[i / dim]) + " is not finite; push refused");
+      }
     }
   }
   const uint32_t now = static_cast<uint32_t>(step_.fetch_add(1, std::memory_order_relaxed) + 1);
