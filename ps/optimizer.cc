@@ -10,17 +10,41 @@
 namespace embedps::ps {
 namespace {
 
-// The Adagrad inner loop. Compiled twice (AVX2 and baseline x86-64) and
-// picked at load time for this CPU: the sqrt and division dominate the
-// server's push cost, and AVX2 does twice as many per instruction.
-__attribute__((target_clones("avx2", "default"))) void AdagradLoop(
-    float* __restrict w, float* __restrict acc, const float* __restrict g, uint32_t dim, float s,
-    float lr, float l2) {
+// The Adagrad inner loop. The sqrt and division dominate the server's push
+// cost, and AVX2 does twice as many per instruction, so the loop is compiled
+// for AVX2 as well as for baseline x86-64 and the optimizer picks one for
+// this CPU when it is built. (A plain function pointer rather than an ifunc
+// / target_clones: ifunc resolvers run before sanitizer runtimes start.)
+using AdagradLoopFn = void (*)(float*, float*, const float*, uint32_t, float, float, float);
+
+inline __attribute__((always_inline)) void AdagradBody(float* __restrict w, float* __restrict acc,
+                                                       const float* __restrict g, uint32_t dim,
+                                                       float s, float lr, float l2) {
   for (uint32_t i = 0; i < dim; ++i) {
     const float grad = s * g[i] + l2 * w[i];
     acc[i] += grad * grad;
     w[i] -= lr * grad / std::sqrt(acc[i]);
   }
+}
+
+void AdagradLoopBaseline(float* w, float* acc, const float* g, uint32_t dim, float s, float lr,
+                         float l2) {
+  AdagradBody(w, acc, g, dim, s, lr, l2);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) void AdagradLoopAvx2(float* w, float* acc, const float* g,
+                                                     uint32_t dim, float s, float lr, float l2) {
+  AdagradBody(w, acc, g, dim, s, lr, l2);
+}
+#endif
+
+AdagradLoopFn PickAdagradLoop() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2")) return AdagradLoopAvx2;
+#endif
+  return AdagradLoopBaseline;
 }
 
 // Sum over i < dim of value(i)^2, in double so that squares of large but
@@ -80,15 +104,16 @@ class SgdOptimizer final : public OptimizerBase {
 class AdagradOptimizer final : public OptimizerBase {
  public:
   explicit AdagradOptimizer(const OptimizerConfig& c)
-      : OptimizerBase(c), init_(c.initial_accumulator) {}
+      : OptimizerBase(c), init_(c.initial_accumulator), loop_(PickAdagradLoop()) {}
   uint32_t StateFloats(uint32_t dim) const override { return dim; }
   void InitState(float* acc, uint32_t dim) const override { std::fill_n(acc, dim, init_); }
   void Apply(float* w, float* acc, const float* g, uint32_t dim) const override {
-    AdagradLoop(w, acc, g, dim, GradScale(g, dim), lr(), l2());
+    loop_(w, acc, g, dim, GradScale(g, dim), lr(), l2());
   }
 
  private:
   const float init_;
+  const AdagradLoopFn loop_;
 };
 
 // Adagrad with one accumulator per row instead of per coordinate:
