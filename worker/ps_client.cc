@@ -83,15 +83,25 @@ StatusOr<uint64_t> PsClient::StartValuesOp(uint32_t table, uint32_t dim,
     const auto& pos = op.positions[s];
     if (pos.empty()) continue;
     const auto n = static_cast<uint32_t>(pos.size());
+    // With a single part the positions are the identity: copy in bulk.
+    const bool whole = n == keys.size();
     wire::PayloadBuffer<uint64_t> part_keys(n);
-    for (size_t i = 0; i < n; ++i) part_keys.data()[i] = keys[pos[i]];
+    if (whole) {
+      std::memcpy(part_keys.data(), keys.data(), n * sizeof(uint64_t));
+    } else {
+      for (size_t i = 0; i < n; ++i) part_keys.data()[i] = keys[pos[i]];
+    }
     std::vector<zmq::message_t> payloads;
     payloads.push_back(std::move(part_keys).Release());
     wire::Body body = wire::PullMsg{table, n};
     if (grads != nullptr) {
       wire::PayloadBuffer<float> part_grads(size_t{n} * dim);
-      for (size_t i = 0; i < n; ++i) {
-        std::memcpy(part_grads.data() + i * dim, &(*grads)[size_t{pos[i]} * dim], dim * sizeof(float));
+      if (whole) {
+        std::memcpy(part_grads.data(), grads->data(), grads->size() * sizeof(float));
+      } else {
+        for (size_t i = 0; i < n; ++i) {
+          std::memcpy(part_grads.data() + i * dim, &(*grads)[size_t{pos[i]} * dim], dim * sizeof(float));
+        }
       }
       payloads.push_back(std::move(part_grads).Release());
       body = wire::PushPullMsg{table, n, dim, wire::DataType::kFloat32};
@@ -257,10 +267,15 @@ void PsClient::CompletePart(uint64_t request_id, const Status& status, const wir
     }
     return;
   }
-  // Frames may be unaligned: copy row by row with memcpy.
+  // Frames may be unaligned: copy with memcpy, in bulk when this part holds
+  // every key in order.
   const auto* src = static_cast<const char*>(reply->payloads[0].data());
   const size_t row_bytes = size_t{op.dim} * sizeof(float);
   float* out = op.values->data();
+  if (positions.size() * op.dim == op.values->size()) {
+    std::memcpy(out, src, op.values->size() * sizeof(float));
+    return;
+  }
   for (size_t i = 0; i < positions.size(); ++i) {
     std::memcpy(out + size_t{positions[i]} * op.dim, src + i * row_bytes, row_bytes);
   }
