@@ -51,6 +51,12 @@ StatusOr<std::unique_ptr<EmbeddingTable>> EmbeddingTable::Create(const TableConf
   if (!(config.init_scale >= 0) || !std::isfinite(config.init_scale)) {
     return InvalidArgument(what + ": init scale must be >= 0");
   }
+  if (config.admit_after > 255) {
+    return InvalidArgument(what + ": admit_after must be at most 255 (the sketch counts to 255)");
+  }
+  if (config.evict_after_steps >= (uint64_t{1} << 31)) {
+    return InvalidArgument(what + ": evict_after_steps must be below 2^31");
+  }
   auto optimizer = MakeOptimizer(config.optimizer);
   if (!optimizer.ok()) return optimizer.status().WithContext(what);
   return std::unique_ptr<EmbeddingTable>(new EmbeddingTable(config, std::move(optimizer).value()));
@@ -216,7 +222,11 @@ Status EmbeddingTable::Push(const uint64_t* keys, size_t n, const float* grads, 
   return Status::OK();
 }
 
-size_t EmbeddingTable::EvictOlderThan(uint64_t cutoff_step) {
+// Steps are stamped into rows as 32 bits; ages are computed modulo 2^32, so
+// they stay right across the wrap as long as they are below 2^31 (Create
+// caps evict_after_steps accordingly).
+size_t EmbeddingTable::EvictAged(uint32_t min_age) {
+  const uint32_t now = static_cast<uint32_t>(step_.load(std::memory_order_relaxed));
   size_t removed = 0;
   std::vector<uint64_t> victims;
   for (auto& sp : stripes_) {
@@ -224,7 +234,7 @@ size_t EmbeddingTable::EvictOlderThan(uint64_t cutoff_step) {
     std::lock_guard<std::mutex> lock(s.mu);
     victims.clear();
     s.index.ForEach([&](uint64_t key, uint32_t row) {
-      if (*LastStep(s.arena.Row(row)) < cutoff_step) victims.push_back(key);
+      if (static_cast<uint32_t>(now - *LastStep(s.arena.Row(row))) >= min_age) victims.push_back(key);
     });
     for (uint64_t key : victims) s.arena.Free(s.index.Erase(key));
     removed += victims.size();
@@ -233,37 +243,40 @@ size_t EmbeddingTable::EvictOlderThan(uint64_t cutoff_step) {
   return removed;
 }
 
-uint64_t EmbeddingTable::LruCutoff(uint64_t live_rows, uint64_t bytes_per_row) const {
+uint32_t EmbeddingTable::LruMinAge(uint64_t live_rows, uint64_t bytes_per_row) const {
   // Evict down to 90% of the budget so eviction does not run on every call.
   const uint64_t target_rows = config_.memory_budget_bytes * 9 / 10 / bytes_per_row;
   if (live_rows <= target_rows) return 0;
   const double drop = static_cast<double>(live_rows - target_rows) / live_rows;
-  // The step below which that fraction of rows lies, from a sample of rows.
-  std::vector<uint32_t> sample;
+  // The age above which that fraction of rows lies, from a sample of up to
+  // 64 rows per stripe.
+  const uint32_t now = static_cast<uint32_t>(step_.load(std::memory_order_relaxed));
+  std::vector<uint32_t> ages;
   for (const auto& sp : stripes_) {
     std::lock_guard<std::mutex> lock(sp->mu);
     size_t taken = 0;
     sp->index.ForEach([&](uint64_t, uint32_t row) {
-      if (taken++ < 64) sample.push_back(*LastStep(sp->arena.Row(row)));
+      if (taken++ < 64) ages.push_back(now - *LastStep(sp->arena.Row(row)));
     });
   }
-  if (sample.empty()) return 0;
-  std::sort(sample.begin(), sample.end());
-  const size_t at = std::min(sample.size() - 1, static_cast<size_t>(drop * sample.size()));
-  return uint64_t{sample[at]} + 1;
+  if (ages.empty()) return 0;
+  std::sort(ages.begin(), ages.end());
+  const size_t k = std::min(ages.size(), static_cast<size_t>(std::ceil(drop * ages.size())));
+  // Never evict rows touched at the current step: when many rows share the
+  // newest stamp (e.g. after a pull-only phase) that would wipe the table.
+  return std::max<uint32_t>(1, ages[ages.size() - k]);
 }
 
 size_t EmbeddingTable::EvictIdle() {
   if (!track_steps_) return 0;
   size_t removed = 0;
-  const uint64_t now = step_.load(std::memory_order_relaxed);
-  if (config_.evict_after_steps > 0 && now > config_.evict_after_steps) {
-    removed += EvictOlderThan(now - config_.evict_after_steps);
+  if (config_.evict_after_steps > 0) {
+    removed += EvictAged(static_cast<uint32_t>(config_.evict_after_steps) + 1);
   }
   if (config_.memory_budget_bytes > 0) {
     const TableStats stats = Stats();
-    const uint64_t cutoff = LruCutoff(stats.rows, stats.bytes_per_live_row);
-    if (cutoff > 0) removed += EvictOlderThan(cutoff);
+    const uint32_t min_age = LruMinAge(stats.rows, stats.bytes_per_live_row);
+    if (min_age > 0) removed += EvictAged(min_age);
   }
   return removed;
 }

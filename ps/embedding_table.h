@@ -113,8 +113,11 @@ class EmbeddingTable {
   uint32_t* LastStep(char* row) const {
     return reinterpret_cast<uint32_t*>(row + weight_bytes_ + state_floats_ * 4);
   }
-  size_t EvictOlderThan(uint64_t cutoff_step);
-  uint64_t LruCutoff(uint64_t live_rows, uint64_t bytes_per_row) const;
+  // Evicts rows last touched at least `min_age` steps ago.
+  size_t EvictAged(uint32_t min_age);
+  // The age from which rows must go to bring the table under 90% of its
+  // budget; 0 when it is within budget.
+  uint32_t LruMinAge(uint64_t live_rows, uint64_t bytes_per_row) const;
 
   TableConfig config_;
   std::unique_ptr<Optimizer> optimizer_;

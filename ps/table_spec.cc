@@ -95,11 +95,8 @@ StatusOr<std::vector<TableConfig>> ParseTableSpecs(const std::string& text,
     if (!any) continue;
     if (!names.insert(t.name).second) return InvalidArgument("table name '" + t.name + "' declared twice");
     // Validate now, so a bad spec fails at start-up with the table named.
-    auto probe = MakeOptimizer(t.optimizer);
-    if (!probe.ok()) return probe.status().WithContext("table '" + t.name + "'");
-    if (t.dim == 0 || t.dim > 1024) {
-      return InvalidArgument("table '" + t.name + "': dim must be in 1..1024");
-    }
+    auto probe = EmbeddingTable::Create(t);
+    if (!probe.ok()) return probe.status();
     tables.push_back(t);
   }
   if (tables.empty()) return InvalidArgument("no tables declared");

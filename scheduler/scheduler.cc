@@ -278,6 +278,18 @@ Status Scheduler::CheckLiveness() {
                               std::to_string(options_.num_workers) + " workers joined within " +
                               std::to_string(options_.join_timeout.count()) + " ms");
     }
+    // Admitted nodes wait for the shard map without heartbeating; the join
+    // timeout above bounds this phase.
+    return Status::OK();
+  }
+  if (phase_ == Phase::kExporting) {
+    // Servers write their rows on their main thread and cannot heartbeat
+    // meanwhile; the export has its own deadline instead.
+    if (now - train_end_ > options_.export_timeout) {
+      return DeadlineExceeded("servers did not finish exporting the model within " +
+                              std::to_string(options_.export_timeout.count()) + " ms");
+    }
+    return Status::OK();
   }
   for (const auto& [id, node] : nodes_) {
     const bool finished_worker = node.role == wire::Role::kWorker && node.done;
@@ -298,7 +310,7 @@ Status Scheduler::CheckBadLines(bool final_check) const {
   std::string files;
   for (const auto& f : options_.train_files) files += (files.empty() ? "" : ", ") + f;
   char buf[160];
-  std::snprintf(buf, sizeof(buf), "%.2f%%) exceeds --max_bad_line_fraction=%g",
+  std::snprintf(buf, sizeof(buf), "%.2f%%, which exceeds --max_bad_line_fraction=%g)",
                 100.0 * fraction, options_.max_bad_line_fraction);
   return InvalidArgument("training data " + files + ": " + std::to_string(total.bad_lines) +
                          " of " + std::to_string(total.lines_read) + " lines malformed (" + buf +

@@ -45,6 +45,8 @@ struct SchedulerOptions {
   uint64_t min_lines_for_bad_check = 1000;
   std::chrono::milliseconds node_timeout{15000};  // missed heartbeats => dead
   std::chrono::milliseconds join_timeout{120000};
+  // How long the servers may take to export the model at the end.
+  std::chrono::milliseconds export_timeout{600000};
   std::chrono::milliseconds progress_interval{2000};
   // Print job progress and the final summary to stdout.
   bool print_progress = true;

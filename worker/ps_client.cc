@@ -163,7 +163,11 @@ Status PsClient::Push(uint32_t table, uint32_t dim, const std::vector<uint64_t>&
   }
   RETURN_IF_ERROR(CheckFinite(grads));
   RETURN_IF_ERROR(PumpUntil(
-      [&] { return inflight_pushes_.size() + sockets_.size() <= options_.max_inflight_pushes; },
+      [&] {
+        // Always let one push through, even with more servers than the window.
+        return inflight_pushes_.empty() ||
+               inflight_pushes_.size() + sockets_.size() <= options_.max_inflight_pushes;
+      },
       "push window"));
   if (!push_error_.ok()) return std::exchange(push_error_, Status::OK());
   Route(keys, &push_routed_);
@@ -224,6 +228,11 @@ Status PsClient::PumpUntil(Done done, const char* what) {
 void PsClient::HandleReply(uint32_t server, wire::Message& msg) {
   const uint64_t id = msg.header.request_id;
   if (auto* err = std::get_if<wire::ErrorMsg>(&msg.body)) {
+    if (id == 0) {
+      // The server could not read our request at all (malformed or too
+      // large), so it cannot say which one; the request will time out.
+      LOG_EVERY_N(WARNING, 10) << "server " << server << " refused an unreadable request: " << err->message;
+    }
     Status st = FailedPrecondition("server " + std::to_string(server) + " refused request: " +
                                    err->message + " (" + wire::ErrorCodeName(err->code) + ")");
     if (inflight_pushes_.erase(id) > 0) {

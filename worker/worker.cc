@@ -34,10 +34,6 @@ Status Worker::Run() {
   }
   // Every gradient must be applied before the scheduler may export the model.
   RETURN_IF_ERROR(client_->Flush());
-  // The final partition is reported with the done message.
-  RETURN_IF_ERROR(link_.Call(wire::PartitionRequestMsg{finished, progress_},
-                             std::chrono::milliseconds(options_.client.timeout))
-                      .status());
   RETURN_IF_ERROR(link_.Send(wire::WorkerDoneMsg{progress_}).status());
   LOG(INFO) << "worker " << link_.rank() << " done: " << progress_.rows << " rows, "
             << progress_.bad_lines << " bad lines";

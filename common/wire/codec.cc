@@ -243,6 +243,12 @@ Status CheckFrame(const std::vector<zmq::message_t>& p, size_t index, uint64_t e
 // Every payload frame must have exactly the size its body announces, so no
 // handler ever reads past a frame.
 Status CheckPayloads(const Body& body, const std::vector<zmq::message_t>& p) {
+  // Rows are at most 1024 floats; this also keeps keys * dim * 4 far from
+  // overflowing 64 bits.
+  auto check_dim = [](uint32_t dim) -> Status {
+    if (dim == 0 || dim > kMaxWireDim) return InvalidArgument("malformed: dim " + std::to_string(dim) + " out of range");
+    return Status::OK();
+  };
   auto want = [&](size_t n) -> Status {
     if (p.size() != n) {
       return InvalidArgument("malformed: " + std::string(BodyName(body)) + " expects " +
@@ -256,10 +262,12 @@ Status CheckPayloads(const Body& body, const std::vector<zmq::message_t>& p) {
     return CheckFrame(p, 0, uint64_t{m->num_keys} * 8, "key");
   }
   if (auto* m = std::get_if<PullReplyMsg>(&body)) {
+    RETURN_IF_ERROR(check_dim(m->dim));
     RETURN_IF_ERROR(want(1));
     return CheckFrame(p, 0, uint64_t{m->num_keys} * m->dim * 4, "value");
   }
   auto check_push = [&](uint32_t num_keys, uint32_t dim) -> Status {
+    RETURN_IF_ERROR(check_dim(dim));
     RETURN_IF_ERROR(want(2));
     RETURN_IF_ERROR(CheckFrame(p, 0, uint64_t{num_keys} * 8, "key"));
     return CheckFrame(p, 1, uint64_t{num_keys} * dim * 4, "gradient");

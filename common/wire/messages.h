@@ -16,6 +16,8 @@ namespace embedps::wire {
 
 // "EPS1": the first field of every envelope; anything else is not a peer.
 inline constexpr uint32_t kWireMagic = 0x45505331;
+// Largest row dimension a message may carry.
+inline constexpr uint32_t kMaxWireDim = 1024;
 
 enum class Role : uint8_t { kUnknown = 0, kScheduler, kServer, kWorker, kClient };
 enum class DataType : uint8_t { kFloat32 = 0, kUint64 };

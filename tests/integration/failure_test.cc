@@ -163,6 +163,36 @@ TEST(FailureTest, PeerFromAnotherClusterIsRefused) {
   EXPECT_NE(r.output.find("another cluster"), std::string::npos) << r.output;
 }
 
+// Nodes wait silently for the shard map while the others join; a slow
+// start must not get them declared dead (only the join timeout applies).
+TEST(FailureTest, SlowStartIsNotMistakenForDeadNodes) {
+  testing::ScratchDir dir;
+  launch::ProcessGroup group;
+  const std::string endpoint_file = dir.File("scheduler.endpoint");
+  launch::ChildSpec sched{"scheduler", testing::BinDir() + "/embedps-scheduler",
+                          {"--cluster_token=slow-start", "--endpoint_file=" + endpoint_file,
+                           "--num_servers=2", "--num_workers=1", "--node_timeout_ms=800",
+                           "--heartbeat_interval_ms=200", "--join_timeout_ms=30000",
+                           "--train=" + Generate(dir, "d.tsv", 10, 1)},
+                          dir.File("scheduler.log")};
+  ASSERT_TRUE(group.Start(sched).ok());
+  std::string endpoint;
+  for (int i = 0; i < 250 && endpoint.empty(); ++i) {
+    std::ifstream(endpoint_file) >> endpoint;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  ASSERT_FALSE(endpoint.empty());
+  launch::ChildSpec server{"server-0", testing::BinDir() + "/embedps-server",
+                           {"--cluster_token=slow-start", "--scheduler=" + endpoint,
+                            "--heartbeat_interval_ms=200"},
+                           dir.File("server-0.log")};
+  ASSERT_TRUE(group.Start(server).ok());
+  // Three node timeouts pass with one server admitted and one missing.
+  auto exit = group.WaitAny(milliseconds(2500));
+  EXPECT_FALSE(exit.has_value()) << exit->name << " exited: "
+                                 << testing::ReadFile(exit->log_file);
+}
+
 // Starts `embedps local` on a job long enough to be interrupted, and waits
 // until its workers run. Returns the launcher's pid and the token needle.
 class RunningJob {

@@ -213,6 +213,29 @@ TEST(EmbeddingTableTest, MemoryBudgetEvictsLeastRecentlyUsed) {
   for (uint64_t k : kept) EXPECT_GT(k, budget_rows / 2);
 }
 
+TEST(EmbeddingTableTest, BudgetNeverWipesRowsTouchedAtTheCurrentStep) {
+  // Pull-only traffic stamps every row with the same step; the budget must
+  // not then evict everything.
+  TableConfig c = Config(16, 0.0f, "adagrad");
+  c.memory_budget_bytes = 64 << 10;
+  auto t = EmbeddingTable::Create(c).value();
+  std::vector<uint64_t> keys(5000);
+  for (size_t i = 0; i < keys.size(); ++i) keys[i] = i;
+  std::vector<float> out(keys.size() * 16);
+  t->Pull(keys.data(), keys.size(), out.data());
+  EXPECT_EQ(t->EvictIdle(), 0u);
+  EXPECT_EQ(t->size(), keys.size());
+}
+
+TEST(EmbeddingTableTest, RejectsLimitsTheStoreCannotHonour) {
+  TableConfig c = Config(1, 0.0f);
+  c.admit_after = 256;
+  EXPECT_FALSE(EmbeddingTable::Create(c).ok());
+  c = Config(1, 0.0f);
+  c.evict_after_steps = uint64_t{1} << 31;
+  EXPECT_FALSE(EmbeddingTable::Create(c).ok());
+}
+
 // Many threads pushing the same keys: every gradient lands exactly once.
 // Also run under ThreadSanitizer (-DEMBEDPS_TSAN=ON).
 TEST(EmbeddingTableTest, ConcurrentPushesAndPullsAreExact) {
