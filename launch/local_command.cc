@@ -112,7 +112,8 @@ Status StartCluster(const LocalOptions& o, const std::string& run_dir, ProcessGr
     ChildSpec spec{"worker-" + std::to_string(w), o.bin_dir + "/embedps-worker", CommonFlags(token),
                    run_dir + "/logs/worker-" + std::to_string(w) + ".log"};
     spec.args.insert(spec.args.end(),
-                     {"--scheduler=" + endpoint, "--batch_size=" + std::to_string(o.batch_size)});
+                     {"--scheduler=" + endpoint, "--batch_size=" + std::to_string(o.batch_size),
+                      "--prefetch=" + std::to_string(o.prefetch)});
     RETURN_IF_ERROR(group.Start(spec).status());
   }
   return Status::OK();

@@ -18,6 +18,7 @@ struct LocalOptions {
   uint32_t workers = 2;
   uint32_t passes = 1;
   uint32_t batch_size = 1000;
+  uint32_t prefetch = 1;  // batches whose rows a worker pulls ahead
   std::string optimizer = "adagrad";
   double learning_rate = 0.05;
   double max_bad_line_fraction = 0.01;

@@ -30,6 +30,7 @@ DEFINE_int32(servers, 2, "local: number of servers");
 DEFINE_int32(workers, 2, "local: number of workers");
 DEFINE_int32(passes, 1, "local: passes over the training data");
 DEFINE_int32(batch_size, 1000, "local: examples per minibatch");
+DEFINE_int32(prefetch, 1, "local: batches whose rows each worker pulls ahead (0: none)");
 DEFINE_string(optimizer, "adagrad", "local: server optimizer (sgd, adagrad, rowwise_adagrad, adam, ftrl); bench memory: the table's optimizer");
 DEFINE_double(learning_rate, 0.05, "local: learning rate");
 DEFINE_double(max_bad_line_fraction, 0.01, "local, eval: fail past this fraction of malformed lines");
@@ -84,6 +85,7 @@ embedps::Status RunLocalCommand() {
   RETURN_IF_ERROR(CheckRange("workers", FLAGS_workers, 1, 64));
   RETURN_IF_ERROR(CheckRange("passes", FLAGS_passes, 1, 1000));
   RETURN_IF_ERROR(CheckRange("batch_size", FLAGS_batch_size, 1, 1 << 20));
+  RETURN_IF_ERROR(CheckRange("prefetch", FLAGS_prefetch, 0, 64));
   RETURN_IF_ERROR(CheckRange("timeout_s", FLAGS_timeout_s, 1, 1 << 30));
   embedps::launch::LocalOptions o;
   o.model = FLAGS_model;
@@ -93,6 +95,7 @@ embedps::Status RunLocalCommand() {
   o.workers = FLAGS_workers;
   o.passes = FLAGS_passes;
   o.batch_size = FLAGS_batch_size;
+  o.prefetch = FLAGS_prefetch;
   o.optimizer = FLAGS_optimizer;
   o.learning_rate = FLAGS_learning_rate;
   o.max_bad_line_fraction = FLAGS_max_bad_line_fraction;

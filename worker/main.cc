@@ -5,6 +5,9 @@
 #include "worker/worker.h"
 
 DEFINE_int32(batch_size, 1000, "Examples per minibatch");
+DEFINE_int32(prefetch, 1,
+             "Batches whose rows are pulled while the current batch trains (0: none; each adds "
+             "one step of staleness)");
 DEFINE_int32(request_timeout_ms, 30000, "Deadline for each pull and push window wait");
 DEFINE_int32(max_inflight_pushes, 16, "Unacknowledged push requests allowed in flight");
 
@@ -23,6 +26,10 @@ int main(int argc, char** argv) {
   embedps::worker::WorkerOptions options;
   options.link = std::move(link).value();
   options.batch_size = FLAGS_batch_size;
+  if (FLAGS_prefetch < 0 || FLAGS_prefetch > 64) {
+    return embedps::ExitWithError(kProg, embedps::InvalidArgument("--prefetch must be in 0..64"));
+  }
+  options.prefetch = static_cast<uint32_t>(FLAGS_prefetch);
   options.client.timeout = std::chrono::milliseconds(FLAGS_request_timeout_ms);
   options.client.max_inflight_pushes = FLAGS_max_inflight_pushes;
   options.client.limits = options.link.limits;

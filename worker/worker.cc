@@ -1,5 +1,7 @@
 #include "worker/worker.h"
 
+#include <deque>
+
 #include <glog/logging.h>
 
 namespace embedps::worker {
@@ -43,28 +45,44 @@ Status Worker::Run() {
 Status Worker::TrainPartition(const Partition& partition) {
   auto reader = data::CriteoReader::Open(partition, options_.reader);
   if (!reader.ok()) return reader.status();
-  std::vector<data::CriteoExample> batch;
   const uint64_t lines_before = progress_.lines_read;
   const uint64_t bad_before = progress_.bad_lines;
+  // Up to 1 + prefetch batches are in flight: the oldest is being trained
+  // while the pulls of the next ones are already on their way.
+  std::deque<std::unique_ptr<InflightBatch>> inflight;
+  bool reading = true;
   while (true) {
-    auto n = (*reader)->NextBatch(options_.batch_size, &batch);
-    progress_.lines_read = lines_before + (*reader)->lines_read();
-    progress_.bad_lines = bad_before + (*reader)->bad_lines();
-    if (!n.ok()) return n.status();
-    if (*n == 0) break;
-    RETURN_IF_ERROR(TrainBatch(batch));
+    while (reading && inflight.size() < 1 + options_.prefetch) {
+      auto slot = spare_.empty() ? std::make_unique<InflightBatch>() : std::move(spare_.back());
+      if (!spare_.empty()) spare_.pop_back();
+      auto n = (*reader)->NextBatch(options_.batch_size, &slot->examples);
+      progress_.lines_read = lines_before + (*reader)->lines_read();
+      progress_.bad_lines = bad_before + (*reader)->bad_lines();
+      if (!n.ok()) return n.status();
+      if (*n == 0) {
+        reading = false;
+        spare_.push_back(std::move(slot));
+        break;
+      }
+      slot->model.Prepare(slot->examples);
+      ASSIGN_OR_RETURN(slot->ticket, client_->StartPull(options_.table, 1, slot->model.unique_keys(),
+                                                        &slot->weights));
+      inflight.push_back(std::move(slot));
+    }
+    if (inflight.empty()) break;
+    RETURN_IF_ERROR(TrainBatch(*inflight.front()));
+    spare_.push_back(std::move(inflight.front()));
+    inflight.pop_front();
     RETURN_IF_ERROR(Upkeep());
   }
   return Status::OK();
 }
 
-Status Worker::TrainBatch(const std::vector<data::CriteoExample>& batch) {
-  model_.Prepare(batch);
-  const auto& keys = model_.unique_keys();
-  RETURN_IF_ERROR(client_->Pull(options_.table, 1, keys, &weights_));
-  const double loss = model_.Step(batch, weights_, &grads_);
-  RETURN_IF_ERROR(client_->Push(options_.table, 1, keys, grads_));
-  progress_.rows += batch.size();
+Status Worker::TrainBatch(InflightBatch& b) {
+  RETURN_IF_ERROR(client_->Wait(b.ticket));
+  const double loss = b.model.Step(b.examples, b.weights, &grads_);
+  RETURN_IF_ERROR(client_->Push(options_.table, 1, b.model.unique_keys(), grads_));
+  progress_.rows += b.examples.size();
   progress_.loss_sum += loss;
   return Status::OK();
 }

@@ -22,6 +22,10 @@ struct WorkerOptions {
   PsClientOptions client;  // cluster and node ids are filled in after joining
   data::ReaderOptions reader;
   uint32_t batch_size = 1000;
+  // Batches whose rows are pulled ahead while the current one trains. Each
+  // adds one step of staleness: a prefetched batch does not see the pushes
+  // of the batches before it.
+  uint32_t prefetch = 1;
   uint32_t table = 0;
 };
 
@@ -35,8 +39,17 @@ class Worker {
   Status Run();
 
  private:
+  // A parsed batch, its key index, and the pull that fetches its rows.
+  struct InflightBatch {
+    std::vector<data::CriteoExample> examples;
+    LrModel model;
+    std::vector<float> weights;
+    uint64_t ticket = 0;
+  };
+
   Status TrainPartition(const Partition& partition);
-  Status TrainBatch(const std::vector<data::CriteoExample>& batch);
+  // Waits for the batch's rows, computes, and pushes its gradients.
+  Status TrainBatch(InflightBatch& batch);
   // Heartbeats and handles scheduler events between batches.
   Status Upkeep();
   Status WaitForShutdown();
@@ -46,8 +59,7 @@ class Worker {
   MetricsRegistry* metrics_;
   SchedulerLink link_;
   std::unique_ptr<PsClient> client_;
-  LrModel model_;
-  std::vector<float> weights_;
+  std::vector<std::unique_ptr<InflightBatch>> spare_;  // reused batch buffers
   std::vector<float> grads_;
   wire::Progress progress_;
   bool aborted_ = false;
