@@ -22,16 +22,8 @@ TEST(BarrierTest, ReleasesOnlyWhenAllWorkersArrive) {
   ASSERT_TRUE(cluster.Start().ok());
 
   zmq::context_t ctx(1);
-  auto make_link = [&] {
-    SchedulerLinkOptions o;
-    o.scheduler_endpoint = cluster.scheduler_endpoint();
-    o.cluster_id = ClusterIdFromToken(spec.token);
-    o.role = wire::Role::kWorker;
-    o.join_timeout = milliseconds(20000);
-    return std::make_unique<SchedulerLink>(ctx, o);
-  };
-  auto first = make_link();
-  auto second = make_link();
+  auto first = testing::MakeWorkerLink(ctx, cluster.scheduler_endpoint(), spec.token);
+  auto second = testing::MakeWorkerLink(ctx, cluster.scheduler_endpoint(), spec.token);
   // Both must join before the shard map (and so Join's return) comes.
   std::thread join_first([&] { ASSERT_TRUE(first->Join().ok()); });
   ASSERT_TRUE(second->Join().ok());

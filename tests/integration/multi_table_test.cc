@@ -25,19 +25,10 @@ TEST(MultiTableTest, TablesKeepTheirOwnDimsAndOptimizers) {
   testing::ProcessCluster cluster(spec);
   ASSERT_TRUE(cluster.Start().ok());
   zmq::context_t ctx(1);
-  SchedulerLinkOptions lo;
-  lo.scheduler_endpoint = cluster.scheduler_endpoint();
-  lo.cluster_id = ClusterIdFromToken(spec.token);
-  lo.role = wire::Role::kWorker;
-  lo.join_timeout = milliseconds(20000);
-  SchedulerLink link(ctx, lo);
-  ASSERT_TRUE(link.Join().ok());
-  worker::PsClientOptions co;
-  co.cluster_id = lo.cluster_id;
-  co.node_id = link.node_id();
-  co.timeout = milliseconds(10000);
-  worker::PsClient client(ctx, co);
-  ASSERT_TRUE(client.Connect(link.shard_map()).ok());
+  auto link = testing::MakeWorkerLink(ctx, cluster.scheduler_endpoint(), spec.token);
+  ASSERT_TRUE(link->Join().ok());
+  auto client_ptr = testing::ConnectClient(ctx, *link);
+  worker::PsClient& client = *client_ptr;
 
   std::mt19937_64 rng(3);
   std::vector<uint64_t> keys(500);

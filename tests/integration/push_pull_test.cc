@@ -32,20 +32,10 @@ class PushPullTest : public ::testing::Test {
                          "--max_message_bytes=60000"};
     cluster_ = std::make_unique<testing::ProcessCluster>(spec);
     ASSERT_TRUE(cluster_->Start().ok());
-    SchedulerLinkOptions o;
-    o.scheduler_endpoint = cluster_->scheduler_endpoint();
-    o.cluster_id = ClusterIdFromToken(kToken);
-    o.role = wire::Role::kWorker;
-    o.join_timeout = milliseconds(20000);
-    link_ = std::make_unique<SchedulerLink>(ctx_, o);
+    link_ = testing::MakeWorkerLink(ctx_, cluster_->scheduler_endpoint(), kToken);
     Status st = link_->Join();
     ASSERT_TRUE(st.ok()) << st.ToString();
-    worker::PsClientOptions co;
-    co.cluster_id = o.cluster_id;
-    co.node_id = link_->node_id();
-    co.timeout = milliseconds(10000);
-    client_ = std::make_unique<worker::PsClient>(ctx_, co);
-    ASSERT_TRUE(client_->Connect(link_->shard_map()).ok());
+    client_ = testing::ConnectClient(ctx_, *link_);
   }
 
   // Finishes the job the way a worker does, so every process exits cleanly.

@@ -3,6 +3,8 @@
 #include <fstream>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "tests/support/subprocess.h"
 
 namespace embedps::testing {
@@ -57,6 +59,27 @@ Status ProcessCluster::AwaitExit(std::chrono::seconds timeout) {
     }
   }
   return Status::OK();
+}
+
+std::unique_ptr<SchedulerLink> MakeWorkerLink(zmq::context_t& ctx, const std::string& endpoint,
+                                              const std::string& token) {
+  SchedulerLinkOptions o;
+  o.scheduler_endpoint = endpoint;
+  o.cluster_id = ClusterIdFromToken(token);
+  o.role = wire::Role::kWorker;
+  o.join_timeout = std::chrono::milliseconds(20000);
+  return std::make_unique<SchedulerLink>(ctx, o);
+}
+
+std::unique_ptr<worker::PsClient> ConnectClient(zmq::context_t& ctx, const SchedulerLink& link) {
+  worker::PsClientOptions o;
+  o.cluster_id = link.header().cluster_id;
+  o.node_id = link.node_id();
+  o.timeout = std::chrono::milliseconds(10000);
+  auto client = std::make_unique<worker::PsClient>(ctx, o);
+  Status st = client->Connect(link.shard_map());
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return client;
 }
 
 }  // namespace embedps::testing

@@ -5,8 +5,14 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
+#include <zmq.hpp>
+
+#include "common/scheduler_link.h"
 #include "common/status.h"
 #include "launch/process_group.h"
+#include "worker/ps_client.h"
 #include "tests/support/test_dirs.h"
 
 namespace embedps::testing {
@@ -40,5 +46,14 @@ class ProcessCluster {
   launch::ProcessGroup group_;
   std::string endpoint_;
 };
+
+// A scheduler link for this test process acting as a worker of the cluster
+// at `endpoint`; not joined yet.
+std::unique_ptr<SchedulerLink> MakeWorkerLink(zmq::context_t& ctx, const std::string& endpoint,
+                                              const std::string& token);
+
+// A KV client for a joined link, connected to the servers of its shard map.
+// Fails the calling test on error.
+std::unique_ptr<worker::PsClient> ConnectClient(zmq::context_t& ctx, const SchedulerLink& link);
 
 }  // namespace embedps::testing
