@@ -31,6 +31,16 @@ Progress GetProgress(cp::Progress::Reader r) {
   return Progress{r.getRows(), r.getLossSum(), r.getLinesRead(), r.getBadLines()};
 }
 
+// pullReply, push and pushPull share one header shape: table, key count,
+// row dimension and value type.
+template <typename Builder, typename Msg>
+void SetRowsHeader(Builder r, const Msg& m) {
+  r.setTable(m.table);
+  r.setNumKeys(m.num_keys);
+  r.setDim(m.dim);
+  r.setDtype(static_cast<cp::DataType>(m.dtype));
+}
+
 void EncodeBody(cp::Envelope::Body::Builder b, const Body& body) {
   std::visit(
       Overloaded{
@@ -63,27 +73,9 @@ void EncodeBody(cp::Envelope::Body::Builder b, const Body& body) {
             r.setTable(m.table);
             r.setNumKeys(m.num_keys);
           },
-          [&](const PullReplyMsg& m) {
-            auto r = b.initPullReply();
-            r.setTable(m.table);
-            r.setNumKeys(m.num_keys);
-            r.setDim(m.dim);
-            r.setDtype(static_cast<cp::DataType>(m.dtype));
-          },
-          [&](const PushMsg& m) {
-            auto r = b.initPush();
-            r.setTable(m.table);
-            r.setNumKeys(m.num_keys);
-            r.setDim(m.dim);
-            r.setDtype(static_cast<cp::DataType>(m.dtype));
-          },
-          [&](const PushPullMsg& m) {
-            auto r = b.initPushPull();
-            r.setTable(m.table);
-            r.setNumKeys(m.num_keys);
-            r.setDim(m.dim);
-            r.setDtype(static_cast<cp::DataType>(m.dtype));
-          },
+          [&](const PullReplyMsg& m) { SetRowsHeader(b.initPullReply(), m); },
+          [&](const PushMsg& m) { SetRowsHeader(b.initPush(), m); },
+          [&](const PushPullMsg& m) { SetRowsHeader(b.initPushPull(), m); },
           [&](const PushReplyMsg& m) {
             auto r = b.initPushReply();
             r.setTable(m.table);
@@ -134,6 +126,14 @@ StatusOr<E> CheckedEnum(uint16_t raw, uint16_t max_value, const char* what) {
   return static_cast<E>(raw);
 }
 
+// Reads the shared table/keys/dim/dtype header into a Msg of that shape.
+template <typename Msg, typename Reader>
+StatusOr<Body> GetRowsHeader(Reader r) {
+  ASSIGN_OR_RETURN(DataType dt,
+                   CheckedEnum<DataType>(static_cast<uint16_t>(r.getDtype()), 0, "dtype"));
+  return Body(Msg{r.getTable(), r.getNumKeys(), r.getDim(), dt});
+}
+
 // Converts a decoded body; throws kj::Exception on structural damage, which
 // Decode() turns into a Status.
 StatusOr<Body> DecodeBody(cp::Envelope::Body::Reader b) {
@@ -168,21 +168,12 @@ StatusOr<Body> DecodeBody(cp::Envelope::Body::Reader b) {
       auto r = b.getPull();
       return Body(PullMsg{r.getTable(), r.getNumKeys()});
     }
-    case W::PULL_REPLY: {
-      auto r = b.getPullReply();
-      ASSIGN_OR_RETURN(DataType dt, CheckedEnum<DataType>(static_cast<uint16_t>(r.getDtype()), 0, "dtype"));
-      return Body(PullReplyMsg{r.getTable(), r.getNumKeys(), r.getDim(), dt});
-    }
-    case W::PUSH: {
-      auto r = b.getPush();
-      ASSIGN_OR_RETURN(DataType dt, CheckedEnum<DataType>(static_cast<uint16_t>(r.getDtype()), 0, "dtype"));
-      return Body(PushMsg{r.getTable(), r.getNumKeys(), r.getDim(), dt});
-    }
-    case W::PUSH_PULL: {
-      auto r = b.getPushPull();
-      ASSIGN_OR_RETURN(DataType dt, CheckedEnum<DataType>(static_cast<uint16_t>(r.getDtype()), 0, "dtype"));
-      return Body(PushPullMsg{r.getTable(), r.getNumKeys(), r.getDim(), dt});
-    }
+    case W::PULL_REPLY:
+      return GetRowsHeader<PullReplyMsg>(b.getPullReply());
+    case W::PUSH:
+      return GetRowsHeader<PushMsg>(b.getPush());
+    case W::PUSH_PULL:
+      return GetRowsHeader<PushPullMsg>(b.getPushPull());
     case W::PUSH_REPLY: {
       auto r = b.getPushReply();
       return Body(PushReplyMsg{r.getTable(), r.getNumKeys()});

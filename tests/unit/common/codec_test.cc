@@ -68,6 +68,24 @@ TEST(CodecTest, PushWithPayloadsRoundTrip) {
   EXPECT_EQ(got_grads, grads);
 }
 
+TEST(CodecTest, RowHeaderMessagesRoundTrip) {
+  std::vector<zmq::message_t> push_pull;
+  push_pull.push_back(PayloadFromVector(std::vector<uint64_t>{7, 8}));
+  push_pull.push_back(PayloadFromVector(std::vector<float>(6, 0.5f)));
+  auto pp = std::get<PushPullMsg>(RoundTrip(PushPullMsg{4, 2, 3, DataType::kFloat32}, std::move(push_pull)).body);
+  EXPECT_EQ(pp.table, 4u);
+  EXPECT_EQ(pp.num_keys, 2u);
+  EXPECT_EQ(pp.dim, 3u);
+  EXPECT_EQ(pp.dtype, DataType::kFloat32);
+
+  std::vector<zmq::message_t> rows;
+  rows.push_back(PayloadFromVector(std::vector<float>(10, 1.0f)));
+  auto pr = std::get<PullReplyMsg>(RoundTrip(PullReplyMsg{1, 5, 2, DataType::kFloat32}, std::move(rows)).body);
+  EXPECT_EQ(pr.table, 1u);
+  EXPECT_EQ(pr.num_keys, 5u);
+  EXPECT_EQ(pr.dim, 2u);
+}
+
 TEST(CodecTest, ControlMessagesRoundTrip) {
   Progress prog{100, 12.5, 101, 1};
   auto hb = std::get<HeartbeatMsg>(RoundTrip(HeartbeatMsg{prog}).body);
