@@ -37,6 +37,10 @@ void ConfigureSocket(zmq::socket_t& s, size_t max_message_bytes) {
   s.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_message_bytes));
   s.set(zmq::sockopt::sndhwm, 10000);
   s.set(zmq::sockopt::rcvhwm, 10000);
+  // Data requests are hundreds of kilobytes; kernel buffers of a few MB let
+  // a whole request sit in flight, which cuts wakeups on both ends.
+  s.set(zmq::sockopt::sndbuf, 4 << 20);
+  s.set(zmq::sockopt::rcvbuf, 4 << 20);
 }
 
 Status SendMessage(zmq::socket_t& s, const wire::Header& header, const wire::Body& body,

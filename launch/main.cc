@@ -21,6 +21,7 @@
 #include "launch/bench/memory_bench.h"
 #include "launch/bench/pushpull_bench.h"
 #include "launch/local_command.h"
+#include "ps/server.h"
 #include "worker/eval/lr_evaluator.h"
 
 DEFINE_string(model, "lr", "local: model to train (lr)");
@@ -46,7 +47,7 @@ DEFINE_string(keys, "10000", "bench pushpull: unique keys per request, comma-sep
 DEFINE_string(dim, "16", "bench: row dimension(s), comma-separated list");
 DEFINE_double(seconds, 3, "bench pushpull: seconds per timed phase");
 DEFINE_int32(depth, 4, "bench pushpull: requests in flight per worker");
-DEFINE_int32(server_threads, 2, "bench pushpull: handler threads per server");
+DEFINE_int32(server_threads, 0, "bench pushpull: handler threads per server; 0: half the cores");
 DEFINE_int32(repeat, 1, "bench pushpull: timed runs per configuration (medians are reported)");
 DEFINE_bool(json, false, "bench: print one JSON object per line");
 DEFINE_bool(fp16, false, "bench memory: store weights as fp16");
@@ -158,7 +159,6 @@ embedps::Status RunBenchCommand(const std::string& which) {
   RETURN_IF_ERROR(CheckRange("servers", FLAGS_servers, 1, 64));
   RETURN_IF_ERROR(CheckRange("workers", FLAGS_workers, 1, 64));
   RETURN_IF_ERROR(CheckRange("depth", FLAGS_depth, 1, 1024));
-  RETURN_IF_ERROR(CheckRange("server_threads", FLAGS_server_threads, 1, 256));
   RETURN_IF_ERROR(CheckRange("repeat", FLAGS_repeat, 1, 100));
   embedps::launch::PushPullBenchOptions o;
   o.servers = FLAGS_servers;
@@ -167,7 +167,7 @@ embedps::Status RunBenchCommand(const std::string& which) {
   o.dims = dims;
   o.seconds = FLAGS_seconds;
   o.depth = FLAGS_depth;
-  o.server_threads = FLAGS_server_threads;
+  ASSIGN_OR_RETURN(o.server_threads, embedps::ps::HandlerThreadsFromFlag(FLAGS_server_threads));
   o.repeat = FLAGS_repeat;
   o.json = FLAGS_json;
   o.null_store = FLAGS_null_store;

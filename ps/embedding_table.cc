@@ -16,6 +16,23 @@ namespace {
 constexpr uint32_t kStripeBits = 6;  // 64 stripes per table
 constexpr uint32_t kSketchWidth = 1 << 14;
 constexpr uint32_t kMaxDim = 1024;
+// How far ahead (in keys) the index slots and the rows are prefetched. A
+// request touches rows spread over gigabytes, so without these the loops
+// wait on a cache miss for nearly every key.
+constexpr uint32_t kIndexAhead = 16;
+constexpr uint32_t kRowAhead = 6;
+
+// Hints the CPU to fetch [p, p + bytes), at most 16 cache lines, for
+// reading or (kWrite) for writing.
+enum PrefetchFor { kRead = 0, kWrite = 1 };
+template <PrefetchFor kFor = kRead>
+inline void PrefetchBytes(const void* p, size_t bytes) {
+  const auto first = reinterpret_cast<uintptr_t>(p) & ~uintptr_t{63};
+  const auto last = std::min(reinterpret_cast<uintptr_t>(p) + bytes - 1, first + 15 * 64);
+  for (uintptr_t line = first; line <= last; line += 64) {
+    __builtin_prefetch(reinterpret_cast<const void*>(line), kFor);
+  }
+}
 }  // namespace
 
 struct EmbeddingTable::Stripe {
@@ -85,10 +102,12 @@ template <typename Fn>
 void EmbeddingTable::ForEachStripe(const uint64_t* keys, size_t n, Fn&& fn) const {
   // Counting sort of positions by stripe, into per-thread scratch.
   thread_local std::vector<uint32_t> order;
+  thread_local std::vector<uint64_t> sorted_keys;
   thread_local std::vector<uint32_t> stripe_of;
   const uint32_t num = 1u << stripe_bits_;
   uint32_t start[(1u << kStripeBits) + 1] = {0};
   order.resize(n);
+  sorted_keys.resize(n);
   stripe_of.resize(n);
   for (size_t i = 0; i < n; ++i) {
     stripe_of[i] = StripeOf(keys[i]);
@@ -97,9 +116,17 @@ void EmbeddingTable::ForEachStripe(const uint64_t* keys, size_t n, Fn&& fn) cons
   for (uint32_t s = 0; s < num; ++s) start[s + 1] += start[s];
   uint32_t fill[1u << kStripeBits];
   std::memcpy(fill, start, sizeof(fill));
-  for (size_t i = 0; i < n; ++i) order[fill[stripe_of[i]]++] = static_cast<uint32_t>(i);
+  // Keys are copied in stripe order too, so that the lookups read them
+  // sequentially (a large request's keys do not fit in L2).
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t to = fill[stripe_of[i]]++;
+    order[to] = static_cast<uint32_t>(i);
+    sorted_keys[to] = keys[i];
+  }
   for (uint32_t s = 0; s < num; ++s) {
-    if (start[s + 1] > start[s]) fn(*stripes_[s], &order[start[s]], start[s + 1] - start[s]);
+    if (start[s + 1] > start[s]) {
+      fn(*stripes_[s], &order[start[s]], &sorted_keys[start[s]], start[s + 1] - start[s]);
+    }
   }
 }
 
@@ -156,21 +183,39 @@ uint32_t EmbeddingTable::FindOrCreate(Stripe& s, uint64_t key, bool create) {
   return row;
 }
 
+template <typename ResolveFn>
+void EmbeddingTable::ResolveRows(Stripe& s, const uint64_t* keys, uint32_t count, char** rows,
+                                 ResolveFn&& resolve) {
+  for (uint32_t j = 0; j < count; ++j) {
+    if (j + kIndexAhead < count) s.index.Prefetch(keys[j + kIndexAhead]);
+    const uint32_t row = resolve(keys[j]);
+    rows[j] = row == RowIndex::kNoRow ? nullptr : s.arena.Row(row);
+  }
+}
+
 void EmbeddingTable::Pull(const uint64_t* keys, size_t n, float* out) {
   const uint32_t dim = config_.dim;
   const bool create = config_.admit_after <= 1;
   const uint32_t now = static_cast<uint32_t>(step_.load(std::memory_order_relaxed));
-  ForEachStripe(keys, n, [&](Stripe& s, const uint32_t* pos, uint32_t count) {
+  ForEachStripe(keys, n, [&](Stripe& s, const uint32_t* pos, const uint64_t* skeys,
+                                 uint32_t count) {
+    thread_local std::vector<char*> rows;
+    rows.resize(count);
     std::lock_guard<std::mutex> lock(s.mu);
+    // Two passes: find every row first, then copy, prefetching rows ahead.
+    ResolveRows(s, skeys, count, rows.data(),
+                [&](uint64_t key) { return FindOrCreate(s, key, create); });
     for (uint32_t j = 0; j < count; ++j) {
-      if (j + 4 < count) s.index.Prefetch(keys[pos[j + 4]]);
+      if (j + kRowAhead < count) {
+        if (rows[j + kRowAhead] != nullptr) PrefetchBytes(rows[j + kRowAhead], weight_bytes_);
+        PrefetchBytes<kWrite>(out + size_t{pos[j + kRowAhead]} * dim, dim * 4);
+      }
       const uint32_t i = pos[j];
-      const uint32_t row = FindOrCreate(s, keys[i], create);
-      if (row == RowIndex::kNoRow) {
-        InitialValue(keys[i], out + size_t{i} * dim);
+      char* p = rows[j];
+      if (p == nullptr) {
+        InitialValue(skeys[j], out + size_t{i} * dim);
         continue;
       }
-      char* p = s.arena.Row(row);
       ReadWeights(p, out + size_t{i} * dim);
       if (track_steps_) *LastStep(p) = now;
     }
@@ -190,22 +235,32 @@ Status EmbeddingTable::Push(const uint64_t* keys, size_t n, const float* grads, 
   const uint32_t now = static_cast<uint32_t>(step_.fetch_add(1, std::memory_order_relaxed) + 1);
   const uint32_t admit_after = config_.admit_after;
   uint64_t pending = 0;
-  ForEachStripe(keys, n, [&](Stripe& s, const uint32_t* pos, uint32_t count) {
+  ForEachStripe(keys, n, [&](Stripe& s, const uint32_t* pos, const uint64_t* skeys,
+                                 uint32_t count) {
+    thread_local std::vector<char*> rows;
+    rows.resize(count);
     float w[kMaxDim];
     std::lock_guard<std::mutex> lock(s.mu);
+    ResolveRows(s, skeys, count, rows.data(), [&](uint64_t key) {
+      const uint32_t row = s.index.Find(key);
+      if (row != RowIndex::kNoRow) return row;
+      // Held back by admission: counted, and answered with the initial value.
+      if (admit_after > 1 && s.sketch.Increment(key) < admit_after) return RowIndex::kNoRow;
+      return FindOrCreate(s, key, true);
+    });
     for (uint32_t j = 0; j < count; ++j) {
-      if (j + 4 < count) s.index.Prefetch(keys[pos[j + 4]]);
-      const uint32_t i = pos[j];
-      uint32_t row = s.index.Find(keys[i]);
-      if (row == RowIndex::kNoRow) {
-        if (admit_after > 1 && s.sketch.Increment(keys[i]) < admit_after) {
-          ++pending;
-          if (out != nullptr) InitialValue(keys[i], out + size_t{i} * dim);
-          continue;
-        }
-        row = FindOrCreate(s, keys[i], true);
+      if (j + kRowAhead < count) {
+        if (rows[j + kRowAhead] != nullptr) PrefetchBytes(rows[j + kRowAhead], row_bytes_);
+        PrefetchBytes(grads + size_t{pos[j + kRowAhead]} * dim, dim * 4);
+        if (out != nullptr) PrefetchBytes<kWrite>(out + size_t{pos[j + kRowAhead]} * dim, dim * 4);
       }
-      char* p = s.arena.Row(row);
+      const uint32_t i = pos[j];
+      char* p = rows[j];
+      if (p == nullptr) {
+        ++pending;
+        if (out != nullptr) InitialValue(skeys[j], out + size_t{i} * dim);
+        continue;
+      }
       if (config_.fp16) {
         ReadWeights(p, w);
         optimizer_->Apply(w, State(p), grads + size_t{i} * dim, dim);

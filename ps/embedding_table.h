@@ -100,11 +100,17 @@ class EmbeddingTable {
   struct Stripe;
   EmbeddingTable(const TableConfig& config, std::unique_ptr<Optimizer> optimizer);
 
-  // Groups key positions by stripe into order_ (per thread) and calls
-  // fn(stripe, positions, count) for each non-empty stripe.
+  // Groups key positions by stripe (per-thread scratch) and calls
+  // fn(stripe, positions, keys at those positions, count) for each
+  // non-empty stripe.
   template <typename Fn>
   void ForEachStripe(const uint64_t* keys, size_t n, Fn&& fn) const;
   uint32_t StripeOf(uint64_t key) const;
+  // rows[j] = the row of keys[j] as resolve(key) gives its id, or nullptr
+  // for kNoRow; prefetches index slots ahead.
+  template <typename ResolveFn>
+  void ResolveRows(Stripe& s, const uint64_t* keys, uint32_t count, char** rows,
+                   ResolveFn&& resolve);
   // The row id of key in `s`, creating it if `create`; kNoRow otherwise.
   uint32_t FindOrCreate(Stripe& s, uint64_t key, bool create);
   void ReadWeights(const char* row, float* out) const;

@@ -9,7 +9,7 @@ DEFINE_string(bind, "tcp://127.0.0.1:0", "Endpoint to serve workers on (port 0: 
 DEFINE_string(advertise_host, "",
               "Host workers use to reach this server (default: the bound host, or the "
               "hostname when bound to 0.0.0.0)");
-DEFINE_int32(server_threads, 2, "Threads serving worker requests");
+DEFINE_int32(server_threads, 0, "Threads serving worker requests; 0: half the cores, at least 1");
 DEFINE_string(tables, "",
               "Table declarations, ';'-separated, e.g. \"name=user dim=16 optimizer=adam; "
               "name=item dim=16 fp16=1\" (see ps/table_spec.h). Default: one table from the "
@@ -56,15 +56,14 @@ int main(int argc, char** argv) {
   if (!link.ok()) return embedps::ExitWithError(kProg, link.status());
   auto tables = TablesFromFlags();
   if (!tables.ok()) return embedps::ExitWithError(kProg, tables.status());
-  if (FLAGS_server_threads < 1 || FLAGS_server_threads > 256) {
-    return embedps::ExitWithError(kProg, embedps::InvalidArgument("--server_threads must be in 1..256"));
-  }
+  auto threads = embedps::ps::HandlerThreadsFromFlag(FLAGS_server_threads);
+  if (!threads.ok()) return embedps::ExitWithError(kProg, threads.status());
   embedps::ps::ServerOptions options;
   options.bind_endpoint = FLAGS_bind;
   options.advertise_host = FLAGS_advertise_host;
   options.link = std::move(link).value();
   options.tables = std::move(tables).value();
-  options.handler_threads = FLAGS_server_threads;
+  options.handler_threads = threads.value();
 
   zmq::context_t ctx(1);
   embedps::MetricsRegistry metrics;

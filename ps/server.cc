@@ -2,11 +2,24 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include <glog/logging.h>
 
 namespace embedps::ps {
+
+int DefaultHandlerThreads() {
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency() / 2));
+}
+
+StatusOr<int> HandlerThreadsFromFlag(int flag) {
+  if (flag < 0 || flag > 256) {
+    return InvalidArgument("--server_threads must be in 0..256 (0: half the cores), got " +
+                           std::to_string(flag));
+  }
+  return flag == 0 ? DefaultHandlerThreads() : flag;
+}
 
 Server::Server(zmq::context_t& ctx, ServerOptions options, MetricsRegistry* metrics)
     : ctx_(ctx),

@@ -25,6 +25,13 @@
 
 namespace embedps::ps {
 
+// Half the cores, at least one: the rest go to ZeroMQ's I/O thread and the
+// kernel's TCP work, which take about as much CPU as the store itself.
+int DefaultHandlerThreads();
+
+// `flag` (the --server_threads value) with 0 meaning DefaultHandlerThreads().
+StatusOr<int> HandlerThreadsFromFlag(int flag);
+
 struct ServerOptions {
   // Where workers connect; port 0 picks a free one.
   std::string bind_endpoint = "tcp://127.0.0.1:0";
@@ -33,7 +40,7 @@ struct ServerOptions {
   std::string advertise_host;
   SchedulerLinkOptions link;
   std::vector<TableConfig> tables;
-  // Threads serving requests.
+  // Threads serving requests (see DefaultHandlerThreads).
   int handler_threads = 2;
   // Benchmark reference: skip the tables (see ServingState::null_store).
   bool null_store = false;

@@ -2,6 +2,10 @@
 // Rows never move once allocated (chunks are never reallocated), freed rows
 // are reused first, and there is no per-row heap allocation.
 //
+// The first chunk comes from malloc, so a small table stays small. Later
+// chunks are carved from slabs of about 8 MiB on transparent huge pages:
+// a big table's rows are then reached without a TLB miss per row.
+//
 // Not thread-safe; guarded by the owning stripe's lock.
 #pragma once
 
@@ -9,6 +13,8 @@
 #include <cstdint>
 #include <memory>
 #include <vector>
+
+#include "ps/store/huge_pages.h"
 
 namespace embedps::ps {
 
@@ -23,17 +29,15 @@ class RowArena {
   void Free(uint32_t row) { free_.push_back(row); }
 
   char* Row(uint32_t row) {
-    return chunks_[row >> kChunkShift].get() + (row & kChunkMask) * row_bytes_;
+    return chunks_[row >> kChunkShift] + (row & kChunkMask) * row_bytes_;
   }
   const char* Row(uint32_t row) const {
-    return chunks_[row >> kChunkShift].get() + (row & kChunkMask) * row_bytes_;
+    return chunks_[row >> kChunkShift] + (row & kChunkMask) * row_bytes_;
   }
 
   size_t row_bytes() const { return row_bytes_; }
   size_t live_rows() const { return next_ - free_.size(); }
-  size_t MemoryBytes() const {
-    return chunks_.size() * kChunkRows * row_bytes_ + free_.capacity() * sizeof(uint32_t);
-  }
+  size_t MemoryBytes() const { return reserved_bytes_ + free_.capacity() * sizeof(uint32_t); }
 
  private:
   // 4,096 rows per chunk: small enough that a lightly used table (or stripe)
@@ -42,9 +46,17 @@ class RowArena {
   static constexpr uint32_t kChunkRows = 1u << kChunkShift;
   static constexpr uint32_t kChunkMask = kChunkRows - 1;
 
+  static constexpr size_t kSlabBytes = size_t{8} << 20;
+
+  void AddChunk();
+
   size_t row_bytes_;
   uint32_t next_ = 0;  // rows handed out from chunks so far
-  std::vector<std::unique_ptr<char[]>> chunks_;
+  std::vector<char*> chunks_;      // into slabs_
+  std::vector<HugeBuffer> slabs_;  // owners of the chunk memory
+  size_t slab_chunks_ = 0;         // chunks slabs_.back() holds
+  size_t slab_used_ = 0;           // of which handed out
+  size_t reserved_bytes_ = 0;
   std::vector<uint32_t> free_;
 };
 

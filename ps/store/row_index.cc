@@ -8,71 +8,68 @@ namespace {
 constexpr size_t kInitialCapacity = 1024;
 }  // namespace
 
-RowIndex::RowIndex()
-    : keys_(new uint64_t[kInitialCapacity]),
-      rows_(new uint32_t[kInitialCapacity]),
-      mask_(kInitialCapacity - 1) {
-  std::fill(rows_.get(), rows_.get() + kInitialCapacity, kNoRow);
+RowIndex::RowIndex() { Allocate(kInitialCapacity); }
+
+void RowIndex::Allocate(size_t capacity) {
+  buffer_ = AllocateHuge(capacity * sizeof(Entry));
+  slots_ = reinterpret_cast<Entry*>(buffer_.get());
+  for (size_t i = 0; i < capacity; ++i) slots_[i].row = kNoRow;
+  mask_ = capacity - 1;
 }
 
 uint32_t RowIndex::Find(uint64_t key) const {
   for (size_t i = Slot(key);; i = (i + 1) & mask_) {
-    const uint32_t row = rows_[i];
-    if (row == kNoRow) return kNoRow;
-    if (keys_[i] == key) return row;
+    const Entry& e = slots_[i];
+    if (e.row == kNoRow) return kNoRow;
+    if (e.key == key) return e.row;
   }
 }
 
 void RowIndex::Insert(uint64_t key, uint32_t row) {
   if ((size_ + 1) * 4 > capacity() * 3) Grow();
   size_t i = Slot(key);
-  while (rows_[i] != kNoRow) i = (i + 1) & mask_;
-  keys_[i] = key;
-  rows_[i] = row;
+  while (slots_[i].row != kNoRow) i = (i + 1) & mask_;
+  slots_[i].key = key;
+  slots_[i].row = row;
   ++size_;
 }
 
 uint32_t RowIndex::Erase(uint64_t key) {
   size_t i = Slot(key);
   while (true) {
-    if (rows_[i] == kNoRow) return kNoRow;
-    if (keys_[i] == key) break;
+    if (slots_[i].row == kNoRow) return kNoRow;
+    if (slots_[i].key == key) break;
     i = (i + 1) & mask_;
   }
-  const uint32_t erased = rows_[i];
+  const uint32_t erased = slots_[i].row;
   // Backward-shift: pull later members of the probe run into the hole so
   // lookups never stop early at it.
   size_t hole = i;
-  for (size_t j = (i + 1) & mask_; rows_[j] != kNoRow; j = (j + 1) & mask_) {
-    const size_t home = Slot(keys_[j]);
+  for (size_t j = (i + 1) & mask_; slots_[j].row != kNoRow; j = (j + 1) & mask_) {
+    const size_t home = Slot(slots_[j].key);
     // Move j into the hole unless its home lies cyclically in (hole, j].
     const bool home_after_hole = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
     if (!home_after_hole) {
-      keys_[hole] = keys_[j];
-      rows_[hole] = rows_[j];
+      slots_[hole].key = slots_[j].key;
+      slots_[hole].row = slots_[j].row;
       hole = j;
     }
   }
-  rows_[hole] = kNoRow;
+  slots_[hole].row = kNoRow;
   --size_;
   return erased;
 }
 
 void RowIndex::Grow() {
   const size_t old_capacity = capacity();
-  std::unique_ptr<uint64_t[]> old_keys = std::move(keys_);
-  std::unique_ptr<uint32_t[]> old_rows = std::move(rows_);
-  const size_t capacity = old_capacity * 2;
-  keys_.reset(new uint64_t[capacity]);
-  rows_.reset(new uint32_t[capacity]);
-  std::fill(rows_.get(), rows_.get() + capacity, kNoRow);
-  mask_ = capacity - 1;
+  HugeBuffer old_buffer = std::move(buffer_);
+  const Entry* old = reinterpret_cast<const Entry*>(old_buffer.get());
+  Allocate(old_capacity * 2);
   for (size_t j = 0; j < old_capacity; ++j) {
-    if (old_rows[j] == kNoRow) continue;
-    size_t i = Slot(old_keys[j]);
-    while (rows_[i] != kNoRow) i = (i + 1) & mask_;
-    keys_[i] = old_keys[j];
-    rows_[i] = old_rows[j];
+    if (old[j].row == kNoRow) continue;
+    size_t i = Slot(old[j].key);
+    while (slots_[i].row != kNoRow) i = (i + 1) & mask_;
+    slots_[i] = old[j];
   }
 }
 
