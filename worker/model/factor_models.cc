@@ -1,0 +1,133 @@
+#include "worker/model/factor_models.h"
+
+#include <algorithm>
+
+#include <Eigen/Core>
+
+#include "common/eval_metrics.h"
+#include "common/hash.h"
+
+namespace embedps::worker {
+
+namespace {
+using Vec = Eigen::Map<Eigen::VectorXf>;
+using ConstVec = Eigen::Map<const Eigen::VectorXf>;
+}  // namespace
+
+uint64_t GlobalBiasKey() { return HashBytes("embedps.global_bias"); }
+
+FactorModelBase::FactorModelBase(const FactorModelOptions& o) : o_(o) {
+  tables_.push_back(ModelTable{"factors", o_.factors + 1, "normal", o_.init_scale});
+}
+
+void FactorModelBase::Prepare(const std::vector<data::Example>& batch) {
+  index_.Build(batch, {GlobalBiasKey()});
+}
+
+double FactorModelBase::Step(const std::vector<data::Example>& batch, const TableRows& rows,
+                             TableRows* grads) {
+  const uint32_t dim = row_dim();
+  const float* r = rows[0].data();
+  grads->resize(1);
+  std::vector<float>& g = (*grads)[0];
+  g.assign(rows[0].size(), 0.0f);
+  const float mu = r[0];  // the global key has slot 0
+  double loss = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const data::Example& ex = batch[i];
+    const uint32_t* slots = index_.slots(i);
+    const float y = mu + Forward(ex, slots, r);
+    float dy;
+    if (o_.objective == Objective::kBinary) {
+      loss += LogLossFromLogit(y, ex.label);
+      dy = Sigmoid(y) - ex.label;
+    } else {
+      // Loss (y - r)^2, so the summed loss over n examples is n * MSE; the
+      // gradient is that of half of it, as usual.
+      dy = y - ex.label;
+      loss += double{dy} * dy;
+    }
+    g[0] += dy;
+    Backward(ex, slots, r, dy, g.data());
+    if (o_.l2 > 0 || o_.bias_l2 > 0) {
+      for (size_t j = 0; j < ex.keys.size(); ++j) {
+        const size_t at = size_t{slots[j]} * dim;
+        g[at] += o_.bias_l2 * r[at];
+        Vec(g.data() + at + 1, dim - 1) += o_.l2 * ConstVec(r + at + 1, dim - 1);
+      }
+    }
+  }
+  return loss;
+}
+
+void FactorModelBase::Predict(const std::vector<data::Example>& batch, const TableRows& rows,
+                              std::vector<float>* scores) {
+  const float* r = rows[0].data();
+  scores->resize(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const float y = r[0] + Forward(batch[i], index_.slots(i), r);
+    (*scores)[i] = o_.objective == Objective::kBinary ? Sigmoid(y)
+                                                      : std::clamp(y, o_.min_rating, o_.max_rating);
+  }
+}
+
+float FmModel::Forward(const data::Example& ex, const uint32_t* slots, const float* rows) {
+  const uint32_t dim = row_dim(), k = o_.factors;
+  sum_.assign(k, 0.0f);
+  Vec sum(sum_.data(), k);
+  float linear = 0, squares = 0;
+  for (size_t j = 0; j < ex.keys.size(); ++j) {
+    const float* row = rows + size_t{slots[j]} * dim;
+    const float x = ex.values[j];
+    linear += row[0] * x;
+    const ConstVec v(row + 1, k);
+    sum += x * v;
+    squares += x * x * v.squaredNorm();
+  }
+  // sum_{j<l} <v_j, v_l> x_j x_l = (|sum_j x_j v_j|^2 - sum_j x_j^2 |v_j|^2) / 2
+  return linear + 0.5f * (sum.squaredNorm() - squares);
+}
+
+void FmModel::Backward(const data::Example& ex, const uint32_t* slots, const float* rows, float g,
+                       float* grads) {
+  const uint32_t dim = row_dim(), k = o_.factors;
+  const ConstVec sum(sum_.data(), k);
+  for (size_t j = 0; j < ex.keys.size(); ++j) {
+    const size_t at = size_t{slots[j]} * dim;
+    const float x = ex.values[j];
+    grads[at] += g * x;
+    // d/dv_j = x_j (sum - x_j v_j)
+    Vec(grads + at + 1, k) += (g * x) * (sum - x * ConstVec(rows + at + 1, k));
+  }
+}
+
+float MfModel::Forward(const data::Example& ex, const uint32_t* slots, const float* rows) {
+  const uint32_t dim = row_dim(), k = o_.factors;
+  user_.assign(k, 0.0f);
+  item_.assign(k, 0.0f);
+  Vec user(user_.data(), k), item(item_.data(), k);
+  float linear = 0;
+  for (size_t j = 0; j < ex.keys.size(); ++j) {
+    const float* row = rows + size_t{slots[j]} * dim;
+    const float x = ex.values[j];
+    linear += row[0] * x;
+    (ItemSide(ex.fields[j]) ? item : user) += x * ConstVec(row + 1, k);
+  }
+  return linear + user.dot(item);
+}
+
+void MfModel::Backward(const data::Example& ex, const uint32_t* slots, const float* rows, float g,
+                       float* grads) {
+  (void)rows;
+  const uint32_t dim = row_dim(), k = o_.factors;
+  const ConstVec user(user_.data(), k), item(item_.data(), k);
+  for (size_t j = 0; j < ex.keys.size(); ++j) {
+    const size_t at = size_t{slots[j]} * dim;
+    const float x = ex.values[j];
+    grads[at] += g * x;
+    // A user-side vector's gradient is the item side's sum, and vice versa.
+    Vec(grads + at + 1, k) += (g * x) * (ItemSide(ex.fields[j]) ? user : item);
+  }
+}
+
+}  // namespace embedps::worker
