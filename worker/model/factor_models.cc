@@ -4,7 +4,6 @@
 
 #include <Eigen/Core>
 
-#include "common/eval_metrics.h"
 #include "common/hash.h"
 
 namespace embedps::worker {
@@ -26,7 +25,6 @@ void FactorModelBase::Prepare(const std::vector<data::Example>& batch) {
 
 double FactorModelBase::Step(const std::vector<data::Example>& batch, const TableRows& rows,
                              TableRows* grads) {
-  const uint32_t dim = row_dim();
   const float* r = rows[0].data();
   grads->resize(1);
   std::vector<float>& g = (*grads)[0];
@@ -36,28 +34,23 @@ double FactorModelBase::Step(const std::vector<data::Example>& batch, const Tabl
   for (size_t i = 0; i < batch.size(); ++i) {
     const data::Example& ex = batch[i];
     const uint32_t* slots = index_.slots(i);
-    const float y = mu + Forward(ex, slots, r);
-    float dy;
-    if (o_.objective == Objective::kBinary) {
-      loss += LogLossFromLogit(y, ex.label);
-      dy = Sigmoid(y) - ex.label;
-    } else {
-      // Loss (y - r)^2, so the summed loss over n examples is n * MSE; the
-      // gradient is that of half of it, as usual.
-      dy = y - ex.label;
-      loss += double{dy} * dy;
-    }
+    const float dy = ObjectiveGradient(o_.objective, mu + Forward(ex, slots, r), ex.label, &loss);
     g[0] += dy;
     Backward(ex, slots, r, dy, g.data());
-    if (o_.l2 > 0 || o_.bias_l2 > 0) {
-      for (size_t j = 0; j < ex.keys.size(); ++j) {
-        const size_t at = size_t{slots[j]} * dim;
-        g[at] += o_.bias_l2 * r[at];
-        Vec(g.data() + at + 1, dim - 1) += o_.l2 * ConstVec(r + at + 1, dim - 1);
-      }
-    }
+    AddL2(ex, slots, r, g.data());
   }
   return loss;
+}
+
+void FactorModelBase::AddL2(const data::Example& ex, const uint32_t* slots, const float* rows,
+                            float* grads) const {
+  if (o_.l2 == 0 && o_.bias_l2 == 0) return;
+  const uint32_t dim = row_dim();
+  for (size_t j = 0; j < ex.keys.size(); ++j) {
+    const size_t at = size_t{slots[j]} * dim;
+    grads[at] += o_.bias_l2 * rows[at];
+    Vec(grads + at + 1, dim - 1) += o_.l2 * ConstVec(rows + at + 1, dim - 1);
+  }
 }
 
 void FactorModelBase::Predict(const std::vector<data::Example>& batch, const TableRows& rows,
@@ -66,8 +59,7 @@ void FactorModelBase::Predict(const std::vector<data::Example>& batch, const Tab
   scores->resize(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
     const float y = r[0] + Forward(batch[i], index_.slots(i), r);
-    (*scores)[i] = o_.objective == Objective::kBinary ? Sigmoid(y)
-                                                      : std::clamp(y, o_.min_rating, o_.max_rating);
+    (*scores)[i] = ObjectiveOutput(o_.objective, y, o_.min_rating, o_.max_rating);
   }
 }
 

@@ -50,14 +50,19 @@ class FactorModelBase : public Model {
   void Predict(const std::vector<data::Example>& batch, const TableRows& rows,
                std::vector<float>* scores) override;
 
- protected:
+  // Per-example parts, also used by models that add terms (DeepFM). Rows
+  // are [linear weight, factors] of the slots' keys.
+  //
   // The score of one example without mu; caches what Backward needs.
   virtual float Forward(const data::Example& ex, const uint32_t* slots, const float* rows) = 0;
   // Adds g * d(score)/d(row) for every row the last Forward used.
   virtual void Backward(const data::Example& ex, const uint32_t* slots, const float* rows, float g,
                         float* grads) = 0;
+  // Adds the L2 terms of the rows example `ex` uses into grads.
+  void AddL2(const data::Example& ex, const uint32_t* slots, const float* rows, float* grads) const;
   uint32_t row_dim() const { return o_.factors + 1; }
 
+ protected:
   FactorModelOptions o_;
 
  private:
@@ -69,8 +74,6 @@ class FmModel : public FactorModelBase {
  public:
   using FactorModelBase::FactorModelBase;
   std::string name() const override { return "fm"; }
-
- protected:
   float Forward(const data::Example& ex, const uint32_t* slots, const float* rows) override;
   void Backward(const data::Example& ex, const uint32_t* slots, const float* rows, float g,
                 float* grads) override;
@@ -83,8 +86,6 @@ class MfModel : public FactorModelBase {
  public:
   MfModel(const FactorModelOptions& o, std::string name) : FactorModelBase(o), name_(std::move(name)) {}
   std::string name() const override { return name_; }
-
- protected:
   float Forward(const data::Example& ex, const uint32_t* slots, const float* rows) override;
   void Backward(const data::Example& ex, const uint32_t* slots, const float* rows, float g,
                 float* grads) override;

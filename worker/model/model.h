@@ -34,6 +34,14 @@ enum class Objective {
   kRating,  // explicit ratings: squared error; RMSE, MAE
 };
 
+// The loss of one example with raw score y (a logit for kBinary, the
+// predicted rating for kRating), added to *loss, and d(loss)/dy. For
+// kRating the loss is (y - label)^2 and the gradient that of half of it.
+float ObjectiveGradient(Objective objective, float y, float label, double* loss);
+
+// What a score becomes for users: a probability (kBinary) or a rating.
+float ObjectiveOutput(Objective objective, float y, float min_rating, float max_rating);
+
 // Rows of every table for one batch: rows[t] holds Keys(t).size() * dim(t)
 // floats, in the order of Keys(t).
 using TableRows = std::vector<std::vector<float>>;

@@ -1,3 +1,4 @@
+#include "worker/model/deepfm_model.h"
 #include "worker/model/factor_models.h"
 
 #include <cmath>
@@ -39,18 +40,23 @@ void CheckGradients(Model& m, const std::vector<data::Example>& batch, double lo
   m.Prepare(batch);
   std::mt19937 rng(7);
   std::normal_distribution<float> normal(0.0f, 0.3f);
-  TableRows rows(1);
-  rows[0].resize(m.Keys(0).size() * m.tables()[0].dim);
-  for (float& v : rows[0]) v = normal(rng);
+  TableRows rows(m.tables().size());
+  for (size_t t = 0; t < rows.size(); ++t) {
+    rows[t].resize(m.Keys(t).size() * m.tables()[t].dim);
+    for (float& v : rows[t]) v = normal(rng);
+  }
   TableRows grads;
   m.Step(batch, rows, &grads);
   const float eps = 1e-2f;
-  for (size_t i = 0; i < rows[0].size(); ++i) {
-    TableRows plus = rows, minus = rows;
-    plus[0][i] += eps;
-    minus[0][i] -= eps;
-    const double numeric = (LossAt(m, batch, plus) - LossAt(m, batch, minus)) / (2 * eps) * loss_scale;
-    EXPECT_NEAR(grads[0][i], numeric, 2e-3 + 2e-2 * std::fabs(numeric)) << "coordinate " << i;
+  for (size_t t = 0; t < rows.size(); ++t) {
+    for (size_t i = 0; i < rows[t].size(); ++i) {
+      TableRows plus = rows, minus = rows;
+      plus[t][i] += eps;
+      minus[t][i] -= eps;
+      const double numeric = (LossAt(m, batch, plus) - LossAt(m, batch, minus)) / (2 * eps) * loss_scale;
+      EXPECT_NEAR(grads[t][i], numeric, 2e-3 + 2e-2 * std::fabs(numeric))
+          << "table " << m.tables()[t].name << " coordinate " << i;
+    }
   }
 }
 
@@ -75,6 +81,23 @@ TEST(FactorModels, MfGradientsMatchFiniteDifferences) {
   batch[0].AddFeature(2, HashCombine(2, 99));  // a user-side attribute
   batch[2].AddFeature(1, HashCombine(1, 77), 0.5f);  // a second item-side feature
   CheckGradients(mf, batch, 0.5);
+}
+
+TEST(FactorModels, DeepFmGradientsMatchFiniteDifferences) {
+  DeepFmOptions o;
+  o.fm.factors = 2;
+  o.fields = 3;
+  o.dense_features = 2;
+  o.hidden = {4, 3};
+  DeepFmModel deepfm(o);
+  ASSERT_EQ(deepfm.tables().size(), 1u + 2 * 3);  // factors + (w, b) per layer
+  std::vector<data::Example> batch(4);
+  for (int i = 0; i < 4; ++i) {
+    batch[i].label = i % 2;
+    for (int f = 0; f < 4; ++f) batch[i].AddFeature(f, HashCombine(f, (i + f) % 3));  // field 3: FM only
+    batch[i].dense = {0.5f * i, 1.0f - 0.25f * i};
+  }
+  CheckGradients(deepfm, batch, 1.0);
 }
 
 TEST(FactorModels, FmScoreIsThePairwiseSum) {

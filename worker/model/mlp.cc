@@ -1,0 +1,59 @@
+#include "worker/model/mlp.h"
+
+#include <cmath>
+
+namespace embedps::worker {
+
+namespace {
+using ConstRowMap = Eigen::Map<const RowMatrix>;
+using RowMap = Eigen::Map<RowMatrix>;
+}  // namespace
+
+Mlp::Mlp(std::vector<int> sizes, const std::string& prefix) : sizes_(std::move(sizes)) {
+  for (size_t l = 0; l + 1 < sizes_.size(); ++l) {
+    const int in = sizes_[l], out = sizes_[l + 1];
+    // Glorot-uniform weights keep activations in range for ReLU stacks of
+    // these widths; biases start at zero.
+    const float scale = std::sqrt(6.0f / static_cast<float>(in + out));
+    tables_.push_back(ModelTable{prefix + "w" + std::to_string(l), static_cast<uint32_t>(out), "uniform", scale});
+    tables_.push_back(ModelTable{prefix + "b" + std::to_string(l), static_cast<uint32_t>(out), "zeros", 0.0f});
+    std::vector<uint64_t> rows(in);
+    for (int i = 0; i < in; ++i) rows[i] = static_cast<uint64_t>(i);
+    keys_.push_back(std::move(rows));
+    keys_.push_back({0});
+  }
+  acts_.resize(sizes_.size());
+}
+
+const RowMatrix& Mlp::Forward(const RowMatrix& x, const TableRows& rows, size_t first) {
+  acts_[0] = x;
+  const size_t layers = sizes_.size() - 1;
+  for (size_t l = 0; l < layers; ++l) {
+    const ConstRowMap w(rows[first + 2 * l].data(), sizes_[l], sizes_[l + 1]);
+    const Eigen::Map<const Eigen::RowVectorXf> b(rows[first + 2 * l + 1].data(), sizes_[l + 1]);
+    acts_[l + 1].noalias() = acts_[l] * w;
+    acts_[l + 1].rowwise() += b;
+    if (l + 1 < layers) acts_[l + 1] = acts_[l + 1].cwiseMax(0.0f);
+  }
+  return acts_.back();
+}
+
+const RowMatrix& Mlp::Backward(const RowMatrix& d_out, const TableRows& rows, size_t first,
+                               TableRows* grads) {
+  d_cur_ = d_out;
+  for (size_t l = sizes_.size() - 1; l-- > 0;) {
+    RowMap gw((*grads)[first + 2 * l].data(), sizes_[l], sizes_[l + 1]);
+    Eigen::Map<Eigen::RowVectorXf> gb((*grads)[first + 2 * l + 1].data(), sizes_[l + 1]);
+    gw.noalias() += acts_[l].transpose() * d_cur_;
+    gb += d_cur_.colwise().sum();
+    const ConstRowMap w(rows[first + 2 * l].data(), sizes_[l], sizes_[l + 1]);
+    d_prev_.noalias() = d_cur_ * w.transpose();
+    // ReLU: no gradient where the layer below was clipped at zero. The
+    // input (l == 0) has no activation.
+    if (l > 0) d_prev_.array() *= (acts_[l].array() > 0.0f).cast<float>();
+    std::swap(d_cur_, d_prev_);
+  }
+  return d_cur_;
+}
+
+}  // namespace embedps::worker
