@@ -9,7 +9,8 @@ using ConstRowMap = Eigen::Map<const RowMatrix>;
 using RowMap = Eigen::Map<RowMatrix>;
 }  // namespace
 
-Mlp::Mlp(std::vector<int> sizes, const std::string& prefix) : sizes_(std::move(sizes)) {
+Mlp::Mlp(std::vector<int> sizes, const std::string& prefix, bool relu_output)
+    : sizes_(std::move(sizes)), relu_output_(relu_output) {
   for (size_t l = 0; l + 1 < sizes_.size(); ++l) {
     const int in = sizes_[l], out = sizes_[l + 1];
     // Glorot-uniform weights keep activations in range for ReLU stacks of
@@ -33,7 +34,7 @@ const RowMatrix& Mlp::Forward(const RowMatrix& x, const TableRows& rows, size_t 
     const Eigen::Map<const Eigen::RowVectorXf> b(rows[first + 2 * l + 1].data(), sizes_[l + 1]);
     acts_[l + 1].noalias() = acts_[l] * w;
     acts_[l + 1].rowwise() += b;
-    if (l + 1 < layers) acts_[l + 1] = acts_[l + 1].cwiseMax(0.0f);
+    if (Relu(l)) acts_[l + 1] = acts_[l + 1].cwiseMax(0.0f);
   }
   return acts_.back();
 }
@@ -41,6 +42,7 @@ const RowMatrix& Mlp::Forward(const RowMatrix& x, const TableRows& rows, size_t 
 const RowMatrix& Mlp::Backward(const RowMatrix& d_out, const TableRows& rows, size_t first,
                                TableRows* grads) {
   d_cur_ = d_out;
+  if (relu_output_) d_cur_.array() *= (acts_.back().array() > 0.0f).cast<float>();
   for (size_t l = sizes_.size() - 1; l-- > 0;) {
     RowMap gw((*grads)[first + 2 * l].data(), sizes_[l], sizes_[l + 1]);
     Eigen::Map<Eigen::RowVectorXf> gb((*grads)[first + 2 * l + 1].data(), sizes_[l + 1]);
@@ -50,7 +52,7 @@ const RowMatrix& Mlp::Backward(const RowMatrix& d_out, const TableRows& rows, si
     d_prev_.noalias() = d_cur_ * w.transpose();
     // ReLU: no gradient where the layer below was clipped at zero. The
     // input (l == 0) has no activation.
-    if (l > 0) d_prev_.array() *= (acts_[l].array() > 0.0f).cast<float>();
+    if (l > 0 && Relu(l - 1)) d_prev_.array() *= (acts_[l].array() > 0.0f).cast<float>();
     std::swap(d_cur_, d_prev_);
   }
   return d_cur_;

@@ -4,7 +4,7 @@
 // parameters are thus split across servers by the same key hashing as
 // embeddings, and updated by the servers' optimizers.
 //
-// Hidden layers use ReLU; the last layer is linear.
+// Hidden layers use ReLU; the last layer is linear unless relu_output.
 #pragma once
 
 #include <string>
@@ -22,7 +22,7 @@ class Mlp {
  public:
   // sizes = {input, hidden..., output}; table names are prefix + "w<l>" and
   // prefix + "b<l>".
-  Mlp(std::vector<int> sizes, const std::string& prefix);
+  Mlp(std::vector<int> sizes, const std::string& prefix, bool relu_output = false);
 
   // Two tables per layer (weights, bias), in layer order.
   const std::vector<ModelTable>& tables() const { return tables_; }
@@ -40,7 +40,10 @@ class Mlp {
                             TableRows* grads);
 
  private:
+  bool Relu(size_t layer) const { return layer + 2 < sizes_.size() || relu_output_; }
+
   std::vector<int> sizes_;
+  bool relu_output_;
   std::vector<ModelTable> tables_;
   std::vector<std::vector<uint64_t>> keys_;
   std::vector<RowMatrix> acts_;  // acts_[0] = input, acts_[l+1] = output of layer l

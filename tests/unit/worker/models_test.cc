@@ -1,5 +1,6 @@
 #include "worker/model/deepfm_model.h"
 #include "worker/model/factor_models.h"
+#include "worker/model/ncf_model.h"
 
 #include <cmath>
 #include <cstdio>
@@ -98,6 +99,28 @@ TEST(FactorModels, DeepFmGradientsMatchFiniteDifferences) {
     batch[i].dense = {0.5f * i, 1.0f - 0.25f * i};
   }
   CheckGradients(deepfm, batch, 1.0);
+}
+
+TEST(FactorModels, NcfGradientsMatchFiniteDifferences) {
+  NcfOptions o;
+  o.factors = 3;
+  o.hidden = {5, 4};
+  o.l2 = 0.01f;
+  NcfModel ncf(o);
+  std::vector<data::Example> batch = {Rating(1, 10, 1), Rating(2, 10, 0), Rating(1, 11, 1), Rating(3, 12, 0)};
+  // l2 terms are not in Step's loss: check without them, then their effect.
+  NcfOptions plain = o;
+  plain.l2 = 0;
+  NcfModel ncf_plain(plain);
+  CheckGradients(ncf_plain, batch, 1.0);
+  ncf.Prepare(batch);
+  TableRows rows(ncf.tables().size()), g1, g2;
+  for (size_t t = 0; t < rows.size(); ++t) rows[t].assign(ncf.Keys(t).size() * ncf.tables()[t].dim, 0.5f);
+  ncf.Step(batch, rows, &g1);
+  ncf_plain.Prepare(batch);
+  ncf_plain.Step(batch, rows, &g2);
+  // User 1 appears twice: its embedding gets 2 * l2 * 0.5 more gradient.
+  EXPECT_NEAR(g1[0][0] - g2[0][0], 2 * 0.01f * 0.5f, 1e-6);
 }
 
 TEST(FactorModels, FmScoreIsThePairwiseSum) {
