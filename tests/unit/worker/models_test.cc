@@ -1,5 +1,6 @@
 #include "worker/model/deepfm_model.h"
 #include "worker/model/factor_models.h"
+#include "worker/model/model_spec.h"
 #include "worker/model/ncf_model.h"
 
 #include <cmath>
@@ -197,6 +198,42 @@ TEST(FactorModels, MfRecoversAPlantedLowRankModel) {
   EXPECT_LT(rmse, 0.45) << "noise floor 0.30, global-mean baseline " << baseline;
   EXPECT_GT(baseline, 0.7);
   std::printf("planted MF: held-out RMSE %.4f (noise 0.30, global mean %.4f)\n", rmse, baseline);
+}
+
+}  // namespace
+}  // namespace embedps::worker
+
+namespace embedps::worker {
+namespace {
+
+TEST(ModelSpec, RoundTripsThroughJsonAndBuildsEveryModel) {
+  for (const char* name : {"lr", "fm", "deepfm", "mf", "hybrid", "ncf"}) {
+    ModelSpec spec;
+    spec.model = name;
+    spec.objective = (spec.model == "mf" || spec.model == "hybrid") ? Objective::kRating : Objective::kBinary;
+    spec.factors = 8;
+    spec.hidden = {16, 8};
+    spec.item_fields = {1, 5};
+    auto back = ModelSpecFromJson(ModelSpecToJson(spec));
+    ASSERT_TRUE(back.ok()) << name << ": " << back.status().ToString();
+    EXPECT_EQ(ModelSpecToJson(*back), ModelSpecToJson(spec));
+    auto model = MakeModel(*back);
+    ASSERT_TRUE(model.ok()) << name << ": " << model.status().ToString();
+    EXPECT_EQ((*model)->name(), spec.model);
+  }
+}
+
+TEST(ModelSpec, RefusesBadSpecsWithReasons) {
+  ModelSpec spec;
+  spec.model = "gbdt";
+  EXPECT_NE(ValidateModelSpec(spec).message().find("unknown model"), std::string::npos);
+  spec.model = "mf";
+  EXPECT_NE(ValidateModelSpec(spec).message().find("rating data"), std::string::npos);
+  spec.objective = Objective::kRating;
+  spec.factors = 0;
+  EXPECT_NE(ValidateModelSpec(spec).message().find("--factors"), std::string::npos);
+  auto bad = ModelSpecFromJson(nlohmann::json{{"model", "fm"}});
+  EXPECT_FALSE(bad.ok());
 }
 
 }  // namespace
