@@ -4,9 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
+
+#include "common/input_files.h"
 
 namespace embedps {
 namespace {
@@ -42,6 +45,13 @@ StatusOr<std::vector<Partition>> PlanPartitions(const std::string& file, uint32_
   if (!S_ISREG(st.st_mode)) return InvalidArgument(file + " is not a regular file");
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   if (size == 0) return InvalidArgument(file + " is empty");
+  ASSIGN_OR_RETURN(const bool gzip, IsGzipFile(file));
+  if (gzip) {
+    Partition whole;
+    whole.file = file;
+    whole.end = size;
+    return std::vector<Partition>{whole};
+  }
 
   // Ideal cut points; each becomes the first line start at or after it.
   // Several targets can land on the same line start (long lines, few lines),
@@ -100,6 +110,41 @@ StatusOr<std::vector<Partition>> PlanPartitions(const std::string& file, uint32_
     parts.push_back(std::move(part));
   }
   return parts;
+}
+
+StatusOr<std::vector<Partition>> PlanInputPartitions(const std::vector<std::string>& inputs,
+                                                     uint32_t count) {
+  if (count == 0) return InvalidArgument("partition count must be positive");
+  std::vector<std::string> files;
+  for (const std::string& spec : inputs) {
+    ASSIGN_OR_RETURN(std::vector<std::string> expanded, ExpandInputs(spec));
+    files.insert(files.end(), expanded.begin(), expanded.end());
+  }
+  if (files.empty()) return InvalidArgument("no input files given");
+  std::vector<uint64_t> sizes;
+  uint64_t total = 0;
+  for (const std::string& f : files) {
+    struct stat st;
+    if (::stat(f.c_str(), &st) != 0) return ErrnoStatus("cannot stat", f, errno);
+    sizes.push_back(static_cast<uint64_t>(st.st_size));
+    total += sizes.back();
+  }
+  if (total == 0) {
+    return InvalidArgument(files.size() == 1 ? files[0] + " is empty" : "every input file is empty");
+  }
+  std::vector<Partition> all;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (sizes[i] == 0) continue;  // nothing to read; one empty file in a glob is no error
+    const uint64_t share = static_cast<uint64_t>(
+        (static_cast<unsigned __int128>(count) * sizes[i] + total / 2) / total);
+    ASSIGN_OR_RETURN(std::vector<Partition> parts,
+                     PlanPartitions(files[i], static_cast<uint32_t>(std::max<uint64_t>(1, share))));
+    for (Partition& p : parts) {
+      p.id = static_cast<uint32_t>(all.size());
+      all.push_back(std::move(p));
+    }
+  }
+  return all;
 }
 
 }  // namespace embedps

@@ -1,6 +1,8 @@
 // Data partitions: the unit of input work the scheduler hands to workers.
 // A partition is a byte range of one file that holds whole lines, so a worker
-// can read it without coordinating with the readers of its neighbours.
+// can read it without coordinating with the readers of its neighbours. A
+// gzip file is always one partition covering the whole file: a compressed
+// stream can only be decoded from its start.
 #pragma once
 
 #include <cstdint>
@@ -26,8 +28,17 @@ struct Partition {
 // exactly at line starts, in one sequential pass over the file. NotFound if the
 // file is missing, InvalidArgument if it is empty or count == 0. Returns fewer
 // partitions than asked when the file has too few lines; ids are 0..n-1 in file
-// order and the partitions cover the file exactly.
+// order and the partitions cover the file exactly. A gzip file gives one
+// partition [0, compressed size) whatever the count.
 [[nodiscard]] StatusOr<std::vector<Partition>> PlanPartitions(const std::string& file,
                                                               uint32_t count);
+
+// Plans about `count` partitions over several files (each entry of `inputs`
+// a file, a comma-separated list or a glob; see ExpandInputs). Each plain file
+// gets a share of `count` proportional to its size, at least one; a gzip file
+// is one partition. Empty files are skipped, but InvalidArgument when every
+// file is empty. Ids are 0..n-1 in file order.
+[[nodiscard]] StatusOr<std::vector<Partition>> PlanInputPartitions(
+    const std::vector<std::string>& inputs, uint32_t count);
 
 }  // namespace embedps

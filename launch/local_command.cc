@@ -11,8 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/input_files.h"
 #include "launch/process_group.h"
 #include "ps/optimizer.h"
+#include "worker/data/format.h"
 #include "worker/eval/lr_evaluator.h"
 
 namespace embedps::launch {
@@ -28,8 +30,11 @@ using Clock = std::chrono::steady_clock;
 Status Validate(const LocalOptions& o) {
   if (o.model != "lr") return InvalidArgument("--model must be lr (got '" + o.model + "')");
   if (o.train.empty() || o.test.empty()) return InvalidArgument("--train and --test are required");
-  for (const auto& f : {o.train, o.test}) {
-    if (!std::filesystem::is_regular_file(f)) return NotFound("data file " + f + " does not exist");
+  for (const auto& spec : {o.train, o.test}) {
+    ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandInputs(spec));
+    for (const auto& f : files) {
+      if (!std::filesystem::is_regular_file(f)) return NotFound("data file " + f + " does not exist");
+    }
   }
   if (o.servers == 0 || o.servers > 64) return InvalidArgument("--servers must be in 1..64");
   if (o.workers == 0 || o.workers > 64) return InvalidArgument("--workers must be in 1..64");
@@ -84,7 +89,19 @@ std::vector<std::string> CommonFlags(const std::string& token) {
   return {"--cluster_token=" + token};
 }
 
-Status StartCluster(const LocalOptions& o, const std::string& run_dir, ProcessGroup& group) {
+// The --format value, or the format detected from the first training file.
+StatusOr<data::Format> JobFormat(const LocalOptions& o) {
+  if (!o.format.empty()) {
+    auto format = data::ParseFormatName(o.format);
+    if (!format.ok()) return format.status().WithContext("--format");
+    return format;
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandInputs(o.train));
+  return data::DetectFileFormat(files[0]);
+}
+
+Status StartCluster(const LocalOptions& o, data::Format format, const std::string& run_dir,
+                    ProcessGroup& group) {
   const std::string token = "local-" + std::to_string(getpid()) + "-" +
                             std::to_string(Clock::now().time_since_epoch().count());
   const std::string endpoint_file = run_dir + "/scheduler.endpoint";
@@ -113,7 +130,8 @@ Status StartCluster(const LocalOptions& o, const std::string& run_dir, ProcessGr
                    run_dir + "/logs/worker-" + std::to_string(w) + ".log"};
     spec.args.insert(spec.args.end(),
                      {"--scheduler=" + endpoint, "--batch_size=" + std::to_string(o.batch_size),
-                      "--prefetch=" + std::to_string(o.prefetch)});
+                      "--prefetch=" + std::to_string(o.prefetch),
+                      std::string("--format=") + data::FormatName(format)});
     RETURN_IF_ERROR(group.Start(spec).status());
   }
   return Status::OK();
@@ -145,16 +163,17 @@ StatusOr<nlohmann::json> ReadJson(const std::string& path) {
 
 Status RunLocal(const LocalOptions& o) {
   RETURN_IF_ERROR(Validate(o));
+  ASSIGN_OR_RETURN(const data::Format format, JobFormat(o));
   ASSIGN_OR_RETURN(const std::string run_dir, MakeRunDir(o.run_dir));
   signal(SIGINT, OnSignal);
   signal(SIGTERM, OnSignal);
-  std::printf("embedps: local cluster with %u servers and %u workers; logs in %s/logs\n", o.servers,
-              o.workers, run_dir.c_str());
+  std::printf("embedps: local cluster with %u servers and %u workers; %s data; logs in %s/logs\n",
+              o.servers, o.workers, data::FormatName(format), run_dir.c_str());
   std::fflush(stdout);
   const auto wall_start = Clock::now();
   {
     ProcessGroup group;
-    Status st = StartCluster(o, run_dir, group);
+    Status st = StartCluster(o, format, run_dir, group);
     if (st.ok()) st = AwaitJob(o, group);
     if (!st.ok()) {
       group.TerminateAll(std::chrono::milliseconds(2000));
@@ -165,10 +184,12 @@ Status RunLocal(const LocalOptions& o) {
   std::printf("embedps: evaluating on %s\n", o.test.c_str());
   std::fflush(stdout);
   ASSIGN_OR_RETURN(worker::EvalResult eval,
-                   worker::EvaluateLrModel(run_dir + "/model", o.test, o.max_bad_line_fraction));
+                   worker::EvaluateLrModel(run_dir + "/model", o.test, o.max_bad_line_fraction,
+                                           format));
 
   nlohmann::json summary = stats;
   summary["model"] = o.model;
+  summary["format"] = data::FormatName(format);
   summary["test_rows"] = eval.rows;
   summary["test_auc"] = eval.auc;
   summary["test_logloss"] = eval.logloss;

@@ -12,8 +12,12 @@ namespace embedps::launch {
 
 struct LocalOptions {
   std::string model = "lr";
+  // Files, comma-separated lists or globs; plain or gzip.
   std::string train;
   std::string test;
+  // Input format name (data::ParseFormatName); empty: detected from the
+  // first training file and used for every file.
+  std::string format;
   uint32_t servers = 2;
   uint32_t workers = 2;
   uint32_t passes = 1;

@@ -2,6 +2,7 @@
 //   embedps local      --train F --test F [--servers 2 --workers 2 ...]
 //   embedps gen-criteo --rows N --seed S --out FILE
 //   embedps eval       --model_dir DIR --test FILE
+//   embedps bench      pushpull | memory | parse
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 
 #include <gflags/gflags.h>
@@ -19,18 +21,24 @@
 
 #include "datagen/criteo_generator.h"
 #include "launch/bench/memory_bench.h"
+#include "launch/bench/parse_bench.h"
 #include "launch/bench/pushpull_bench.h"
 #include "launch/local_command.h"
 #include "ps/server.h"
+#include "worker/data/format.h"
 #include "worker/eval/lr_evaluator.h"
 
 DEFINE_string(model, "lr", "local: model to train (lr)");
-DEFINE_string(train, "", "local: training file (Criteo TSV)");
-DEFINE_string(test, "", "local, eval: test file (Criteo TSV)");
+DEFINE_string(train, "", "local: training data: a file, comma-separated files or a glob; plain or gzip");
+DEFINE_string(test, "", "local, eval: test data: a file, comma-separated files or a glob; plain or gzip");
+DEFINE_string(format, "",
+              "local, eval, bench parse: input format (criteo, movielens, movielens-dat, "
+              "movielens-csv, libsvm); default: detected from the file name and first line");
+DEFINE_string(file, "", "bench parse: the file(s) to read (a file, comma-separated files or a glob)");
 DEFINE_int32(servers, 2, "local: number of servers");
 DEFINE_int32(workers, 2, "local: number of workers");
 DEFINE_int32(passes, 1, "local: passes over the training data");
-DEFINE_int32(batch_size, 1000, "local: examples per minibatch");
+DEFINE_int32(batch_size, 1000, "local, bench parse: examples per minibatch");
 DEFINE_int32(prefetch, 1, "local: batches whose rows each worker pulls ahead (0: none)");
 DEFINE_string(optimizer, "adagrad", "local: server optimizer (sgd, adagrad, rowwise_adagrad, adam, ftrl); bench memory: the table's optimizer");
 DEFINE_double(learning_rate, 0.05, "local: learning rate");
@@ -48,7 +56,7 @@ DEFINE_string(dim, "16", "bench: row dimension(s), comma-separated list");
 DEFINE_double(seconds, 3, "bench pushpull: seconds per timed phase");
 DEFINE_int32(depth, 4, "bench pushpull: requests in flight per worker");
 DEFINE_int32(server_threads, 0, "bench pushpull: handler threads per server; 0: half the cores");
-DEFINE_int32(repeat, 1, "bench pushpull: timed runs per configuration (medians are reported)");
+DEFINE_int32(repeat, 1, "bench pushpull, parse: timed runs per configuration (medians are reported)");
 DEFINE_bool(json, false, "bench: print one JSON object per line");
 DEFINE_bool(fp16, false, "bench memory: store weights as fp16");
 DEFINE_bool(null_store, false,
@@ -62,7 +70,8 @@ constexpr char kUsage[] =
     "  local       run a scheduler, servers and workers on this machine and train\n"
     "  gen-criteo  write synthetic Criteo-format data from a planted model\n"
     "  eval        evaluate an exported model on a test file\n"
-    "  bench pushpull | memory   measure push/pull throughput or memory per row\n"
+    "  bench pushpull | memory | parse   measure push/pull throughput, memory per row or\n"
+    "              input parsing speed\n"
     "run 'embedps --helpon=main' for the flags";
 
 std::string BinDir() {
@@ -92,6 +101,7 @@ embedps::Status RunLocalCommand() {
   o.model = FLAGS_model;
   o.train = FLAGS_train;
   o.test = FLAGS_test;
+  o.format = FLAGS_format;
   o.servers = FLAGS_servers;
   o.workers = FLAGS_workers;
   o.passes = FLAGS_passes;
@@ -153,8 +163,20 @@ embedps::Status RunBenchCommand(const std::string& which) {
     o.json = FLAGS_json;
     return embedps::launch::RunMemoryBench(o);
   }
+  if (which == "parse") {
+    RETURN_IF_ERROR(CheckRange("repeat", FLAGS_repeat, 1, 100));
+    RETURN_IF_ERROR(CheckRange("batch_size", FLAGS_batch_size, 1, 1 << 20));
+    embedps::launch::ParseBenchOptions o;
+    o.files = FLAGS_file;
+    o.format = FLAGS_format;
+    o.repeat = FLAGS_repeat;
+    o.batch_size = FLAGS_batch_size;
+    o.json = FLAGS_json;
+    return embedps::launch::RunParseBench(o);
+  }
   if (which != "pushpull") {
-    return embedps::InvalidArgument("unknown benchmark '" + which + "' (expected pushpull or memory)");
+    return embedps::InvalidArgument("unknown benchmark '" + which +
+                                    "' (expected pushpull, memory or parse)");
   }
   RETURN_IF_ERROR(CheckRange("servers", FLAGS_servers, 1, 64));
   RETURN_IF_ERROR(CheckRange("workers", FLAGS_workers, 1, 64));
@@ -178,8 +200,14 @@ embedps::Status RunEvalCommand() {
   if (FLAGS_model_dir.empty() || FLAGS_test.empty()) {
     return embedps::InvalidArgument("--model_dir and --test are required");
   }
+  std::optional<embedps::data::Format> format;
+  if (!FLAGS_format.empty()) {
+    auto parsed = embedps::data::ParseFormatName(FLAGS_format);
+    if (!parsed.ok()) return parsed.status().WithContext("--format");
+    format = *parsed;
+  }
   ASSIGN_OR_RETURN(auto r, embedps::worker::EvaluateLrModel(FLAGS_model_dir, FLAGS_test,
-                                                           FLAGS_max_bad_line_fraction));
+                                                           FLAGS_max_bad_line_fraction, format));
   std::printf("embedps: %llu rows, AUC %.4f, logloss %.4f, positive rate %.3f (model has %llu rows)\n",
               static_cast<unsigned long long>(r.rows), r.auc, r.logloss, r.positive_rate,
               static_cast<unsigned long long>(r.model_rows));

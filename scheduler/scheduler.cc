@@ -32,16 +32,12 @@ Status Scheduler::Setup() {
   // that drive the servers directly).
   if (options_.passes == 0) return InvalidArgument("--passes must be >= 1");
   std::vector<Partition> all;
-  const uint32_t per_file =
-      std::max<uint32_t>(1, options_.num_workers * options_.partitions_per_worker /
-                                static_cast<uint32_t>(std::max<size_t>(1, options_.train_files.size())));
-  for (const auto& file : options_.train_files) {
-    auto parts = PlanPartitions(file, per_file);
+  if (!options_.train_files.empty()) {
+    // Globs are expanded here; gzip files are one partition each.
+    auto parts = PlanInputPartitions(options_.train_files,
+                                     options_.num_workers * options_.partitions_per_worker);
     if (!parts.ok()) return parts.status().WithContext("training data");
-    for (Partition p : parts.value()) {
-      p.id = static_cast<uint32_t>(all.size());
-      all.push_back(std::move(p));
-    }
+    all = std::move(parts).value();
   }
   partitions_ = std::make_unique<PartitionQueue>(all, options_.passes);
   ASSIGN_OR_RETURN(shard_map_, ShardMap::Balanced(options_.num_servers,

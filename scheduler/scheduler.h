@@ -30,7 +30,8 @@ struct SchedulerOptions {
   uint32_t num_servers = 1;
   uint32_t num_workers = 1;
   uint32_t num_virtual_shards = kDefaultVirtualShards;
-  // Files whose partitions are leased to workers; may be empty.
+  // Files or glob patterns whose partitions are leased to workers; may be
+  // empty.
   std::vector<std::string> train_files;
   uint32_t partitions_per_worker = 4;
   uint32_t passes = 1;

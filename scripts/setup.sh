@@ -12,6 +12,7 @@ PACKAGES=(
   libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev
+  zlib1g-dev
 )
 
 missing=()

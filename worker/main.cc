@@ -10,6 +10,9 @@ DEFINE_int32(prefetch, 1,
              "one step of staleness)");
 DEFINE_int32(request_timeout_ms, 30000, "Deadline for each pull and push window wait");
 DEFINE_int32(max_inflight_pushes, 16, "Unacknowledged push requests allowed in flight");
+DEFINE_string(format, "",
+              "Input format: criteo, movielens, movielens-dat, movielens-csv or libsvm (default: "
+              "detected per file from its name and first line)");
 
 int main(int argc, char** argv) {
   embedps::InitProcess(&argc, &argv, "embedps-worker --scheduler=tcp://HOST:PORT [flags]");
@@ -30,6 +33,11 @@ int main(int argc, char** argv) {
     return embedps::ExitWithError(kProg, embedps::InvalidArgument("--prefetch must be in 0..64"));
   }
   options.prefetch = static_cast<uint32_t>(FLAGS_prefetch);
+  if (!FLAGS_format.empty()) {
+    auto format = embedps::data::ParseFormatName(FLAGS_format);
+    if (!format.ok()) return embedps::ExitWithError(kProg, format.status().WithContext("--format"));
+    options.format = *format;
+  }
   options.client.timeout = std::chrono::milliseconds(FLAGS_request_timeout_ms);
   options.client.max_inflight_pushes = FLAGS_max_inflight_pushes;
   options.client.limits = options.link.limits;

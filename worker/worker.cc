@@ -42,8 +42,19 @@ Status Worker::Run() {
   return WaitForShutdown();
 }
 
+StatusOr<data::Format> Worker::FormatOf(const std::string& file) {
+  if (options_.format) return *options_.format;
+  auto it = detected_formats_.find(file);
+  if (it != detected_formats_.end()) return it->second;
+  ASSIGN_OR_RETURN(data::Format format, data::DetectFileFormat(file));
+  LOG(INFO) << file << ": detected format " << data::FormatName(format);
+  detected_formats_.emplace(file, format);
+  return format;
+}
+
 Status Worker::TrainPartition(const Partition& partition) {
-  auto reader = data::CriteoReader::Open(partition, options_.reader);
+  ASSIGN_OR_RETURN(const data::Format format, FormatOf(partition.file));
+  auto reader = data::ExampleReader::Open(partition, format, options_.reader);
   if (!reader.ok()) return reader.status();
   const uint64_t lines_before = progress_.lines_read;
   const uint64_t bad_before = progress_.bad_lines;

@@ -8,8 +8,7 @@
 
 #include "common/eval_metrics.h"
 #include "common/partition.h"
-#include "worker/data/criteo_parser.h"
-#include "worker/data/criteo_reader.h"
+#include "worker/data/example_reader.h"
 
 namespace embedps::testing {
 namespace {
@@ -23,17 +22,18 @@ using Model = std::unordered_map<uint64_t, Param>;
 
 constexpr size_t kReadBatch = 8192;
 
-// A whole file as one partition (PlanPartitions with count 1 also validates it).
-StatusOr<std::unique_ptr<data::CriteoReader>> OpenWholeFile(const std::string& file) {
+// A whole Criteo file as one partition (PlanPartitions with count 1 also
+// validates it).
+StatusOr<std::unique_ptr<data::ExampleReader>> OpenWholeFile(const std::string& file) {
   ASSIGN_OR_RETURN(std::vector<Partition> parts, PlanPartitions(file, 1));
-  return data::CriteoReader::Open(parts[0], data::ReaderOptions());
+  return data::ExampleReader::Open(parts[0], data::Format::kCriteo, data::ReaderOptions());
 }
 
-double Logit(const Model& model, const data::CriteoExample& ex) {
+double Logit(const Model& model, const data::Example& ex) {
   double z = 0;
-  for (uint64_t key : ex.keys) {
-    auto it = model.find(key);
-    if (it != model.end()) z += it->second.weight;
+  for (size_t j = 0; j < ex.keys.size(); ++j) {
+    auto it = model.find(ex.keys[j]);
+    if (it != model.end()) z += it->second.weight * ex.values[j];
   }
   return z;
 }
@@ -44,11 +44,11 @@ class Trainer {
   Trainer(const ReferenceLrOptions& o, Model* model) : o_(o), model_(model) {}
 
   // Adds one example's gradient; applies the update when the batch is full.
-  void Add(const data::CriteoExample& ex) {
+  void Add(const data::Example& ex) {
     // Weights are read before any update of this batch: a synchronous
     // minibatch step, as the distributed system takes one per batch.
     const double g = Sigmoid(static_cast<float>(Logit(*model_, ex))) - ex.label;
-    for (uint64_t key : ex.keys) pending_.push_back({key, g});
+    for (size_t j = 0; j < ex.keys.size(); ++j) pending_.push_back({ex.keys[j], g * ex.values[j]});
     if (++in_batch_ == o_.batch_size) Flush();
   }
 
@@ -109,13 +109,13 @@ StatusOr<ReferenceLrResult> TrainReferenceLr(const std::string& train_file,
   Model model;
   model.reserve(1 << 20);
   Trainer trainer(o, &model);
-  std::vector<data::CriteoExample> batch;
+  std::vector<data::Example> batch;
   for (int epoch = 0; epoch < o.epochs; ++epoch) {
     ASSIGN_OR_RETURN(auto reader, OpenWholeFile(train_file));
     while (true) {
       ASSIGN_OR_RETURN(size_t n, reader->NextBatch(kReadBatch, &batch));
       if (n == 0) break;
-      for (const data::CriteoExample& ex : batch) trainer.Add(ex);
+      for (const data::Example& ex : batch) trainer.Add(ex);
       result.train_rows += n;
     }
   }
@@ -128,7 +128,7 @@ StatusOr<ReferenceLrResult> TrainReferenceLr(const std::string& train_file,
   while (true) {
     ASSIGN_OR_RETURN(size_t n, reader->NextBatch(kReadBatch, &batch));
     if (n == 0) break;
-    for (const data::CriteoExample& ex : batch) {
+    for (const data::Example& ex : batch) {
       const double z = Logit(model, ex);
       scores.push_back(static_cast<float>(z));
       labels.push_back(ex.label);

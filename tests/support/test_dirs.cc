@@ -6,6 +6,7 @@
 
 #include <glog/logging.h>
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 namespace embedps::testing {
 
@@ -26,6 +27,18 @@ ScratchDir::ScratchDir() {
 std::string ScratchDir::Write(const std::string& name, const std::string& content) const {
   const std::string path = File(name);
   std::ofstream(path, std::ios::binary) << content;
+  return path;
+}
+
+std::string ScratchDir::WriteGzip(const std::string& name, const std::string& content) const {
+  const std::string path = File(name);
+  gzFile gz = gzopen(path.c_str(), "wb");
+  CHECK(gz != nullptr) << "cannot create " << path;
+  if (!content.empty()) {
+    CHECK_EQ(gzwrite(gz, content.data(), static_cast<unsigned>(content.size())),
+             static_cast<int>(content.size()));
+  }
+  CHECK_EQ(gzclose(gz), Z_OK);
   return path;
 }
 

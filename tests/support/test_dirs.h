@@ -25,6 +25,8 @@ class ScratchDir {
   std::string File(const std::string& name) const { return path_ + "/" + name; }
   // Writes `content` to File(name) and returns that path.
   std::string Write(const std::string& name, const std::string& content) const;
+  // Writes `content` gzip-compressed to File(name) and returns that path.
+  std::string WriteGzip(const std::string& name, const std::string& content) const;
 
  private:
   std::string path_;

@@ -5,6 +5,8 @@
 #include <string>
 
 #include "common/hash.h"
+#include "worker/data/keys.h"
+#include "worker/data/parse_util.h"
 
 namespace embedps::data {
 namespace {
@@ -19,7 +21,7 @@ constexpr uint64_t kBiasSalt = 0x626961732d6b6579ULL;
 const std::array<uint64_t, kCriteoFeatureFields>& FieldConstants() {
   static const std::array<uint64_t, kCriteoFeatureFields> table = [] {
     std::array<uint64_t, kCriteoFeatureFields> t{};
-    for (int f = 0; f < kCriteoFeatureFields; ++f) t[f] = Mix64(kFieldSalt + f);
+    for (int f = 0; f < kCriteoFeatureFields; ++f) t[f] = FieldNamespace(kFieldSalt, f);
     return t;
   }();
   return table;
@@ -29,17 +31,6 @@ const std::array<uint64_t, kCriteoFeatureFields>& FieldConstants() {
 std::string FieldName(int field) {
   return field < kCriteoIntFields ? "I" + std::to_string(field + 1)
                                   : "C" + std::to_string(field - kCriteoIntFields + 1);
-}
-
-// Quotes a token for an error message, cut short so one bad line cannot flood
-// the log.
-std::string Quote(std::string_view token) {
-  constexpr size_t kMax = 32;
-  std::string q = "'";
-  q.append(token.substr(0, kMax));
-  if (token.size() > kMax) q.append("...");
-  q.push_back('\'');
-  return q;
 }
 
 // One bit (the top bit of the byte) per tab byte among the 8 bytes at p,
@@ -69,8 +60,35 @@ inline int64_t FastBucket(int64_t v) {
   return BucketizeInteger(v);
 }
 
+// CriteoDenseValue from a table for small counts, for the same reason.
+inline float FastDense(int64_t v) {
+  constexpr int64_t kTableSize = 4096;
+  static const std::array<float, kTableSize> table = [] {
+    std::array<float, kTableSize> t{};
+    for (int64_t i = 0; i < kTableSize; ++i) t[i] = CriteoDenseValue(i);
+    return t;
+  }();
+  if (v >= 0 && v < kTableSize) return table[v];
+  return CriteoDenseValue(v);
+}
+
 inline uint64_t KeyWithConstant(uint64_t field_constant, std::string_view token) {
-  return HashCombine(field_constant, HashBytes(token));
+  return TokenKey(field_constant, token);
+}
+
+// Sets the parts of a Criteo example that do not depend on the line.
+void ShapeCriteoExample(Example* out) {
+  out->keys.resize(kCriteoKeysPerExample);
+  out->dense.resize(kCriteoIntFields);
+  static const std::array<uint16_t, kCriteoKeysPerExample> kFields = [] {
+    std::array<uint16_t, kCriteoKeysPerExample> f{};
+    for (int i = 0; i < kCriteoKeysPerExample; ++i) f[i] = static_cast<uint16_t>(i);
+    return f;
+  }();
+  out->fields.assign(kFields.begin(), kFields.end());
+  out->values.assign(kCriteoKeysPerExample, 1.0f);
+  out->user = out->item = 0;
+  out->timestamp = 0;
 }
 
 inline uint64_t IntegerKeyWithConstant(uint64_t field_constant, int64_t bucket) {
@@ -93,8 +111,12 @@ uint64_t IntegerFeatureKey(int field, int64_t bucket) {
 
 uint64_t BiasKey() { return Mix64(kBiasSalt); }
 
-Status ParseCriteoLine(std::string_view line, CriteoExample* out) {
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+float CriteoDenseValue(int64_t v) {
+  return v <= 0 ? 0.0f : static_cast<float>(std::log1p(static_cast<double>(v)));
+}
+
+Status ParseCriteoLine(std::string_view line, Example* out) {
+  line = StripCr(line);
 
   // Find every tab first so a short or long line is rejected before any
   // hashing work. field_end[i] is where field i ends (its tab or the line end).
@@ -138,11 +160,15 @@ Status ParseCriteoLine(std::string_view line, CriteoExample* out) {
     return InvalidArgument("label must be 0 or 1, got " + Quote(label));
   }
 
+  ShapeCriteoExample(out);
+  uint64_t* const keys = out->keys.data();
+  float* const dense = out->dense.data();
   const auto& constants = FieldConstants();
   for (int f = 0; f < kCriteoIntFields; ++f) {
     const std::string_view tok = field(f + 1);
     if (tok.empty()) {
-      out->keys[f] = KeyWithConstant(constants[f], tok);
+      keys[f] = KeyWithConstant(constants[f], tok);
+      dense[f] = 0;
       continue;
     }
     int64_t v = 0;
@@ -153,12 +179,13 @@ Status ParseCriteoLine(std::string_view line, CriteoExample* out) {
     if (res.ec != std::errc() || res.ptr != tok.data() + tok.size()) {
       return InvalidArgument("field " + FieldName(f) + " is not an integer: " + Quote(tok));
     }
-    out->keys[f] = IntegerKeyWithConstant(constants[f], FastBucket(v));
+    keys[f] = IntegerKeyWithConstant(constants[f], FastBucket(v));
+    dense[f] = FastDense(v);
   }
   for (int f = kCriteoIntFields; f < kCriteoFeatureFields; ++f) {
-    out->keys[f] = KeyWithConstant(constants[f], field(f + 1));
+    keys[f] = KeyWithConstant(constants[f], field(f + 1));
   }
-  out->keys[kCriteoFeatureFields] = BiasKey();
+  keys[kCriteoFeatureFields] = BiasKey();
   return Status::OK();
 }
 

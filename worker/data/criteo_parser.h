@@ -1,6 +1,7 @@
 // Criteo display-advertising TSV: one example per line,
 //   label \t I1..I13 \t C1..C26
-// parsed into one hashed 64-bit key per feature field plus a shared bias key.
+// parsed into one hashed 64-bit key per feature field plus a shared bias key,
+// and the 13 integer features as dense log(1 + x) values.
 // The keys are the model's feature ids everywhere (workers, servers, exported
 // models), so FeatureKey/BucketizeInteger must never change behaviour.
 #pragma once
@@ -11,6 +12,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "worker/data/example.h"
 
 namespace embedps::data {
 
@@ -20,13 +22,11 @@ inline constexpr int kCriteoFeatureFields = kCriteoIntFields + kCriteoCatFields;
 // Label plus the feature fields.
 inline constexpr int kCriteoLineFields = kCriteoFeatureFields + 1;
 
-// One parsed example: label and one 64-bit key per feature field plus a bias
-// key (always last).
+// A parsed line has one key per feature field plus the bias key, always last:
+// keys[f] is in field f (0..12 = I1..I13, 13..38 = C1..C26) and the bias key
+// is in field kCriteoBiasField. Every value is 1.
 inline constexpr int kCriteoKeysPerExample = kCriteoFeatureFields + 1;
-struct CriteoExample {
-  float label = 0;
-  std::array<uint64_t, kCriteoKeysPerExample> keys{};
-};
+inline constexpr uint16_t kCriteoBiasField = kCriteoFeatureFields;
 
 // Key of (field index 0..38, token). Fields are namespaces: the same token in
 // two fields gives different keys. The empty token is an explicit "missing"
@@ -50,9 +50,15 @@ inline int64_t BucketizeInteger(int64_t v) {
   return static_cast<int64_t>(std::floor(l * l));
 }
 
-// Parses one line (without its newline; a trailing '\r' is accepted).
-// InvalidArgument with a short reason on malformed input; *out is then
-// unspecified. Allocation-free on valid lines.
-[[nodiscard]] Status ParseCriteoLine(std::string_view line, CriteoExample* out);
+// The dense value of an integer feature: log(1 + max(v, 0)); a missing value
+// is 0.
+float CriteoDenseValue(int64_t v);
+
+// Parses one line (without its newline; a trailing '\r' is accepted) into
+// *out, overwriting all of it: label, kCriteoKeysPerExample keys/fields/values
+// and kCriteoIntFields dense values. InvalidArgument with a short reason on
+// malformed input; *out is then unspecified. Allocation-free when *out was
+// used for a Criteo line before.
+[[nodiscard]] Status ParseCriteoLine(std::string_view line, Example* out);
 
 }  // namespace embedps::data

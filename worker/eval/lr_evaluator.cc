@@ -8,7 +8,7 @@
 #include "common/eval_metrics.h"
 #include "common/model_file.h"
 #include "common/partition.h"
-#include "worker/data/criteo_reader.h"
+#include "worker/data/example_reader.h"
 #include "worker/model/lr_model.h"
 
 namespace embedps::worker {
@@ -39,10 +39,12 @@ StatusOr<std::unordered_map<uint64_t, float>> LoadWeights(const std::string& mod
 
 }  // namespace
 
-StatusOr<EvalResult> EvaluateLrModel(const std::string& model_dir, const std::string& test_file,
-                                     double max_bad_line_fraction) {
+StatusOr<EvalResult> EvaluateLrModel(const std::string& model_dir, const std::string& test_files,
+                                     double max_bad_line_fraction,
+                                     std::optional<data::Format> format) {
   ASSIGN_OR_RETURN(auto weights, LoadWeights(model_dir));
-  auto parts = PlanPartitions(test_file, 1);
+  // One partition per file: evaluation reads every file whole, in order.
+  auto parts = PlanInputPartitions({test_files}, 1);
   if (!parts.ok()) return parts.status().WithContext("test data");
   data::ReaderOptions reader_options;
   reader_options.max_bad_line_fraction = max_bad_line_fraction;
@@ -54,8 +56,9 @@ StatusOr<EvalResult> EvaluateLrModel(const std::string& model_dir, const std::st
     return it == weights.end() ? 0.0f : it->second;
   };
   for (const Partition& p : parts.value()) {
-    ASSIGN_OR_RETURN(auto reader, data::CriteoReader::Open(p, reader_options));
-    std::vector<data::CriteoExample> batch;
+    ASSIGN_OR_RETURN(const data::Format file_format, data::ResolveFormat(format, p.file));
+    ASSIGN_OR_RETURN(auto reader, data::ExampleReader::Open(p, file_format, reader_options));
+    std::vector<data::Example> batch;
     while (true) {
       ASSIGN_OR_RETURN(size_t n, reader->NextBatch(4096, &batch));
       if (n == 0) break;
@@ -66,7 +69,7 @@ StatusOr<EvalResult> EvaluateLrModel(const std::string& model_dir, const std::st
     }
     result.bad_lines += reader->bad_lines();
   }
-  if (probs.empty()) return InvalidArgument("test file " + test_file + " has no valid rows");
+  if (probs.empty()) return InvalidArgument("test data " + test_files + " has no valid rows");
   result.rows = probs.size();
   result.auc = RocAuc(probs, labels);
   result.logloss = LogLoss(probs, labels);

@@ -4,26 +4,34 @@
 
 namespace embedps::worker {
 
-namespace {
-constexpr int kKeys = data::kCriteoKeysPerExample;
-}  // namespace
-
-void LrModel::Prepare(const std::vector<data::CriteoExample>& batch) {
-  dedup_.Reset(batch.size() * kKeys);
-  slots_.resize(batch.size() * kKeys);
+void LrModel::Prepare(const std::vector<data::Example>& batch) {
+  offsets_.resize(batch.size() + 1);
+  size_t total = 0;
   for (size_t i = 0; i < batch.size(); ++i) {
-    for (int j = 0; j < kKeys; ++j) slots_[i * kKeys + j] = dedup_.Insert(batch[i].keys[j]);
+    offsets_[i] = total;
+    total += batch[i].keys.size();
+  }
+  offsets_[batch.size()] = total;
+  dedup_.Reset(total);
+  slots_.resize(total);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    uint32_t* s = &slots_[offsets_[i]];
+    for (uint64_t key : batch[i].keys) *s++ = dedup_.Insert(key);
   }
 }
 
-double LrModel::Step(const std::vector<data::CriteoExample>& batch,
-                     const std::vector<float>& weights, std::vector<float>* grads) {
+double LrModel::Step(const std::vector<data::Example>& batch, const std::vector<float>& weights,
+                     std::vector<float>* grads) {
   const Eigen::Index n = static_cast<Eigen::Index>(batch.size());
   logits_.resize(n);
+  // Values are 1 for one-hot features, and w * 1.0f == w exactly, so
+  // one-hot data gives the same sums as adding the weights alone.
   for (Eigen::Index i = 0; i < n; ++i) {
     float z = 0;
-    const uint32_t* s = &slots_[i * kKeys];
-    for (int j = 0; j < kKeys; ++j) z += weights[s[j]];
+    const uint32_t* s = &slots_[offsets_[i]];
+    const float* v = batch[i].values.data();
+    const size_t k = offsets_[i + 1] - offsets_[i];
+    for (size_t j = 0; j < k; ++j) z += weights[s[j]] * v[j];
     logits_[i] = z;
   }
   Eigen::VectorXf labels(n);
@@ -37,8 +45,10 @@ double LrModel::Step(const std::vector<data::CriteoExample>& batch,
 
   grads->assign(weights.size(), 0.0f);
   for (Eigen::Index i = 0; i < n; ++i) {
-    const uint32_t* s = &slots_[i * kKeys];
-    for (int j = 0; j < kKeys; ++j) (*grads)[s[j]] += dz[i];
+    const uint32_t* s = &slots_[offsets_[i]];
+    const float* v = batch[i].values.data();
+    const size_t k = offsets_[i + 1] - offsets_[i];
+    for (size_t j = 0; j < k; ++j) (*grads)[s[j]] += dz[i] * v[j];
   }
   return loss;
 }

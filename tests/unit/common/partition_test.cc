@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <string>
 
@@ -121,6 +122,53 @@ TEST_F(PartitionTest, CountOneIsWholeFile) {
   ASSERT_TRUE(parts.ok());
   ASSERT_EQ(parts->size(), 1u);
   EXPECT_EQ((*parts)[0].end, content.size());
+}
+
+TEST_F(PartitionTest, GzipFileIsOnePartition) {
+  const std::string path = scratch_.WriteGzip("data.gz", RandomLines(5000, 80, 9));
+  auto parts = PlanPartitions(path, 7);
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  ASSERT_EQ(parts->size(), 1u);
+  EXPECT_EQ((*parts)[0].begin, 0u);
+  EXPECT_EQ((*parts)[0].end, std::filesystem::file_size(path));
+  EXPECT_EQ((*parts)[0].first_line, 1u);
+}
+
+TEST_F(PartitionTest, ManyFilesShareTheCountBySize) {
+  const std::string big = RandomLines(6000, 80, 1), small = RandomLines(2000, 80, 2);
+  const std::string a = Write("a.txt", big), b = Write("b.txt", small);
+  const std::string c = scratch_.WriteGzip("c.gz", small);
+  Write("d.txt", "");  // empty: skipped
+  auto parts = PlanInputPartitions({dir() + "/a.txt," + dir() + "/b.txt", dir() + "/[cd]*"}, 8);
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  std::map<std::string, std::vector<Partition>> by_file;
+  for (size_t i = 0; i < parts->size(); ++i) {
+    EXPECT_EQ((*parts)[i].id, i);
+    by_file[(*parts)[i].file].push_back((*parts)[i]);
+  }
+  ASSERT_EQ(by_file.size(), 3u);
+  // Each file's share is a valid plan of that file on its own (renumbered).
+  for (auto& [file, plan] : by_file) {
+    for (size_t i = 0; i < plan.size(); ++i) plan[i].id = static_cast<uint32_t>(i);
+  }
+  ExpectValidPlan(big, a, by_file[a], 8);
+  ExpectValidPlan(small, b, by_file[b], 8);
+  EXPECT_GT(by_file[a].size(), by_file[b].size());
+  EXPECT_EQ(by_file[c].size(), 1u);
+  // File order is kept: a's partitions, then b's, then c.
+  EXPECT_EQ(parts->front().file, a);
+  EXPECT_EQ(parts->back().file, c);
+}
+
+TEST_F(PartitionTest, ManyFilesErrors) {
+  EXPECT_EQ(PlanInputPartitions({dir() + "/none-*.txt"}, 4).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(PlanInputPartitions({dir() + "/missing.txt"}, 4).status().code(), StatusCode::kNotFound);
+  Write("e1.txt", "");
+  Write("e2.txt", "");
+  EXPECT_EQ(PlanInputPartitions({dir() + "/e*.txt"}, 4).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(PlanInputPartitions({Write("x.txt", "a\n")}, 0).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(PlanInputPartitions({}, 4).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(PartitionTest, Errors) {

@@ -68,7 +68,7 @@ TEST_F(CriteoGeneratorTest, EveryLineParsesAndLooksLikeCriteo) {
   std::string line;
   uint64_t n = 0, positives = 0, empty_cats = 0, empty_ints = 0, negative_ints = 0;
   while (std::getline(lines, line)) {
-    data::CriteoExample ex;
+    data::Example ex;
     Status st = data::ParseCriteoLine(line, &ex);
     ASSERT_TRUE(st.ok()) << "line " << n + 1 << ": " << st.message() << "\n" << line;
     const auto fields = SplitTabs(line);

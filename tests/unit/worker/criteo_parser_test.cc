@@ -1,5 +1,6 @@
 #include "worker/data/criteo_parser.h"
 
+#include <cmath>
 #include <set>
 #include <string>
 #include <vector>
@@ -29,7 +30,7 @@ std::string Join(const std::vector<std::string>& fields) {
 }
 
 std::string ParseError(const std::string& line) {
-  CriteoExample ex;
+  Example ex;
   Status st = ParseCriteoLine(line, &ex);
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << "accepted: " << line;
   return st.message();
@@ -37,7 +38,7 @@ std::string ParseError(const std::string& line) {
 
 TEST(CriteoParserTest, ParsesGoodLine) {
   const auto fields = GoodFields();
-  CriteoExample ex;
+  Example ex;
   ASSERT_TRUE(ParseCriteoLine(Join(fields), &ex).ok());
   EXPECT_EQ(ex.label, 1.0f);
   for (int i = 0; i < kCriteoIntFields; ++i) {
@@ -48,6 +49,20 @@ TEST(CriteoParserTest, ParsesGoodLine) {
     EXPECT_EQ(ex.keys[kCriteoIntFields + j], FeatureKey(kCriteoIntFields + j, fields[14 + j]));
   }
   EXPECT_EQ(ex.keys[kCriteoFeatureFields], BiasKey());
+  ASSERT_EQ(ex.keys.size(), static_cast<size_t>(kCriteoKeysPerExample));
+  ASSERT_EQ(ex.fields.size(), ex.keys.size());
+  ASSERT_EQ(ex.values.size(), ex.keys.size());
+  for (int f = 0; f < kCriteoKeysPerExample; ++f) {
+    EXPECT_EQ(ex.fields[f], f);
+    EXPECT_EQ(ex.values[f], 1.0f);
+  }
+  EXPECT_EQ(ex.fields.back(), kCriteoBiasField);
+  ASSERT_EQ(ex.dense.size(), static_cast<size_t>(kCriteoIntFields));
+  for (int i = 0; i < kCriteoIntFields; ++i) {
+    EXPECT_FLOAT_EQ(ex.dense[i], std::log1p(static_cast<double>(i * 7))) << "I" << i + 1;
+  }
+  EXPECT_EQ(ex.user, 0u);
+  EXPECT_EQ(ex.item, 0u);
 
   auto zero = fields;
   zero[0] = "0";
@@ -56,7 +71,7 @@ TEST(CriteoParserTest, ParsesGoodLine) {
 }
 
 TEST(CriteoParserTest, AcceptsTrailingCarriageReturn) {
-  CriteoExample a, b;
+  Example a, b;
   ASSERT_TRUE(ParseCriteoLine(Join(GoodFields()), &a).ok());
   ASSERT_TRUE(ParseCriteoLine(Join(GoodFields()) + "\r", &b).ok());
   EXPECT_EQ(a.keys, b.keys);
@@ -65,7 +80,7 @@ TEST(CriteoParserTest, AcceptsTrailingCarriageReturn) {
 TEST(CriteoParserTest, EmptyFieldsAreMissingCategories) {
   std::vector<std::string> fields(40);
   fields[0] = "0";
-  CriteoExample ex;
+  Example ex;
   ASSERT_TRUE(ParseCriteoLine(Join(fields), &ex).ok());
   for (int f = 0; f < kCriteoFeatureFields; ++f) EXPECT_EQ(ex.keys[f], FeatureKey(f, ""));
   // "Missing" is its own category: different from any value of the field.
@@ -82,10 +97,46 @@ TEST(CriteoParserTest, EmptyFieldsAreMissingCategories) {
 TEST(CriteoParserTest, NegativeIntegersKeepTheirBucket) {
   auto fields = GoodFields();
   fields[2] = "-3";
-  CriteoExample ex;
+  Example ex;
   ASSERT_TRUE(ParseCriteoLine(Join(fields), &ex).ok());
   EXPECT_EQ(ex.keys[1], IntegerFeatureKey(1, -3));
   EXPECT_NE(ex.keys[1], IntegerFeatureKey(1, 3));
+}
+
+TEST(CriteoParserTest, DenseValuesAreLogOnePlusClampedCount) {
+  auto fields = GoodFields();
+  fields[1] = "";        // missing
+  fields[2] = "-3";      // negative counts clamp to 0
+  fields[3] = "1";
+  fields[4] = "100000";  // beyond the lookup table
+  Example ex;
+  ASSERT_TRUE(ParseCriteoLine(Join(fields), &ex).ok());
+  EXPECT_EQ(ex.dense[0], 0.0f);
+  EXPECT_EQ(ex.dense[1], 0.0f);
+  EXPECT_FLOAT_EQ(ex.dense[2], std::log(2.0));
+  EXPECT_FLOAT_EQ(ex.dense[3], std::log(100001.0));
+  EXPECT_EQ(CriteoDenseValue(4095), static_cast<float>(std::log1p(4095.0)));
+  EXPECT_EQ(CriteoDenseValue(4096), static_cast<float>(std::log1p(4096.0)));
+}
+
+TEST(CriteoParserTest, OverwritesAnExampleOfAnotherShape) {
+  // Batches are reused across formats and side features: nothing may linger.
+  Example ex;
+  ex.AddFeature(7, 123, 0.5f);
+  for (int i = 0; i < 50; ++i) ex.AddFeature(3, i, 2.0f);
+  ex.user = 5;
+  ex.item = 6;
+  ex.timestamp = 7;
+  ASSERT_TRUE(ParseCriteoLine(Join(GoodFields()), &ex).ok());
+  Example fresh;
+  ASSERT_TRUE(ParseCriteoLine(Join(GoodFields()), &fresh).ok());
+  EXPECT_EQ(ex.keys, fresh.keys);
+  EXPECT_EQ(ex.fields, fresh.fields);
+  EXPECT_EQ(ex.values, fresh.values);
+  EXPECT_EQ(ex.dense, fresh.dense);
+  EXPECT_EQ(ex.user, 0u);
+  EXPECT_EQ(ex.item, 0u);
+  EXPECT_EQ(ex.timestamp, 0);
 }
 
 TEST(CriteoParserTest, RejectsWrongFieldCount) {
@@ -129,7 +180,7 @@ TEST(CriteoParserTest, CategoricalFieldsAcceptAnyText) {
   auto fields = GoodFields();
   fields[14] = "not hex at all!";
   fields[39] = "x";
-  CriteoExample ex;
+  Example ex;
   ASSERT_TRUE(ParseCriteoLine(Join(fields), &ex).ok());
   EXPECT_EQ(ex.keys[13], FeatureKey(13, "not hex at all!"));
 }
@@ -160,7 +211,7 @@ TEST(CriteoParserTest, SameBucketSameKey) {
   auto a = GoodFields(), b = GoodFields();
   a[1] = "10";
   b[1] = "11";
-  CriteoExample ea, eb;
+  Example ea, eb;
   ASSERT_TRUE(ParseCriteoLine(Join(a), &ea).ok());
   ASSERT_TRUE(ParseCriteoLine(Join(b), &eb).ok());
   EXPECT_EQ(ea.keys[0], eb.keys[0]);
@@ -176,7 +227,7 @@ TEST(CriteoParserTest, FieldsAreNamespaces) {
   // The same token in every field of one line gives 39 distinct keys + bias.
   std::vector<std::string> fields(40, "7");
   fields[0] = "1";
-  CriteoExample ex;
+  Example ex;
   ASSERT_TRUE(ParseCriteoLine(Join(fields), &ex).ok());
   std::set<uint64_t> distinct(ex.keys.begin(), ex.keys.end());
   EXPECT_EQ(distinct.size(), static_cast<size_t>(kCriteoKeysPerExample));

@@ -12,12 +12,18 @@
 namespace embedps::worker {
 namespace {
 
-std::vector<data::CriteoExample> Batch(int n, uint64_t key_space, uint32_t seed) {
+// Examples of 1..40 features; with `values`, feature values vary as in
+// libsvm data, else they are one-hot (1).
+std::vector<data::Example> Batch(int n, uint64_t key_space, uint32_t seed, bool values = false) {
   std::mt19937_64 rng(seed);
-  std::vector<data::CriteoExample> batch(n);
+  std::vector<data::Example> batch(n);
   for (auto& ex : batch) {
     ex.label = rng() % 4 == 0 ? 1.0f : 0.0f;
-    for (auto& k : ex.keys) k = rng() % key_space;
+    const int features = 1 + static_cast<int>(rng() % 40);
+    for (int j = 0; j < features; ++j) {
+      const float v = values ? static_cast<float>(rng() % 100) / 25.0f - 2.0f : 1.0f;
+      ex.AddFeature(static_cast<uint16_t>(j), rng() % key_space, v);
+    }
   }
   return batch;
 }
@@ -35,8 +41,10 @@ TEST(KeyDedupTest, SlotsAreStableAndUnique) {
   EXPECT_EQ(d.Insert(9), 0u);
 }
 
-TEST(LrModelTest, LossAndGradientMatchDirectComputation) {
-  auto batch = Batch(50, 30, 1);  // few keys: many duplicates
+class LrModelTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(LrModelTest, LossAndGradientMatchDirectComputation) {
+  auto batch = Batch(50, 30, 1, GetParam());  // few keys: many duplicates
   LrModel model;
   model.Prepare(batch);
   const auto& keys = model.unique_keys();
@@ -69,6 +77,8 @@ TEST(LrModelTest, LossAndGradientMatchDirectComputation) {
     EXPECT_NEAR(grads[i], numeric, 2e-2 * std::max(1.0, std::fabs(numeric))) << "slot " << i;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(OneHotAndValued, LrModelTest, ::testing::Bool());
 
 }  // namespace
 }  // namespace embedps::worker

@@ -1,0 +1,79 @@
+// `embedps local` with real processes on gzip files given by a glob, and with
+// a --format that does not match the data.
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "datagen/criteo_generator.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/test_dirs.h"
+
+namespace embedps {
+namespace {
+
+// Generates `rows` Criteo rows and writes them as `files` gzip files
+// NAME-0.tsv.gz, NAME-1.tsv.gz, ...
+void WriteGzipParts(const testing::ScratchDir& dir, const std::string& name, uint64_t rows,
+                    uint64_t seed, int files) {
+  datagen::CriteoGeneratorOptions gen;
+  gen.rows = rows;
+  gen.seed = seed;
+  gen.out = dir.File(name + ".plain");
+  gen.progress = false;
+  ASSERT_TRUE(datagen::GenerateCriteo(gen).ok());
+  std::istringstream lines(testing::ReadFile(gen.out));
+  std::vector<std::string> parts(files);
+  std::string line;
+  for (uint64_t i = 0; std::getline(lines, line); ++i) parts[i * files / rows] += line + "\n";
+  for (int f = 0; f < files; ++f) dir.WriteGzip(name + "-" + std::to_string(f) + ".tsv.gz", parts[f]);
+  std::remove(gen.out.c_str());
+}
+
+TEST(LocalInputsTest, TrainsOnAGlobOfGzipFiles) {
+  testing::ScratchDir dir;
+  WriteGzipParts(dir, "train", 30000, 21, 3);
+  WriteGzipParts(dir, "test", 5000, 22, 1);
+  const std::string summary_path = dir.File("summary.json");
+  auto run = testing::RunBinary(
+      "embedps",
+      {"local", "--model=lr", "--train=" + dir.File("train-*.tsv.gz"),
+       "--test=" + dir.File("test-0.tsv.gz"), "--servers=1", "--workers=2",
+       "--summary_json=" + summary_path, "--run_dir=" + dir.File("run")},
+      dir.File("local.log"), std::chrono::seconds(120));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("criteo data"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("training on 3 partitions"), std::string::npos)
+      << "one partition per gzip file: " << run.output;
+  auto summary = nlohmann::json::parse(testing::ReadFile(summary_path));
+  EXPECT_EQ(summary["rows"].get<uint64_t>(), 30000u);
+  EXPECT_EQ(summary["test_rows"].get<uint64_t>(), 5000u);
+  EXPECT_EQ(summary["format"].get<std::string>(), "criteo");
+  EXPECT_GT(summary["test_auc"].get<double>(), 0.6);
+}
+
+TEST(LocalInputsTest, WrongFormatFailsWithFileAndLine) {
+  testing::ScratchDir dir;
+  WriteGzipParts(dir, "train", 2000, 23, 1);
+  const std::string train = dir.File("train-0.tsv.gz");
+  auto run = testing::RunBinary(
+      "embedps",
+      {"local", "--model=lr", "--train=" + train, "--test=" + train, "--format=movielens",
+       "--servers=1", "--workers=1", "--run_dir=" + dir.File("run")},
+      dir.File("local.log"), std::chrono::seconds(60));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_NE(run.output.find("lines malformed"), std::string::npos) << run.output;
+  const std::string worker_log = testing::ReadFile(dir.File("run/logs/worker-0.log"));
+  EXPECT_NE(worker_log.find(train + ":1: expected 4 fields"), std::string::npos) << worker_log;
+
+  run = testing::RunBinary("embedps",
+                           {"local", "--train=" + train, "--test=" + train, "--format=parquet"},
+                           dir.File("local2.log"), std::chrono::seconds(30));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.output.find("--format: unknown format 'parquet'"), std::string::npos) << run.output;
+}
+
+}  // namespace
+}  // namespace embedps

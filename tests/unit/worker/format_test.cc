@@ -1,0 +1,83 @@
+// Format names and detection from a file's name and first line.
+#include "worker/data/format.h"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/test_dirs.h"
+
+namespace embedps::data {
+namespace {
+
+std::string CriteoLine() {
+  std::string line = "1";
+  for (int i = 0; i < 13; ++i) line += "\t" + std::to_string(i);
+  for (int j = 0; j < 26; ++j) line += "\t68fd1e64";
+  return line;
+}
+
+TEST(FormatTest, NamesRoundTrip) {
+  for (Format f : {Format::kCriteo, Format::kMovieLensTab, Format::kMovieLensColon,
+                   Format::kMovieLensCsv, Format::kLibsvm}) {
+    auto parsed = ParseFormatName(FormatName(f));
+    ASSERT_TRUE(parsed.ok()) << FormatName(f);
+    EXPECT_EQ(*parsed, f);
+  }
+  auto bad = ParseFormatName("parquet");
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("movielens-csv"), std::string::npos);
+}
+
+TEST(FormatTest, FirstLineDecides) {
+  // Names that say nothing (or lie) lose to an unambiguous line.
+  EXPECT_EQ(DetectFormat("data.txt", CriteoLine()), Format::kCriteo);
+  EXPECT_EQ(DetectFormat("x.csv", CriteoLine()), Format::kCriteo);
+  EXPECT_EQ(DetectFormat("data.txt", "196\t242\t3\t881250949"), Format::kMovieLensTab);
+  EXPECT_EQ(DetectFormat("data.txt", "1::1193::5::978300760"), Format::kMovieLensColon);
+  EXPECT_EQ(DetectFormat("data.txt", "1,31,2.5,1260759144"), Format::kMovieLensCsv);
+  EXPECT_EQ(DetectFormat("data.txt", "userId,movieId,rating,timestamp"), Format::kMovieLensCsv);
+  EXPECT_EQ(DetectFormat("data.txt", "+1 3:1 7:0.5"), Format::kLibsvm);
+  EXPECT_EQ(DetectFormat("data.txt", "-1 3:1"), Format::kLibsvm);
+}
+
+TEST(FormatTest, NameDecidesWhenTheLineDoesNot) {
+  // A malformed or bare first line: the name is all there is.
+  EXPECT_EQ(DetectFormat("day_0.tsv", "garbage"), Format::kCriteo);
+  EXPECT_EQ(DetectFormat("dir/day_0.tsv.gz", ""), Format::kCriteo);
+  EXPECT_EQ(DetectFormat("ml-100k/u.data", "x"), Format::kMovieLensTab);
+  EXPECT_EQ(DetectFormat("ml-100k/u1.base", "x"), Format::kMovieLensTab);
+  EXPECT_EQ(DetectFormat("ml-100k/u1.test", "x"), Format::kMovieLensTab);
+  EXPECT_EQ(DetectFormat("ml-1m/ratings.dat", "x"), Format::kMovieLensColon);
+  EXPECT_EQ(DetectFormat("ratings.csv.gz", "x"), Format::kMovieLensCsv);
+  EXPECT_EQ(DetectFormat("a9a.svm", "1"), Format::kLibsvm);
+  EXPECT_EQ(DetectFormat("a9a.libsvm", "1"), Format::kLibsvm);
+  EXPECT_EQ(DetectFormat("notes.txt", "hello"), std::nullopt);
+  EXPECT_EQ(DetectFormat("notes.txt", "1"), std::nullopt) << "a bare label proves nothing";
+}
+
+TEST(FormatTest, DetectFileFormatReadsPlainAndGzip) {
+  testing::ScratchDir dir;
+  EXPECT_EQ(DetectFileFormat(dir.Write("a.txt", "\n\r\n196\t242\t3\t881250949\n")).value(),
+            Format::kMovieLensTab)
+      << "blank lines before the first line are skipped";
+  EXPECT_EQ(DetectFileFormat(dir.WriteGzip("b.gz", CriteoLine() + "\n")).value(), Format::kCriteo);
+  EXPECT_EQ(DetectFileFormat(dir.WriteGzip("c.gz", "1 2:1\n")).value(), Format::kLibsvm);
+
+  auto unknown = DetectFileFormat(dir.Write("d.txt", "what is this\n"));
+  EXPECT_EQ(unknown.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(unknown.status().message().find("--format"), std::string::npos);
+  EXPECT_NE(unknown.status().message().find(dir.File("d.txt")), std::string::npos);
+  EXPECT_EQ(DetectFileFormat(dir.File("missing.tsv")).status().code(), StatusCode::kNotFound);
+
+  EXPECT_EQ(ResolveFormat(Format::kLibsvm, dir.File("d.txt")).value(), Format::kLibsvm);
+}
+
+TEST(FormatTest, HeaderOnlyForCsv) {
+  EXPECT_TRUE(IsHeaderLine(Format::kMovieLensCsv, "userId,movieId,rating,timestamp"));
+  EXPECT_FALSE(IsHeaderLine(Format::kMovieLensCsv, "1,2,3,4"));
+  EXPECT_FALSE(IsHeaderLine(Format::kMovieLensTab, "userId,movieId,rating,timestamp"));
+}
+
+}  // namespace
+}  // namespace embedps::data

@@ -1,0 +1,174 @@
+// Side features: spec parsing, loading id-keyed files, malformed lines, and
+// appending a user's and an item's features to an example.
+#include "worker/data/side_features.h"
+
+#include <map>
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/test_dirs.h"
+#include "worker/data/rating_parser.h"
+
+namespace embedps::data {
+namespace {
+
+// Keys grouped by field, from the features an example gained.
+std::map<uint16_t, std::vector<uint64_t>> ByField(const Example& ex, size_t from) {
+  std::map<uint16_t, std::vector<uint64_t>> out;
+  for (size_t i = from; i < ex.keys.size(); ++i) {
+    EXPECT_EQ(ex.values[i], 1.0f);
+    out[ex.fields[i]].push_back(ex.keys[i]);
+  }
+  return out;
+}
+
+Example Rating(uint64_t user, uint64_t item) {
+  Example ex;
+  EXPECT_TRUE(ParseMovieLensTabLine(std::to_string(user) + "\t" + std::to_string(item) + "\t4\t1", &ex).ok());
+  return ex;
+}
+
+TEST(SideFileSpecTest, ParsesSettings) {
+  auto spec = ParseSideFileSpec("sep=:: id=1 header=1 cat:2 bucket:3:18,25.5 prefix:4:3 flags:5:19 list:6:pipe list:7");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->separator, "::");
+  EXPECT_EQ(spec->id_column, 1);
+  EXPECT_TRUE(spec->header);
+  ASSERT_EQ(spec->columns.size(), 6u);
+  EXPECT_EQ(spec->columns[0].kind, SideColumn::Kind::kCategory);
+  EXPECT_EQ(spec->columns[1].kind, SideColumn::Kind::kBucket);
+  EXPECT_EQ(spec->columns[1].bounds, (std::vector<double>{18, 25.5}));
+  EXPECT_EQ(spec->columns[2].width, 3);
+  EXPECT_EQ(spec->columns[3].kind, SideColumn::Kind::kFlags);
+  EXPECT_EQ(spec->columns[3].width, 19);
+  EXPECT_EQ(spec->columns[4].list_separator, "|");
+  EXPECT_EQ(spec->columns[5].column, 7);
+  EXPECT_EQ(ParseSideFileSpec("sep=tab cat:1").value().separator, "\t");
+}
+
+TEST(SideFileSpecTest, RejectsBadSettings) {
+  for (const char* bad : {"", "sep=|", "cat", "cat:x", "cat:1:2", "bucket:1", "bucket:1:5,3",
+                          "prefix:2", "flags:5:0", "weird:1", "id=-1 cat:1", "sep= cat:1"}) {
+    EXPECT_EQ(ParseSideFileSpec(bad).status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+class SideFeaturesTest : public ::testing::Test {
+ protected:
+  testing::ScratchDir dir_;
+};
+
+TEST_F(SideFeaturesTest, MovieLensUsersAndItems) {
+  const std::string users = dir_.Write("u.user",
+                                       "1|24|M|technician|85711\n"
+                                       "2|53|F|other|94043\n"
+                                       "3|23|M|writer|85701\n");
+  const std::string items = dir_.Write(
+      "u.item",
+      "1|Toy Story (1995)|01-Jan-1995||http://x|0|0|0|1|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0\n"
+      "2|GoldenEye (1995)|01-Jan-1995||http://y|0|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0|1|0|0\n");
+  SideFeatures side;
+  ASSERT_TRUE(side.LoadMovieLens(Side::kUser, users).ok());
+  ASSERT_TRUE(side.LoadMovieLens(Side::kItem, items).ok());
+  EXPECT_EQ(side.rows(Side::kUser), 3u);
+  EXPECT_EQ(side.rows(Side::kItem), 2u);
+  // User fields 2..5 (age, gender, occupation, zip), item genres field 6.
+  EXPECT_EQ(side.end_field(), 7);
+
+  Example a = Rating(1, 1), b = Rating(3, 2), c = Rating(2, 2);
+  side.Append(&a);
+  side.Append(&b);
+  side.Append(&c);
+  auto fa = ByField(a, 2), fb = ByField(b, 2), fc = ByField(c, 2);
+  ASSERT_EQ(fa.size(), 5u);
+  for (uint16_t f = 2; f <= 5; ++f) EXPECT_EQ(fa[f].size(), 1u) << f;
+  EXPECT_EQ(fa[6].size(), 3u) << "Toy Story has three genres";
+  EXPECT_EQ(fb[6].size(), 3u);
+  EXPECT_EQ(fa[2], fb[2]) << "ages 24 and 23 share the 18-24 bucket";
+  EXPECT_NE(fa[2], fc[2]) << "53 is another bucket";
+  EXPECT_EQ(fa[3], fb[3]) << "both M";
+  EXPECT_NE(fa[4], fb[4]) << "technician vs writer";
+  EXPECT_EQ(fa[5], fb[5]) << "zip prefix 857";
+  EXPECT_EQ(fb[6], fc[6]) << "same item, same genres";
+  // Genre 3 (Animation) of item 1 vs genres 1, 2, 16 of item 2: no overlap.
+  std::set<uint64_t> ga(fa[6].begin(), fa[6].end());
+  for (uint64_t k : fb[6]) EXPECT_EQ(ga.count(k), 0u);
+  // Every side key differs from the rating's own keys.
+  for (size_t i = 2; i < a.keys.size(); ++i) {
+    EXPECT_NE(a.keys[i], a.keys[0]);
+    EXPECT_NE(a.keys[i], a.keys[1]);
+  }
+}
+
+TEST_F(SideFeaturesTest, UnknownIdsGetNothing) {
+  SideFeatures side;
+  ASSERT_TRUE(side.LoadMovieLens(Side::kUser, dir_.Write("u.user", "1|24|M|technician|85711\n")).ok());
+  Example ex = Rating(99, 1);
+  side.Append(&ex);
+  EXPECT_EQ(ex.keys.size(), 2u);
+}
+
+TEST_F(SideFeaturesTest, OneMillionFormatsAndKeysIndependentOfLoadOrder) {
+  const std::string users = dir_.Write("users.dat", "1::F::1::10::48067\n");
+  const std::string movies = dir_.Write("movies.dat", "1::Toy Story (1995)::Animation|Children's|Comedy\n");
+  SideFeatures a, b;
+  ASSERT_TRUE(a.LoadMovieLens(Side::kUser, users).ok());
+  ASSERT_TRUE(a.LoadMovieLens(Side::kItem, movies).ok());
+  ASSERT_TRUE(b.LoadMovieLens(Side::kItem, movies).ok());
+  ASSERT_TRUE(b.LoadMovieLens(Side::kUser, users).ok());
+  Example ea = Rating(1, 1), eb = Rating(1, 1);
+  a.Append(&ea);
+  b.Append(&eb);
+  EXPECT_EQ(ea.keys.size(), 2u + 4 + 3);
+  std::multiset<uint64_t> ka(ea.keys.begin(), ea.keys.end()), kb(eb.keys.begin(), eb.keys.end());
+  EXPECT_EQ(ka, kb) << "keys depend on side and column, not on the load order";
+}
+
+TEST_F(SideFeaturesTest, GenericSpecWithHeaderAndGzip) {
+  auto spec = ParseSideFileSpec("sep=comma id=0 header=1 cat:1 list:2:;");
+  ASSERT_TRUE(spec.ok());
+  const std::string path = dir_.WriteGzip("items.csv.gz", "id,brand,tags\n10,acme,red;big\n11,zeta,\n");
+  SideFeatures side(5);
+  ASSERT_TRUE(side.Load(Side::kItem, path, *spec).ok());
+  EXPECT_EQ(side.end_field(), 7);
+  Example a = Rating(1, 10), b = Rating(1, 11);
+  side.Append(&a);
+  side.Append(&b);
+  EXPECT_EQ(a.fields, (std::vector<uint16_t>{0, 1, 5, 6, 6}));
+  EXPECT_EQ(b.fields, (std::vector<uint16_t>{0, 1, 5})) << "an empty list adds nothing";
+}
+
+TEST_F(SideFeaturesTest, MalformedLinesAreCountedAndJudged) {
+  const std::string users = dir_.Write("u.user",
+                                       "1|24|M|technician|85711\n"
+                                       "2|53|F\n"                     // too few columns
+                                       "x|20|F|other|11111\n"         // bad id
+                                       "4|old|F|other|11111\n"        // bad age
+                                       "1|30|M|writer|22222\n"        // repeated id
+                                       "6|30|M|writer|22222\n");
+  SideFeatures strict;
+  Status st = strict.LoadMovieLens(Side::kUser, users);
+  ASSERT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find(users + ": 4 of 6 lines malformed"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("last at line 5: id 1 appears twice"), std::string::npos) << st.message();
+
+  ReaderOptions lenient;
+  lenient.max_bad_line_fraction = 0.7;
+  SideFeatures side;
+  ASSERT_TRUE(side.Load(Side::kUser, users, *MovieLensSideSpec(users), lenient).ok());
+  EXPECT_EQ(side.rows(Side::kUser), 2u);
+
+  const std::string items = dir_.Write("u.item", "1|T|d||u|0|0|0|2|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0\n");
+  st = SideFeatures().LoadMovieLens(Side::kItem, items);
+  EXPECT_NE(st.message().find("column 9 is not a 0/1 flag: '2'"), std::string::npos) << st.message();
+
+  EXPECT_EQ(SideFeatures().LoadMovieLens(Side::kUser, dir_.File("u.user.missing")).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(SideFeatures().Load(Side::kUser, dir_.File("nope"), *MovieLensSideSpec("u.user")).code(),
+            StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace embedps::data

@@ -1,0 +1,243 @@
+#include "worker/data/side_features.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "worker/data/keys.h"
+#include "worker/data/line_reader.h"
+#include "worker/data/parse_util.h"
+
+namespace embedps::data {
+namespace {
+
+// "usrside" / "itmside" in ASCII: side keys live apart from every format's.
+constexpr uint64_t kUserSideSalt = 0x75737273696465ULL;
+constexpr uint64_t kItemSideSalt = 0x69746d73696465ULL;
+
+std::vector<std::string_view> SplitAll(std::string_view s, std::string_view sep) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (true) {
+    const size_t at = s.find(sep, start);
+    out.push_back(s.substr(start, (at == std::string_view::npos ? s.size() : at) - start));
+    if (at == std::string_view::npos) return out;
+    start = at + sep.size();
+  }
+}
+
+StatusOr<int> ParseIndex(std::string_view setting, std::string_view text) {
+  int v = 0;
+  if (!ParseWholeInteger(text, &v) || v < 0 || v > 4096) {
+    return InvalidArgument("side file spec: bad number " + Quote(text) + " in " + Quote(setting));
+  }
+  return v;
+}
+
+std::string SeparatorByName(std::string_view s) {
+  if (s == "tab") return "\t";
+  if (s == "space") return " ";
+  if (s == "comma") return ",";
+  if (s == "pipe") return "|";
+  return std::string(s);
+}
+
+// One "kind:COL[:ARG]" setting.
+StatusOr<SideColumn> ParseColumn(std::string_view setting) {
+  const std::vector<std::string_view> parts = SplitAll(setting, ":");
+  using Kind = SideColumn::Kind;
+  static const std::pair<std::string_view, Kind> kKinds[] = {
+      {"cat", Kind::kCategory}, {"bucket", Kind::kBucket}, {"prefix", Kind::kPrefix},
+      {"flags", Kind::kFlags},  {"list", Kind::kList}};
+  SideColumn c;
+  auto kind = std::find_if(std::begin(kKinds), std::end(kKinds),
+                           [&](const auto& k) { return k.first == parts[0]; });
+  if (kind == std::end(kKinds) || parts.size() < 2 || parts.size() > 3) {
+    return InvalidArgument("side file spec: unknown setting " + Quote(setting) +
+                           " (expected sep=, id=, header=, cat:, bucket:, prefix:, flags:, list:)");
+  }
+  c.kind = kind->second;
+  ASSIGN_OR_RETURN(c.column, ParseIndex(setting, parts[1]));
+  const bool has_arg = parts.size() == 3;
+  const bool needs_arg = c.kind == Kind::kBucket || c.kind == Kind::kPrefix || c.kind == Kind::kFlags;
+  if (needs_arg != has_arg && c.kind != Kind::kList) {
+    return InvalidArgument("side file spec: " + Quote(setting) +
+                           (needs_arg ? " needs a third part" : " takes no third part"));
+  }
+  if (c.kind == Kind::kPrefix || c.kind == Kind::kFlags) {
+    ASSIGN_OR_RETURN(c.width, ParseIndex(setting, parts[2]));
+    if (c.width == 0) return InvalidArgument("side file spec: zero width in " + Quote(setting));
+  } else if (c.kind == Kind::kList && has_arg) {
+    c.list_separator = SeparatorByName(parts[2]);
+    if (c.list_separator.empty()) return InvalidArgument("side file spec: empty list separator");
+  } else if (c.kind == Kind::kBucket) {
+    for (std::string_view b : SplitAll(parts[2], ",")) {
+      float v = 0;
+      if (!ParseFiniteFloat(b, &v) || (!c.bounds.empty() && v <= c.bounds.back())) {
+        return InvalidArgument("side file spec: bucket bounds must be ascending numbers: " +
+                               Quote(setting));
+      }
+      c.bounds.push_back(v);
+    }
+  }
+  return c;
+}
+
+// The namespace of one spec column: fixed by side, column and kind, so keys
+// do not depend on the order in which files are loaded.
+uint64_t ColumnNamespace(Side side, const SideColumn& c) {
+  const uint64_t salt = side == Side::kUser ? kUserSideSalt : kItemSideSalt;
+  return FieldNamespace(salt, static_cast<uint64_t>(c.column) * 8 + static_cast<uint64_t>(c.kind));
+}
+
+// The tokens of column `c` of a split line, as keys; InvalidArgument for a
+// bad value.
+Status ColumnKeys(const SideColumn& c, const std::vector<std::string_view>& cols, uint64_t ns,
+                  std::vector<uint64_t>* keys) {
+  const std::string_view text = cols[c.column];
+  switch (c.kind) {
+    case SideColumn::Kind::kCategory:
+      keys->push_back(TokenKey(ns, text));
+      return Status::OK();
+    case SideColumn::Kind::kPrefix:
+      keys->push_back(TokenKey(ns, text.substr(0, static_cast<size_t>(c.width))));
+      return Status::OK();
+    case SideColumn::Kind::kBucket: {
+      float v = 0;
+      if (!ParseFiniteFloat(text, &v)) {
+        return InvalidArgument("column " + std::to_string(c.column + 1) + " is not a number: " + Quote(text));
+      }
+      const auto bucket = std::upper_bound(c.bounds.begin(), c.bounds.end(), v) - c.bounds.begin();
+      keys->push_back(TokenKey(ns, std::to_string(bucket)));
+      return Status::OK();
+    }
+    case SideColumn::Kind::kFlags:
+      for (int k = 0; k < c.width; ++k) {
+        const std::string_view flag = cols[c.column + k];
+        if (flag != "0" && flag != "1") {
+          return InvalidArgument("column " + std::to_string(c.column + k + 1) +
+                                 " is not a 0/1 flag: " + Quote(flag));
+        }
+        if (flag == "1") keys->push_back(TokenKey(ns, std::to_string(k)));
+      }
+      return Status::OK();
+    case SideColumn::Kind::kList:
+      for (std::string_view item : SplitAll(text, c.list_separator)) {
+        if (!item.empty()) keys->push_back(TokenKey(ns, item));
+      }
+      return Status::OK();
+  }
+  return Internal("unknown side column kind");
+}
+
+}  // namespace
+
+StatusOr<SideFileSpec> ParseSideFileSpec(std::string_view text) {
+  SideFileSpec spec;
+  for (std::string_view setting : SplitAll(text, " ")) {
+    if (setting.empty()) continue;
+    if (setting.substr(0, 4) == "sep=") {
+      spec.separator = SeparatorByName(setting.substr(4));
+      if (spec.separator.empty()) return InvalidArgument("side file spec: empty separator");
+    } else if (setting.substr(0, 3) == "id=") {
+      ASSIGN_OR_RETURN(spec.id_column, ParseIndex(setting, setting.substr(3)));
+    } else if (setting == "header=0" || setting == "header=1") {
+      spec.header = setting.back() == '1';
+    } else {
+      ASSIGN_OR_RETURN(SideColumn c, ParseColumn(setting));
+      spec.columns.push_back(std::move(c));
+    }
+  }
+  if (spec.columns.empty()) return InvalidArgument("side file spec names no feature column");
+  return spec;
+}
+
+std::optional<SideFileSpec> MovieLensSideSpec(const std::string& path) {
+  std::string_view name = path;
+  if (const size_t slash = name.rfind('/'); slash != std::string_view::npos) name.remove_prefix(slash + 1);
+  const char* text = nullptr;
+  if (name == "u.user") text = "sep=| id=0 bucket:1:18,25,35,45,50,56 cat:2 cat:3 prefix:4:3";
+  if (name == "u.item") text = "sep=| id=0 flags:5:19";
+  if (name == "users.dat") text = "sep=:: id=0 cat:1 cat:2 cat:3 prefix:4:3";
+  if (name == "movies.dat") text = "sep=:: id=0 list:2:|";
+  if (text == nullptr) return std::nullopt;
+  return ParseSideFileSpec(text).value();
+}
+
+Status SideFeatures::LoadMovieLens(Side side, const std::string& path) {
+  std::optional<SideFileSpec> spec = MovieLensSideSpec(path);
+  if (!spec) {
+    return InvalidArgument(path + " is not a MovieLens side file (u.user, u.item, users.dat, movies.dat)");
+  }
+  return Load(side, path, *spec);
+}
+
+Status SideFeatures::Load(Side side, const std::string& path, const SideFileSpec& spec,
+                          const ReaderOptions& opts) {
+  RETURN_IF_ERROR(BadLineCounter::CheckOptions(opts));
+  if (spec.columns.empty() || spec.separator.empty()) {
+    return InvalidArgument("side file spec for " + path + " needs a separator and a column");
+  }
+  if (next_field_ + spec.columns.size() > std::numeric_limits<uint16_t>::max()) {
+    return InvalidArgument("too many side feature fields");
+  }
+  size_t min_columns = static_cast<size_t>(spec.id_column) + 1;
+  std::vector<uint64_t> ns;
+  for (const SideColumn& c : spec.columns) {
+    const int columns = c.kind == SideColumn::Kind::kFlags ? c.width : 1;
+    min_columns = std::max(min_columns, static_cast<size_t>(c.column + columns));
+    ns.push_back(ColumnNamespace(side, c));
+  }
+  ASSIGN_OR_RETURN(auto reader, LineReader::OpenWholeFile(path, opts.buffer_bytes));
+  BadLineCounter counter(path, opts);
+  Table& t = table(side);
+  std::vector<uint64_t> keys;
+  std::vector<uint16_t> fields;
+  std::string_view line;
+  uint64_t line_no = 0;
+  while (true) {
+    ASSIGN_OR_RETURN(const bool got, reader->Next(&line, &line_no));
+    if (!got) break;
+    line = StripCr(line);
+    if (line.empty() || (spec.header && line_no == 1)) continue;
+    keys.clear();
+    fields.clear();
+    uint64_t id = 0;
+    Status st = [&]() -> Status {
+      const std::vector<std::string_view> cols = SplitAll(line, spec.separator);
+      if (cols.size() < min_columns) {
+        return InvalidArgument("expected at least " + std::to_string(min_columns) + " columns, got " +
+                               std::to_string(cols.size()));
+      }
+      if (!ParseWholeInteger(cols[spec.id_column], &id)) {
+        return InvalidArgument("id is not an integer: " + Quote(cols[spec.id_column]));
+      }
+      if (t.rows.count(id)) return InvalidArgument("id " + std::to_string(id) + " appears twice");
+      for (size_t i = 0; i < spec.columns.size(); ++i) {
+        RETURN_IF_ERROR(ColumnKeys(spec.columns[i], cols, ns[i], &keys));
+        fields.resize(keys.size(), static_cast<uint16_t>(next_field_ + i));
+      }
+      return Status::OK();
+    }();
+    RETURN_IF_ERROR(counter.Record(line_no, st));
+    if (!st.ok()) continue;
+    t.rows[id] = Range{static_cast<uint32_t>(t.keys.size()), static_cast<uint32_t>(keys.size())};
+    t.keys.insert(t.keys.end(), keys.begin(), keys.end());
+    t.fields.insert(t.fields.end(), fields.begin(), fields.end());
+  }
+  RETURN_IF_ERROR(counter.CheckAtEnd());
+  next_field_ = static_cast<uint16_t>(next_field_ + spec.columns.size());
+  return Status::OK();
+}
+
+void SideFeatures::Append(Example* ex) const {
+  for (const auto& [t, id] : {std::pair<const Table*, uint64_t>{&users_, ex->user},
+                              std::pair<const Table*, uint64_t>{&items_, ex->item}}) {
+    auto it = t->rows.find(id);
+    if (it == t->rows.end()) continue;
+    for (uint32_t i = it->second.begin; i < it->second.begin + it->second.count; ++i) {
+      ex->AddFeature(t->fields[i], t->keys[i]);
+    }
+  }
+}
+
+}  // namespace embedps::data
