@@ -4,14 +4,17 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "common/status.h"
+#include "worker/eval/exported_model.h"
 
 namespace embedps::launch {
 
+// The model and its settings come from the model flags
+// (worker/model/model_flags.h), shared with the workers.
 struct LocalOptions {
-  std::string model = "lr";
   // Files, comma-separated lists or globs; plain or gzip.
   std::string train;
   std::string test;
@@ -21,10 +24,19 @@ struct LocalOptions {
   uint32_t servers = 2;
   uint32_t workers = 2;
   uint32_t passes = 1;
+  // Train on a shuffled copy of the training files (written to the run
+  // directory; plain files only) and hand out each pass's partitions in a
+  // random order. Rating files are usually sorted by user, which SGD
+  // handles badly.
+  bool shuffle = false;
+  uint64_t seed = 1;
   uint32_t batch_size = 1000;
   uint32_t prefetch = 1;  // batches whose rows a worker pulls ahead
   std::string optimizer = "adagrad";
   double learning_rate = 0.05;
+  // Dense tables (MLP weights of deepfm and ncf).
+  std::string dense_optimizer = "adam";
+  double dense_learning_rate = 0.001;
   double max_bad_line_fraction = 0.01;
   std::string summary_json;
   // Logs, the exported model and statistics go here; empty: a new /tmp dir.
@@ -33,6 +45,10 @@ struct LocalOptions {
   std::string bin_dir;
   uint32_t timeout_s = 3600;
 };
+
+// Loads an exported model directory for eval/predict/recommend, with the
+// servers' initializers for keys the model never trained.
+StatusOr<std::unique_ptr<worker::ExportedModel>> LoadExportedModel(const std::string& dir);
 
 // Runs the job. A failing child ends the run with a Status naming the child
 // and its last error line; no child process outlives this call.

@@ -26,9 +26,9 @@
 #include "launch/local_command.h"
 #include "ps/server.h"
 #include "worker/data/format.h"
-#include "worker/eval/lr_evaluator.h"
+#include "worker/eval/model_evaluator.h"
+#include "worker/model/model_flags.h"
 
-DEFINE_string(model, "lr", "local: model to train (lr)");
 DEFINE_string(train, "", "local: training data: a file, comma-separated files or a glob; plain or gzip");
 DEFINE_string(test, "", "local, eval: test data: a file, comma-separated files or a glob; plain or gzip");
 DEFINE_string(format, "",
@@ -41,7 +41,13 @@ DEFINE_int32(passes, 1, "local: passes over the training data");
 DEFINE_int32(batch_size, 1000, "local, bench parse: examples per minibatch");
 DEFINE_int32(prefetch, 1, "local: batches whose rows each worker pulls ahead (0: none)");
 DEFINE_string(optimizer, "adagrad", "local: server optimizer (sgd, adagrad, rowwise_adagrad, adam, ftrl); bench memory: the table's optimizer");
-DEFINE_double(learning_rate, 0.05, "local: learning rate");
+DEFINE_double(learning_rate, 0.05, "local: learning rate of the sparse tables");
+DECLARE_string(model);  // worker/model/model_flags.cc
+DEFINE_bool(shuffle, false,
+            "local: train on a shuffled copy of the training files and shuffle partitions every pass "
+            "(default on for mf, hybrid and ncf)");
+DEFINE_string(dense_optimizer, "adam", "local: optimizer of dense tables (MLP weights of deepfm, ncf)");
+DEFINE_double(dense_learning_rate, 0.001, "local: learning rate of dense tables");
 DEFINE_double(max_bad_line_fraction, 0.01, "local, eval: fail past this fraction of malformed lines");
 DEFINE_string(summary_json, "", "local, eval: write a JSON summary here");
 DEFINE_string(run_dir, "", "local: directory for logs and the model (default: a new /tmp dir)");
@@ -98,7 +104,6 @@ embedps::Status RunLocalCommand() {
   RETURN_IF_ERROR(CheckRange("prefetch", FLAGS_prefetch, 0, 64));
   RETURN_IF_ERROR(CheckRange("timeout_s", FLAGS_timeout_s, 1, 1 << 30));
   embedps::launch::LocalOptions o;
-  o.model = FLAGS_model;
   o.train = FLAGS_train;
   o.test = FLAGS_test;
   o.format = FLAGS_format;
@@ -109,6 +114,19 @@ embedps::Status RunLocalCommand() {
   o.prefetch = FLAGS_prefetch;
   o.optimizer = FLAGS_optimizer;
   o.learning_rate = FLAGS_learning_rate;
+  o.dense_optimizer = FLAGS_dense_optimizer;
+  o.dense_learning_rate = FLAGS_dense_learning_rate;
+  // Explicit ratings are a small data set trained for many epochs in small
+  // batches; these are the settings docs/results.md measures.
+  const std::string model = FLAGS_model;
+  o.shuffle = FLAGS_shuffle;
+  if (model == "mf" || model == "hybrid" || model == "ncf") {
+    if (!embedps::worker::FlagWasSet("shuffle")) o.shuffle = true;
+  }
+  if (model == "mf" || model == "hybrid") {
+    if (!embedps::worker::FlagWasSet("passes")) o.passes = 20;
+    if (!embedps::worker::FlagWasSet("batch_size")) o.batch_size = 32;
+  }
   o.max_bad_line_fraction = FLAGS_max_bad_line_fraction;
   o.summary_json = FLAGS_summary_json;
   o.run_dir = FLAGS_run_dir;
@@ -206,14 +224,24 @@ embedps::Status RunEvalCommand() {
     if (!parsed.ok()) return parsed.status().WithContext("--format");
     format = *parsed;
   }
-  ASSIGN_OR_RETURN(auto r, embedps::worker::EvaluateLrModel(FLAGS_model_dir, FLAGS_test,
-                                                           FLAGS_max_bad_line_fraction, format));
-  std::printf("embedps: %llu rows, AUC %.4f, logloss %.4f, positive rate %.3f (model has %llu rows)\n",
-              static_cast<unsigned long long>(r.rows), r.auc, r.logloss, r.positive_rate,
-              static_cast<unsigned long long>(r.model_rows));
+  ASSIGN_OR_RETURN(auto exported, embedps::launch::LoadExportedModel(FLAGS_model_dir));
+  ASSIGN_OR_RETURN(auto side, embedps::worker::SideFeaturesFromFlags());
+  ASSIGN_OR_RETURN(auto r, embedps::worker::EvaluateModel(*exported, FLAGS_test, FLAGS_max_bad_line_fraction,
+                                                         format, side.get()));
+  nlohmann::json j = {{"test_rows", r.rows}, {"model_rows", r.model_rows},
+                      {"model", exported->info().spec.model}};
+  if (r.objective == embedps::worker::Objective::kBinary) {
+    std::printf("embedps: %llu rows, AUC %.4f, logloss %.4f, positive rate %.3f (model has %llu rows)\n",
+                static_cast<unsigned long long>(r.rows), r.auc, r.logloss, r.positive_rate,
+                static_cast<unsigned long long>(r.model_rows));
+    j.update({{"test_auc", r.auc}, {"test_logloss", r.logloss}, {"positive_rate", r.positive_rate}});
+  } else {
+    std::printf("embedps: %llu rows, RMSE %.4f, MAE %.4f (model has %llu rows)\n",
+                static_cast<unsigned long long>(r.rows), r.rmse, r.mae,
+                static_cast<unsigned long long>(r.model_rows));
+    j.update({{"test_rmse", r.rmse}, {"test_mae", r.mae}});
+  }
   if (!FLAGS_summary_json.empty()) {
-    nlohmann::json j = {{"test_rows", r.rows}, {"test_auc", r.auc}, {"test_logloss", r.logloss},
-                        {"positive_rate", r.positive_rate}, {"model_rows", r.model_rows}};
     std::ofstream out(FLAGS_summary_json);
     out << j.dump(2) << "\n";
     if (!out) return embedps::Unavailable("cannot write " + FLAGS_summary_json);

@@ -15,6 +15,7 @@ DEFINE_int32(virtual_shards, 1024, "Virtual shards in the shard map");
 DEFINE_string(train, "", "Training file(s), comma-separated");
 DEFINE_int32(partitions_per_worker, 4, "Data partitions per worker and pass");
 DEFINE_int32(passes, 1, "Passes over the training data");
+DEFINE_uint64(shuffle_seed, 0, "Non-zero: hand out each pass's partitions in a random order from this seed");
 DEFINE_string(model_dir, "", "Directory the servers export the trained model to");
 DEFINE_string(stats_json, "", "Write job statistics here at the end");
 DEFINE_double(max_bad_line_fraction, 0.01,
@@ -53,6 +54,7 @@ embedps::StatusOr<embedps::scheduler::SchedulerOptions> OptionsFromFlags() {
   }
   o.partitions_per_worker = FLAGS_partitions_per_worker;
   o.passes = FLAGS_passes;
+  o.shuffle_seed = FLAGS_shuffle_seed;
   o.model_dir = FLAGS_model_dir;
   o.stats_json = FLAGS_stats_json;
   o.max_bad_line_fraction = FLAGS_max_bad_line_fraction;

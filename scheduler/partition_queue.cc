@@ -1,10 +1,19 @@
 #include "scheduler/partition_queue.h"
 
+#include <algorithm>
+#include <random>
+
 namespace embedps::scheduler {
 
-PartitionQueue::PartitionQueue(const std::vector<Partition>& partitions, uint32_t passes) {
+PartitionQueue::PartitionQueue(const std::vector<Partition>& partitions, uint32_t passes,
+                               uint64_t shuffle_seed) {
+  std::vector<Partition> order = partitions;
   for (uint32_t pass = 0; pass < passes; ++pass) {
-    for (const Partition& p : partitions) {
+    if (shuffle_seed != 0) {
+      std::mt19937_64 rng(shuffle_seed + pass);
+      std::shuffle(order.begin(), order.end(), rng);
+    }
+    for (const Partition& p : order) {
       Lease lease{p, pass, 0};
       // Make ids unique across passes so a lease is identified by its id alone.
       lease.partition.id = static_cast<uint32_t>(pass * partitions.size() + p.id);

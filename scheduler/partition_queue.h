@@ -20,8 +20,10 @@ struct Lease {
 
 class PartitionQueue {
  public:
-  // Queues every partition once per pass, pass 0 first.
-  PartitionQueue(const std::vector<Partition>& partitions, uint32_t passes);
+  // Queues every partition once per pass, pass 0 first. With a non-zero
+  // shuffle_seed each pass takes the partitions in its own random order
+  // (so consecutive epochs do not see the data in the same sequence).
+  PartitionQueue(const std::vector<Partition>& partitions, uint32_t passes, uint64_t shuffle_seed = 0);
 
   // Leases the next partition to `worker`, or nothing when all are handed out.
   std::optional<Lease> Acquire(uint32_t worker);

@@ -39,7 +39,7 @@ Status Scheduler::Setup() {
     if (!parts.ok()) return parts.status().WithContext("training data");
     all = std::move(parts).value();
   }
-  partitions_ = std::make_unique<PartitionQueue>(all, options_.passes);
+  partitions_ = std::make_unique<PartitionQueue>(all, options_.passes, options_.shuffle_seed);
   ASSIGN_OR_RETURN(shard_map_, ShardMap::Balanced(options_.num_servers,
                                                   options_.num_virtual_shards, 1));
   ASSIGN_OR_RETURN(std::string endpoint, BindSocket(router_, options_.bind_endpoint));

@@ -35,6 +35,8 @@ struct SchedulerOptions {
   std::vector<std::string> train_files;
   uint32_t partitions_per_worker = 4;
   uint32_t passes = 1;
+  // Non-zero: each pass hands out the partitions in a random order.
+  uint64_t shuffle_seed = 0;
   // Servers export their rows here at the end; empty: no export.
   std::string model_dir;
   // Job statistics (rows, seconds, rows/s, training loss) are written here.

@@ -2,6 +2,7 @@
 #include <gflags/gflags.h>
 
 #include "common/flags/node_flags.h"
+#include "worker/model/model_flags.h"
 #include "worker/worker.h"
 
 DEFINE_int32(batch_size, 1000, "Examples per minibatch");
@@ -44,6 +45,13 @@ int main(int argc, char** argv) {
   // The scheduler judges the bad-line fraction over the whole job; one
   // partition may legitimately hold a cluster of bad lines.
   options.reader.max_bad_line_fraction = 1.0;
+
+  auto side = embedps::worker::SideFeaturesFromFlags();
+  if (!side.ok()) return embedps::ExitWithError(kProg, side.status());
+  options.side_features = side->get();
+  options.model_spec = [side = side->get()](embedps::data::Format format) {
+    return embedps::worker::ModelSpecFromFlags(format, side);
+  };
 
   zmq::context_t ctx(1);
   embedps::MetricsRegistry metrics;

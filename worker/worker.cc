@@ -54,6 +54,12 @@ StatusOr<data::Format> Worker::FormatOf(const std::string& file) {
 
 Status Worker::TrainPartition(const Partition& partition) {
   ASSIGN_OR_RETURN(const data::Format format, FormatOf(partition.file));
+  if (!spec_) {
+    ASSIGN_OR_RETURN(ModelSpec spec, options_.model_spec(format));
+    spec_ = spec;
+    if (spec.model == "ncf") sampler_ = std::make_unique<NegativeSampler>(spec.negatives, options_.seed + link_.rank());
+    LOG(INFO) << "training " << spec.model << " on " << data::FormatName(format) << " data";
+  }
   auto reader = data::ExampleReader::Open(partition, format, options_.reader);
   if (!reader.ok()) return reader.status();
   const uint64_t lines_before = progress_.lines_read;
@@ -66,18 +72,15 @@ Status Worker::TrainPartition(const Partition& partition) {
     while (reading && inflight.size() < 1 + options_.prefetch) {
       auto slot = spare_.empty() ? std::make_unique<InflightBatch>() : std::move(spare_.back());
       if (!spare_.empty()) spare_.pop_back();
-      auto n = (*reader)->NextBatch(options_.batch_size, &slot->examples);
+      auto started = StartBatch(**reader, format, slot.get());
       progress_.lines_read = lines_before + (*reader)->lines_read();
       progress_.bad_lines = bad_before + (*reader)->bad_lines();
-      if (!n.ok()) return n.status();
-      if (*n == 0) {
+      if (!started.ok()) return started.status();
+      if (!*started) {
         reading = false;
         spare_.push_back(std::move(slot));
         break;
       }
-      slot->model.Prepare(slot->examples);
-      ASSIGN_OR_RETURN(slot->ticket, client_->StartPull(options_.table, 1, slot->model.unique_keys(),
-                                                        &slot->weights));
       inflight.push_back(std::move(slot));
     }
     if (inflight.empty()) break;
@@ -89,12 +92,40 @@ Status Worker::TrainPartition(const Partition& partition) {
   return Status::OK();
 }
 
+StatusOr<bool> Worker::StartBatch(data::ExampleReader& reader, data::Format format, InflightBatch* b) {
+  ASSIGN_OR_RETURN(b->read, reader.NextBatch(options_.batch_size, &b->examples));
+  if (b->read == 0) return false;
+  if (options_.side_features != nullptr) {
+    for (auto& ex : b->examples) options_.side_features->Append(&ex);
+  }
+  if (sampler_) sampler_->Expand(&b->examples);
+  if (!b->model) {
+    ASSIGN_OR_RETURN(b->model, MakeModel(*spec_));
+  }
+  Model& m = *b->model;
+  m.Prepare(b->examples);
+  const auto& tables = m.tables();
+  b->rows.resize(tables.size());
+  b->tickets.resize(tables.size());
+  for (size_t t = 0; t < tables.size(); ++t) {
+    ASSIGN_OR_RETURN(b->tickets[t], client_->StartPull(static_cast<uint32_t>(t), tables[t].dim, m.Keys(t),
+                                                       &b->rows[t]));
+  }
+  return true;
+}
+
 Status Worker::TrainBatch(InflightBatch& b) {
-  RETURN_IF_ERROR(client_->Wait(b.ticket));
-  const double loss = b.model.Step(b.examples, b.weights, &grads_);
-  RETURN_IF_ERROR(client_->Push(options_.table, 1, b.model.unique_keys(), grads_));
-  progress_.rows += b.examples.size();
-  progress_.loss_sum += loss;
+  for (uint64_t ticket : b.tickets) RETURN_IF_ERROR(client_->Wait(ticket));
+  Model& m = *b.model;
+  const double loss = m.Step(b.examples, b.rows, &b.grads);
+  const auto& tables = m.tables();
+  for (size_t t = 0; t < tables.size(); ++t) {
+    RETURN_IF_ERROR(client_->Push(static_cast<uint32_t>(t), tables[t].dim, m.Keys(t), b.grads[t]));
+  }
+  progress_.rows += b.read;
+  // The loss of the read examples and, for ncf, their sampled negatives,
+  // scaled to a per-read-example sum so progress lines stay comparable.
+  progress_.loss_sum += loss * b.read / b.examples.size();
   return Status::OK();
 }
 

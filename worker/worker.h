@@ -1,9 +1,10 @@
 // The worker process logic: joins the cluster, leases data partitions from
-// the scheduler, and trains sparse logistic regression on them in
-// minibatches (pull the batch's rows, compute, push summed gradients
-// asynchronously), reporting progress in its heartbeats.
+// the scheduler, and trains the job's model (worker/model/) on them in
+// minibatches (pull the batch's rows of every table, compute, push summed
+// gradients asynchronously), reporting progress in its heartbeats.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -15,7 +16,10 @@
 #include "common/scheduler_link.h"
 #include "common/status.h"
 #include "worker/data/example_reader.h"
-#include "worker/model/lr_model.h"
+#include "worker/data/side_features.h"
+#include "worker/model/model.h"
+#include "worker/model/model_spec.h"
+#include "worker/model/negative_sampler.h"
 #include "worker/ps_client.h"
 
 namespace embedps::worker {
@@ -31,7 +35,12 @@ struct WorkerOptions {
   // adds one step of staleness: a prefetched batch does not see the pushes
   // of the batches before it.
   uint32_t prefetch = 1;
-  uint32_t table = 0;
+  // The model; built from flags once the data format is known (see
+  // ModelSpecFromFlags), so that it can depend on it.
+  std::function<StatusOr<ModelSpec>(data::Format)> model_spec;
+  // hybrid: appended to every example after parsing. Borrowed.
+  const data::SideFeatures* side_features = nullptr;
+  uint64_t seed = 1;
 };
 
 class Worker {
@@ -47,14 +56,18 @@ class Worker {
   // A parsed batch, its key index, and the pull that fetches its rows.
   struct InflightBatch {
     std::vector<data::Example> examples;
-    LrModel model;
-    std::vector<float> weights;
-    uint64_t ticket = 0;
+    size_t read = 0;  // examples read from the file (the rest are sampled negatives)
+    std::unique_ptr<Model> model;  // one per batch: it holds the batch's key index
+    TableRows rows;
+    TableRows grads;
+    std::vector<uint64_t> tickets;  // one pull per table
   };
 
   Status TrainPartition(const Partition& partition);
   // options_.format, or the detected format of `file` (remembered per file).
   StatusOr<data::Format> FormatOf(const std::string& file);
+  // Reads the next batch into *b and starts its pulls; false at the end.
+  StatusOr<bool> StartBatch(data::ExampleReader& reader, data::Format format, InflightBatch* b);
   // Waits for the batch's rows, computes, and pushes its gradients.
   Status TrainBatch(InflightBatch& batch);
   // Heartbeats and handles scheduler events between batches.
@@ -67,8 +80,9 @@ class Worker {
   SchedulerLink link_;
   std::unique_ptr<PsClient> client_;
   std::vector<std::unique_ptr<InflightBatch>> spare_;  // reused batch buffers
-  std::vector<float> grads_;
   std::map<std::string, data::Format> detected_formats_;
+  std::optional<ModelSpec> spec_;  // set by the first partition
+  std::unique_ptr<NegativeSampler> sampler_;  // ncf
   wire::Progress progress_;
   bool aborted_ = false;
   std::string abort_reason_;

@@ -58,7 +58,7 @@ TEST(FailureTest, BadFlagsGiveOneLineErrors) {
   };
   const std::vector<Case> cases = {
       {"embedps", {"local", "--servers=0", "--train=" + data, "--test=" + data}, "--servers must be in 1..64"},
-      {"embedps", {"local", "--model=dnn", "--train=" + data, "--test=" + data}, "--model must be lr"},
+      {"embedps", {"local", "--model=dnn", "--train=" + data, "--test=" + data}, "unknown model 'dnn'"},
       {"embedps", {"local", "--optimizer=lbfgs", "--train=" + data, "--test=" + data}, "--optimizer"},
       {"embedps", {"gen-criteo", "--rows=0", "--out=" + dir.File("x")}, "--rows must be"},
       {"embedps", {"frobnicate"}, "unknown command"},

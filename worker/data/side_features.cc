@@ -225,6 +225,9 @@ Status SideFeatures::Load(Side side, const std::string& path, const SideFileSpec
     t.fields.insert(t.fields.end(), fields.begin(), fields.end());
   }
   RETURN_IF_ERROR(counter.CheckAtEnd());
+  if (side == Side::kItem) {
+    for (size_t i = 0; i < spec.columns.size(); ++i) item_fields_.insert(static_cast<uint16_t>(next_field_ + i));
+  }
   next_field_ = static_cast<uint16_t>(next_field_ + spec.columns.size());
   return Status::OK();
 }

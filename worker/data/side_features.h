@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -82,6 +83,9 @@ class SideFeatures {
 
   // One past the highest field used so far.
   uint16_t end_field() const { return next_field_; }
+  // The item id's field (kItemField) and every field loaded from item side
+  // files: the item side of a factorization model's dot product.
+  std::set<uint16_t> item_fields() const { return item_fields_; }
   size_t rows(Side side) const { return table(side).rows.size(); }
 
  private:
@@ -100,6 +104,7 @@ class SideFeatures {
   Table users_;
   Table items_;
   uint16_t next_field_;
+  std::set<uint16_t> item_fields_ = {1};
 };
 
 }  // namespace embedps::data

@@ -32,6 +32,8 @@ Status WriteModelInfo(const std::string& dir, const ExportedModelInfo& info) {
 }
 
 StatusOr<ExportedModelInfo> ReadModelInfo(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return NotFound("model directory " + dir + " does not exist");
   const std::string path = dir + "/model.json";
   std::ifstream in(path);
   if (!in) return NotFound("no model metadata " + path + " (is " + dir + " an exported model?)");

@@ -16,8 +16,8 @@ Mlp::Mlp(std::vector<int> sizes, const std::string& prefix, bool relu_output)
     // Glorot-uniform weights keep activations in range for ReLU stacks of
     // these widths; biases start at zero.
     const float scale = std::sqrt(6.0f / static_cast<float>(in + out));
-    tables_.push_back(ModelTable{prefix + "w" + std::to_string(l), static_cast<uint32_t>(out), "uniform", scale});
-    tables_.push_back(ModelTable{prefix + "b" + std::to_string(l), static_cast<uint32_t>(out), "zeros", 0.0f});
+    tables_.push_back(ModelTable{prefix + "w" + std::to_string(l), static_cast<uint32_t>(out), "uniform", scale, true});
+    tables_.push_back(ModelTable{prefix + "b" + std::to_string(l), static_cast<uint32_t>(out), "zeros", 0.0f, true});
     std::vector<uint64_t> rows(in);
     for (int i = 0; i < in; ++i) rows[i] = static_cast<uint64_t>(i);
     keys_.push_back(std::move(rows));

@@ -26,6 +26,9 @@ struct ModelTable {
   // Initial values: "zeros", "uniform" or "normal" with this scale.
   std::string initializer = "zeros";
   float init_scale = 0.0f;
+  // Dense parameters (MLP weights): every batch reads all rows, keys
+  // 0..rows-1, and they take the job's dense optimizer.
+  bool dense = false;
 };
 
 // What the model optimizes, which decides the metrics the job reports.

@@ -1,6 +1,7 @@
-// The LR batch step: duplicate keys map to one slot, the loss matches a
+// The linear (LR) batch step: duplicate keys map to one slot, the loss matches a
 // direct computation, and the gradient matches finite differences.
-#include "worker/model/lr_model.h"
+#include "worker/model/key_dedup.h"
+#include "worker/model/linear_model.h"
 
 #include <gtest/gtest.h>
 
@@ -41,20 +42,20 @@ TEST(KeyDedupTest, SlotsAreStableAndUnique) {
   EXPECT_EQ(d.Insert(9), 0u);
 }
 
-class LrModelTest : public ::testing::TestWithParam<bool> {};
+class LinearModelTest : public ::testing::TestWithParam<bool> {};
 
-TEST_P(LrModelTest, LossAndGradientMatchDirectComputation) {
+TEST_P(LinearModelTest, LossAndGradientMatchDirectComputation) {
   auto batch = Batch(50, 30, 1, GetParam());  // few keys: many duplicates
-  LrModel model;
+  LinearModel model(Objective::kBinary);
   model.Prepare(batch);
-  const auto& keys = model.unique_keys();
+  const auto& keys = model.Keys(0);
   ASSERT_LE(keys.size(), 30u);
   std::mt19937 rng(2);
   std::normal_distribution<float> normal(0, 0.3f);
   std::vector<float> w(keys.size());
   for (auto& x : w) x = normal(rng);
-  std::vector<float> grads;
-  const double loss = model.Step(batch, w, &grads);
+  TableRows grads;
+  const double loss = model.Step(batch, {w}, &grads);
 
   auto weight_of = [&](uint64_t key) {
     for (size_t i = 0; i < keys.size(); ++i) {
@@ -64,21 +65,26 @@ TEST_P(LrModelTest, LossAndGradientMatchDirectComputation) {
     return 0.0f;
   };
   double direct = 0;
-  for (const auto& ex : batch) direct += LogLossFromLogit(LrLogit(ex, weight_of), ex.label);
+  for (const auto& ex : batch) {
+    double z = 0;
+    for (size_t j = 0; j < ex.keys.size(); ++j) z += weight_of(ex.keys[j]) * ex.values[j];
+    direct += LogLossFromLogit(z, ex.label);
+  }
   EXPECT_NEAR(loss, direct, 1e-3);
 
   // Central finite differences on a few coordinates.
   for (size_t i = 0; i < std::min<size_t>(keys.size(), 8); ++i) {
-    std::vector<float> plus = w, minus = w, unused;
+    std::vector<float> plus = w, minus = w;
+    TableRows unused;
     const float h = 1e-2f;
     plus[i] += h;
     minus[i] -= h;
-    const double numeric = (model.Step(batch, plus, &unused) - model.Step(batch, minus, &unused)) / (2 * h);
-    EXPECT_NEAR(grads[i], numeric, 2e-2 * std::max(1.0, std::fabs(numeric))) << "slot " << i;
+    const double numeric = (model.Step(batch, {plus}, &unused) - model.Step(batch, {minus}, &unused)) / (2 * h);
+    EXPECT_NEAR(grads[0][i], numeric, 2e-2 * std::max(1.0, std::fabs(numeric))) << "slot " << i;
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(OneHotAndValued, LrModelTest, ::testing::Bool());
+INSTANTIATE_TEST_SUITE_P(OneHotAndValued, LinearModelTest, ::testing::Bool());
 
 }  // namespace
 }  // namespace embedps::worker

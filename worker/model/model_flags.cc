@@ -1,0 +1,117 @@
+#include "worker/model/model_flags.h"
+
+#include <sstream>
+
+#include <gflags/gflags.h>
+
+#include "worker/data/criteo_parser.h"
+
+DEFINE_string(model, "lr", "Model to train: lr, fm, deepfm, mf, hybrid or ncf");
+DEFINE_uint32(factors, 16, "Embedding size of fm, deepfm, mf, hybrid and ncf (mf default: 64)");
+DEFINE_double(l2, 0.0, "L2 penalty on embeddings, applied each time an example uses a row (mf: 0.1)");
+DEFINE_double(bias_l2, 0.0, "L2 penalty on the linear weights / biases of fm, mf and hybrid");
+DEFINE_double(init_scale, 0.01, "Std-dev of the initial embeddings");
+DEFINE_string(hidden, "", "MLP hidden sizes, comma-separated (deepfm default 400,400,400; ncf 64,32,16)");
+DEFINE_uint32(negatives, 4, "ncf: sampled negatives per observed interaction");
+DEFINE_double(min_rating, 1.0, "Rating models: predictions are clipped to [min_rating, max_rating]");
+DEFINE_double(max_rating, 5.0, "Rating models: predictions are clipped to [min_rating, max_rating]");
+DEFINE_string(user_features, "", "hybrid: user side file (MovieLens u.user or users.dat)");
+DEFINE_string(item_features, "", "hybrid: item side file (MovieLens u.item or movies.dat)");
+
+namespace embedps::worker {
+
+namespace {
+StatusOr<std::vector<int>> ParseSizes(const std::string& text) {
+  std::vector<int> sizes;
+  std::stringstream in(text);
+  std::string part;
+  while (std::getline(in, part, ',')) {
+    try {
+      size_t used = 0;
+      const int v = std::stoi(part, &used);
+      if (used != part.size() || v <= 0) throw std::invalid_argument(part);
+      sizes.push_back(v);
+    } catch (const std::exception&) {
+      return InvalidArgument("--hidden: '" + part + "' is not a positive integer");
+    }
+  }
+  if (sizes.empty()) return InvalidArgument("--hidden needs at least one size");
+  return sizes;
+}
+
+bool IsRatingFormat(data::Format f) {
+  return f == data::Format::kMovieLensTab || f == data::Format::kMovieLensColon ||
+         f == data::Format::kMovieLensCsv;
+}
+}  // namespace
+
+bool FlagWasSet(const char* name) {
+  gflags::CommandLineFlagInfo info;
+  return gflags::GetCommandLineFlagInfo(name, &info) && !info.is_default;
+}
+
+StatusOr<ModelSpec> ModelSpecFromFlags(data::Format format, const data::SideFeatures* side) {
+  ModelSpec s;
+  s.model = FLAGS_model;
+  const bool rating = IsRatingFormat(format);
+  // NCF learns from implicit feedback: any observed rating is a positive.
+  s.objective = rating && s.model != "ncf" ? Objective::kRating : Objective::kBinary;
+  s.factors = FLAGS_factors;
+  s.l2 = static_cast<float>(FLAGS_l2);
+  s.bias_l2 = static_cast<float>(FLAGS_bias_l2);
+  s.init_scale = static_cast<float>(FLAGS_init_scale);
+  s.negatives = FLAGS_negatives;
+  s.min_rating = static_cast<float>(FLAGS_min_rating);
+  s.max_rating = static_cast<float>(FLAGS_max_rating);
+  if (s.model == "mf" || s.model == "hybrid") {
+    if (!FlagWasSet("factors")) s.factors = 64;
+    if (!FlagWasSet("l2")) s.l2 = 0.1f;
+  }
+  if (!FLAGS_hidden.empty()) {
+    ASSIGN_OR_RETURN(s.hidden, ParseSizes(FLAGS_hidden));
+  } else if (s.model == "ncf") {
+    s.hidden = {64, 32, 16};
+  }
+  if (format == data::Format::kCriteo) {
+    s.fields = data::kCriteoFeatureFields + 1;  // the bias key is a field of its own
+    s.dense_features = data::kCriteoIntFields;
+  } else {
+    s.dense_features = 0;
+  }
+  if (side != nullptr) s.item_fields = side->item_fields();
+  if (s.model == "hybrid" && side == nullptr) {
+    return InvalidArgument("--model hybrid needs --user_features and/or --item_features");
+  }
+  RETURN_IF_ERROR(ValidateModelSpec(s));
+  return s;
+}
+
+std::vector<std::string> ModelFlagArgs() {
+  std::vector<std::string> args;
+  for (const char* name : {"model", "factors", "l2", "bias_l2", "init_scale", "hidden", "negatives",
+                           "min_rating", "max_rating", "user_features", "item_features"}) {
+    // Only flags set explicitly: the workers then apply the same per-model
+    // defaults as the launcher.
+    std::string value;
+    if (FlagWasSet(name) && gflags::GetCommandLineOption(name, &value)) {
+      args.push_back(std::string("--") + name + "=" + value);
+    }
+  }
+  return args;
+}
+
+StatusOr<std::unique_ptr<data::SideFeatures>> SideFeaturesFromFlags() {
+  if (FLAGS_user_features.empty() && FLAGS_item_features.empty()) {
+    return std::unique_ptr<data::SideFeatures>();
+  }
+  auto side = std::make_unique<data::SideFeatures>();
+  if (!FLAGS_user_features.empty()) {
+    RETURN_IF_ERROR(side->LoadMovieLens(data::Side::kUser, FLAGS_user_features).WithContext("--user_features"));
+  }
+  if (!FLAGS_item_features.empty()) {
+    RETURN_IF_ERROR(side->LoadMovieLens(data::Side::kItem, FLAGS_item_features).WithContext("--item_features"));
+  }
+  return side;
+}
+
+}  // namespace embedps::worker
