@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "launch/extra_flags.h"
 
 namespace embedps::launch {
 
@@ -28,6 +29,8 @@ struct LocalOptions {
   // Where embedps-scheduler/-server/-worker live.
   std::string bin_dir;
   uint32_t timeout_s = 3600;
+  // --node_flags, --scheduler_flags, ...: daemon flags passed through last.
+  ExtraFlags extra;
 };
 
 // Runs the job. A failing child ends the run with a Status naming the child

@@ -1,5 +1,6 @@
 // embedps: the command-line front end.
 //   embedps local      --train F --test F [--servers 2 --workers 2 ...]
+//   embedps ssh        --hostfile H --train F [--base_port 29500 ...]
 //   embedps gen-criteo --rows N --seed S --out FILE
 //   embedps eval       --model_dir DIR --test FILE
 #include <unistd.h>
@@ -21,28 +22,42 @@
 #include "launch/bench/memory_bench.h"
 #include "launch/bench/pushpull_bench.h"
 #include "launch/local_command.h"
+#include "launch/ssh_command.h"
 #include "ps/server.h"
 #include "worker/eval/lr_evaluator.h"
 
 DEFINE_string(model, "lr", "local: model to train (lr)");
-DEFINE_string(train, "", "local: training file (Criteo TSV)");
+DEFINE_string(train, "", "local, ssh: training file (Criteo TSV); ssh: a path valid on every worker's host");
 DEFINE_string(test, "", "local, eval: test file (Criteo TSV)");
 DEFINE_int32(servers, 2, "local: number of servers");
 DEFINE_int32(workers, 2, "local: number of workers");
-DEFINE_int32(passes, 1, "local: passes over the training data");
-DEFINE_int32(batch_size, 1000, "local: examples per minibatch");
-DEFINE_int32(prefetch, 1, "local: batches whose rows each worker pulls ahead (0: none)");
-DEFINE_string(optimizer, "adagrad", "local: server optimizer (sgd, adagrad, rowwise_adagrad, adam, ftrl); bench memory: the table's optimizer");
-DEFINE_double(learning_rate, 0.05, "local: learning rate");
-DEFINE_double(max_bad_line_fraction, 0.01, "local, eval: fail past this fraction of malformed lines");
-DEFINE_string(summary_json, "", "local, eval: write a JSON summary here");
-DEFINE_string(run_dir, "", "local: directory for logs and the model (default: a new /tmp dir)");
-DEFINE_int32(timeout_s, 3600, "local: give up after this many seconds");
+DEFINE_int32(passes, 1, "local, ssh: passes over the training data");
+DEFINE_int32(batch_size, 1000, "local, ssh: examples per minibatch");
+DEFINE_int32(prefetch, 1, "local, ssh: batches whose rows each worker pulls ahead (0: none)");
+DEFINE_string(optimizer, "adagrad", "local, ssh: server optimizer (sgd, adagrad, rowwise_adagrad, adam, ftrl); bench memory: the table's optimizer");
+DEFINE_double(learning_rate, 0.05, "local, ssh: learning rate");
+DEFINE_double(max_bad_line_fraction, 0.01, "local, ssh, eval: fail past this fraction of malformed lines");
+DEFINE_string(summary_json, "", "local, ssh, eval: write a JSON summary here");
+DEFINE_string(run_dir, "", "local: directory for logs and the model; ssh: local directory for the nodes' logs and the job statistics (default: a new /tmp dir)");
+DEFINE_int32(timeout_s, 3600, "local, ssh: give up after this many seconds");
+DEFINE_string(node_flags, "", "local, ssh: extra flags for every daemon, space-separated (e.g. --flagfile=/etc/embedps/job.flags); they come last and win");
+DEFINE_string(scheduler_flags, "", "local, ssh: extra flags for the scheduler");
+DEFINE_string(server_flags, "", "local, ssh: extra flags for every server");
+DEFINE_string(worker_flags, "", "local, ssh: extra flags for every worker");
+DEFINE_string(hostfile, "", "ssh: file of 'host role count' lines (see launch/hostfile.h)");
+DEFINE_string(remote_dir, "", "ssh: directory on every host for pid files and statistics (default /tmp/embedps-<job id>)");
+DEFINE_string(remote_bin_dir, "", "ssh: directory holding embedps-scheduler/-server/-worker on every host (default: this binary's directory)");
+DEFINE_string(ssh, "ssh", "ssh: the ssh client");
+DEFINE_string(ssh_options, "", "ssh: extra ssh options, space-separated (e.g. \"-F ~/.ssh/cluster_config\")");
+DEFINE_string(bind_host, "0.0.0.0", "ssh: interface the scheduler and servers listen on");
+DEFINE_int32(base_port, 29500, "ssh: the k-th node on a host listens on base_port + k");
+DEFINE_int32(http_base_port, -1, "ssh: the k-th node on a host gets --http_port=http_base_port + k; -1: do not pass HTTP flags");
+DEFINE_string(http_bind, "127.0.0.1", "ssh: --http_bind passed to every node when --http_base_port >= 0");
 DEFINE_int64(rows, 0, "gen-criteo: rows to write");
 DEFINE_uint64(seed, 1, "gen-criteo: seed that picks the rows");
 DEFINE_uint64(model_seed, 20261125, "gen-criteo: seed that picks the planted model");
 DEFINE_string(out, "", "gen-criteo: output file");
-DEFINE_string(model_dir, "", "eval: directory with the exported model (*.epsmodel)");
+DEFINE_string(model_dir, "", "eval: directory with the exported model (*.epsmodel); ssh: where the servers export it (on their hosts)");
 DEFINE_string(keys, "10000", "bench pushpull: unique keys per request, comma-separated list");
 DEFINE_string(dim, "16", "bench: row dimension(s), comma-separated list");
 DEFINE_double(seconds, 3, "bench pushpull: seconds per timed phase");
@@ -60,6 +75,7 @@ constexpr char kUsage[] =
     "embedps <command> [flags]\n"
     "commands:\n"
     "  local       run a scheduler, servers and workers on this machine and train\n"
+    "  ssh         run them on the hosts of a hostfile over ssh and train\n"
     "  gen-criteo  write synthetic Criteo-format data from a planted model\n"
     "  eval        evaluate an exported model on a test file\n"
     "  bench pushpull | memory   measure push/pull throughput or memory per row\n"
@@ -79,6 +95,11 @@ embedps::Status CheckRange(const char* flag, int64_t value, int64_t lo, int64_t 
                                     ".." + std::to_string(hi) + ", got " + std::to_string(value));
   }
   return embedps::Status::OK();
+}
+
+embedps::StatusOr<embedps::launch::ExtraFlags> ExtraFlagsFromFlags() {
+  return embedps::launch::ParseExtraFlags(FLAGS_node_flags, FLAGS_scheduler_flags, FLAGS_server_flags,
+                                          FLAGS_worker_flags);
 }
 
 embedps::Status RunLocalCommand() {
@@ -104,7 +125,40 @@ embedps::Status RunLocalCommand() {
   o.run_dir = FLAGS_run_dir;
   o.bin_dir = BinDir();
   o.timeout_s = FLAGS_timeout_s;
+  ASSIGN_OR_RETURN(o.extra, ExtraFlagsFromFlags());
   return embedps::launch::RunLocal(o);
+}
+
+embedps::Status RunSshCommand() {
+  RETURN_IF_ERROR(CheckRange("passes", FLAGS_passes, 1, 1000));
+  RETURN_IF_ERROR(CheckRange("batch_size", FLAGS_batch_size, 1, 1 << 20));
+  RETURN_IF_ERROR(CheckRange("prefetch", FLAGS_prefetch, 0, 64));
+  RETURN_IF_ERROR(CheckRange("timeout_s", FLAGS_timeout_s, 1, 1 << 30));
+  RETURN_IF_ERROR(CheckRange("base_port", FLAGS_base_port, 1, 65535));
+  RETURN_IF_ERROR(CheckRange("http_base_port", FLAGS_http_base_port, -1, 65535));
+  embedps::launch::SshOptions o;
+  o.hostfile = FLAGS_hostfile;
+  o.job_dir = FLAGS_run_dir;
+  o.remote_dir = FLAGS_remote_dir;
+  o.remote_bin_dir = FLAGS_remote_bin_dir.empty() ? BinDir() : FLAGS_remote_bin_dir;
+  o.ssh = FLAGS_ssh;
+  o.ssh_options = embedps::launch::SplitWords(FLAGS_ssh_options);
+  o.bind_host = FLAGS_bind_host;
+  o.ports.base_port = FLAGS_base_port;
+  o.ports.http_base_port = FLAGS_http_base_port;
+  o.http_bind = FLAGS_http_bind;
+  o.train = FLAGS_train;
+  o.passes = FLAGS_passes;
+  o.batch_size = FLAGS_batch_size;
+  o.prefetch = FLAGS_prefetch;
+  o.optimizer = FLAGS_optimizer;
+  o.learning_rate = FLAGS_learning_rate;
+  o.max_bad_line_fraction = FLAGS_max_bad_line_fraction;
+  o.model_dir = FLAGS_model_dir;
+  ASSIGN_OR_RETURN(o.extra, ExtraFlagsFromFlags());
+  o.summary_json = FLAGS_summary_json;
+  o.timeout_s = FLAGS_timeout_s;
+  return embedps::launch::RunSsh(o);
 }
 
 embedps::Status RunGenCommand() {
@@ -212,6 +266,8 @@ int main(int argc, char** argv) {
     st = RunBenchCommand(argv[2]);
   } else if (command == "local") {
     st = RunLocalCommand();
+  } else if (command == "ssh") {
+    st = RunSshCommand();
   } else if (command == "gen-criteo") {
     st = RunGenCommand();
   } else if (command == "eval") {

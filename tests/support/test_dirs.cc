@@ -11,6 +11,8 @@ namespace embedps::testing {
 
 std::string BinDir() { return EMBEDPS_BIN_DIR; }
 
+std::string SourceDir() { return EMBEDPS_SOURCE_DIR; }
+
 std::string SharedDataDir() {
   if (const char* env = std::getenv("EMBEDPS_DATA_DIR")) return env;
   return EMBEDPS_SHARED_DATA_DIR;

@@ -9,6 +9,9 @@ namespace embedps::testing {
 // embedps-scheduler for this build.
 std::string BinDir();
 
+// The root of the source checkout (for scripts and deployment files).
+std::string SourceDir();
+
 // ../shared/data next to the checkout, or $EMBEDPS_DATA_DIR when set. The
 // directory may not exist (as on a user's machine): tests must skip then.
 std::string SharedDataDir();
