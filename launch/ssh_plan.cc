@@ -9,14 +9,19 @@
 namespace embedps::launch {
 namespace {
 
-// The first address `host` resolves to, or `host` itself when it does not
-// resolve here (it may still resolve on the remote side, e.g. an ssh alias).
+// The first address `host` resolves to (IPv4 first, as ZeroMQ connects over
+// IPv4, and "localhost" may list ::1 first), or `host` itself when it does
+// not resolve here (it may still resolve remotely, e.g. an ssh alias).
 std::string MachineKey(const std::string& host) {
   addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
-  if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0 || found == nullptr) return host;
+  for (int family : {AF_INET, AF_UNSPEC}) {
+    hints.ai_family = family;
+    if (getaddrinfo(host.c_str(), nullptr, &hints, &found) == 0 && found != nullptr) break;
+    found = nullptr;
+  }
+  if (found == nullptr) return host;
   char text[NI_MAXHOST] = {0};
   const int rc = getnameinfo(found->ai_addr, found->ai_addrlen, text, sizeof(text), nullptr, 0,
                              NI_NUMERICHOST);
