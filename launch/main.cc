@@ -102,19 +102,14 @@ embedps::StatusOr<embedps::launch::ExtraFlags> ExtraFlagsFromFlags() {
                                           FLAGS_worker_flags);
 }
 
-embedps::Status RunLocalCommand() {
-  RETURN_IF_ERROR(CheckRange("servers", FLAGS_servers, 1, 64));
-  RETURN_IF_ERROR(CheckRange("workers", FLAGS_workers, 1, 64));
+// The job settings `local` and `ssh` share, under the same flag names.
+template <typename Options>
+embedps::Status SetJobOptions(Options& o) {
   RETURN_IF_ERROR(CheckRange("passes", FLAGS_passes, 1, 1000));
   RETURN_IF_ERROR(CheckRange("batch_size", FLAGS_batch_size, 1, 1 << 20));
   RETURN_IF_ERROR(CheckRange("prefetch", FLAGS_prefetch, 0, 64));
   RETURN_IF_ERROR(CheckRange("timeout_s", FLAGS_timeout_s, 1, 1 << 30));
-  embedps::launch::LocalOptions o;
-  o.model = FLAGS_model;
   o.train = FLAGS_train;
-  o.test = FLAGS_test;
-  o.servers = FLAGS_servers;
-  o.workers = FLAGS_workers;
   o.passes = FLAGS_passes;
   o.batch_size = FLAGS_batch_size;
   o.prefetch = FLAGS_prefetch;
@@ -122,21 +117,30 @@ embedps::Status RunLocalCommand() {
   o.learning_rate = FLAGS_learning_rate;
   o.max_bad_line_fraction = FLAGS_max_bad_line_fraction;
   o.summary_json = FLAGS_summary_json;
-  o.run_dir = FLAGS_run_dir;
-  o.bin_dir = BinDir();
   o.timeout_s = FLAGS_timeout_s;
   ASSIGN_OR_RETURN(o.extra, ExtraFlagsFromFlags());
+  return embedps::Status::OK();
+}
+
+embedps::Status RunLocalCommand() {
+  RETURN_IF_ERROR(CheckRange("servers", FLAGS_servers, 1, 64));
+  RETURN_IF_ERROR(CheckRange("workers", FLAGS_workers, 1, 64));
+  embedps::launch::LocalOptions o;
+  RETURN_IF_ERROR(SetJobOptions(o));
+  o.model = FLAGS_model;
+  o.test = FLAGS_test;
+  o.servers = FLAGS_servers;
+  o.workers = FLAGS_workers;
+  o.run_dir = FLAGS_run_dir;
+  o.bin_dir = BinDir();
   return embedps::launch::RunLocal(o);
 }
 
 embedps::Status RunSshCommand() {
-  RETURN_IF_ERROR(CheckRange("passes", FLAGS_passes, 1, 1000));
-  RETURN_IF_ERROR(CheckRange("batch_size", FLAGS_batch_size, 1, 1 << 20));
-  RETURN_IF_ERROR(CheckRange("prefetch", FLAGS_prefetch, 0, 64));
-  RETURN_IF_ERROR(CheckRange("timeout_s", FLAGS_timeout_s, 1, 1 << 30));
   RETURN_IF_ERROR(CheckRange("base_port", FLAGS_base_port, 1, 65535));
   RETURN_IF_ERROR(CheckRange("http_base_port", FLAGS_http_base_port, -1, 65535));
   embedps::launch::SshOptions o;
+  RETURN_IF_ERROR(SetJobOptions(o));
   o.hostfile = FLAGS_hostfile;
   o.job_dir = FLAGS_run_dir;
   o.remote_dir = FLAGS_remote_dir;
@@ -147,17 +151,7 @@ embedps::Status RunSshCommand() {
   o.ports.base_port = FLAGS_base_port;
   o.ports.http_base_port = FLAGS_http_base_port;
   o.http_bind = FLAGS_http_bind;
-  o.train = FLAGS_train;
-  o.passes = FLAGS_passes;
-  o.batch_size = FLAGS_batch_size;
-  o.prefetch = FLAGS_prefetch;
-  o.optimizer = FLAGS_optimizer;
-  o.learning_rate = FLAGS_learning_rate;
-  o.max_bad_line_fraction = FLAGS_max_bad_line_fraction;
   o.model_dir = FLAGS_model_dir;
-  ASSIGN_OR_RETURN(o.extra, ExtraFlagsFromFlags());
-  o.summary_json = FLAGS_summary_json;
-  o.timeout_s = FLAGS_timeout_s;
   return embedps::launch::RunSsh(o);
 }
 

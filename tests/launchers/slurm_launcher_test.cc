@@ -8,10 +8,9 @@
 
 #include <filesystem>
 
-#include "datagen/criteo_generator.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_dirs.h"
-#include "tests/support/test_sshd.h"
+#include "tests/support/test_sshd.h"  // FreePortRange
 #include "worker/eval/lr_evaluator.h"
 
 namespace embedps {
@@ -26,12 +25,7 @@ class SlurmLauncherTest : public ::testing::Test {
     base_port_ = testing::FreePortRange(3);
     ASSERT_NE(base_port_, 0);
     token_ = "slurm-test-" + std::to_string(getpid()) + "-" + std::to_string(base_port_);
-    datagen::CriteoGeneratorOptions gen;
-    gen.rows = 20000;
-    gen.out = dir_.File("train.tsv");
-    gen.progress = false;
-    ASSERT_TRUE(datagen::GenerateCriteo(gen).ok());
-    train_ = gen.out;
+    train_ = testing::GenerateCriteoFile(dir_, "train.tsv", 20000, 1);
   }
 
   // Runs the sbatch script for a 5-task job (scheduler, 2 servers, 2 workers).

@@ -11,7 +11,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "datagen/criteo_generator.h"
 #include "launch/process_group.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_dirs.h"
@@ -23,16 +22,6 @@ namespace {
 
 using std::chrono::seconds;
 
-std::string Generate(const testing::ScratchDir& dir, const std::string& name, uint64_t rows, uint64_t seed) {
-  datagen::CriteoGeneratorOptions gen;
-  gen.rows = rows;
-  gen.seed = seed;
-  gen.out = dir.File(name);
-  gen.progress = false;
-  EXPECT_TRUE(datagen::GenerateCriteo(gen).ok());
-  return gen.out;
-}
-
 class SshLauncherTest : public ::testing::Test {
  protected:
   // One sshd and one data set serve every test of the suite.
@@ -41,8 +30,8 @@ class SshLauncherTest : public ::testing::Test {
     sshd_ = new testing::TestSshd(sshd_dir_->path());
     *sshd_status_ = sshd_->Start();
     if (sshd_status_->ok()) {
-      train_ = Generate(*sshd_dir_, "train.tsv", 20000, 1);
-      test_ = Generate(*sshd_dir_, "test.tsv", 4000, 2);
+      train_ = testing::GenerateCriteoFile(*sshd_dir_, "train.tsv", 20000, 1);
+      test_ = testing::GenerateCriteoFile(*sshd_dir_, "test.tsv", 4000, 2);
     }
   }
   static void TearDownTestSuite() {

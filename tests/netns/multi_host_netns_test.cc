@@ -7,7 +7,6 @@
 #include <regex>
 #include <thread>
 
-#include "datagen/criteo_generator.h"
 #include "tests/support/netns_lab.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_dirs.h"
@@ -64,11 +63,7 @@ TEST(MultiHostNetnsTest, JobAcrossNamespacesDetectsALostServer) {
   ASSERT_TRUE(created.ok()) << created.ToString();
 
   testing::ScratchDir dir;
-  datagen::CriteoGeneratorOptions gen;
-  gen.rows = 20000;
-  gen.out = dir.File("train.tsv");
-  gen.progress = false;
-  ASSERT_TRUE(datagen::GenerateCriteo(gen).ok());
+  const std::string train = testing::GenerateCriteoFile(dir, "train.tsv", 20000, 1);
 
   const std::string bin = testing::BinDir();
   const std::string scheduler = "tcp://" + lab.Address(kScheduler) + ":" + std::to_string(kPort);
@@ -81,7 +76,7 @@ TEST(MultiHostNetnsTest, JobAcrossNamespacesDetectsALostServer) {
   const std::string sched_log = dir.File("scheduler.log");
   ASSERT_TRUE(lab.Start(kScheduler, "scheduler", bin + "/embedps-scheduler",
                         with({"--bind=" + scheduler, "--num_servers=2", "--num_workers=2",
-                              "--train=" + gen.out, "--passes=1000", "--node_timeout_ms=2000",
+                              "--train=" + train, "--passes=1000", "--node_timeout_ms=2000",
                               "--progress_interval_ms=300"}),
                         sched_log)
                   .ok());

@@ -7,6 +7,8 @@
 #include <glog/logging.h>
 #include <gtest/gtest.h>
 
+#include "datagen/criteo_generator.h"
+
 namespace embedps::testing {
 
 std::string BinDir() { return EMBEDPS_BIN_DIR; }
@@ -29,6 +31,17 @@ std::string ScratchDir::Write(const std::string& name, const std::string& conten
   const std::string path = File(name);
   std::ofstream(path, std::ios::binary) << content;
   return path;
+}
+
+std::string GenerateCriteoFile(const ScratchDir& dir, const std::string& name, uint64_t rows,
+                               uint64_t seed) {
+  datagen::CriteoGeneratorOptions gen;
+  gen.rows = rows;
+  gen.seed = seed;
+  gen.out = dir.File(name);
+  gen.progress = false;
+  EXPECT_TRUE(datagen::GenerateCriteo(gen).ok()) << gen.out;
+  return gen.out;
 }
 
 ScratchDir::~ScratchDir() {

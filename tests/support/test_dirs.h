@@ -1,6 +1,7 @@
 // Where tests find the built daemons, shared datasets and scratch space.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace embedps::testing {
@@ -32,5 +33,10 @@ class ScratchDir {
  private:
   std::string path_;
 };
+
+// Writes `rows` rows of synthetic Criteo data (seed `seed`) to dir/name and
+// returns the path; fails the calling test when generation fails.
+std::string GenerateCriteoFile(const ScratchDir& dir, const std::string& name, uint64_t rows,
+                               uint64_t seed);
 
 }  // namespace embedps::testing
