@@ -1,6 +1,5 @@
 #include "launch/local_command.h"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/input_files.h"
+#include "launch/job_control.h"
 #include "launch/process_group.h"
 #include "ps/optimizer.h"
 #include "worker/data/format.h"
@@ -24,11 +24,6 @@
 
 namespace embedps::launch {
 namespace {
-
-// Set by SIGINT/SIGTERM so the launcher can stop its children cleanly. A
-// signal handler can only reach a global.
-volatile sig_atomic_t g_interrupted = 0;
-void OnSignal(int) { g_interrupted = 1; }
 
 using Clock = std::chrono::steady_clock;
 
@@ -56,25 +51,10 @@ Status Validate(const LocalOptions& o) {
 }
 
 StatusOr<std::string> MakeRunDir(const std::string& requested) {
-  std::string dir = requested;
-  if (dir.empty()) {
-    std::string templ = "/tmp/embedps-local-XXXXXX";
-    if (mkdtemp(templ.data()) == nullptr) return Unavailable("cannot create a run directory in /tmp");
-    dir = templ;
-  }
+  ASSIGN_OR_RETURN(std::string dir, MakeJobDir(requested, "embedps-local"));
   std::error_code ec;
-  std::filesystem::create_directories(dir + "/logs", ec);
-  if (ec) return Unavailable("cannot create " + dir + "/logs: " + ec.message());
   std::filesystem::remove_all(dir + "/model", ec);
-  return std::filesystem::absolute(dir).string();
-}
-
-Status ChildFailed(const ChildExit& exit) {
-  std::string why = LastErrorLine(exit.log_file);
-  std::string how = exit.signaled ? "was killed by signal " + std::to_string(exit.exit_code - 128)
-                                  : "exited with code " + std::to_string(exit.exit_code);
-  return Aborted(exit.name + " " + how + (why.empty() ? "" : ": " + why) + " (log: " +
-                 exit.log_file + ")");
+  return dir;
 }
 
 // Waits for the scheduler to publish its endpoint, failing fast if it dies.
@@ -84,8 +64,8 @@ StatusOr<std::string> AwaitEndpoint(ProcessGroup& group, const std::string& file
     std::ifstream in(file);
     std::string endpoint;
     if (in >> endpoint && !endpoint.empty()) return endpoint;
-    if (auto exit = group.WaitAny(std::chrono::milliseconds(50))) return ChildFailed(*exit);
-    if (g_interrupted) return Aborted("interrupted");
+    if (auto exit = group.WaitAny(std::chrono::milliseconds(50))) return DescribeExit(*exit);
+    if (Interrupted()) return Aborted("interrupted");
   }
   return DeadlineExceeded("the scheduler did not start listening within 30 s");
 }
@@ -136,6 +116,11 @@ StatusOr<std::string> ShuffledCopy(const LocalOptions& o, data::Format format, c
   return path;
 }
 
+// Pass-through flags go last so they override the launcher's own.
+void AppendAll(std::vector<std::string>& args, const std::vector<std::string>& more) {
+  args.insert(args.end(), more.begin(), more.end());
+}
+
 // Seed of every table's initializer: rows are a function of (seed, table,
 // key), which model.json records for keys the model never trained.
 constexpr uint64_t kTableSeed = 1;
@@ -175,6 +160,7 @@ Status StartCluster(const LocalOptions& o, data::Format format, const worker::Mo
                      "--passes=" + std::to_string(o.passes), "--model_dir=" + run_dir + "/model",
                      "--max_bad_line_fraction=" + std::to_string(o.max_bad_line_fraction),
                      "--stats_json=" + run_dir + "/train_stats.json"});
+  AppendAll(sched.args, o.extra.For("scheduler"));
   RETURN_IF_ERROR(group.Start(sched).status());
   ASSIGN_OR_RETURN(std::string endpoint, AwaitEndpoint(group, endpoint_file));
 
@@ -183,6 +169,7 @@ Status StartCluster(const LocalOptions& o, data::Format format, const worker::Mo
                    run_dir + "/logs/server-" + std::to_string(s) + ".log"};
     spec.args.insert(spec.args.end(),
                      {"--scheduler=" + endpoint, "--tables_file=" + tables_file});
+    AppendAll(spec.args, o.extra.For("server"));
     RETURN_IF_ERROR(group.Start(spec).status());
   }
   for (uint32_t w = 0; w < o.workers; ++w) {
@@ -192,22 +179,9 @@ Status StartCluster(const LocalOptions& o, data::Format format, const worker::Mo
                      {"--scheduler=" + endpoint, "--batch_size=" + std::to_string(o.batch_size),
                       "--prefetch=" + std::to_string(o.prefetch),
                       std::string("--format=") + data::FormatName(format)});
-    for (const auto& arg : worker::ModelFlagArgs()) spec.args.push_back(arg);
+    AppendAll(spec.args, worker::ModelFlagArgs());
+    AppendAll(spec.args, o.extra.For("worker"));
     RETURN_IF_ERROR(group.Start(spec).status());
-  }
-  return Status::OK();
-}
-
-// Waits until every child exited successfully; the first failure ends it.
-Status AwaitJob(const LocalOptions& o, ProcessGroup& group) {
-  const auto deadline = Clock::now() + std::chrono::seconds(o.timeout_s);
-  while (group.running() > 0) {
-    if (g_interrupted) return Aborted("interrupted; stopped all processes");
-    if (Clock::now() > deadline) {
-      return DeadlineExceeded("job did not finish within --timeout_s=" + std::to_string(o.timeout_s));
-    }
-    auto exit = group.WaitAny(std::chrono::milliseconds(200));
-    if (exit && exit->exit_code != 0) return ChildFailed(*exit);
   }
   return Status::OK();
 }
@@ -263,8 +237,7 @@ Status RunLocal(const LocalOptions& o) {
   ASSIGN_OR_RETURN(const worker::ModelSpec spec, worker::ModelSpecFromFlags(format, side.get()));
   ASSIGN_OR_RETURN(auto model, worker::MakeModel(spec));
   ASSIGN_OR_RETURN(const std::string run_dir, MakeRunDir(o.run_dir));
-  signal(SIGINT, OnSignal);
-  signal(SIGTERM, OnSignal);
+  InstallInterruptHandler();
   std::printf("embedps: local cluster with %u servers and %u workers; model %s on %s data; logs in %s/logs\n",
               o.servers, o.workers, spec.model.c_str(), data::FormatName(format), run_dir.c_str());
   std::fflush(stdout);
@@ -276,7 +249,7 @@ Status RunLocal(const LocalOptions& o) {
       ASSIGN_OR_RETURN(train, ShuffledCopy(o, format, run_dir));
     }
     Status st = StartCluster(o, format, *model, run_dir, train, group);
-    if (st.ok()) st = AwaitJob(o, group);
+    if (st.ok()) st = AwaitGroup(group, std::chrono::seconds(o.timeout_s), DescribeExit);
     if (!st.ok()) {
       group.TerminateAll(std::chrono::milliseconds(2000));
       return st;

@@ -9,6 +9,7 @@
 
 #include "common/status.h"
 #include "worker/eval/exported_model.h"
+#include "launch/extra_flags.h"
 
 namespace embedps::launch {
 
@@ -44,6 +45,8 @@ struct LocalOptions {
   // Where embedps-scheduler/-server/-worker live.
   std::string bin_dir;
   uint32_t timeout_s = 3600;
+  // --node_flags, --scheduler_flags, ...: daemon flags passed through last.
+  ExtraFlags extra;
 };
 
 // Loads an exported model directory for eval/predict/recommend, with the

@@ -1,5 +1,6 @@
 // embedps: the command-line front end.
 //   embedps local      --train F --test F [--servers 2 --workers 2 ...]
+//   embedps ssh        --hostfile H --train F [--base_port 29500 ...]
 //   embedps gen-criteo --rows N --seed S --out FILE
 //   embedps eval       --model_dir DIR --test FILE
 //   embedps bench      pushpull | memory | parse
@@ -24,12 +25,13 @@
 #include "launch/bench/parse_bench.h"
 #include "launch/bench/pushpull_bench.h"
 #include "launch/local_command.h"
+#include "launch/ssh_command.h"
 #include "ps/server.h"
 #include "worker/data/format.h"
 #include "worker/eval/model_evaluator.h"
 #include "worker/model/model_flags.h"
 
-DEFINE_string(train, "", "local: training data: a file, comma-separated files or a glob; plain or gzip");
+DEFINE_string(train, "", "local, ssh: training data: a file, comma-separated files or a glob; plain or gzip; ssh: a path valid on every worker's host");
 DEFINE_string(test, "", "local, eval: test data: a file, comma-separated files or a glob; plain or gzip");
 DEFINE_string(format, "",
               "local, eval, bench parse: input format (criteo, movielens, movielens-dat, "
@@ -52,11 +54,24 @@ DEFINE_double(max_bad_line_fraction, 0.01, "local, eval: fail past this fraction
 DEFINE_string(summary_json, "", "local, eval: write a JSON summary here");
 DEFINE_string(run_dir, "", "local: directory for logs and the model (default: a new /tmp dir)");
 DEFINE_int32(timeout_s, 3600, "local: give up after this many seconds");
+DEFINE_string(node_flags, "", "local, ssh: extra flags for every daemon, space-separated (e.g. --flagfile=/etc/embedps/job.flags); they come last and win");
+DEFINE_string(scheduler_flags, "", "local, ssh: extra flags for the scheduler");
+DEFINE_string(server_flags, "", "local, ssh: extra flags for every server");
+DEFINE_string(worker_flags, "", "local, ssh: extra flags for every worker");
+DEFINE_string(hostfile, "", "ssh: file of 'host role count' lines (see launch/hostfile.h)");
+DEFINE_string(remote_dir, "", "ssh: directory on every host for pid files and statistics (default /tmp/embedps-<job id>)");
+DEFINE_string(remote_bin_dir, "", "ssh: directory holding embedps-scheduler/-server/-worker on every host (default: this binary's directory)");
+DEFINE_string(ssh, "ssh", "ssh: the ssh client");
+DEFINE_string(ssh_options, "", "ssh: extra ssh options, space-separated (e.g. \"-F ~/.ssh/cluster_config\")");
+DEFINE_string(bind_host, "0.0.0.0", "ssh: interface the scheduler and servers listen on");
+DEFINE_int32(base_port, 29500, "ssh: the k-th node on a host listens on base_port + k");
+DEFINE_int32(http_base_port, -1, "ssh: the k-th node on a host gets --http_port=http_base_port + k; -1: do not pass HTTP flags");
+DEFINE_string(http_bind, "127.0.0.1", "ssh: --http_bind passed to every node when --http_base_port >= 0");
 DEFINE_int64(rows, 0, "gen-criteo: rows to write");
 DEFINE_uint64(seed, 1, "gen-criteo: seed that picks the rows");
 DEFINE_uint64(model_seed, 20261125, "gen-criteo: seed that picks the planted model");
 DEFINE_string(out, "", "gen-criteo: output file");
-DEFINE_string(model_dir, "", "eval: directory with the exported model (*.epsmodel)");
+DEFINE_string(model_dir, "", "eval: directory with the exported model (*.epsmodel); ssh: where the servers export it (on their hosts)");
 DEFINE_string(keys, "10000", "bench pushpull: unique keys per request, comma-separated list");
 DEFINE_string(dim, "16", "bench: row dimension(s), comma-separated list");
 DEFINE_double(seconds, 3, "bench pushpull: seconds per timed phase");
@@ -74,6 +89,7 @@ constexpr char kUsage[] =
     "embedps <command> [flags]\n"
     "commands:\n"
     "  local       run a scheduler, servers and workers on this machine and train\n"
+    "  ssh         run them on the hosts of a hostfile over ssh and train\n"
     "  gen-criteo  write synthetic Criteo-format data from a planted model\n"
     "  eval        evaluate an exported model on a test file\n"
     "  bench pushpull | memory | parse   measure push/pull throughput, memory per row or\n"
@@ -96,24 +112,38 @@ embedps::Status CheckRange(const char* flag, int64_t value, int64_t lo, int64_t 
   return embedps::Status::OK();
 }
 
-embedps::Status RunLocalCommand() {
-  RETURN_IF_ERROR(CheckRange("servers", FLAGS_servers, 1, 64));
-  RETURN_IF_ERROR(CheckRange("workers", FLAGS_workers, 1, 64));
+embedps::StatusOr<embedps::launch::ExtraFlags> ExtraFlagsFromFlags() {
+  return embedps::launch::ParseExtraFlags(FLAGS_node_flags, FLAGS_scheduler_flags, FLAGS_server_flags,
+                                          FLAGS_worker_flags);
+}
+
+// The job settings `local` and `ssh` share, under the same flag names.
+template <typename Options>
+embedps::Status SetJobOptions(Options& o) {
   RETURN_IF_ERROR(CheckRange("passes", FLAGS_passes, 1, 1000));
   RETURN_IF_ERROR(CheckRange("batch_size", FLAGS_batch_size, 1, 1 << 20));
   RETURN_IF_ERROR(CheckRange("prefetch", FLAGS_prefetch, 0, 64));
   RETURN_IF_ERROR(CheckRange("timeout_s", FLAGS_timeout_s, 1, 1 << 30));
-  embedps::launch::LocalOptions o;
   o.train = FLAGS_train;
-  o.test = FLAGS_test;
-  o.format = FLAGS_format;
-  o.servers = FLAGS_servers;
-  o.workers = FLAGS_workers;
   o.passes = FLAGS_passes;
   o.batch_size = FLAGS_batch_size;
   o.prefetch = FLAGS_prefetch;
   o.optimizer = FLAGS_optimizer;
   o.learning_rate = FLAGS_learning_rate;
+  o.max_bad_line_fraction = FLAGS_max_bad_line_fraction;
+  o.summary_json = FLAGS_summary_json;
+  o.timeout_s = FLAGS_timeout_s;
+  ASSIGN_OR_RETURN(o.extra, ExtraFlagsFromFlags());
+  return embedps::Status::OK();
+}
+
+embedps::Status RunLocalCommand() {
+  RETURN_IF_ERROR(CheckRange("servers", FLAGS_servers, 1, 64));
+  RETURN_IF_ERROR(CheckRange("workers", FLAGS_workers, 1, 64));
+  embedps::launch::LocalOptions o;
+  RETURN_IF_ERROR(SetJobOptions(o));
+  o.test = FLAGS_test;
+  o.format = FLAGS_format;
   o.dense_optimizer = FLAGS_dense_optimizer;
   o.dense_learning_rate = FLAGS_dense_learning_rate;
   // Explicit ratings are a small data set trained for many epochs in small
@@ -127,12 +157,30 @@ embedps::Status RunLocalCommand() {
     if (!embedps::worker::FlagWasSet("passes")) o.passes = 20;
     if (!embedps::worker::FlagWasSet("batch_size")) o.batch_size = 32;
   }
-  o.max_bad_line_fraction = FLAGS_max_bad_line_fraction;
-  o.summary_json = FLAGS_summary_json;
+  o.servers = FLAGS_servers;
+  o.workers = FLAGS_workers;
   o.run_dir = FLAGS_run_dir;
   o.bin_dir = BinDir();
-  o.timeout_s = FLAGS_timeout_s;
   return embedps::launch::RunLocal(o);
+}
+
+embedps::Status RunSshCommand() {
+  RETURN_IF_ERROR(CheckRange("base_port", FLAGS_base_port, 1, 65535));
+  RETURN_IF_ERROR(CheckRange("http_base_port", FLAGS_http_base_port, -1, 65535));
+  embedps::launch::SshOptions o;
+  RETURN_IF_ERROR(SetJobOptions(o));
+  o.hostfile = FLAGS_hostfile;
+  o.job_dir = FLAGS_run_dir;
+  o.remote_dir = FLAGS_remote_dir;
+  o.remote_bin_dir = FLAGS_remote_bin_dir.empty() ? BinDir() : FLAGS_remote_bin_dir;
+  o.ssh = FLAGS_ssh;
+  o.ssh_options = embedps::launch::SplitWords(FLAGS_ssh_options);
+  o.bind_host = FLAGS_bind_host;
+  o.ports.base_port = FLAGS_base_port;
+  o.ports.http_base_port = FLAGS_http_base_port;
+  o.http_bind = FLAGS_http_bind;
+  o.model_dir = FLAGS_model_dir;
+  return embedps::launch::RunSsh(o);
 }
 
 embedps::Status RunGenCommand() {
@@ -268,6 +316,8 @@ int main(int argc, char** argv) {
     st = RunBenchCommand(argv[2]);
   } else if (command == "local") {
     st = RunLocalCommand();
+  } else if (command == "ssh") {
+    st = RunSshCommand();
   } else if (command == "gen-criteo") {
     st = RunGenCommand();
   } else if (command == "eval") {

@@ -14,6 +14,17 @@ PACKAGES=(
   nlohmann-json3-dev
   zlib1g-dev
 )
+# Tools only the tests use: sshd/ssh for the ssh launcher test, iproute2 for
+# the network-namespace test, and the validators of the deployment files
+# (docker-compose, promtool from prometheus, shellcheck, python3-yaml).
+# `setup.sh --build-only` (the Docker build stage) skips them.
+TEST_PACKAGES=(
+  openssh-server openssh-client iproute2
+  docker-compose prometheus shellcheck python3-yaml
+)
+if [ "${1:-}" != "--build-only" ]; then
+  PACKAGES+=("${TEST_PACKAGES[@]}")
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -26,13 +26,7 @@ using std::chrono::seconds;
 
 std::string Generate(const testing::ScratchDir& dir, const std::string& name, uint64_t rows,
                      uint64_t seed) {
-  datagen::CriteoGeneratorOptions gen;
-  gen.rows = rows;
-  gen.seed = seed;
-  gen.out = dir.File(name);
-  gen.progress = false;
-  EXPECT_TRUE(datagen::GenerateCriteo(gen).ok());
-  return gen.out;
+  return testing::GenerateCriteoFile(dir, name, rows, seed);
 }
 
 // Counts lines of `text` that are not empty.

@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "tests/support/test_dirs.h"
 
@@ -12,9 +13,14 @@ namespace embedps::testing {
 
 RunResult RunBinary(const std::string& binary, const std::vector<std::string>& args,
                     const std::string& log_file, std::chrono::seconds timeout) {
+  return RunProgram(BinDir() + "/" + binary, args, log_file, timeout);
+}
+
+RunResult RunProgram(const std::string& path, const std::vector<std::string>& args,
+                     const std::string& log_file, std::chrono::seconds timeout) {
   RunResult result;
   launch::ProcessGroup group;
-  launch::ChildSpec spec{binary, BinDir() + "/" + binary, args, log_file, false};
+  launch::ChildSpec spec{path, path, args, log_file, false};
   auto pid = group.Start(spec);
   if (!pid.ok()) {
     result.output = pid.status().ToString();
@@ -56,6 +62,16 @@ std::vector<pid_t> ProcessesMatching(const std::string& needle) {
   }
   closedir(proc);
   return pids;
+}
+
+std::vector<pid_t> AwaitNoProcessMatching(const std::string& needle, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::vector<pid_t> left = ProcessesMatching(needle);
+  while (!left.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    left = ProcessesMatching(needle);
+  }
+  return left;
 }
 
 }  // namespace embedps::testing

@@ -25,6 +25,14 @@ struct RunResult {
 RunResult RunBinary(const std::string& binary, const std::vector<std::string>& args,
                     const std::string& log_file, std::chrono::seconds timeout);
 
+// The same for any program, given by absolute path.
+RunResult RunProgram(const std::string& path, const std::vector<std::string>& args,
+                     const std::string& log_file, std::chrono::seconds timeout);
+
+// Waits up to `timeout` until no live process's command line contains
+// `needle`; returns the pids still running then (empty: none left).
+std::vector<pid_t> AwaitNoProcessMatching(const std::string& needle, std::chrono::seconds timeout);
+
 // Reads a whole file ("" when missing).
 std::string ReadFile(const std::string& path);
 

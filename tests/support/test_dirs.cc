@@ -8,9 +8,13 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include "datagen/criteo_generator.h"
+
 namespace embedps::testing {
 
 std::string BinDir() { return EMBEDPS_BIN_DIR; }
+
+std::string SourceDir() { return EMBEDPS_SOURCE_DIR; }
 
 std::string SharedDataDir() {
   if (const char* env = std::getenv("EMBEDPS_DATA_DIR")) return env;
@@ -40,6 +44,17 @@ std::string ScratchDir::WriteGzip(const std::string& name, const std::string& co
   }
   CHECK_EQ(gzclose(gz), Z_OK);
   return path;
+}
+
+std::string GenerateCriteoFile(const ScratchDir& dir, const std::string& name, uint64_t rows,
+                               uint64_t seed) {
+  datagen::CriteoGeneratorOptions gen;
+  gen.rows = rows;
+  gen.seed = seed;
+  gen.out = dir.File(name);
+  gen.progress = false;
+  EXPECT_TRUE(datagen::GenerateCriteo(gen).ok()) << gen.out;
+  return gen.out;
 }
 
 ScratchDir::~ScratchDir() {

@@ -1,6 +1,7 @@
 // Where tests find the built daemons, shared datasets and scratch space.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace embedps::testing {
@@ -8,6 +9,9 @@ namespace embedps::testing {
 // Directory holding embedps, embedps-server, embedps-worker and
 // embedps-scheduler for this build.
 std::string BinDir();
+
+// The root of the source checkout (for scripts and deployment files).
+std::string SourceDir();
 
 // ../shared/data next to the checkout, or $EMBEDPS_DATA_DIR when set. The
 // directory may not exist (as on a user's machine): tests must skip then.
@@ -31,5 +35,10 @@ class ScratchDir {
  private:
   std::string path_;
 };
+
+// Writes `rows` rows of synthetic Criteo data (seed `seed`) to dir/name and
+// returns the path; fails the calling test when generation fails.
+std::string GenerateCriteoFile(const ScratchDir& dir, const std::string& name, uint64_t rows,
+                               uint64_t seed);
 
 }  // namespace embedps::testing

@@ -1,0 +1,259 @@
+#include "launch/ssh_command.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "launch/job_control.h"
+#include "launch/process_group.h"
+#include "launch/remote_shell.h"
+
+namespace embedps::launch {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr char kStatsFile[] = "train_stats.json";
+
+// Everything the nodes of one job share.
+struct Job {
+  const SshOptions* options = nullptr;
+  std::string ssh;  // absolute path of the client
+  std::string job_dir;
+  std::string remote_dir;
+  std::string token;
+  std::vector<PlannedNode> nodes;
+  size_t servers = 0, workers = 0;
+};
+
+StatusOr<std::string> FindInPath(const std::string& program) {
+  if (program.find('/') != std::string::npos) return program;
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path ? path : "/usr/bin:/bin");
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    const std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return NotFound("cannot find '" + program + "' in PATH (install openssh-client or pass --ssh)");
+}
+
+std::string NewJobId() {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  return std::string("ssh-") + host + "-" + std::to_string(getpid()) + "-" +
+         std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 1000000007);
+}
+
+std::vector<std::string> DaemonArgs(const Job& job, const PlannedNode& n) {
+  const SshOptions& o = *job.options;
+  const PlannedNode& sched = job.nodes.front();
+  const std::string scheduler = "tcp://" + sched.host + ":" + std::to_string(sched.port);
+  const std::string bind = "tcp://" + o.bind_host + ":" + std::to_string(n.port);
+  std::vector<std::string> a = {o.remote_bin_dir + "/embedps-" + n.role, "--cluster_token=" + job.token};
+  if (n.role == "scheduler") {
+    a.insert(a.end(), {"--bind=" + bind, "--num_servers=" + std::to_string(job.servers),
+                       "--num_workers=" + std::to_string(job.workers), "--train=" + o.train,
+                       "--passes=" + std::to_string(o.passes),
+                       "--max_bad_line_fraction=" + std::to_string(o.max_bad_line_fraction),
+                       "--stats_json=" + job.remote_dir + "/" + kStatsFile});
+    if (!o.model_dir.empty()) a.push_back("--model_dir=" + o.model_dir);
+  } else if (n.role == "server") {
+    a.insert(a.end(), {"--scheduler=" + scheduler, "--bind=" + bind, "--advertise_host=" + n.host,
+                       "--optimizer=" + o.optimizer,
+                       "--learning_rate=" + std::to_string(o.learning_rate)});
+  } else {
+    a.insert(a.end(), {"--scheduler=" + scheduler, "--batch_size=" + std::to_string(o.batch_size),
+                       "--prefetch=" + std::to_string(o.prefetch)});
+  }
+  if (n.http_port >= 0) {
+    a.insert(a.end(), {"--http_port=" + std::to_string(n.http_port), "--http_bind=" + o.http_bind});
+  }
+  const auto extra = o.extra.For(n.role);
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+// One local ssh process running `command` on `destination`.
+ChildSpec SshSpec(const Job& job, const std::string& name, const std::string& destination,
+                  const std::string& command, const std::string& log_file) {
+  ChildSpec spec{name, job.ssh,
+                 {"-T", "-o", "BatchMode=yes", "-o", "ServerAliveInterval=5", "-o",
+                  "ServerAliveCountMax=3"},
+                 log_file};
+  spec.args.insert(spec.args.end(), job.options->ssh_options.begin(), job.options->ssh_options.end());
+  spec.args.insert(spec.args.end(), {destination, command});
+  spec.own_process_group = true;
+  return spec;
+}
+
+std::string LogFile(const Job& job, const std::string& name) {
+  return job.job_dir + "/logs/" + name + ".log";
+}
+
+Status DescribeNodeExit(const Job& job, const ChildExit& exit) {
+  std::string host = "?";
+  for (const auto& n : job.nodes) {
+    if (n.name == exit.name) host = n.destination;
+  }
+  std::string how;
+  if (exit.signaled) {
+    how = "lost its ssh process (killed by signal " + std::to_string(exit.exit_code - 128) + ")";
+  } else if (exit.exit_code == 255) {
+    how = "could not be reached or lost its ssh connection (ssh exit 255)";
+  } else if (exit.exit_code > 128) {
+    how = "was killed by signal " + std::to_string(exit.exit_code - 128);
+  } else {
+    how = "exited with code " + std::to_string(exit.exit_code);
+  }
+  const std::string why = LastErrorLine(exit.log_file);
+  return Aborted(exit.name + " on " + host + " " + how + (why.empty() ? "" : ": " + why) +
+                 " (log: " + exit.log_file + ")");
+}
+
+void PrintPlan(const Job& job) {
+  std::set<std::string> machines;
+  for (const auto& n : job.nodes) machines.insert(n.machine);
+  std::printf("embedps: ssh job with %zu servers and %zu workers on %zu host%s; logs in %s/logs\n",
+              job.servers, job.workers, machines.size(), machines.size() == 1 ? "" : "s",
+              job.job_dir.c_str());
+  for (const auto& n : job.nodes) {
+    std::printf("  %-10s %s", n.name.c_str(), n.destination.c_str());
+    if (n.role != "worker") std::printf(" port %d", n.port);
+    if (n.http_port >= 0) std::printf("  metrics http://%s:%d/metrics", n.host.c_str(), n.http_port);
+    std::printf("\n");
+  }
+  std::fflush(stdout);
+}
+
+Status StartNodes(const Job& job, ProcessGroup& group) {
+  for (const auto& n : job.nodes) {
+    ChildSpec spec = SshSpec(job, n.name, n.destination,
+                             RemoteNodeCommand(job.remote_dir, n.name, DaemonArgs(job, n)),
+                             LogFile(job, n.name));
+    spec.stdin_pipe = true;
+    spec.inherit_stdout = n.role == "scheduler";  // progress lines go to the user
+    RETURN_IF_ERROR(group.Start(spec).status());
+  }
+  return Status::OK();
+}
+
+// Runs the cleanup command once per host of the job, all at once, waiting at
+// most 20 s. With `fetch_stats`, the scheduler's host also prints the job
+// statistics into JOB_DIR/train_stats.json before they are removed.
+Status CleanUpHosts(const Job& job, bool fetch_stats) {
+  ProcessGroup helpers;
+  std::set<std::string> seen;
+  const std::string& sched = job.nodes.front().destination;
+  for (const auto& n : job.nodes) {
+    if (!seen.insert(n.destination).second) continue;
+    const bool fetch = fetch_stats && n.destination == sched;
+    ChildSpec spec = SshSpec(job, "cleanup on " + n.destination, n.destination,
+                             RemoteCleanupCommand(job.remote_dir, fetch ? std::vector<std::string>{kStatsFile}
+                                                                        : std::vector<std::string>{}),
+                             LogFile(job, "cleanup"));
+    if (fetch) spec.stdout_file = job.job_dir + "/" + kStatsFile;
+    RETURN_IF_ERROR(helpers.Start(spec).status());
+  }
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  Status result;
+  while (helpers.running() > 0 && Clock::now() < deadline) {
+    auto exit = helpers.WaitAny(std::chrono::milliseconds(50));
+    if (exit && exit->exit_code != 0 && result.ok()) result = DescribeExit(*exit);
+  }
+  if (helpers.running() > 0 && result.ok()) result = DeadlineExceeded("cleanup did not finish within 20 s");
+  return result;
+}
+
+// Stops every node: closing the ssh channels makes each remote wrapper kill
+// its daemon; the cleanup pass then kills anything a pid file still names.
+void StopNodes(const Job& job, ProcessGroup& group) {
+  group.CloseAllStdin();
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (group.running() > 0 && Clock::now() < deadline) group.WaitAny(std::chrono::milliseconds(50));
+  Status st = CleanUpHosts(job, /*fetch_stats=*/false);
+  if (!st.ok()) std::fprintf(stderr, "embedps ssh: warning: %s\n", st.message().c_str());
+  group.TerminateAll(std::chrono::milliseconds(0));
+}
+
+StatusOr<nlohmann::json> ReadStats(const Job& job) {
+  const std::string local = job.job_dir + "/" + kStatsFile;
+  std::ifstream in(local);
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    return DataLoss("no valid job statistics came back from the scheduler's host (" + local + ")");
+  }
+  return j;
+}
+
+Status WriteSummary(const Job& job, nlohmann::json summary, double wall_seconds) {
+  summary["job_dir"] = job.job_dir;
+  summary["wall_seconds"] = wall_seconds;
+  for (const auto& n : job.nodes) {
+    nlohmann::json node = {{"name", n.name}, {"host", n.host}, {"log", LogFile(job, n.name)}};
+    if (n.role != "worker") node["port"] = n.port;
+    if (n.http_port >= 0) node["metrics_url"] = "http://" + n.host + ":" + std::to_string(n.http_port) + "/metrics";
+    summary["nodes"].push_back(node);
+  }
+  const std::string& path = job.options->summary_json;
+  std::ofstream out(path);
+  out << summary.dump(2) << "\n";
+  if (!out) return Unavailable("cannot write " + path);
+  std::printf("embedps: summary written to %s\n", path.c_str());
+  return Status::OK();
+}
+
+Status Validate(const SshOptions& o) {
+  if (o.hostfile.empty()) return InvalidArgument("--hostfile is required");
+  if (o.train.empty()) return InvalidArgument("--train is required (a path valid on every worker's host)");
+  if (o.remote_bin_dir.empty()) return InvalidArgument("--remote_bin_dir is required");
+  if (o.bind_host.empty()) return InvalidArgument("--bind_host must not be empty");
+  return Status::OK();
+}
+
+}  // namespace
+
+Status RunSsh(const SshOptions& o) {
+  RETURN_IF_ERROR(Validate(o));
+  Job job;
+  job.options = &o;
+  ASSIGN_OR_RETURN(auto entries, ReadHostfile(o.hostfile));
+  ASSIGN_OR_RETURN(job.nodes, PlanNodes(entries, o.ports));
+  for (const auto& n : job.nodes) {
+    if (n.role == "server") ++job.servers;
+    if (n.role == "worker") ++job.workers;
+  }
+  ASSIGN_OR_RETURN(job.ssh, FindInPath(o.ssh));
+  ASSIGN_OR_RETURN(job.job_dir, MakeJobDir(o.job_dir, "embedps-ssh"));
+  job.token = NewJobId();
+  job.remote_dir = o.remote_dir.empty() ? "/tmp/embedps-" + job.token : o.remote_dir;
+  InstallInterruptHandler();
+  PrintPlan(job);
+  const auto start = Clock::now();
+  ProcessGroup group;
+  Status st = StartNodes(job, group);
+  if (st.ok()) {
+    st = AwaitGroup(group, std::chrono::seconds(o.timeout_s),
+                    [&job](const ChildExit& exit) { return DescribeNodeExit(job, exit); });
+  }
+  if (!st.ok()) {
+    StopNodes(job, group);
+    return st;
+  }
+  Status cleanup = CleanUpHosts(job, /*fetch_stats=*/true);
+  if (!cleanup.ok()) std::fprintf(stderr, "embedps ssh: warning: %s\n", cleanup.message().c_str());
+  ASSIGN_OR_RETURN(nlohmann::json stats, ReadStats(job));
+  std::printf("embedps: job finished; statistics in %s/%s\n", job.job_dir.c_str(), kStatsFile);
+  if (!o.summary_json.empty()) {
+    RETURN_IF_ERROR(WriteSummary(job, stats, std::chrono::duration<double>(Clock::now() - start).count()));
+  }
+  std::fflush(stdout);
+  return Status::OK();
+}
+
+}  // namespace embedps::launch

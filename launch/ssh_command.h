@@ -1,0 +1,54 @@
+// `embedps ssh`: runs a job on the machines of a hostfile. Every node is one
+// local `ssh` process whose remote command starts the daemon under a wrapper
+// (launch/remote_shell.h); its output streams into JOB_DIR/logs/NODE.log.
+// The first node to fail, a Ctrl-C or the timeout stops every node: the
+// launcher closes each ssh's stdin (the remote wrapper then SIGKILLs its
+// daemon) and then kills, over fresh ssh connections, whatever the remote pid
+// files still name.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "launch/extra_flags.h"
+#include "launch/ssh_plan.h"
+
+namespace embedps::launch {
+
+struct SshOptions {
+  std::string hostfile;
+  // Local directory for logs/, train_stats.json; empty: a new /tmp dir.
+  std::string job_dir;
+  // Directory on every host for the wrapper's pid files and the scheduler's
+  // statistics; empty: /tmp/embedps-<job id>.
+  std::string remote_dir;
+  // Where embedps-scheduler/-server/-worker are on every host.
+  std::string remote_bin_dir;
+  std::string ssh = "ssh";               // the ssh client (searched in PATH)
+  std::vector<std::string> ssh_options;  // e.g. {"-F", "cfg"}, before the host
+  std::string bind_host = "0.0.0.0";     // interface the scheduler and servers listen on
+  PortOptions ports;
+  std::string http_bind = "127.0.0.1";   // --http_bind given to every node when HTTP is on
+  // Job settings with the same names and meaning as in `embedps local`.
+  std::string train;
+  uint32_t passes = 1;
+  uint32_t batch_size = 1000;
+  uint32_t prefetch = 1;
+  std::string optimizer = "adagrad";
+  double learning_rate = 0.05;
+  double max_bad_line_fraction = 0.01;
+  std::string model_dir;  // where servers export the model (on their hosts)
+  // Passed through last, so e.g. --node_flags=--cluster_token=T overrides
+  // the fresh token the launcher makes for every job.
+  ExtraFlags extra;
+  std::string summary_json;
+  uint32_t timeout_s = 3600;
+};
+
+// Runs the job to its end. A failing node ends it with a Status naming the
+// node and its host; no remote daemon outlives this call.
+Status RunSsh(const SshOptions& options);
+
+}  // namespace embedps::launch

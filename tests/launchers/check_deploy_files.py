@@ -1,0 +1,428 @@
+#!/usr/bin/python3
+"""Checks embedps's deployment files without a Docker engine or a cluster.
+
+Usage: check_deploy_files.py SOURCE_DIR BIN_DIR CHECK
+CHECK is one of: flagfiles, compose, prometheus, grafana, k8s, docker, slurm.
+Exit codes: 0 passed, 1 failed (every problem is printed), 77 skipped (the
+reason is printed). Daemon flags are checked against what the built
+binaries define (--helpxml), so a typo or a renamed flag fails here.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+try:
+    import yaml
+except ImportError:  # pragma: no cover - depends on the machine
+    print("python3-yaml is not installed (apt-get install python3-yaml)")
+    sys.exit(77)
+
+SKIP = 77
+DAEMONS = ("embedps-scheduler", "embedps-server", "embedps-worker")
+# Flags of the HTTP endpoints the monitoring work adds to every daemon. Until
+# a build defines them they are accepted (and said so), not failed.
+PENDING_FLAGS = {"http_port", "http_bind"}
+HTTP_PORT = 9100
+# Metrics the Grafana dashboard may use: Prometheus's own `up` and the names
+# docs/launchers.md lists for the daemons' /metrics.
+DASHBOARD_METRICS = {
+    "up",
+    "embedps_worker_rows_total",
+    "embedps_worker_loss",
+    "embedps_server_table_rows",
+    "embedps_server_memory_bytes",
+    "embedps_server_handler_latency_seconds_bucket",
+    "embedps_server_pulls_total",
+    "embedps_server_pushes_total",
+}
+
+
+def same_value(parsed, written):
+    """gflags prints doubles at full precision (0.05 -> 0.050000000000000003)."""
+    if parsed == written:
+        return True
+    try:
+        return float(parsed) == float(written)
+    except ValueError:
+        return False
+
+
+class Checker:
+    def __init__(self, source, bins):
+        self.source = source
+        self.bins = bins
+        self.problems = []
+        self.notes = set()
+        self._flags = {}
+
+    def fail(self, where, message):
+        self.problems.append(f"{where}: {message}")
+
+    def expect(self, cond, where, message):
+        if not cond:
+            self.fail(where, message)
+        return cond
+
+    def path(self, *parts):
+        return os.path.join(self.source, *parts)
+
+    def load_yaml(self, *parts, many=False):
+        with open(self.path(*parts)) as f:
+            return list(yaml.safe_load_all(f)) if many else yaml.safe_load(f)
+
+    # ---- daemon flags -------------------------------------------------------
+    def flag_values(self, binary, flagfile=None):
+        """{name: current value} of `binary`, after reading `flagfile`."""
+        key = (binary, flagfile)
+        if key not in self._flags:
+            args = [os.path.join(self.bins, binary)]
+            if flagfile:
+                args.append(f"--flagfile={flagfile}")
+            out = subprocess.run(args + ["--helpxml"], capture_output=True, text=True, timeout=30)
+            root = ET.fromstring(out.stdout)
+            self._flags[key] = {f.findtext("name"): f.findtext("current") or "" for f in root.iter("flag")}
+        return self._flags[key]
+
+    def check_flag_name(self, where, binary, name):
+        if name in self.flag_values(binary):
+            return True
+        if name in PENDING_FLAGS:
+            self.notes.add(f"--{name} is not defined by this build's daemons yet (expected from the "
+                           f"monitoring work); accepted")
+            return True
+        self.fail(where, f"{binary} has no flag --{name}")
+        return False
+
+    def check_args(self, where, binary, args):
+        """Checks a daemon's command-line flags; returns {name: value}."""
+        if binary not in DAEMONS:
+            self.fail(where, f"unknown daemon {binary!r}")
+            return {}
+        values = {}
+        for arg in args:
+            m = re.fullmatch(r"--([A-Za-z0-9_]+)(?:=(.*))?", arg)
+            if not self.expect(m, where, f"{arg!r} is not a --flag=value argument"):
+                continue
+            name, value = m.group(1), m.group(2) if m.group(2) is not None else "true"
+            if name != "flagfile":
+                self.check_flag_name(where, binary, name)
+            values[name] = value
+        return values
+
+    def parse_flagfile(self, where, text):
+        """{program or None: {flag: value}} from gflags flagfile text with sections."""
+        sections = {None: {}}
+        current = None
+        for number, raw in enumerate(text.splitlines(), 1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith("-"):
+                m = re.fullmatch(r"--([A-Za-z0-9_]+)=(.*)", line)
+                if self.expect(m, f"{where}:{number}", f"expected --name=value, got {line!r}"):
+                    sections[current][m.group(1)] = m.group(2)
+            else:
+                current = line
+                self.expect(line in DAEMONS, f"{where}:{number}", f"section {line!r} names no daemon")
+                sections.setdefault(current, {})
+        return sections
+
+    def check_flagfile(self, where, text):
+        """Checks a flagfile with the real gflags parser of every daemon: each
+        daemon must end up with exactly the values its sections give it."""
+        sections = self.parse_flagfile(where, text)
+        self._tmp_count = getattr(self, "_tmp_count", 0) + 1
+        tmp = os.path.join(os.environ.get("TMPDIR", "/tmp"),
+                           f"embedps-check-{os.getpid()}-{self._tmp_count}.flags")
+        with open(tmp, "w") as f:
+            f.write(text)
+        try:
+            for binary in DAEMONS:
+                wanted = dict(sections[None])
+                wanted.update(sections.get(binary, {}))
+                parsed = self.flag_values(binary, tmp)
+                for name, value in wanted.items():
+                    if not self.check_flag_name(where, binary, name) or name not in parsed:
+                        continue
+                    self.expect(same_value(parsed[name], value), where,
+                                f"{binary} reads --{name}={parsed[name]!r}, the file says {value!r}")
+        finally:
+            os.remove(tmp)
+        return sections
+
+    # ---- the checks --------------------------------------------------------
+    def check_flagfiles(self):
+        self.check_flagfile("launch/docker/job.flags", open(self.path("launch/docker/job.flags")).read())
+        for doc in self.load_yaml("launch/k8s/embedps.yaml", many=True):
+            if doc["kind"] == "ConfigMap":
+                self.check_flagfile("launch/k8s/embedps.yaml ConfigMap", doc["data"]["job.flags"])
+
+    def check_compose(self):
+        where = "launch/docker/docker-compose.yml"
+        if shutil.which("docker-compose"):
+            out = subprocess.run(["docker-compose", "-f", self.path(where), "config", "-q"],
+                                 capture_output=True, text=True, timeout=60)
+            self.expect(out.returncode == 0, where, "docker-compose config: " + out.stderr.strip())
+        else:
+            self.notes.add("docker-compose is not installed: only the structural checks ran")
+        compose = self.load_yaml(where)
+        services = compose["services"]
+        sections = self.check_flagfile("launch/docker/job.flags", open(self.path("launch/docker/job.flags")).read())
+        sched = sections.get("embedps-scheduler", {})
+        daemons = {}
+        for name, svc in services.items():
+            command = svc.get("command") or []
+            if command and command[0] in DAEMONS:
+                daemons[name] = (command[0], self.check_args(f"{where} {name}", command[0], command[1:]))
+        roles = {d: [n for n, (b, _) in daemons.items() if b == d] for d in DAEMONS}
+        self.expect(len(roles["embedps-scheduler"]) == 1, where, "exactly one scheduler service expected")
+        self.expect(str(len(roles["embedps-server"])) == sched.get("num_servers"), where,
+                    f"{len(roles['embedps-server'])} server services but --num_servers={sched.get('num_servers')}")
+        self.expect(str(len(roles["embedps-worker"])) == sched.get("num_workers"), where,
+                    f"{len(roles['embedps-worker'])} worker services but --num_workers={sched.get('num_workers')}")
+        for need in ("datagen", "prometheus", "grafana"):
+            self.expect(need in services, where, f"no {need} service")
+        sched_name = roles["embedps-scheduler"][0] if roles["embedps-scheduler"] else "scheduler"
+        sched_port = daemons.get(sched_name, (None, {}))[1].get("bind", "").rsplit(":", 1)[-1]
+        for name, (binary, flags) in daemons.items():
+            w = f"{where} {name}"
+            svc = services[name]
+            self.expect(flags.get("flagfile") == "/etc/embedps/job.flags", w, "does not read the job flagfile")
+            self.expect("./job.flags:/etc/embedps/job.flags:ro" in svc.get("volumes", []), w,
+                        "does not mount ./job.flags at /etc/embedps/job.flags")
+            self.expect(flags.get("http_port") == str(HTTP_PORT) and flags.get("http_bind") == "0.0.0.0", w,
+                        f"must serve /metrics: --http_port={HTTP_PORT} --http_bind=0.0.0.0")
+            deps = svc.get("depends_on", {})
+            if binary == "embedps-scheduler":
+                cond = deps.get("datagen", {}).get("condition") if isinstance(deps, dict) else None
+                self.expect(cond == "service_completed_successfully", w,
+                            "must wait for datagen to complete (service_completed_successfully)")
+            else:
+                self.expect(sched_name in deps, w, f"must depend on {sched_name}")
+                self.expect(flags.get("scheduler") == f"tcp://{sched_name}:{sched_port}", w,
+                            f"--scheduler must be tcp://{sched_name}:{sched_port}")
+            if binary == "embedps-server":
+                self.expect(flags.get("advertise_host") == name, w, "--advertise_host must be the service name")
+        self.compose = compose
+        self.daemon_services = daemons
+
+    def check_prometheus(self):
+        where = "launch/docker/prometheus.yml"
+        if shutil.which("promtool"):
+            out = subprocess.run(["promtool", "check", "config", self.path(where)],
+                                 capture_output=True, text=True, timeout=60)
+            self.expect(out.returncode == 0, where, "promtool: " + (out.stdout + out.stderr).strip())
+        else:
+            self.notes.add("promtool is not installed (Debian package prometheus): only the structural checks ran")
+        config = self.load_yaml(where)
+        targets = set()
+        for job in config.get("scrape_configs", []):
+            self.expect(job.get("metrics_path", "/metrics") == "/metrics", where, "scrapes a path other than /metrics")
+            for static in job.get("static_configs", []):
+                targets.update(static.get("targets", []))
+        services = self.load_yaml("launch/docker/docker-compose.yml")["services"]
+        nodes = {f"{name}:{HTTP_PORT}" for name, svc in services.items()
+                 if (svc.get("command") or [""])[0] in DAEMONS}
+        self.expect(targets == nodes, where, f"scrape targets {sorted(targets)} are not every node {sorted(nodes)}")
+
+    def check_grafana(self):
+        base = "launch/docker/grafana"
+        services = self.load_yaml("launch/docker/docker-compose.yml")["services"]
+        volumes = services["grafana"].get("volumes", [])
+        mounts = {v.split(":")[1]: v.split(":")[0] for v in volumes}
+        self.expect(mounts.get("/etc/grafana/provisioning") == "./grafana/provisioning", base,
+                    "compose must mount ./grafana/provisioning at /etc/grafana/provisioning")
+        ds = self.load_yaml(base, "provisioning/datasources/prometheus.yml")
+        sources = ds.get("datasources", [])
+        self.expect(ds.get("apiVersion") == 1 and len(sources) == 1, base, "one provisioned datasource expected")
+        source = sources[0] if sources else {}
+        self.expect(source.get("type") == "prometheus" and source.get("url") == "http://prometheus:9090", base,
+                    "the datasource must be the compose Prometheus at http://prometheus:9090")
+        prov = self.load_yaml(base, "provisioning/dashboards/embedps.yml")
+        paths = [p.get("options", {}).get("path") for p in prov.get("providers", [])]
+        self.expect(len(paths) == 1 and mounts.get(paths[0]) == "./grafana/dashboards", base,
+                    f"the dashboard provider path {paths} must be where compose mounts ./grafana/dashboards")
+        with open(self.path(base, "dashboards/embedps.json")) as f:
+            dash = json.load(f)
+        self.expect(dash.get("uid") and dash.get("title"), base, "dashboard without uid or title")
+        titles = " | ".join(p.get("title", "") for p in dash.get("panels", [])).lower()
+        for topic in ("up", "throughput", "loss", "rows per table", "memory", "latency"):
+            self.expect(topic in titles, base, f"no panel about {topic!r} (panels: {titles})")
+        ids = [p.get("id") for p in dash.get("panels", [])]
+        self.expect(len(ids) == len(set(ids)), base, "panel ids are not unique")
+        for p in dash.get("panels", []):
+            w = f"{base} panel {p.get('title')!r}"
+            self.expect(p.get("datasource", {}).get("uid") == source.get("uid"), w, "uses another datasource")
+            self.expect(p.get("targets"), w, "has no queries")
+            for t in p.get("targets", []):
+                expr = t.get("expr", "")
+                self.expect(expr.count("(") == expr.count(")"), w, f"unbalanced query {expr!r}")
+                for metric in re.findall(r"\b(up|embedps_[a-z0-9_]+)\b", expr):
+                    self.expect(metric in DASHBOARD_METRICS, w, f"unknown metric {metric}")
+
+    def check_k8s(self):
+        where = "launch/k8s/embedps.yaml"
+        docs = self.load_yaml(where, many=True)
+        by_kind = {}
+        for d in docs:
+            by_kind.setdefault(d["kind"], {})[d["metadata"]["name"]] = d
+        for kind, name in (("ConfigMap", "embedps-config"), ("Service", "embedps-scheduler"),
+                           ("Deployment", "embedps-scheduler"), ("Service", "embedps-server"),
+                           ("StatefulSet", "embedps-server"), ("Job", "embedps-worker"),
+                           ("PersistentVolumeClaim", "embedps-data")):
+            self.expect(name in by_kind.get(kind, {}), where, f"no {kind} {name}")
+        if self.problems:
+            return
+        sections = self.check_flagfile(f"{where} ConfigMap", by_kind["ConfigMap"]["embedps-config"]["data"]["job.flags"])
+        sched_flags = sections.get("embedps-scheduler", {})
+        sched_svc = by_kind["Service"]["embedps-scheduler"]
+        server_svc = by_kind["Service"]["embedps-server"]
+        sts = by_kind["StatefulSet"]["embedps-server"]
+        job = by_kind["Job"]["embedps-worker"]
+        self.expect(server_svc["spec"].get("clusterIP") == "None", where, "the server Service must be headless")
+        self.expect(sts["spec"].get("serviceName") == "embedps-server", where, "StatefulSet serviceName must be the headless Service")
+        self.expect(str(sts["spec"].get("replicas")) == sched_flags.get("num_servers"), where,
+                    "StatefulSet replicas must equal --num_servers")
+        self.expect(job["spec"].get("completionMode") == "Indexed", where, "the worker Job must be Indexed")
+        self.expect(str(job["spec"].get("completions")) == sched_flags.get("num_workers") == str(job["spec"].get("parallelism")),
+                    where, "Job completions and parallelism must equal --num_workers")
+        sched_ports = {p["name"]: p["port"] for p in sched_svc["spec"]["ports"]}
+        workloads = (by_kind["Deployment"]["embedps-scheduler"], sts, job)
+        for wl in workloads:
+            self.check_k8s_workload(where, wl, sched_ports, by_kind)
+
+    def check_k8s_workload(self, where, wl, sched_ports, by_kind):
+        name = wl["metadata"]["name"]
+        spec = wl["spec"]
+        pod = spec["template"]["spec"]
+        labels = spec["template"]["metadata"].get("labels", {})
+        selector = spec.get("selector", {}).get("matchLabels", {})
+        self.expect(all(labels.get(k) == v for k, v in selector.items()), f"{where} {name}",
+                    "selector does not match the pod labels")
+        volumes = {v["name"]: v for v in pod.get("volumes", [])}
+        for c in pod.get("initContainers", []) + pod["containers"]:
+            w = f"{where} {name}/{c['name']}"
+            self.expect(c.get("image") == "embedps:latest", w, "image must be embedps:latest")
+            for m in c.get("volumeMounts", []):
+                self.expect(m["name"] in volumes, w, f"mounts undefined volume {m['name']}")
+        for c in pod["containers"]:
+            w = f"{where} {name}/{c['name']}"
+            binary, args = c["command"][0], c["command"][1:]
+            env = {e["name"] for e in c.get("env", [])}
+            for arg in args:
+                for var in re.findall(r"\$\((\w+)\)", arg):
+                    self.expect(var in env, w, f"$({var}) is not defined in env")
+            flags = self.check_args(w, binary, args)
+            self.expect(flags.get("flagfile") == "/etc/embedps/job.flags", w, "does not read the job flagfile")
+            config = volumes.get("config", {}).get("configMap", {}).get("name")
+            mount = [m for m in c.get("volumeMounts", []) if m["name"] == "config"]
+            self.expect(config == "embedps-config" and mount and mount[0]["mountPath"] == "/etc/embedps", w,
+                        "must mount ConfigMap embedps-config at /etc/embedps")
+            ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
+            self.expect(flags.get("http_port") == str(ports.get("http")) and flags.get("http_bind") == "0.0.0.0", w,
+                        "--http_port must be the container's http port, --http_bind 0.0.0.0")
+            probe = c.get("readinessProbe", {}).get("httpGet", {})
+            self.expect(probe.get("path") == "/metrics" and probe.get("port") in ("http", ports.get("http")), w,
+                        "readiness probe must GET /metrics on the http port")
+            if "bind" in flags:
+                self.expect(flags["bind"].rsplit(":", 1)[-1] == str(ports.get("zmq")), w,
+                            "--bind port must be the container's zmq port")
+            if binary != "embedps-scheduler":
+                self.expect(flags.get("scheduler") == f"tcp://embedps-scheduler:{sched_ports.get('zmq')}", w,
+                            "--scheduler must be the scheduler Service's zmq port")
+            if binary == "embedps-server":
+                self.expect(flags.get("advertise_host") == "$(POD_NAME).embedps-server", w,
+                            "servers must advertise their stable name $(POD_NAME).embedps-server")
+
+    def check_docker(self):
+        where = "Dockerfile"
+        text = open(self.path(where)).read()
+        stages = re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?", text, re.M | re.I)
+        self.expect(len(stages) >= 2 and all(s[0] == "debian:12" for s in stages), where,
+                    f"expected a multi-stage build on debian:12, got {stages}")
+        build, runtime = text.split("\nFROM ")[1], text.split("\nFROM ")[-1]
+        self.expect("scripts/setup.sh" in build, where, "the build stage must install packages with scripts/setup.sh")
+        self.expect("COPY --from=" in runtime, where, "the runtime stage must copy the binaries from the build stage")
+        for b in ("embedps", *DAEMONS):
+            self.expect(re.search(rf"/bin/{b}\b", runtime), where, f"the runtime stage does not get {b}")
+        m = re.search(r"apt-get install[^\n]*\\?\n((?:.*\\\n)*.*)", runtime)
+        packages = set(re.findall(r"\b((?:lib|zlib)[a-z0-9.+-]+)", m.group(0) if m else ""))
+        self.expect(packages, where, "no runtime packages installed")
+        ignore = open(self.path(".dockerignore")).read().split()
+        self.expect("build" in ignore, ".dockerignore", "must exclude build/")
+        if not shutil.which("dpkg") or not shutil.which("readelf"):
+            self.notes.add("dpkg/readelf missing: runtime libraries not checked")
+            return
+        # Every library the binaries load comes from a package the runtime
+        # stage installs (or from libc6/libgcc-s1 of the base image).
+        base = {"libc6", "libgcc-s1"}
+        needs = {}  # library -> (binary, path ldd found)
+        for b in ("embedps", *DAEMONS):
+            out = subprocess.run(["ldd", os.path.join(self.bins, b)], capture_output=True, text=True).stdout
+            needed = subprocess.run(["readelf", "-d", os.path.join(self.bins, b)], capture_output=True, text=True).stdout
+            for lib in re.findall(r"Shared library: \[(.+?)\]", needed):
+                path = re.search(rf"{re.escape(lib)} => (\S+)", out)
+                if self.expect(path, where, f"{b}: {lib} not found by ldd"):
+                    needs.setdefault(lib, (b, path.group(1)))
+        # One dpkg query for all candidates (with usrmerge a file may be
+        # registered under /lib or /usr/lib).
+        candidates = {}
+        for lib, (_, path) in needs.items():
+            real = os.path.realpath(path)
+            candidates[lib] = [path, real, real.replace("/usr/lib/", "/lib/", 1)]
+        query = sorted({c for cs in candidates.values() for c in cs})
+        owners = {}
+        for line in subprocess.run(["dpkg", "-S", *query], capture_output=True, text=True).stdout.splitlines():
+            pkg, _, file = line.partition(": ")
+            owners[file.strip()] = pkg.split(":")[0]
+        for lib, (b, _) in sorted(needs.items()):
+            owner = next((owners[c] for c in candidates[lib] if c in owners), None)
+            if owner is None:
+                self.notes.add(f"{lib} belongs to no Debian package here (not checked)")
+                continue
+            self.expect(owner in packages | base, where,
+                        f"{b} needs {lib} from {owner}, which the runtime stage does not install")
+        if shutil.which("apt-cache"):
+            out = subprocess.run(["apt-cache", "show", "--no-all-versions", *sorted(packages)],
+                                 capture_output=True, text=True).stdout
+            known = set(re.findall(r"^Package: (\S+)", out, re.M))
+            for p in sorted(packages - known):
+                self.fail(where, f"no Debian package {p}")
+
+    def check_slurm(self):
+        scripts = ["launch/slurm/embedps.sbatch", "tests/launchers/fake_slurm/srun",
+                   "tests/launchers/fake_slurm/scontrol"]
+        for s in scripts:
+            out = subprocess.run(["bash", "-n", self.path(s)], capture_output=True, text=True)
+            self.expect(out.returncode == 0, s, "bash -n: " + out.stderr.strip())
+        if not shutil.which("shellcheck"):
+            self.notes.add("shellcheck is not installed: only bash -n ran")
+            return
+        out = subprocess.run(["shellcheck", *[self.path(s) for s in scripts]], capture_output=True, text=True)
+        self.expect(out.returncode == 0, "shellcheck", out.stdout.strip())
+
+
+def main(argv):
+    if len(argv) != 4:
+        print(__doc__)
+        return 2
+    source, bins, check = argv[1:]
+    c = Checker(source, bins)
+    if not os.access(os.path.join(bins, "embedps-server"), os.X_OK):
+        print(f"no built daemons in {bins}")
+        return SKIP
+    getattr(c, "check_" + check)()
+    for note in sorted(c.notes):
+        print("note:", note)
+    for p in c.problems:
+        print("FAIL:", p)
+    print(f"{check}: {'ok' if not c.problems else str(len(c.problems)) + ' problem(s)'}")
+    return 1 if c.problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,104 @@
+// launch/slurm/embedps.sbatch run as sbatch would run it, with stand-ins for
+// srun and scontrol (tests/launchers/fake_slurm) that start the tasks on this
+// machine: the script's rank logic, ports and flag routing start a real job
+// on 127.0.0.1.
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "tests/support/subprocess.h"
+#include "tests/support/test_dirs.h"
+#include "tests/support/test_sshd.h"  // FreePortRange
+#include "tests/support/exported_eval.h"
+
+namespace embedps {
+namespace {
+
+using std::chrono::seconds;
+
+class SlurmLauncherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (access("/bin/bash", X_OK) != 0) GTEST_SKIP() << "bash is not installed";
+    base_port_ = testing::FreePortRange(3);
+    ASSERT_NE(base_port_, 0);
+    token_ = "slurm-test-" + std::to_string(getpid()) + "-" + std::to_string(base_port_);
+    train_ = testing::GenerateCriteoFile(dir_, "train.tsv", 20000, 1);
+  }
+
+  // Runs the sbatch script for a 5-task job (scheduler, 2 servers, 2 workers).
+  testing::RunResult Sbatch(std::vector<std::string> flags) {
+    const std::string fake = testing::SourceDir() + "/tests/launchers/fake_slurm";
+    std::vector<std::string> args = {
+        "PATH=" + fake + ":/usr/local/bin:/usr/bin:/bin", "SLURM_JOB_ID=4242",
+        "SLURM_JOB_NODELIST=fake[1]", "SLURM_NTASKS=5", "SLURM_SUBMIT_DIR=" + dir_.path(),
+        "/bin/bash", testing::SourceDir() + "/launch/slurm/embedps.sbatch",
+        "--servers=2", "--remote_bin_dir=" + testing::BinDir(), "--bind_host=127.0.0.1",
+        "--base_port=" + std::to_string(base_port_), "--train=" + train_,
+        "--node_flags=--cluster_token=" + token_};
+    args.insert(args.end(), flags.begin(), flags.end());
+    return testing::RunProgram("/usr/bin/env", args, dir_.File("sbatch.log"), seconds(120));
+  }
+
+  testing::ScratchDir dir_;
+  int base_port_ = 0;
+  std::string token_;
+  std::string train_;
+};
+
+TEST_F(SlurmLauncherTest, RanksBecomeSchedulerServersAndWorkers) {
+  // --flagfile feeds the script's own flags, as gflags' does for embedps.
+  const std::string flagfile = dir_.Write("job.flags",
+                                          "# job settings\n"
+                                          "--passes=3\n"
+                                          "--model_dir=" + dir_.File("model") + "\n");
+  auto r = Sbatch({"--flagfile=" + flagfile, "--optimizer=adagrad", "--batch_size=500"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("2 servers and 2 workers"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("trained 60000 rows"), std::string::npos) << r.output;
+
+  const std::string logs = dir_.File("embedps-4242/logs/");
+  const std::string sched = testing::ReadFile(logs + "scheduler.log");
+  EXPECT_NE(sched.find("listening on tcp://127.0.0.1:" + std::to_string(base_port_)), std::string::npos)
+      << sched;
+  // Servers are tasks 1 and 2: ports base+1 and base+2, advertised by node name.
+  for (int s = 0; s < 2; ++s) {
+    const std::string log = testing::ReadFile(logs + "server-" + std::to_string(s) + ".log");
+    EXPECT_NE(log.find("listening on tcp://127.0.0.1:" + std::to_string(base_port_ + 1 + s)), std::string::npos)
+        << log;
+  }
+  for (int w = 0; w < 2; ++w) {
+    EXPECT_TRUE(std::filesystem::exists(logs + "worker-" + std::to_string(w) + ".log")) << w;
+  }
+  auto eval = testing::EvaluateExportedLr(dir_.File("model"), train_);
+  ASSERT_TRUE(eval.ok()) << eval.status().ToString();
+  EXPECT_GT(eval->auc, 0.65);
+  EXPECT_TRUE(testing::AwaitNoProcessMatching(token_, seconds(3)).empty());
+}
+
+TEST_F(SlurmLauncherTest, AFailingTaskFailsTheJobAndIsNamed) {
+  auto r = Sbatch({"--passes=500", "--worker_flags=--batch_size=0"});
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  // Whichever worker fails first is named (the other may be killed first).
+  const std::string why = ": embedps-worker: error: --batch_size must be >= 1";
+  EXPECT_TRUE(r.output.find("worker-0" + why) != std::string::npos ||
+              r.output.find("worker-1" + why) != std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("the job failed"), std::string::npos) << r.output;
+  // srun --kill-on-bad-exit stopped the scheduler and servers too.
+  EXPECT_TRUE(testing::AwaitNoProcessMatching(token_, seconds(3)).empty());
+}
+
+TEST_F(SlurmLauncherTest, BadFlagsAreClearErrors) {
+  auto r = Sbatch({"--frobnicate=1"});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("unknown flag --frobnicate"), std::string::npos) << r.output;
+  r = Sbatch({"--servers=4"});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("5 tasks leave no worker"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace embedps

@@ -1,0 +1,190 @@
+// `embedps ssh` against a private sshd on 127.0.0.1: a real job through ssh
+// (several nodes per host, ports per host, logs gathered per node), and the
+// two ways a job ends early (a remote worker SIGKILLed, the launcher
+// interrupted) leaving no process and no remote file behind.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "launch/process_group.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/test_dirs.h"
+#include "tests/support/test_sshd.h"
+#include "tests/support/exported_eval.h"
+
+namespace embedps {
+namespace {
+
+using std::chrono::seconds;
+
+class SshLauncherTest : public ::testing::Test {
+ protected:
+  // One sshd and one data set serve every test of the suite.
+  static void SetUpTestSuite() {
+    sshd_dir_ = new testing::ScratchDir();
+    sshd_ = new testing::TestSshd(sshd_dir_->path());
+    *sshd_status_ = sshd_->Start();
+    if (sshd_status_->ok()) {
+      train_ = testing::GenerateCriteoFile(*sshd_dir_, "train.tsv", 20000, 1);
+      test_ = testing::GenerateCriteoFile(*sshd_dir_, "test.tsv", 4000, 2);
+    }
+  }
+  static void TearDownTestSuite() {
+    delete sshd_;
+    delete sshd_dir_;
+  }
+
+  void SetUp() override {
+    const Status& st = *sshd_status_;
+    if (st.code() == StatusCode::kFailedPrecondition) GTEST_SKIP() << "no test sshd: " << st.message();
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    base_port_ = testing::FreePortRange(3);
+    ASSERT_NE(base_port_, 0);
+    token_ = "ssh-test-" + std::to_string(getpid()) + "-" + std::to_string(base_port_);
+    // Two names for one machine: the launcher must give them one port range.
+    hostfile_ = dir_.Write("hosts",
+                           "# test cluster, all on this machine\n"
+                           "127.0.0.1 scheduler 1\n"
+                           "127.0.0.1 server 2   # two servers share the host\n"
+                           "\n"
+                           "localhost worker 2\n");
+  }
+
+  std::vector<std::string> LauncherArgs(const std::string& train, int passes) const {
+    return {"ssh", "--hostfile=" + hostfile_, "--train=" + train, "--passes=" + std::to_string(passes),
+            "--ssh_options=-F " + sshd_->config(), "--bind_host=127.0.0.1",
+            "--base_port=" + std::to_string(base_port_), "--run_dir=" + dir_.File("job"),
+            "--remote_dir=" + remote_dir(), "--node_flags=--cluster_token=" + token_,
+            "--timeout_s=120"};
+  }
+  std::string remote_dir() const { return dir_.File("remote"); }
+
+  // Asserts that the job left nothing: no daemon, no wrapper, no remote file.
+  void ExpectNothingLeft() {
+    EXPECT_TRUE(testing::AwaitNoProcessMatching(token_, seconds(3)).empty())
+        << "processes of the job are still running";
+    EXPECT_TRUE(testing::AwaitNoProcessMatching(remote_dir(), seconds(3)).empty())
+        << "remote wrappers are still running";
+    EXPECT_FALSE(std::filesystem::exists(remote_dir())) << "remote directory left behind";
+  }
+
+  static testing::ScratchDir* sshd_dir_;
+  static testing::TestSshd* sshd_;
+  static Status* sshd_status_;
+  static std::string train_, test_;
+  testing::ScratchDir dir_;
+  int base_port_ = 0;
+  std::string token_;
+  std::string hostfile_;
+};
+
+TEST_F(SshLauncherTest, TrainsThroughSsh) {
+  auto args = LauncherArgs(train_, 3);
+  args.push_back("--model_dir=" + dir_.File("model"));
+  args.push_back("--summary_json=" + dir_.File("summary.json"));
+  auto r = testing::RunBinary("embedps", args, dir_.File("launcher.log"), seconds(120));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("trained 60000 rows"), std::string::npos) << r.output;
+
+  auto summary = nlohmann::json::parse(testing::ReadFile(dir_.File("summary.json")));
+  EXPECT_EQ(summary["rows"].get<uint64_t>(), 60000u);  // 3 passes
+  const double logloss = summary["train_logloss"].get<double>();
+  EXPECT_GT(logloss, 0.3);
+  EXPECT_LT(logloss, 0.66);  // well below ln 2, the loss of the untrained model
+  // Ports per host: the scheduler and both servers on one machine, no clash.
+  ASSERT_EQ(summary["nodes"].size(), 5u);
+  EXPECT_EQ(summary["nodes"][0]["port"].get<int>(), base_port_);
+  EXPECT_EQ(summary["nodes"][1]["port"].get<int>(), base_port_ + 1);
+  EXPECT_EQ(summary["nodes"][2]["port"].get<int>(), base_port_ + 2);
+
+  // Every node's output was gathered into its own log.
+  for (const char* node : {"scheduler", "server-0", "server-1", "worker-0", "worker-1"}) {
+    const std::string log = testing::ReadFile(dir_.File("job/logs/") + node + ".log");
+    EXPECT_FALSE(log.empty()) << node;
+    EXPECT_EQ(log.find("error"), std::string::npos) << node << ": " << log;
+  }
+  const std::string server1 = testing::ReadFile(dir_.File("job/logs/server-1.log"));
+  EXPECT_NE(server1.find("listening on tcp://127.0.0.1:" + std::to_string(base_port_ + 2)), std::string::npos)
+      << server1;
+
+  auto eval = testing::EvaluateExportedLr(dir_.File("model"), test_);
+  ASSERT_TRUE(eval.ok()) << eval.status().ToString();
+  EXPECT_GT(eval->auc, 0.65);
+  EXPECT_EQ(eval->rows, 4000u);
+  ExpectNothingLeft();
+}
+
+testing::ScratchDir* SshLauncherTest::sshd_dir_ = nullptr;
+testing::TestSshd* SshLauncherTest::sshd_ = nullptr;
+Status* SshLauncherTest::sshd_status_ = new Status();
+std::string SshLauncherTest::train_;
+std::string SshLauncherTest::test_;
+
+// Starts a long job and waits until it trains, with every remote pid file in place.
+pid_t StartLongJob(launch::ProcessGroup& group, const std::vector<std::string>& args,
+                   const std::string& log, const std::string& remote_dir) {
+  launch::ChildSpec spec{"launcher", testing::BinDir() + "/embedps", args, log};
+  auto pid = group.Start(spec);
+  EXPECT_TRUE(pid.ok());
+  const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (testing::ReadFile(log).find("cluster up") != std::string::npos &&
+        std::filesystem::exists(remote_dir + "/worker-1.pid")) {
+      return pid.ok() ? *pid : 0;
+    }
+    if (group.WaitAny(std::chrono::milliseconds(100))) break;
+  }
+  ADD_FAILURE() << "the job did not start training: " << testing::ReadFile(log);
+  return 0;
+}
+
+TEST_F(SshLauncherTest, KilledRemoteWorkerStopsEveryNode) {
+  launch::ProcessGroup group;
+  const std::string log = dir_.File("launcher.log");
+  ASSERT_NE(StartLongJob(group, LauncherArgs(train_, 500), log, remote_dir()), 0);
+  const pid_t worker = std::stoi(testing::ReadFile(remote_dir() + "/worker-1.pid"));
+  ASSERT_EQ(kill(worker, SIGKILL), 0);
+
+  auto exit = group.WaitAny(std::chrono::milliseconds(30000));
+  ASSERT_TRUE(exit.has_value()) << "the launcher did not stop: " << testing::ReadFile(log);
+  EXPECT_EQ(exit->exit_code, 1);
+  const std::string out = testing::ReadFile(log);
+  EXPECT_NE(out.find("error: worker-1 on localhost was killed by signal 9"), std::string::npos) << out;
+  ExpectNothingLeft();
+}
+
+TEST_F(SshLauncherTest, InterruptStopsEveryNode) {
+  launch::ProcessGroup group;
+  const std::string log = dir_.File("launcher.log");
+  const pid_t launcher = StartLongJob(group, LauncherArgs(train_, 500), log, remote_dir());
+  ASSERT_NE(launcher, 0);
+  ASSERT_EQ(kill(launcher, SIGINT), 0);
+
+  auto exit = group.WaitAny(std::chrono::milliseconds(30000));
+  ASSERT_TRUE(exit.has_value()) << "the launcher did not stop: " << testing::ReadFile(log);
+  EXPECT_EQ(exit->exit_code, 1);
+  EXPECT_NE(testing::ReadFile(log).find("interrupted"), std::string::npos) << testing::ReadFile(log);
+  ExpectNothingLeft();
+}
+
+TEST_F(SshLauncherTest, UnreachableHostIsNamed) {
+  // Nothing listens on the port the hostfile's worker host is reached at.
+  // ssh takes the first value it reads, so this block goes before `Host *`.
+  const std::string config = dir_.Write("bad_ssh_config", "Host unreachable\n  HostName 127.0.0.1\n  Port 1\n" +
+                                                            testing::ReadFile(sshd_->config()));
+  hostfile_ = dir_.Write("hosts2", "127.0.0.1 scheduler 1\n127.0.0.1 server 1\nunreachable worker 1\n");
+  auto args = LauncherArgs(train_, 1);
+  args.push_back("--ssh_options=-F " + config);
+  auto r = testing::RunBinary("embedps", args, dir_.File("launcher.log"), seconds(60));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("worker-0 on unreachable could not be reached"), std::string::npos) << r.output;
+  ExpectNothingLeft();
+}
+
+}  // namespace
+}  // namespace embedps

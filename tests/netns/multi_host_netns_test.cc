@@ -1,0 +1,119 @@
+// A job across five network namespaces on one machine (scheduler, 2 servers,
+// 2 workers, each with its own address on a private bridge and loopback
+// down), so nothing can depend on 127.0.0.1; then one server's link goes
+// down mid-job and the scheduler must detect and name the dead server.
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <thread>
+
+#include "tests/support/netns_lab.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/test_dirs.h"
+
+namespace embedps {
+namespace {
+
+using std::chrono::seconds;
+using Clock = std::chrono::steady_clock;
+
+enum Node : size_t { kScheduler = 0, kServer0, kServer1, kWorker0, kWorker1 };
+constexpr int kPort = 9000;
+
+// Waits until `file` contains `text`; false after `timeout`.
+bool AwaitText(const std::string& file, const std::string& text, seconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    if (testing::ReadFile(file).find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+// What the scheduler said about the failure. Every check of how a dead
+// server is reported goes through ExpectDeadServerReported, so the scheduler's
+// /status endpoint can be asserted here as well once it exists.
+struct FailureReport {
+  int scheduler_exit_code = 0;
+  std::string scheduler_output;  // its log: stdout and stderr
+  int dead_rank = -1;            // the rank the scheduler gave the cut-off server
+};
+
+void ExpectDeadServerReported(const FailureReport& report) {
+  EXPECT_EQ(report.scheduler_exit_code, 1) << report.scheduler_output;
+  const std::string expected = "server " + std::to_string(report.dead_rank) + " missed heartbeats";
+  EXPECT_NE(report.scheduler_output.find(expected), std::string::npos) << report.scheduler_output;
+  EXPECT_NE(report.scheduler_output.find("presumed dead"), std::string::npos) << report.scheduler_output;
+}
+
+// The rank the scheduler admitted the server at `endpoint` with, from its
+// "admitted server R (HOST pid P, ENDPOINT)" log line; -1 when absent.
+int AdmittedRank(const std::string& log, const std::string& endpoint) {
+  const std::regex line("admitted server ([0-9]+) \\([^)]*, " + endpoint + "\\)");
+  std::smatch m;
+  return std::regex_search(log, m, line) ? std::stoi(m[1]) : -1;
+}
+
+TEST(MultiHostNetnsTest, JobAcrossNamespacesDetectsALostServer) {
+  testing::NetnsLab lab({"sched", "s0", "s1", "w0", "w1"});
+  Status created = lab.Create();
+  if (created.code() == StatusCode::kFailedPrecondition) {
+    GTEST_SKIP() << "skipping the multi-host test: " << created.message();
+  }
+  ASSERT_TRUE(created.ok()) << created.ToString();
+
+  testing::ScratchDir dir;
+  const std::string train = testing::GenerateCriteoFile(dir, "train.tsv", 20000, 1);
+
+  const std::string bin = testing::BinDir();
+  const std::string scheduler = "tcp://" + lab.Address(kScheduler) + ":" + std::to_string(kPort);
+  const std::vector<std::string> common = {"--cluster_token=netns-test", "--heartbeat_interval_ms=200",
+                                           "--scheduler_timeout_ms=5000"};
+  auto with = [&common](std::vector<std::string> args) {
+    args.insert(args.end(), common.begin(), common.end());
+    return args;
+  };
+  const std::string sched_log = dir.File("scheduler.log");
+  ASSERT_TRUE(lab.Start(kScheduler, "scheduler", bin + "/embedps-scheduler",
+                        with({"--bind=" + scheduler, "--num_servers=2", "--num_workers=2",
+                              "--train=" + train, "--passes=1000", "--node_timeout_ms=2000",
+                              "--progress_interval_ms=300"}),
+                        sched_log)
+                  .ok());
+  for (Node s : {kServer0, kServer1}) {
+    const std::string bind = "tcp://" + lab.Address(s) + ":" + std::to_string(kPort + 1);
+    ASSERT_TRUE(lab.Start(s, "server", bin + "/embedps-server",
+                          with({"--scheduler=" + scheduler, "--bind=" + bind}),
+                          dir.File("server-" + std::to_string(s) + ".log"))
+                    .ok());
+  }
+  for (Node w : {kWorker0, kWorker1}) {
+    ASSERT_TRUE(lab.Start(w, "worker", bin + "/embedps-worker", with({"--scheduler=" + scheduler}),
+                          dir.File("worker-" + std::to_string(w) + ".log"))
+                    .ok());
+  }
+
+  // Training across the namespaces: the workers reached both servers.
+  ASSERT_TRUE(AwaitText(sched_log, "progress:", seconds(60))) << testing::ReadFile(sched_log);
+  const std::string lost = "tcp://" + lab.Address(kServer1) + ":" + std::to_string(kPort + 1);
+  FailureReport report;
+  report.dead_rank = AdmittedRank(testing::ReadFile(sched_log), lost);
+  ASSERT_GE(report.dead_rank, 0) << "no admission of " << lost << ": " << testing::ReadFile(sched_log);
+
+  ASSERT_TRUE(lab.SetLink(kServer1, false).ok());
+  const auto deadline = Clock::now() + seconds(30);
+  bool exited = false;
+  while (!exited && Clock::now() < deadline) {
+    auto exit = lab.group().WaitAny(std::chrono::milliseconds(200));
+    if (exit && exit->name == "scheduler") {
+      exited = true;
+      report.scheduler_exit_code = exit->exit_code;
+    }
+  }
+  ASSERT_TRUE(exited) << "the scheduler did not notice the lost server: " << testing::ReadFile(sched_log);
+  report.scheduler_output = testing::ReadFile(sched_log);
+  ExpectDeadServerReported(report);
+}
+
+}  // namespace
+}  // namespace embedps
