@@ -32,6 +32,7 @@ class LrModel {
   // slots_[offsets_[i] + j]: unique slot of feature j of example i.
   std::vector<uint32_t> slots_;
   std::vector<size_t> offsets_;
+  bool one_hot_ = true;  // every value of the batch is 1
   Eigen::VectorXf logits_;
 };
 
