@@ -200,12 +200,7 @@ embedps::Status RunEvalCommand() {
   if (FLAGS_model_dir.empty() || FLAGS_test.empty()) {
     return embedps::InvalidArgument("--model_dir and --test are required");
   }
-  std::optional<embedps::data::Format> format;
-  if (!FLAGS_format.empty()) {
-    auto parsed = embedps::data::ParseFormatName(FLAGS_format);
-    if (!parsed.ok()) return parsed.status().WithContext("--format");
-    format = *parsed;
-  }
+  ASSIGN_OR_RETURN(const auto format, embedps::data::FormatFromFlag(FLAGS_format));
   ASSIGN_OR_RETURN(auto r, embedps::worker::EvaluateLrModel(FLAGS_model_dir, FLAGS_test,
                                                            FLAGS_max_bad_line_fraction, format));
   std::printf("embedps: %llu rows, AUC %.4f, logloss %.4f, positive rate %.3f (model has %llu rows)\n",
