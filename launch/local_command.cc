@@ -76,11 +76,8 @@ std::vector<std::string> CommonFlags(const std::string& token) {
 
 // The --format value, or the format detected from the first training file.
 StatusOr<data::Format> JobFormat(const LocalOptions& o) {
-  if (!o.format.empty()) {
-    auto format = data::ParseFormatName(o.format);
-    if (!format.ok()) return format.status().WithContext("--format");
-    return format;
-  }
+  ASSIGN_OR_RETURN(const std::optional<data::Format> requested, data::FormatFromFlag(o.format));
+  if (requested) return *requested;
   ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandInputs(o.train));
   return data::DetectFileFormat(files[0]);
 }

@@ -266,12 +266,7 @@ embedps::Status RunEvalCommand() {
   if (FLAGS_model_dir.empty() || FLAGS_test.empty()) {
     return embedps::InvalidArgument("--model_dir and --test are required");
   }
-  std::optional<embedps::data::Format> format;
-  if (!FLAGS_format.empty()) {
-    auto parsed = embedps::data::ParseFormatName(FLAGS_format);
-    if (!parsed.ok()) return parsed.status().WithContext("--format");
-    format = *parsed;
-  }
+  ASSIGN_OR_RETURN(const auto format, embedps::data::FormatFromFlag(FLAGS_format));
   ASSIGN_OR_RETURN(auto exported, embedps::launch::LoadExportedModel(FLAGS_model_dir));
   ASSIGN_OR_RETURN(auto side, embedps::worker::SideFeaturesFromFlags());
   ASSIGN_OR_RETURN(auto r, embedps::worker::EvaluateModel(*exported, FLAGS_test, FLAGS_max_bad_line_fraction,

@@ -34,11 +34,9 @@ int main(int argc, char** argv) {
     return embedps::ExitWithError(kProg, embedps::InvalidArgument("--prefetch must be in 0..64"));
   }
   options.prefetch = static_cast<uint32_t>(FLAGS_prefetch);
-  if (!FLAGS_format.empty()) {
-    auto format = embedps::data::ParseFormatName(FLAGS_format);
-    if (!format.ok()) return embedps::ExitWithError(kProg, format.status().WithContext("--format"));
-    options.format = *format;
-  }
+  auto format = embedps::data::FormatFromFlag(FLAGS_format);
+  if (!format.ok()) return embedps::ExitWithError(kProg, format.status());
+  options.format = format.value();
   options.client.timeout = std::chrono::milliseconds(FLAGS_request_timeout_ms);
   options.client.max_inflight_pushes = FLAGS_max_inflight_pushes;
   options.client.limits = options.link.limits;

@@ -64,12 +64,7 @@ StatusOr<PassResult> ReadAll(const std::vector<Partition>& parts,
 Status RunParseBench(const ParseBenchOptions& o) {
   if (o.files.empty()) return InvalidArgument("--file is required");
   if (o.repeat == 0 || o.batch_size == 0) return InvalidArgument("--repeat and --batch_size must be >= 1");
-  std::optional<data::Format> requested;
-  if (!o.format.empty()) {
-    auto f = data::ParseFormatName(o.format);
-    if (!f.ok()) return f.status().WithContext("--format");
-    requested = *f;
-  }
+  ASSIGN_OR_RETURN(const std::optional<data::Format> requested, data::FormatFromFlag(o.format));
   // One partition per file, as evaluation reads them.
   ASSIGN_OR_RETURN(std::vector<Partition> parts, PlanInputPartitions({o.files}, 1));
   std::vector<data::Format> formats;

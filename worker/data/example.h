@@ -5,6 +5,10 @@
 // features such as genres), each feature a hashed 64-bit key with a value
 // (1 for one-hot), and optionally dense float features. Readers reuse the
 // vectors of a batch's examples, so steady-state parsing does not allocate.
+//
+// Fields by format: Criteo 0..12 = I1..I13, 13..38 = C1..C26, 39 = the bias
+// key (criteo_parser.h); ratings 0 = user, 1 = item, side features from 2
+// (rating_parser.h, side_features.h); libsvm: every feature in field 0.
 #pragma once
 
 #include <cstdint>

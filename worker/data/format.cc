@@ -81,6 +81,13 @@ StatusOr<Format> ParseFormatName(std::string_view name) {
                          FormatNames() + ")");
 }
 
+StatusOr<std::optional<Format>> FormatFromFlag(std::string_view value) {
+  if (value.empty()) return std::optional<Format>();
+  StatusOr<Format> format = ParseFormatName(value);
+  if (!format.ok()) return format.status().WithContext("--format");
+  return std::optional<Format>(format.value());
+}
+
 LineParser ParserFor(Format format) { return Info(format).parser; }
 
 bool IsHeaderLine(Format format, std::string_view line) {

@@ -21,6 +21,9 @@ const char* FormatName(Format format);
 [[nodiscard]] StatusOr<Format> ParseFormatName(std::string_view name);
 // Every name, comma-separated, for help texts and errors.
 const char* FormatNames();
+// A --format flag's value: nullopt when empty (detect), else the format;
+// InvalidArgument prefixed with "--format: " for an unknown name.
+[[nodiscard]] StatusOr<std::optional<Format>> FormatFromFlag(std::string_view value);
 
 LineParser ParserFor(Format format);
 

@@ -13,14 +13,18 @@ constexpr uint64_t kLibsvmSalt = 0x6c696273766dULL;
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
-// Moves *tok to the next blank-separated token of *rest; false at the end or
-// at a '#' comment.
-bool NextToken(std::string_view* rest, std::string_view* tok) {
+// Moves *tok to the next blank-separated token of *rest and sets *colon to
+// the offset of its first ':' (npos if none), in one pass over the bytes;
+// false at the end or at a '#' comment.
+bool NextToken(std::string_view* rest, std::string_view* tok, size_t* colon) {
   size_t i = 0;
   while (i < rest->size() && IsBlank((*rest)[i])) ++i;
   if (i == rest->size() || (*rest)[i] == '#') return false;
+  *colon = std::string_view::npos;
   size_t j = i;
-  while (j < rest->size() && !IsBlank((*rest)[j])) ++j;
+  for (; j < rest->size() && !IsBlank((*rest)[j]); ++j) {
+    if ((*rest)[j] == ':' && *colon == std::string_view::npos) *colon = j - i;
+  }
   *tok = rest->substr(i, j - i);
   rest->remove_prefix(j);
   return true;
@@ -45,7 +49,8 @@ uint64_t LibsvmKey(uint64_t index) {
 Status ParseLibsvmLine(std::string_view line, Example* out) {
   std::string_view rest = StripCr(line);
   std::string_view tok;
-  if (!NextToken(&rest, &tok)) return InvalidArgument("empty line (no label)");
+  size_t colon = 0;
+  if (!NextToken(&rest, &tok, &colon)) return InvalidArgument("empty line (no label)");
   RETURN_IF_ERROR(ParseLabel(tok, &out->label));
   out->keys.clear();
   out->fields.clear();
@@ -53,8 +58,7 @@ Status ParseLibsvmLine(std::string_view line, Example* out) {
   out->dense.clear();
   out->user = out->item = 0;
   out->timestamp = 0;
-  for (int n = 1; NextToken(&rest, &tok); ++n) {
-    const size_t colon = tok.find(':');
+  for (int n = 1; NextToken(&rest, &tok, &colon); ++n) {
     if (colon == std::string_view::npos) {
       return InvalidArgument("token " + std::to_string(n) + " is not index:value: " + Quote(tok));
     }

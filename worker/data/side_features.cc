@@ -171,6 +171,30 @@ Status SideFeatures::LoadMovieLens(Side side, const std::string& path) {
   return Load(side, path, *spec);
 }
 
+Status ParseSideLine(std::string_view line, const SideFileSpec& spec, Side side,
+                     uint16_t first_field, SideRow* out) {
+  out->keys.clear();
+  out->fields.clear();
+  size_t min_columns = static_cast<size_t>(spec.id_column) + 1;
+  for (const SideColumn& c : spec.columns) {
+    const int columns = c.kind == SideColumn::Kind::kFlags ? c.width : 1;
+    min_columns = std::max(min_columns, static_cast<size_t>(c.column + columns));
+  }
+  const std::vector<std::string_view> cols = SplitAll(StripCr(line), spec.separator);
+  if (cols.size() < min_columns) {
+    return InvalidArgument("expected at least " + std::to_string(min_columns) + " columns, got " +
+                           std::to_string(cols.size()));
+  }
+  if (!ParseWholeInteger(cols[spec.id_column], &out->id)) {
+    return InvalidArgument("id is not an integer: " + Quote(cols[spec.id_column]));
+  }
+  for (size_t i = 0; i < spec.columns.size(); ++i) {
+    RETURN_IF_ERROR(ColumnKeys(spec.columns[i], cols, ColumnNamespace(side, spec.columns[i]), &out->keys));
+    out->fields.resize(out->keys.size(), static_cast<uint16_t>(first_field + i));
+  }
+  return Status::OK();
+}
+
 Status SideFeatures::Load(Side side, const std::string& path, const SideFileSpec& spec,
                           const ReaderOptions& opts) {
   RETURN_IF_ERROR(BadLineCounter::CheckOptions(opts));
@@ -180,49 +204,25 @@ Status SideFeatures::Load(Side side, const std::string& path, const SideFileSpec
   if (next_field_ + spec.columns.size() > std::numeric_limits<uint16_t>::max()) {
     return InvalidArgument("too many side feature fields");
   }
-  size_t min_columns = static_cast<size_t>(spec.id_column) + 1;
-  std::vector<uint64_t> ns;
-  for (const SideColumn& c : spec.columns) {
-    const int columns = c.kind == SideColumn::Kind::kFlags ? c.width : 1;
-    min_columns = std::max(min_columns, static_cast<size_t>(c.column + columns));
-    ns.push_back(ColumnNamespace(side, c));
-  }
   ASSIGN_OR_RETURN(auto reader, LineReader::OpenWholeFile(path, opts.buffer_bytes));
   BadLineCounter counter(path, opts);
   Table& t = table(side);
-  std::vector<uint64_t> keys;
-  std::vector<uint16_t> fields;
+  SideRow row;
   std::string_view line;
   uint64_t line_no = 0;
   while (true) {
     ASSIGN_OR_RETURN(const bool got, reader->Next(&line, &line_no));
     if (!got) break;
-    line = StripCr(line);
-    if (line.empty() || (spec.header && line_no == 1)) continue;
-    keys.clear();
-    fields.clear();
-    uint64_t id = 0;
-    Status st = [&]() -> Status {
-      const std::vector<std::string_view> cols = SplitAll(line, spec.separator);
-      if (cols.size() < min_columns) {
-        return InvalidArgument("expected at least " + std::to_string(min_columns) + " columns, got " +
-                               std::to_string(cols.size()));
-      }
-      if (!ParseWholeInteger(cols[spec.id_column], &id)) {
-        return InvalidArgument("id is not an integer: " + Quote(cols[spec.id_column]));
-      }
-      if (t.rows.count(id)) return InvalidArgument("id " + std::to_string(id) + " appears twice");
-      for (size_t i = 0; i < spec.columns.size(); ++i) {
-        RETURN_IF_ERROR(ColumnKeys(spec.columns[i], cols, ns[i], &keys));
-        fields.resize(keys.size(), static_cast<uint16_t>(next_field_ + i));
-      }
-      return Status::OK();
-    }();
+    if (StripCr(line).empty() || (spec.header && line_no == 1)) continue;
+    Status st = ParseSideLine(line, spec, side, next_field_, &row);
+    if (st.ok() && t.rows.count(row.id)) {
+      st = InvalidArgument("id " + std::to_string(row.id) + " appears twice");
+    }
     RETURN_IF_ERROR(counter.Record(line_no, st));
     if (!st.ok()) continue;
-    t.rows[id] = Range{static_cast<uint32_t>(t.keys.size()), static_cast<uint32_t>(keys.size())};
-    t.keys.insert(t.keys.end(), keys.begin(), keys.end());
-    t.fields.insert(t.fields.end(), fields.begin(), fields.end());
+    t.rows[row.id] = Range{static_cast<uint32_t>(t.keys.size()), static_cast<uint32_t>(row.keys.size())};
+    t.keys.insert(t.keys.end(), row.keys.begin(), row.keys.end());
+    t.fields.insert(t.fields.end(), row.fields.begin(), row.fields.end());
   }
   RETURN_IF_ERROR(counter.CheckAtEnd());
   if (side == Side::kItem) {

@@ -59,6 +59,21 @@ std::optional<SideFileSpec> MovieLensSideSpec(const std::string& path);
 
 enum class Side { kUser, kItem };
 
+// One parsed line of a side file.
+struct SideRow {
+  uint64_t id = 0;
+  std::vector<uint64_t> keys;
+  std::vector<uint16_t> fields;
+};
+
+// Parses one line of a side file of `side` described by `spec`, its columns
+// numbered as fields from `first_field`, into *out (overwritten). A key
+// depends on the side, the column, the column's kind and the value only.
+// InvalidArgument with a short reason for too few columns, a non-integer
+// id, a bad number or a flag other than 0/1; *out is then unspecified.
+[[nodiscard]] Status ParseSideLine(std::string_view line, const SideFileSpec& spec, Side side,
+                                   uint16_t first_field, SideRow* out);
+
 // Side features of users and items, loaded once and then read-only: Append
 // may be called from several threads at once.
 class SideFeatures {

@@ -15,7 +15,7 @@ class LinearModel : public Model {
   std::string name() const override { return "lr"; }
   Objective objective() const override { return objective_; }
   const std::vector<ModelTable>& tables() const override { return tables_; }
-  void Prepare(const std::vector<data::Example>& batch) override { index_.Build(batch); }
+  void Prepare(const std::vector<data::Example>& batch) override;
   const std::vector<uint64_t>& Keys(size_t) const override { return index_.keys(); }
   double Step(const std::vector<data::Example>& batch, const TableRows& rows,
               TableRows* grads) override;
@@ -23,12 +23,18 @@ class LinearModel : public Model {
                std::vector<float>* scores) override;
 
  private:
+  // kOneHot: every value is 1 (Criteo), so values are never loaded; that
+  // keeps the LR step as cheap as before values existed.
+  template <bool kOneHot>
   float Score(const data::Example& ex, const uint32_t* slots, const float* w) const;
+  template <bool kOneHot>
+  double StepImpl(const std::vector<data::Example>& batch, const float* w, float* g) const;
 
   Objective objective_;
   float min_rating_, max_rating_;
   std::vector<ModelTable> tables_;
   BatchIndex index_;
+  bool one_hot_ = true;  // of the prepared batch
 };
 
 }  // namespace embedps::worker

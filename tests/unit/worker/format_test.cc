@@ -29,31 +29,53 @@ TEST(FormatTest, NamesRoundTrip) {
   EXPECT_NE(bad.status().message().find("movielens-csv"), std::string::npos);
 }
 
+struct Case {
+  const char* name;
+  std::string line;
+  std::optional<Format> expected;
+};
+
 TEST(FormatTest, FirstLineDecides) {
   // Names that say nothing (or lie) lose to an unambiguous line.
-  EXPECT_EQ(DetectFormat("data.txt", CriteoLine()), Format::kCriteo);
-  EXPECT_EQ(DetectFormat("x.csv", CriteoLine()), Format::kCriteo);
-  EXPECT_EQ(DetectFormat("data.txt", "196\t242\t3\t881250949"), Format::kMovieLensTab);
-  EXPECT_EQ(DetectFormat("data.txt", "1::1193::5::978300760"), Format::kMovieLensColon);
-  EXPECT_EQ(DetectFormat("data.txt", "1,31,2.5,1260759144"), Format::kMovieLensCsv);
-  EXPECT_EQ(DetectFormat("data.txt", "userId,movieId,rating,timestamp"), Format::kMovieLensCsv);
-  EXPECT_EQ(DetectFormat("data.txt", "+1 3:1 7:0.5"), Format::kLibsvm);
-  EXPECT_EQ(DetectFormat("data.txt", "-1 3:1"), Format::kLibsvm);
+  const Case cases[] = {
+      {"data.txt", CriteoLine(), Format::kCriteo},
+      {"x.csv", CriteoLine(), Format::kCriteo},
+      {"data.txt", "196\t242\t3\t881250949", Format::kMovieLensTab},
+      {"data.txt", "1::1193::5::978300760", Format::kMovieLensColon},
+      {"data.txt", "1,31,2.5,1260759144", Format::kMovieLensCsv},
+      {"data.txt", "userId,movieId,rating,timestamp", Format::kMovieLensCsv},
+      {"data.txt", "+1 3:1 7:0.5", Format::kLibsvm},
+      {"data.txt", "-1 3:1", Format::kLibsvm},
+  };
+  for (const Case& c : cases) EXPECT_EQ(DetectFormat(c.name, c.line), c.expected) << c.line;
 }
 
 TEST(FormatTest, NameDecidesWhenTheLineDoesNot) {
-  // A malformed or bare first line: the name is all there is.
-  EXPECT_EQ(DetectFormat("day_0.tsv", "garbage"), Format::kCriteo);
-  EXPECT_EQ(DetectFormat("dir/day_0.tsv.gz", ""), Format::kCriteo);
-  EXPECT_EQ(DetectFormat("ml-100k/u.data", "x"), Format::kMovieLensTab);
-  EXPECT_EQ(DetectFormat("ml-100k/u1.base", "x"), Format::kMovieLensTab);
-  EXPECT_EQ(DetectFormat("ml-100k/u1.test", "x"), Format::kMovieLensTab);
-  EXPECT_EQ(DetectFormat("ml-1m/ratings.dat", "x"), Format::kMovieLensColon);
-  EXPECT_EQ(DetectFormat("ratings.csv.gz", "x"), Format::kMovieLensCsv);
-  EXPECT_EQ(DetectFormat("a9a.svm", "1"), Format::kLibsvm);
-  EXPECT_EQ(DetectFormat("a9a.libsvm", "1"), Format::kLibsvm);
-  EXPECT_EQ(DetectFormat("notes.txt", "hello"), std::nullopt);
-  EXPECT_EQ(DetectFormat("notes.txt", "1"), std::nullopt) << "a bare label proves nothing";
+  // A malformed or bare first line: the name is all there is. A bare label
+  // ("1") proves nothing.
+  const Case cases[] = {
+      {"day_0.tsv", "garbage", Format::kCriteo},
+      {"dir/day_0.tsv.gz", "", Format::kCriteo},
+      {"ml-100k/u.data", "x", Format::kMovieLensTab},
+      {"ml-100k/u1.base", "x", Format::kMovieLensTab},
+      {"ml-100k/u1.test", "x", Format::kMovieLensTab},
+      {"ml-1m/ratings.dat", "x", Format::kMovieLensColon},
+      {"ratings.csv.gz", "x", Format::kMovieLensCsv},
+      {"a9a.svm", "1", Format::kLibsvm},
+      {"a9a.libsvm", "1", Format::kLibsvm},
+      {"notes.txt", "hello", std::nullopt},
+      {"notes.txt", "1", std::nullopt},
+  };
+  for (const Case& c : cases) EXPECT_EQ(DetectFormat(c.name, c.line), c.expected) << c.name;
+}
+
+TEST(FormatTest, FlagValue) {
+  EXPECT_EQ(FormatFromFlag("").value(), std::nullopt);
+  EXPECT_EQ(FormatFromFlag("libsvm").value(), Format::kLibsvm);
+  auto bad = FormatFromFlag("parquet");
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.status().message().rfind("--format: unknown format 'parquet'", 0), 0u)
+      << bad.status().message();
 }
 
 TEST(FormatTest, DetectFileFormatReadsPlainAndGzip) {

@@ -50,18 +50,21 @@ TEST(LibsvmParserTest, LabelOnlyCommentsQidAndCr) {
 }
 
 TEST(LibsvmParserTest, RejectsMalformedLines) {
-  EXPECT_EQ(ParseError(""), "empty line (no label)");
-  EXPECT_EQ(ParseError("   "), "empty line (no label)");
-  EXPECT_EQ(ParseError("yes 1:1"), "label is not a number: 'yes'");
-  EXPECT_EQ(ParseError("+ 1:1"), "label is not a number: '+'");
-  EXPECT_EQ(ParseError("+-1 1:1"), "label is not a number: '+-1'");
-  EXPECT_EQ(ParseError("inf 1:1"), "label is not a number: 'inf'");
-  EXPECT_EQ(ParseError("1 3:1 7"), "token 2 is not index:value: '7'");
-  EXPECT_EQ(ParseError("1 x:1"), "index is not a non-negative integer: 'x:1'");
-  EXPECT_EQ(ParseError("1 -3:1"), "index is not a non-negative integer: '-3:1'");
-  EXPECT_EQ(ParseError("1 3:"), "value is not a finite number: '3:'");
-  EXPECT_EQ(ParseError("1 3:nan"), "value is not a finite number: '3:nan'");
-  EXPECT_EQ(ParseError("1 3:1:2"), "value is not a finite number: '3:1:2'");
+  const std::pair<const char*, const char*> cases[] = {
+      {"", "empty line (no label)"},
+      {"   ", "empty line (no label)"},
+      {"yes 1:1", "label is not a number: 'yes'"},
+      {"+ 1:1", "label is not a number: '+'"},
+      {"+-1 1:1", "label is not a number: '+-1'"},
+      {"inf 1:1", "label is not a number: 'inf'"},
+      {"1 3:1 7", "token 2 is not index:value: '7'"},
+      {"1 x:1", "index is not a non-negative integer: 'x:1'"},
+      {"1 -3:1", "index is not a non-negative integer: '-3:1'"},
+      {"1 3:", "value is not a finite number: '3:'"},
+      {"1 3:nan", "value is not a finite number: '3:nan'"},
+      {"1 3:1:2", "value is not a finite number: '3:1:2'"},
+  };
+  for (const auto& [line, message] : cases) EXPECT_EQ(ParseError(line), message) << line;
 }
 
 }  // namespace

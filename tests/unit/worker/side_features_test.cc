@@ -55,6 +55,30 @@ TEST(SideFileSpecTest, RejectsBadSettings) {
   }
 }
 
+TEST(ParseSideLineTest, GoodAndMalformedLines) {
+  const SideFileSpec spec = *MovieLensSideSpec("u.user");
+  SideRow row;
+  ASSERT_TRUE(ParseSideLine("7|57|M|administrator|91344\r", spec, Side::kUser, 2, &row).ok());
+  EXPECT_EQ(row.id, 7u);
+  EXPECT_EQ(row.fields, (std::vector<uint16_t>{2, 3, 4, 5}));
+  SideRow same;
+  ASSERT_TRUE(ParseSideLine("8|60|M|administrator|91399", spec, Side::kUser, 2, &same).ok());
+  EXPECT_EQ(row.keys, same.keys) << "56+ bucket, M, administrator, zip 913";
+  SideRow item_side;
+  ASSERT_TRUE(ParseSideLine("7|57|M|administrator|91344", spec, Side::kItem, 2, &item_side).ok());
+  for (size_t i = 0; i < row.keys.size(); ++i) EXPECT_NE(row.keys[i], item_side.keys[i]);
+
+  auto error = [&](const std::string& line) {
+    Status st = ParseSideLine(line, spec, Side::kUser, 2, &row);
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << "accepted: " << line;
+    return st.message();
+  };
+  EXPECT_EQ(error(""), "expected at least 5 columns, got 1");
+  EXPECT_EQ(error("7|57|M|administrator"), "expected at least 5 columns, got 4");
+  EXPECT_EQ(error("seven|57|M|administrator|91344"), "id is not an integer: 'seven'");
+  EXPECT_EQ(error("7|5x|M|administrator|91344"), "column 2 is not a number: '5x'");
+}
+
 class SideFeaturesTest : public ::testing::Test {
  protected:
   testing::ScratchDir dir_;
