@@ -1,6 +1,7 @@
 // `embedps local`: runs a whole job on this machine (a scheduler, S servers
-// and W workers as separate processes on 127.0.0.1), waits for it, evaluates
-// the exported model on the test file and writes a JSON summary.
+// and W workers as separate processes on 127.0.0.1), prints where the
+// dashboard, every node's metrics and the logs are, waits for the job,
+// evaluates the exported model on the test file and writes a JSON summary.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +29,13 @@ struct LocalOptions {
   // Where embedps-scheduler/-server/-worker live.
   std::string bin_dir;
   uint32_t timeout_s = 3600;
+  // The scheduler's HTTP port (0: any free port; -1: no HTTP on any node).
+  // Servers and workers always take free ports.
+  int http_port = 0;
+  std::string http_bind = "127.0.0.1";
+  // Passed to the scheduler: POST /stop, guarded by the token in the file.
+  bool http_enable_mutations = false;
+  std::string http_token_file;
 };
 
 // Runs the job. A failing child ends the run with a Status naming the child

@@ -12,7 +12,8 @@ DEFINE_int32(request_timeout_ms, 30000, "Deadline for each pull and push window 
 DEFINE_int32(max_inflight_pushes, 16, "Unacknowledged push requests allowed in flight");
 
 int main(int argc, char** argv) {
-  embedps::InitProcess(&argc, &argv, "embedps-worker --scheduler=tcp://HOST:PORT [flags]");
+  embedps::InitProcess(&argc, &argv, "embedps-worker --scheduler=tcp://HOST:PORT [flags]",
+                       embedps::wire::Role::kWorker);
   const char* kProg = "embedps-worker";
   auto link = embedps::LinkOptionsFromFlags(embedps::wire::Role::kWorker);
   if (!link.ok()) return embedps::ExitWithError(kProg, link.status());
@@ -37,8 +38,11 @@ int main(int argc, char** argv) {
   // partition may legitimately hold a cluster of bad lines.
   options.reader.max_bad_line_fraction = 1.0;
 
-  zmq::context_t ctx(1);
+  // Declared before the worker, so the HTTP endpoint outlives it.
   embedps::MetricsRegistry metrics;
+  auto http = embedps::StartMetricsServerFromFlags(&metrics, &options.link.metrics_url);
+  if (!http.ok()) return embedps::ExitWithError(kProg, http.status());
+  zmq::context_t ctx(1);
   embedps::worker::Worker worker(ctx, std::move(options), &metrics);
   embedps::Status st = worker.Run();
   if (!st.ok()) return embedps::ExitWithError(kProg, st);
