@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages embedps builds against, but only those that
-# are missing, so it is cheap to call before every build.
+# are missing, so it is cheap to call before every build. chromium is only
+# for the dashboard's browser test (ctest label browser), which skips
+# without it.
 set -euo pipefail
 
 PACKAGES=(
@@ -12,6 +14,7 @@ PACKAGES=(
   libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev
+  chromium
 )
 
 missing=()
