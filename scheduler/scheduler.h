@@ -135,6 +135,10 @@ class Scheduler {
   void DescribeMetrics();
   nlohmann::json StatusJson() const;
   nlohmann::json NodeJson(const Node& node, Clock::time_point now) const;
+  // Every node, the scheduler first, then by role and rank.
+  nlohmann::json NodesJson(Clock::time_point now) const;
+  // Totals over the servers in `nodes` (as NodesJson gives them).
+  nlohmann::json MetricsSummaryJson(const nlohmann::json& nodes) const;
   nlohmann::json ProgressJson() const;
   std::string Health(const Node& node, Clock::time_point now) const;
   const char* PhaseName() const;

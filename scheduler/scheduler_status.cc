@@ -193,8 +193,7 @@ nlohmann::json Scheduler::ProgressJson() const {
           {"bad_lines", total.bad_lines}};
 }
 
-nlohmann::json Scheduler::StatusJson() const {
-  const auto now = Clock::now();
+nlohmann::json Scheduler::NodesJson(Clock::time_point now) const {
   nlohmann::json nodes = nlohmann::json::array();
   nodes.push_back({{"id", 0}, {"role", "scheduler"}, {"rank", 0}, {"address", endpoint_},
                    {"host", ""}, {"metrics_url", options_.http_url},
@@ -205,25 +204,32 @@ nlohmann::json Scheduler::StatusJson() const {
   std::sort(sorted.begin(), sorted.end(), [](const Node* a, const Node* b) {
     return std::make_pair(a->role, a->rank) < std::make_pair(b->role, b->rank);
   });
-  nlohmann::json summary = {{"keys_pulled", 0}, {"keys_pushed", 0}, {"pulls", 0}, {"pushes", 0},
-                            {"server_rows", 0}, {"server_memory_bytes", 0},
-                            {"server_rejected_requests", 0}};
-  for (const Node* n : sorted) {
-    nlohmann::json j = NodeJson(*n, now);
-    if (n->role == wire::Role::kServer && n->server_stats) {
-      for (const char* k : {"keys_pulled", "keys_pushed", "pulls", "pushes"}) {
-        summary[k] = summary[k].get<uint64_t>() + j[k].get<uint64_t>();
-      }
-      summary["server_rows"] = summary["server_rows"].get<uint64_t>() + j["rows"].get<uint64_t>();
-      summary["server_memory_bytes"] =
-          summary["server_memory_bytes"].get<uint64_t>() + j["memory_bytes"].get<uint64_t>();
-      summary["server_rejected_requests"] =
-          summary["server_rejected_requests"].get<uint64_t>() + j["rejected"].get<uint64_t>();
+  for (const Node* n : sorted) nodes.push_back(NodeJson(*n, now));
+  return nodes;
+}
+
+nlohmann::json Scheduler::MetricsSummaryJson(const nlohmann::json& nodes) const {
+  // Status field -> the server node field summed into it.
+  static const std::pair<const char*, const char*> kSums[] = {
+      {"keys_pulled", "keys_pulled"}, {"keys_pushed", "keys_pushed"}, {"pulls", "pulls"},
+      {"pushes", "pushes"},           {"server_rows", "rows"},       {"server_memory_bytes", "memory_bytes"},
+      {"server_rejected_requests", "rejected"}};
+  nlohmann::json summary;
+  for (const auto& [out, in] : kSums) {
+    uint64_t sum = 0;
+    for (const auto& n : nodes) {
+      if (n["role"] == "server" && n.contains(in)) sum += n[in].get<uint64_t>();
     }
-    nodes.push_back(std::move(j));
+    summary[out] = sum;
   }
   summary["rejected_messages"] = rejected_->Get();
   summary["malformed_messages"] = malformed_->Get();
+  return summary;
+}
+
+nlohmann::json Scheduler::StatusJson() const {
+  const auto now = Clock::now();
+  nlohmann::json nodes = NodesJson(now);
   nlohmann::json history = nlohmann::json::array();
   for (const Sample& s : history_) {
     history.push_back({{"t", s.t}, {"rows", s.rows}, {"rows_per_sec", s.rows_per_sec},
@@ -240,9 +246,9 @@ nlohmann::json Scheduler::StatusJson() const {
                         {"error", failure_.empty() ? nlohmann::json() : nlohmann::json(failure_)},
                         {"stop_reason", stopping_ ? nlohmann::json(stop_reason_) : nlohmann::json()}};
   return {{"job", job},
-          {"nodes", nodes},
+          {"metrics", MetricsSummaryJson(nodes)},
+          {"nodes", std::move(nodes)},
           {"progress", ProgressJson()},
-          {"metrics", summary},
           {"history", history},
           {"history_interval_seconds", history_interval_.count() / 1000.0},
           {"events", nlohmann::json(std::vector<nlohmann::json>(events_.begin(), events_.end()))},

@@ -1,16 +1,9 @@
 #include "common/http/http_client.h"
 
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include "common/http/beast_names.h"
 
 namespace embedps::http {
 namespace {
-
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
-namespace net = boost::asio;
-using tcp = net::ip::tcp;
 
 // Answers larger than this are refused (a status page is a few KB).
 constexpr size_t kMaxAnswerBytes = 16 << 20;

@@ -5,18 +5,12 @@
 #include <optional>
 #include <thread>
 
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <glog/logging.h>
+
+#include "common/http/beast_names.h"
 
 namespace embedps::http {
 namespace {
-
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
-namespace net = boost::asio;
-using tcp = net::ip::tcp;
 
 // Headers alone may not exceed this (or the whole request limit, if lower).
 constexpr size_t kMaxHeaderBytes = 16 * 1024;
