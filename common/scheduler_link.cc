@@ -82,7 +82,7 @@ Status SchedulerLink::Join() {
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
   wire::RegisterMsg reg{options_.role, options_.advertised_endpoint, host,
-                        static_cast<uint32_t>(getpid())};
+                        static_cast<uint32_t>(getpid()), options_.metrics_url};
   auto reply = Call(reg, options_.join_timeout);
   if (!reply.ok()) {
     return reply.status().WithContext("cannot join the cluster at " + options_.scheduler_endpoint);
@@ -93,6 +93,7 @@ Status SchedulerLink::Join() {
   rank_ = r->rank;
   num_workers_ = r->num_workers;
   header_.sender = node_id_;
+  if (options_.on_joined) options_.on_joined(rank_);
   LOG(INFO) << "joined as " << wire::RoleName(options_.role) << " rank " << rank_ << " (node "
             << node_id_ << "); waiting for the shard map";
   const auto deadline = Clock::now() + options_.join_timeout;
@@ -116,9 +117,13 @@ Status SchedulerLink::Join() {
 }
 
 Status SchedulerLink::Tick(const wire::Progress& progress) {
+  return TickWithHeartbeat([&progress] { return wire::HeartbeatMsg{progress, std::nullopt}; });
+}
+
+Status SchedulerLink::TickWithHeartbeat(const std::function<wire::HeartbeatMsg()>& make_heartbeat) {
   const auto now = Clock::now();
   if (now >= next_heartbeat_) {
-    RETURN_IF_ERROR(Send(wire::HeartbeatMsg{progress}).status());
+    RETURN_IF_ERROR(Send(make_heartbeat()).status());
     next_heartbeat_ = now + options_.heartbeat_interval;
   }
   while (ReceiveOne(std::chrono::milliseconds(0), 0, nullptr)) {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -23,6 +24,11 @@ struct SchedulerLinkOptions {
   wire::Role role = wire::Role::kUnknown;
   // Servers: the endpoint workers should connect to.
   std::string advertised_endpoint;
+  // This node's HTTP endpoint (http://HOST:PORT), reported when joining so
+  // the scheduler can list it; empty when the node serves no HTTP.
+  std::string metrics_url;
+  // Called with the node's rank once it is admitted (e.g. to tag logs).
+  std::function<void(uint32_t rank)> on_joined;
   std::chrono::milliseconds heartbeat_interval{1000};
   // No message from the scheduler for this long means it is gone.
   std::chrono::milliseconds scheduler_timeout{30000};
@@ -53,6 +59,9 @@ class SchedulerLink {
   // messages as events, and returns Unavailable once the scheduler has been
   // silent longer than scheduler_timeout.
   Status Tick(const wire::Progress& progress);
+  // As above, with the heartbeat built by `make_heartbeat` only when one is
+  // due (servers attach their table statistics).
+  Status TickWithHeartbeat(const std::function<wire::HeartbeatMsg()>& make_heartbeat);
 
   // Next queued unsolicited message, if any. A ShardMap event has already
   // been applied to shard_map() when it is returned.
@@ -62,6 +71,7 @@ class SchedulerLink {
   void set_advertised_endpoint(std::string endpoint) {
     options_.advertised_endpoint = std::move(endpoint);
   }
+  void set_metrics_url(std::string url) { options_.metrics_url = std::move(url); }
 
   // Reports a fatal error to the scheduler (best effort) before exiting.
   void ReportFatal(const Status& status);

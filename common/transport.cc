@@ -1,5 +1,7 @@
 #include "common/transport.h"
 
+#include <cstdio>
+
 #include <zmq_addon.hpp>
 
 #include "common/hash.h"
@@ -87,5 +89,11 @@ bool ReceiveMessage(zmq::socket_t& s, bool router, std::chrono::milliseconds tim
 }
 
 uint64_t ClusterIdFromToken(const std::string& token) { return HashBytes(token, 0xc105e7ULL); }
+
+std::string JobIdFromClusterId(uint64_t cluster_id) {
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(cluster_id));
+  return std::string(buf, 8);
+}
 
 }  // namespace embedps

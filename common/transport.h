@@ -52,4 +52,8 @@ bool ReceiveMessage(zmq::socket_t& s, bool router, std::chrono::milliseconds tim
 // each other's messages.
 uint64_t ClusterIdFromToken(const std::string& token);
 
+// The job id shown in logs, metrics and /status: the cluster id's first 8
+// hex digits (the same for every node of a job).
+std::string JobIdFromClusterId(uint64_t cluster_id);
+
 }  // namespace embedps

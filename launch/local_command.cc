@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <map>
 #include <thread>
 #include <tuple>
 
@@ -40,6 +41,12 @@ Status Validate(const LocalOptions& o) {
   if (o.passes == 0) return InvalidArgument("--passes must be >= 1");
   if (o.batch_size == 0) return InvalidArgument("--batch_size must be >= 1");
   if (!(o.learning_rate > 0)) return InvalidArgument("--learning_rate must be > 0");
+  if (o.http_port < -1 || o.http_port > 65535) {
+    return InvalidArgument("--http_port must be -1 (off), 0 (any free port) or 1..65535");
+  }
+  if (o.http_enable_mutations && o.http_token_file.empty()) {
+    return InvalidArgument("--http_enable_mutations needs --http_token_file");
+  }
   for (const auto& [name, lr, flag] : {std::tuple{o.optimizer, o.learning_rate, "--optimizer"},
                                       std::tuple{o.dense_optimizer, o.dense_learning_rate, "--dense_optimizer"}}) {
     ps::OptimizerConfig optimizer;
@@ -136,8 +143,39 @@ std::string TableSpecs(const LocalOptions& o, const worker::Model& model) {
   return text;
 }
 
-Status StartCluster(const LocalOptions& o, data::Format format, const worker::Model& model,
-                    const std::string& run_dir, const std::string& train, ProcessGroup& group) {
+std::string UrlFile(const std::string& run_dir, const std::string& name) {
+  return run_dir + "/http/" + name + ".url";
+}
+
+// The scheduler gets the requested HTTP port and the mutation settings; the
+// other nodes take free ports and serve /metrics only.
+std::vector<std::string> HttpFlags(const LocalOptions& o, const std::string& run_dir,
+                                   const std::string& name) {
+  if (o.http_port == -1) return {"--http_port=-1"};
+  const bool scheduler = name == "scheduler";
+  std::vector<std::string> flags = {"--http_port=" + std::to_string(scheduler ? o.http_port : 0),
+                                    "--http_bind=" + o.http_bind,
+                                    "--http_url_file=" + UrlFile(run_dir, name)};
+  if (scheduler && o.http_enable_mutations) flags.push_back("--http_enable_mutations");
+  if (scheduler && !o.http_token_file.empty()) flags.push_back("--http_token_file=" + o.http_token_file);
+  return flags;
+}
+
+// Starts one daemon with the shared flags, its HTTP flags and `args`.
+Status StartNode(const LocalOptions& o, const std::string& run_dir, ProcessGroup& group,
+                 const std::string& name, const std::string& binary, const std::string& token,
+                 const std::vector<std::string>& args, bool inherit_stdout = false) {
+  ChildSpec spec{name, o.bin_dir + "/" + binary, CommonFlags(token),
+                 run_dir + "/logs/" + name + ".log", inherit_stdout};
+  for (const auto& f : HttpFlags(o, run_dir, name)) spec.args.push_back(f);
+  spec.args.insert(spec.args.end(), args.begin(), args.end());
+  return group.Start(spec).status();
+}
+
+// Starts every node; returns their names, scheduler first.
+StatusOr<std::vector<std::string>> StartCluster(const LocalOptions& o, data::Format format,
+                                                const worker::Model& model, const std::string& run_dir,
+                                                const std::string& train, ProcessGroup& group) {
   const std::string tables_file = run_dir + "/tables.spec";
   {
     std::ofstream out(tables_file);
@@ -148,39 +186,77 @@ Status StartCluster(const LocalOptions& o, data::Format format, const worker::Mo
                             std::to_string(Clock::now().time_since_epoch().count());
   const std::string endpoint_file = run_dir + "/scheduler.endpoint";
   std::filesystem::remove(endpoint_file);
-  ChildSpec sched{"scheduler", o.bin_dir + "/embedps-scheduler", CommonFlags(token),
-                  run_dir + "/logs/scheduler.log", /*inherit_stdout=*/true};
-  sched.args.insert(sched.args.end(),
-                    {"--endpoint_file=" + endpoint_file, "--num_servers=" + std::to_string(o.servers),
-                     "--num_workers=" + std::to_string(o.workers), "--train=" + train,
-                     "--shuffle_seed=" + std::to_string(o.shuffle ? o.seed : 0),
-                     "--passes=" + std::to_string(o.passes), "--model_dir=" + run_dir + "/model",
-                     "--max_bad_line_fraction=" + std::to_string(o.max_bad_line_fraction),
-                     "--stats_json=" + run_dir + "/train_stats.json"});
-  AppendAll(sched.args, o.extra.For("scheduler"));
-  RETURN_IF_ERROR(group.Start(sched).status());
+  std::filesystem::remove_all(run_dir + "/http");
+  std::filesystem::create_directories(run_dir + "/http");
+  std::vector<std::string> names = {"scheduler"};
+  std::vector<std::string> sched_args = {
+      "--endpoint_file=" + endpoint_file, "--num_servers=" + std::to_string(o.servers),
+      "--num_workers=" + std::to_string(o.workers), "--train=" + train,
+      "--shuffle_seed=" + std::to_string(o.shuffle ? o.seed : 0),
+      "--passes=" + std::to_string(o.passes), "--model_dir=" + run_dir + "/model",
+      "--max_bad_line_fraction=" + std::to_string(o.max_bad_line_fraction),
+      "--stats_json=" + run_dir + "/train_stats.json", "--job_name=embedps local"};
+  AppendAll(sched_args, o.extra.For("scheduler"));
+  RETURN_IF_ERROR(StartNode(o, run_dir, group, "scheduler", "embedps-scheduler", token, sched_args,
+                            /*inherit_stdout=*/true));
   ASSIGN_OR_RETURN(std::string endpoint, AwaitEndpoint(group, endpoint_file));
 
   for (uint32_t s = 0; s < o.servers; ++s) {
-    ChildSpec spec{"server-" + std::to_string(s), o.bin_dir + "/embedps-server", CommonFlags(token),
-                   run_dir + "/logs/server-" + std::to_string(s) + ".log"};
-    spec.args.insert(spec.args.end(),
-                     {"--scheduler=" + endpoint, "--tables_file=" + tables_file});
-    AppendAll(spec.args, o.extra.For("server"));
-    RETURN_IF_ERROR(group.Start(spec).status());
+    names.push_back("server-" + std::to_string(s));
+    std::vector<std::string> args = {"--scheduler=" + endpoint, "--tables_file=" + tables_file};
+    AppendAll(args, o.extra.For("server"));
+    RETURN_IF_ERROR(StartNode(o, run_dir, group, names.back(), "embedps-server", token, args));
   }
   for (uint32_t w = 0; w < o.workers; ++w) {
-    ChildSpec spec{"worker-" + std::to_string(w), o.bin_dir + "/embedps-worker", CommonFlags(token),
-                   run_dir + "/logs/worker-" + std::to_string(w) + ".log"};
-    spec.args.insert(spec.args.end(),
-                     {"--scheduler=" + endpoint, "--batch_size=" + std::to_string(o.batch_size),
-                      "--prefetch=" + std::to_string(o.prefetch),
-                      std::string("--format=") + data::FormatName(format)});
-    AppendAll(spec.args, worker::ModelFlagArgs());
-    AppendAll(spec.args, o.extra.For("worker"));
-    RETURN_IF_ERROR(group.Start(spec).status());
+    names.push_back("worker-" + std::to_string(w));
+    std::vector<std::string> args = {"--scheduler=" + endpoint, "--batch_size=" + std::to_string(o.batch_size),
+                                     "--prefetch=" + std::to_string(o.prefetch),
+                                     std::string("--format=") + data::FormatName(format)};
+    AppendAll(args, worker::ModelFlagArgs());
+    AppendAll(args, o.extra.For("worker"));
+    RETURN_IF_ERROR(StartNode(o, run_dir, group, names.back(), "embedps-worker", token, args));
   }
-  return Status::OK();
+  return names;
+}
+
+// Waits until every node has written its HTTP URL (nodes write it before
+// joining, so no job can end first) and returns them by node name.
+StatusOr<std::map<std::string, std::string>> AwaitUrls(ProcessGroup& group, const std::string& run_dir,
+                                                       const std::vector<std::string>& names) {
+  std::map<std::string, std::string> urls;
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (urls.size() < names.size()) {
+    for (const auto& name : names) {
+      std::ifstream in(UrlFile(run_dir, name));
+      std::string url;
+      if (in >> url && !url.empty()) urls[name] = url;
+    }
+    if (urls.size() == names.size()) break;
+    if (Clock::now() > deadline) return DeadlineExceeded("nodes did not report their HTTP URLs within 30 s");
+    if (Interrupted()) return Aborted("interrupted");
+    if (auto exit = group.WaitAny(std::chrono::milliseconds(50)); exit && exit->exit_code != 0) {
+      return DescribeExit(*exit);
+    }
+  }
+  return urls;
+}
+
+void PrintEndpoints(const std::string& run_dir, const std::vector<std::string>& names,
+                    const std::map<std::string, std::string>& urls) {
+  if (urls.empty()) {
+    std::printf("embedps: HTTP endpoints are off (--http_port=-1); logs in %s/logs\n", run_dir.c_str());
+  } else {
+    const std::string& dashboard = urls.at("scheduler");
+    std::printf("embedps: dashboard at %s/ (embedps status --scheduler %s)\n", dashboard.c_str(),
+                dashboard.substr(dashboard.find("//") + 2).c_str());
+    std::printf("embedps: metrics and logs of every node:\n");
+  }
+  for (const auto& name : names) {
+    auto it = urls.find(name);
+    std::printf("  %-10s %-36s %s/logs/%s.log\n", name.c_str(),
+                it == urls.end() ? "-" : (it->second + "/metrics").c_str(), run_dir.c_str(), name.c_str());
+  }
+  std::fflush(stdout);
 }
 
 StatusOr<nlohmann::json> ReadJson(const std::string& path) {
@@ -239,13 +315,21 @@ Status RunLocal(const LocalOptions& o) {
               o.servers, o.workers, spec.model.c_str(), data::FormatName(format), run_dir.c_str());
   std::fflush(stdout);
   const auto wall_start = Clock::now();
+  std::map<std::string, std::string> urls;
   {
     ProcessGroup group;
     std::string train = o.train;
     if (o.shuffle) {
       ASSIGN_OR_RETURN(train, ShuffledCopy(o, format, run_dir));
     }
-    Status st = StartCluster(o, format, *model, run_dir, train, group);
+    auto names = StartCluster(o, format, *model, run_dir, train, group);
+    Status st = names.status();
+    if (st.ok() && o.http_port != -1) {
+      auto got = AwaitUrls(group, run_dir, *names);
+      st = got.status();
+      if (st.ok()) urls = std::move(got).value();
+    }
+    if (st.ok()) PrintEndpoints(run_dir, *names, urls);
     if (st.ok()) st = AwaitGroup(group, std::chrono::seconds(o.timeout_s), DescribeExit);
     if (!st.ok()) {
       group.TerminateAll(std::chrono::milliseconds(2000));
@@ -253,6 +337,10 @@ Status RunLocal(const LocalOptions& o) {
     }
   }
   ASSIGN_OR_RETURN(nlohmann::json stats, ReadJson(run_dir + "/train_stats.json"));
+  if (stats.value("stopped", false)) {
+    std::printf("embedps: the job was stopped on request after %llu rows\n",
+                static_cast<unsigned long long>(stats.value("rows", uint64_t{0})));
+  }
   const std::string model_dir = run_dir + "/model";
   RETURN_IF_ERROR(worker::WriteModelInfo(model_dir, ModelInfo(spec, *model, format, stats)));
   std::printf("embedps: evaluating on %s\n", o.test.c_str());
@@ -276,6 +364,13 @@ Status RunLocal(const LocalOptions& o) {
   summary["model_rows"] = eval.model_rows;
   summary["wall_seconds"] = std::chrono::duration<double>(Clock::now() - wall_start).count();
   summary["run_dir"] = run_dir;
+  summary["log_dir"] = run_dir + "/logs";
+  if (!urls.empty()) {
+    summary["dashboard_url"] = urls["scheduler"] + "/";
+    nlohmann::json metrics = nlohmann::json::object();
+    for (const auto& [name, url] : urls) metrics[name] = url + "/metrics";
+    summary["metrics_urls"] = metrics;
+  }
   if (eval.objective == worker::Objective::kBinary) {
     std::string oracle;
     if (auto meta = ReadJson(o.test + ".meta.json"); meta.ok()) {

@@ -1,6 +1,7 @@
 // `embedps local`: runs a whole job on this machine (a scheduler, S servers
-// and W workers as separate processes on 127.0.0.1), waits for it, evaluates
-// the exported model on the test file and writes a JSON summary.
+// and W workers as separate processes on 127.0.0.1), prints where the
+// dashboard, every node's metrics and the logs are, waits for the job,
+// evaluates the exported model on the test file and writes a JSON summary.
 #pragma once
 
 #include <cstdint>
@@ -47,6 +48,13 @@ struct LocalOptions {
   uint32_t timeout_s = 3600;
   // --node_flags, --scheduler_flags, ...: daemon flags passed through last.
   ExtraFlags extra;
+  // The scheduler's HTTP port (0: any free port; -1: no HTTP on any node).
+  // Servers and workers always take free ports.
+  int http_port = 0;
+  std::string http_bind = "127.0.0.1";
+  // Passed to the scheduler: POST /stop, guarded by the token in the file.
+  bool http_enable_mutations = false;
+  std::string http_token_file;
 };
 
 // Loads an exported model directory for eval/predict/recommend, with the

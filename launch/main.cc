@@ -4,6 +4,8 @@
 //   embedps gen-criteo --rows N --seed S --out FILE
 //   embedps eval       --model_dir DIR --test FILE
 //   embedps bench      pushpull | memory | parse
+//   embedps status     --scheduler HOST:PORT [--json]
+//   embedps stop       --scheduler HOST:PORT [--token_file F]
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +28,7 @@
 #include "launch/bench/pushpull_bench.h"
 #include "launch/local_command.h"
 #include "launch/ssh_command.h"
+#include "launch/status_command.h"
 #include "ps/server.h"
 #include "worker/data/format.h"
 #include "worker/eval/model_evaluator.h"
@@ -66,7 +69,6 @@ DEFINE_string(ssh_options, "", "ssh: extra ssh options, space-separated (e.g. \"
 DEFINE_string(bind_host, "0.0.0.0", "ssh: interface the scheduler and servers listen on");
 DEFINE_int32(base_port, 29500, "ssh: the k-th node on a host listens on base_port + k");
 DEFINE_int32(http_base_port, -1, "ssh: the k-th node on a host gets --http_port=http_base_port + k; -1: do not pass HTTP flags");
-DEFINE_string(http_bind, "127.0.0.1", "ssh: --http_bind passed to every node when --http_base_port >= 0");
 DEFINE_int64(rows, 0, "gen-criteo: rows to write");
 DEFINE_uint64(seed, 1, "gen-criteo: seed that picks the rows");
 DEFINE_uint64(model_seed, 20261125, "gen-criteo: seed that picks the planted model");
@@ -78,10 +80,19 @@ DEFINE_double(seconds, 3, "bench pushpull: seconds per timed phase");
 DEFINE_int32(depth, 4, "bench pushpull: requests in flight per worker");
 DEFINE_int32(server_threads, 0, "bench pushpull: handler threads per server; 0: half the cores");
 DEFINE_int32(repeat, 1, "bench pushpull, parse: timed runs per configuration (medians are reported)");
-DEFINE_bool(json, false, "bench: print one JSON object per line");
+DEFINE_bool(json, false, "bench: print one JSON object per line; status: print the status as JSON");
 DEFINE_bool(fp16, false, "bench memory: store weights as fp16");
 DEFINE_bool(null_store, false,
             "bench pushpull: reference run whose servers skip their tables (transport ceiling)");
+DEFINE_int32(timeout_ms, 5000, "status, stop: give up on an unreachable scheduler after this long");
+DEFINE_string(token_file, "", "stop: file with the bearer token of the scheduler's --http_token_file");
+// Shared with the daemons (common/flags/node_flags.cc). local passes them
+// on; status and stop take the scheduler's HTTP address in --scheduler.
+DECLARE_string(scheduler);
+DECLARE_int32(http_port);
+DECLARE_string(http_bind);
+DECLARE_bool(http_enable_mutations);
+DECLARE_string(http_token_file);
 
 namespace {
 
@@ -94,6 +105,10 @@ constexpr char kUsage[] =
     "  eval        evaluate an exported model on a test file\n"
     "  bench pushpull | memory | parse   measure push/pull throughput, memory per row or\n"
     "              input parsing speed\n"
+    "  status      show a running job: embedps status --scheduler HOST:PORT [--json]\n"
+    "  stop        stop a running job: embedps stop --scheduler HOST:PORT [--token_file F]\n"
+    "              (HOST:PORT is the scheduler's HTTP address, its --http_port)\n"
+    "exit codes: 0 ok, 1 error or refused, 2 usage, 3 scheduler unreachable (status, stop)\n"
     "run 'embedps --helpon=main' for the flags";
 
 std::string BinDir() {
@@ -161,6 +176,10 @@ embedps::Status RunLocalCommand() {
   o.workers = FLAGS_workers;
   o.run_dir = FLAGS_run_dir;
   o.bin_dir = BinDir();
+  o.http_port = FLAGS_http_port;
+  o.http_bind = FLAGS_http_bind;
+  o.http_enable_mutations = FLAGS_http_enable_mutations;
+  o.http_token_file = FLAGS_http_token_file;
   return embedps::launch::RunLocal(o);
 }
 
@@ -262,6 +281,22 @@ embedps::Status RunBenchCommand(const std::string& which) {
   return embedps::launch::RunPushPullBench(o);
 }
 
+// status and stop report through exit codes of their own (see
+// launch/status_command.h).
+int RunClusterCommand(const std::string& command) {
+  if (FLAGS_timeout_ms <= 0) {
+    std::fprintf(stderr, "embedps %s: error: --timeout_ms must be > 0\n", command.c_str());
+    return embedps::launch::kExitUsage;
+  }
+  embedps::launch::CliOptions o;
+  o.scheduler = FLAGS_scheduler;
+  o.timeout = std::chrono::milliseconds(FLAGS_timeout_ms);
+  o.json = FLAGS_json;
+  o.token_file = FLAGS_token_file;
+  return command == "status" ? embedps::launch::RunStatusCommand(o)
+                             : embedps::launch::RunStopCommand(o);
+}
+
 embedps::Status RunEvalCommand() {
   if (FLAGS_model_dir.empty() || FLAGS_test.empty()) {
     return embedps::InvalidArgument("--model_dir and --test are required");
@@ -306,6 +341,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   embedps::Status st;
+  if (command == "status" || command == "stop") return RunClusterCommand(command);
   if (command == "bench") {
     FLAGS_minloglevel = std::max(FLAGS_minloglevel, 1);  // the figures, not the cluster's chatter
     st = RunBenchCommand(argv[2]);

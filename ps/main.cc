@@ -50,7 +50,8 @@ embedps::StatusOr<std::vector<embedps::ps::TableConfig>> TablesFromFlags() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  embedps::InitProcess(&argc, &argv, "embedps-server --scheduler=tcp://HOST:PORT [flags]");
+  embedps::InitProcess(&argc, &argv, "embedps-server --scheduler=tcp://HOST:PORT [flags]",
+                       embedps::wire::Role::kServer);
   const char* kProg = "embedps-server";
   auto link = embedps::LinkOptionsFromFlags(embedps::wire::Role::kServer);
   if (!link.ok()) return embedps::ExitWithError(kProg, link.status());
@@ -65,8 +66,12 @@ int main(int argc, char** argv) {
   options.tables = std::move(tables).value();
   options.handler_threads = threads.value();
 
-  zmq::context_t ctx(1);
+  // Declared before the server: the HTTP endpoint serves the registry the
+  // server fills, and is stopped after the server is gone.
   embedps::MetricsRegistry metrics;
+  auto http = embedps::StartMetricsServerFromFlags(&metrics, &options.link.metrics_url);
+  if (!http.ok()) return embedps::ExitWithError(kProg, http.status());
+  zmq::context_t ctx(1);
   embedps::ps::Server server(ctx, std::move(options), &metrics);
   embedps::Status st = server.Run();
   if (!st.ok()) return embedps::ExitWithError(kProg, st);

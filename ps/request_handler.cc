@@ -52,6 +52,20 @@ RequestHandler::RequestHandler(const ServingState* state, MetricsRegistry* metri
   malformed_ = metrics->GetCounter("server.malformed_messages");
   rejected_ = metrics->GetCounter("server.rejected_requests");
   handler_nanos_ = metrics->GetCounter("server.handler_nanos");
+  const std::string latency = "server.request_seconds";
+  pull_seconds_ = metrics->GetHistogram(latency, LatencyBuckets(), {{"op", "pull"}});
+  push_seconds_ = metrics->GetHistogram(latency, LatencyBuckets(), {{"op", "push"}});
+  push_pull_seconds_ = metrics->GetHistogram(latency, LatencyBuckets(), {{"op", "push_pull"}});
+  metrics->Describe(latency, "Time a handler thread spent serving one request, by operation");
+  metrics->Describe("server.pull_requests", "Requests answered with rows (pulls and push+pulls)");
+  metrics->Describe("server.push_requests", "Pushes and push+pulls applied");
+  metrics->Describe("server.keys_pulled", "Keys whose rows were sent to workers");
+  metrics->Describe("server.keys_pushed", "Keys whose gradients were applied");
+  metrics->Describe("server.malformed_messages", "Requests that could not be decoded");
+  metrics->Describe("server.rejected_requests",
+                    "Requests refused: wrong cluster, unknown table, stale epoch, not owner, "
+                    "dimension mismatch, non-finite gradients");
+  metrics->Describe("server.handler_nanos", "Total handler time, in nanoseconds");
 }
 
 void RequestHandler::SetShardMap(const ShardMap& map) {
@@ -161,7 +175,10 @@ void RequestHandler::HandleData(const zmq::message_t& from, wire::Message& msg,
     pulls_->Add();
     keys_pulled_->Add(req.num_keys);
   }
-  handler_nanos_->Add(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
+  const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+  handler_nanos_->Add(nanos);
+  Histogram* latency = !req.has_grads ? pull_seconds_ : req.wants_values ? push_pull_seconds_ : push_seconds_;
+  latency->Observe(nanos * 1e-9);
   wire::Header reply = msg.header;
   reply.sender = state_->node_id;
   std::vector<zmq::message_t> payloads;

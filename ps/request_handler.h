@@ -61,6 +61,9 @@ class RequestHandler {
   Counter* malformed_;
   Counter* rejected_;
   Counter* handler_nanos_;
+  Histogram* pull_seconds_;
+  Histogram* push_seconds_;
+  Histogram* push_pull_seconds_;
 };
 
 }  // namespace embedps::ps

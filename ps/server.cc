@@ -34,10 +34,23 @@ Server::Server(zmq::context_t& ctx, ServerOptions options, MetricsRegistry* metr
   backend_.set(zmq::sockopt::linger, 0);
   control_.set(zmq::sockopt::linger, 0);
   control_client_.set(zmq::sockopt::linger, 0);
-  evicted_ = metrics_->GetCounter("server.rows_evicted");
+  keys_pulled_rate_ = metrics_->GetGauge("server.keys_pulled_per_second");
+  keys_pushed_rate_ = metrics_->GetGauge("server.keys_pushed_per_second");
+  metrics_->Describe("server.keys_pulled_per_second", "Keys pulled per second over the last second");
+  metrics_->Describe("server.keys_pushed_per_second", "Keys pushed per second over the last second");
+  metrics_->Describe("server.table_rows", "Rows held, by table");
+  metrics_->Describe("server.table_memory_bytes", "Bytes of row arena, index and admission sketch, by table");
+  metrics_->Describe("server.table_rows_evicted", "Rows evicted (idle or over the memory budget), by table");
+  metrics_->Describe("server.table_admission_pending_pushes",
+                     "Pushes to keys not yet admitted (counted, not applied), by table");
+  metrics_->SetConstLabels(NodeLabels(JobIdFromClusterId(options_.link.cluster_id), "server", -1));
 }
 
-Server::~Server() { StopThreads(); }
+Server::~Server() {
+  // The collector reads the tables; it must be gone before they are.
+  if (collector_id_ >= 0) metrics_->RemoveCollector(collector_id_);
+  StopThreads();
+}
 
 Status Server::Setup() {
   if (options_.tables.empty()) return InvalidArgument("server has no tables configured");
@@ -48,6 +61,7 @@ Status Server::Setup() {
       return InvalidArgument("table id " + std::to_string(cfg.id) + " declared twice");
     }
   }
+  collector_id_ = metrics_->AddCollector([this] { ExportTableMetrics(); });
   ASSIGN_OR_RETURN(endpoint_, BindSocket(router_, options_.bind_endpoint));
   // inproc names are per context; the address of this object keeps two
   // servers in one process (tests) apart.
@@ -60,6 +74,8 @@ Status Server::Setup() {
   LOG(INFO) << "server listening on " << endpoint_ << " with " << options_.handler_threads
             << " handler threads and " << options_.tables.size() << " table(s)";
   RETURN_IF_ERROR(link_.Join());
+  metrics_->SetConstLabels(
+      NodeLabels(JobIdFromClusterId(options_.link.cluster_id), "server", link_.rank()));
   state_.cluster_id = options_.link.cluster_id;
   state_.node_id = link_.node_id();
   state_.rank = link_.rank();
@@ -140,14 +156,20 @@ Status Server::Run() {
   bool done = false;
   Status result;
   auto next_eviction = Clock::now() + options_.eviction_interval;
+  auto next_rates = Clock::now();
+  const auto heartbeat = [this] { return wire::HeartbeatMsg{wire::Progress{}, CollectStats()}; };
   while (!done && result.ok()) {
     zmq::pollitem_t item{link_.socket().handle(), 0, ZMQ_POLLIN, 0};
     zmq::poll(&item, 1, std::chrono::milliseconds(100));
-    result = link_.Tick(wire::Progress{});
+    result = link_.TickWithHeartbeat(heartbeat);
     if (result.ok()) result = HandleEvents(&done);
     if (Clock::now() >= next_eviction) {
       Evict();
       next_eviction = Clock::now() + options_.eviction_interval;
+    }
+    if (Clock::now() >= next_rates) {
+      UpdateRates();
+      next_rates = Clock::now() + std::chrono::seconds(1);
     }
   }
   StopThreads();
@@ -159,7 +181,6 @@ void Server::Evict() {
   for (auto& [id, table] : state_.tables) {
     const size_t n = table->EvictIdle();
     if (n > 0) {
-      evicted_->Add(n);
       LOG(INFO) << "table " << table->config().name << ": evicted " << n << " rows, "
                 << table->size() << " remain";
     }
@@ -177,6 +198,39 @@ void Server::LogStats() const {
               << s.memory_bytes / (1 << 20) << " MiB, " << s.evicted << " evicted, "
               << s.pending_pushes << " pushes to keys awaiting admission";
   }
+}
+
+wire::ServerStats Server::CollectStats() const {
+  wire::ServerStats stats;
+  for (const auto& [id, table] : state_.tables) {
+    const TableStats s = table->Stats();
+    stats.tables.push_back(wire::TableStats{id, table->config().name, s.rows, s.memory_bytes,
+                                            s.evicted, s.pending_pushes});
+  }
+  auto m = metrics_->Snapshot();
+  stats.pulls = m["server.pull_requests"];
+  stats.pushes = m["server.push_requests"];
+  stats.keys_pulled = m["server.keys_pulled"];
+  stats.keys_pushed = m["server.keys_pushed"];
+  stats.rejected = m["server.rejected_requests"] + m["server.malformed_messages"];
+  return stats;
+}
+
+void Server::ExportTableMetrics() {
+  for (const auto& [id, table] : state_.tables) {
+    const TableStats s = table->Stats();
+    const Labels labels = {{"table", table->config().name}};
+    metrics_->GetGauge("server.table_rows", labels)->Set(static_cast<double>(s.rows));
+    metrics_->GetGauge("server.table_memory_bytes", labels)->Set(static_cast<double>(s.memory_bytes));
+    metrics_->GetCounter("server.table_rows_evicted", labels)->AdvanceTo(s.evicted);
+    metrics_->GetCounter("server.table_admission_pending_pushes", labels)->AdvanceTo(s.pending_pushes);
+  }
+}
+
+void Server::UpdateRates() {
+  auto m = metrics_->Snapshot();
+  keys_pulled_rate_->Set(pulled_meter_.Update(m["server.keys_pulled"]));
+  keys_pushed_rate_->Set(pushed_meter_.Update(m["server.keys_pushed"]));
 }
 
 Status Server::HandleEvents(bool* done) {

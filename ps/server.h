@@ -19,6 +19,7 @@
 #include <zmq.hpp>
 
 #include "common/metrics.h"
+#include "common/rate_meter.h"
 #include "common/scheduler_link.h"
 #include "common/status.h"
 #include "ps/request_handler.h"
@@ -50,7 +51,10 @@ struct ServerOptions {
 
 class Server {
  public:
-  // `metrics` is borrowed and must outlive the server.
+  // `metrics` is borrowed and must outlive the server. The server keeps it
+  // current: request counters and latencies, per-table rows, memory,
+  // evictions and admission counts (read when metrics are collected), and
+  // recent keys/s.
   Server(zmq::context_t& ctx, ServerOptions options, MetricsRegistry* metrics);
   ~Server();
 
@@ -72,6 +76,11 @@ class Server {
   Status ExportModel(const std::string& directory, uint64_t* rows, std::string* path);
   void Evict();
   void LogStats() const;
+  // Table sizes and request totals, for heartbeats and metrics.
+  wire::ServerStats CollectStats() const;
+  // Copies per-table statistics into the registry (a metrics collector).
+  void ExportTableMetrics();
+  void UpdateRates();
 
   zmq::context_t& ctx_;
   ServerOptions options_;
@@ -88,7 +97,11 @@ class Server {
   std::thread proxy_thread_;
   std::vector<std::thread> handler_threads_;
   std::atomic<bool> stopping_{false};
-  Counter* evicted_;
+  int collector_id_ = -1;
+  RateMeter pulled_meter_;
+  RateMeter pushed_meter_;
+  Gauge* keys_pulled_rate_;
+  Gauge* keys_pushed_rate_;
 };
 
 }  // namespace embedps::ps

@@ -1,11 +1,14 @@
 // embedps-scheduler: admits nodes, publishes the shard map, leases data
 // partitions, watches heartbeats and ends the job.
 #include <sstream>
+#include <thread>
 
 #include <gflags/gflags.h>
 
 #include "common/flags/node_flags.h"
+#include "scheduler/http_routes.h"
 #include "scheduler/scheduler.h"
+#include "scheduler/status_board.h"
 
 DEFINE_string(bind, "tcp://127.0.0.1:0", "Endpoint to listen on (port 0: any free port)");
 DEFINE_string(endpoint_file, "", "Write the bound endpoint to this file once listening");
@@ -22,6 +25,10 @@ DEFINE_double(max_bad_line_fraction, 0.01,
               "Fail the job when more than this fraction of the lines read is malformed");
 DEFINE_int32(node_timeout_ms, 15000, "A node silent this long is presumed dead");
 DEFINE_int32(progress_interval_ms, 2000, "How often progress is printed");
+DEFINE_string(job_name, "embedps", "Name of the job shown on /status and the dashboard");
+DEFINE_int32(http_linger_ms, 0,
+             "Keep serving /status and the dashboard this long after the job ended, so its "
+             "final state (or failure) can still be read");
 DECLARE_int32(join_timeout_ms);
 
 namespace {
@@ -37,6 +44,7 @@ embedps::StatusOr<embedps::scheduler::SchedulerOptions> OptionsFromFlags() {
   if (FLAGS_partitions_per_worker <= 0) return InvalidArgument("--partitions_per_worker must be >= 1");
   if (FLAGS_passes <= 0) return InvalidArgument("--passes must be >= 1");
   if (FLAGS_node_timeout_ms <= 0) return InvalidArgument("--node_timeout_ms must be > 0");
+  if (FLAGS_http_linger_ms < 0) return InvalidArgument("--http_linger_ms must be >= 0");
   if (FLAGS_train.empty()) return InvalidArgument("--train is required");
   if (!(FLAGS_max_bad_line_fraction >= 0 && FLAGS_max_bad_line_fraction <= 1)) {
     return InvalidArgument("--max_bad_line_fraction must be in [0, 1]");
@@ -62,6 +70,7 @@ embedps::StatusOr<embedps::scheduler::SchedulerOptions> OptionsFromFlags() {
   o.join_timeout = std::chrono::milliseconds(FLAGS_join_timeout_ms);
   o.progress_interval = std::chrono::milliseconds(FLAGS_progress_interval_ms);
   o.limits = embedps::DecodeLimitsFromFlags();
+  o.job_name = FLAGS_job_name;
   return o;
 }
 
@@ -69,13 +78,26 @@ embedps::StatusOr<embedps::scheduler::SchedulerOptions> OptionsFromFlags() {
 
 int main(int argc, char** argv) {
   embedps::InitProcess(&argc, &argv,
-                       "embedps-scheduler --num_servers=S --num_workers=W --train=FILE [flags]");
+                       "embedps-scheduler --num_servers=S --num_workers=W --train=FILE [flags]",
+                       embedps::wire::Role::kScheduler);
+  const char* kProg = "embedps-scheduler";
   auto options = OptionsFromFlags();
-  if (!options.ok()) return embedps::ExitWithError("embedps-scheduler", options.status());
-  zmq::context_t ctx(1);
+  if (!options.ok()) return embedps::ExitWithError(kProg, options.status());
+  // The HTTP endpoint reads the registry and the board; both outlive it.
   embedps::MetricsRegistry metrics;
-  embedps::scheduler::Scheduler scheduler(ctx, std::move(options).value(), &metrics);
+  embedps::scheduler::StatusBoard board;
+  auto http = embedps::HttpServerFromFlags(&metrics);
+  if (!http.ok()) return embedps::ExitWithError(kProg, http.status());
+  if (*http) embedps::scheduler::AddSchedulerRoutes(http->get(), &board);
+  auto url = embedps::StartHttpServer(http->get());
+  if (!url.ok()) return embedps::ExitWithError(kProg, url.status());
+  options->http_url = *url;
+  zmq::context_t ctx(1);
+  embedps::scheduler::Scheduler scheduler(ctx, std::move(options).value(), &metrics, &board);
   embedps::Status st = scheduler.Run();
-  if (!st.ok()) return embedps::ExitWithError("embedps-scheduler", st);
+  if (*http && FLAGS_http_linger_ms > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(FLAGS_http_linger_ms));
+  }
+  if (!st.ok()) return embedps::ExitWithError(kProg, st);
   return 0;
 }

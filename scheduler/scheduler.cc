@@ -17,11 +17,20 @@ std::string ToString(const zmq::message_t& m) {
 
 }  // namespace
 
-Scheduler::Scheduler(zmq::context_t& ctx, SchedulerOptions options, MetricsRegistry* metrics)
-    : options_(std::move(options)), metrics_(metrics), router_(ctx, zmq::socket_type::router) {
+Scheduler::Scheduler(zmq::context_t& ctx, SchedulerOptions options, MetricsRegistry* metrics,
+                     StatusBoard* board)
+    : options_(std::move(options)),
+      metrics_(metrics),
+      router_(ctx, zmq::socket_type::router),
+      board_(board) {
   ConfigureSocket(router_, options_.limits.max_message_bytes);
   malformed_ = metrics_->GetCounter("scheduler.malformed_messages");
   rejected_ = metrics_->GetCounter("scheduler.rejected_messages");
+  metrics_->Describe("scheduler.malformed_messages", "Messages that could not be decoded");
+  metrics_->Describe("scheduler.rejected_messages",
+                     "Messages refused: another cluster, unknown node, refused registration");
+  metrics_->SetConstLabels(NodeLabels(JobIdFromClusterId(options_.cluster_id), "scheduler", -1));
+  DescribeMetrics();
 }
 
 Status Scheduler::Setup() {
@@ -42,7 +51,8 @@ Status Scheduler::Setup() {
   partitions_ = std::make_unique<PartitionQueue>(all, options_.passes, options_.shuffle_seed);
   ASSIGN_OR_RETURN(shard_map_, ShardMap::Balanced(options_.num_servers,
                                                   options_.num_virtual_shards, 1));
-  ASSIGN_OR_RETURN(std::string endpoint, BindSocket(router_, options_.bind_endpoint));
+  ASSIGN_OR_RETURN(endpoint_, BindSocket(router_, options_.bind_endpoint));
+  const std::string& endpoint = endpoint_;
   LOG(INFO) << "scheduler listening on " << endpoint << "; waiting for "
             << options_.num_servers << " servers and " << options_.num_workers
             << " workers; " << all.size() << " partitions x " << options_.passes << " passes";
@@ -63,6 +73,8 @@ Status Scheduler::Setup() {
 Status Scheduler::Run() {
   RETURN_IF_ERROR(Setup());
   started_ = last_report_ = Clock::now();
+  RecordEvent("start", "waiting for " + std::to_string(options_.num_servers) + " servers and " +
+                           std::to_string(options_.num_workers) + " workers");
   Status result;
   while (phase_ != Phase::kFinished && result.ok()) {
     Incoming in;
@@ -71,16 +83,26 @@ Status Scheduler::Run() {
       result = Dispatch(in);
     }
     if (result.ok()) result = CheckLiveness();
+    if (result.ok() && board_ != nullptr) {
+      if (auto reason = board_->TakeStopRequest()) result = BeginStop(*reason);
+    }
     if (phase_ == Phase::kTraining && options_.print_progress &&
         Clock::now() - last_report_ >= options_.progress_interval) {
       ReportProgress(false);
     }
+    RefreshStatus(false);
   }
   if (!result.ok()) {
     LOG(ERROR) << "aborting job: " << result.message();
+    phase_ = Phase::kFailed;
+    failure_ = result.message();
+    RecordEvent("failed", result.message());
+    RefreshStatus(true);
     ShutdownAll(false, result.message());
     return result;
   }
+  RecordEvent("finished", stopping_ ? "job stopped: " + stop_reason_ : "job finished");
+  RefreshStatus(true);
   ShutdownAll(true, "job finished");
   return WriteStats();
 }
@@ -117,6 +139,7 @@ Status Scheduler::Dispatch(Incoming& in) {
   node.last_seen = Clock::now();
   if (auto* hb = std::get_if<wire::HeartbeatMsg>(&msg.body)) {
     if (node.role == wire::Role::kWorker && !node.done) node.progress = hb->progress;
+    if (node.role == wire::Role::kServer && hb->server) node.server_stats = hb->server;
     RETURN_IF_ERROR(SendTo(node, wire::HeartbeatMsg{}, msg.header.request_id));
     return CheckBadLines(false);
   }
@@ -128,7 +151,10 @@ Status Scheduler::Dispatch(Incoming& in) {
   if (std::holds_alternative<wire::WorkerDoneMsg>(msg.body)) return OnWorkerDone(node, msg);
   if (std::holds_alternative<wire::ExportModelReplyMsg>(msg.body)) return OnExported(node, msg);
   if (auto* err = std::get_if<wire::ErrorMsg>(&msg.body)) {
-    if (err->fatal) return Aborted(Describe(node) + " failed: " + err->message);
+    if (err->fatal) {
+      RecordEvent("error", Describe(node) + " failed: " + err->message);
+      return Aborted(Describe(node) + " failed: " + err->message);
+    }
     LOG(WARNING) << Describe(node) << " reported: " << err->message;
     return Status::OK();
   }
@@ -170,9 +196,15 @@ Status Scheduler::OnRegister(const std::string& from, const wire::Message& msg) 
   node.rank = is_server ? servers_joined_++ : workers_joined_++;
   node.routing_id = from;
   node.endpoint = reg.endpoint;
+  node.host = reg.host;
+  node.pid = reg.pid;
+  node.metrics_url = reg.metrics_url;
   node.last_seen = Clock::now();
-  LOG(INFO) << "admitted " << Describe(node) << " (" << reg.host << " pid " << reg.pid
-            << (reg.endpoint.empty() ? "" : ", " + reg.endpoint) << ")";
+  const std::string where = reg.host + " pid " + std::to_string(reg.pid) +
+                            (reg.endpoint.empty() ? "" : ", " + reg.endpoint) +
+                            (reg.metrics_url.empty() ? "" : ", metrics " + reg.metrics_url);
+  LOG(INFO) << "admitted " << Describe(node) << " (" << where << ")";
+  RecordEvent("join", Describe(node) + " joined (" + where + ")");
   nodes_[node.id] = node;
   RETURN_IF_ERROR(SendTo(nodes_[node.id],
                          wire::RegisterReplyMsg{node.id, node.rank, options_.num_servers,
@@ -193,6 +225,12 @@ Status Scheduler::StartTraining() {
   for (const auto& [id, node] : nodes_) RETURN_IF_ERROR(SendTo(node, wire::ShardMapMsg{shard_map_}));
   phase_ = Phase::kTraining;
   train_start_ = last_report_ = Clock::now();
+  // Rates start from zero rows at this instant, so the first sample has one.
+  rows_meter_.Update(0, train_start_);
+  for (auto& [id, node] : nodes_) node.rows_meter.Update(0, train_start_);
+  next_sample_ = train_start_ + history_interval_;
+  RecordEvent("training", "cluster up; training on " + std::to_string(partitions_->total()) +
+                              " partitions");
   if (!options_.print_progress) return Status::OK();
   std::printf("embedps: cluster up (%u servers, %u workers); training on %zu partitions\n",
               options_.num_servers, options_.num_workers, partitions_->total());
@@ -210,6 +248,7 @@ Status Scheduler::OnPartitionRequest(Node& node, const wire::Message& msg) {
                  << " it did not hold";
   }
   wire::PartitionGrantMsg grant;
+  if (stopping_) return SendTo(node, grant, msg.header.request_id);  // no more work
   if (auto lease = partitions_->Acquire(node.id)) {
     grant.has_partition = true;
     grant.partition = lease->partition;
@@ -234,10 +273,12 @@ Status Scheduler::OnWorkerDone(Node& node, const wire::Message& msg) {
   node.progress = std::get<wire::WorkerDoneMsg>(msg.body).progress;
   node.done = true;
   LOG(INFO) << Describe(node) << " finished: " << node.progress.rows << " rows";
+  RecordEvent("done", Describe(node) + " finished: " + std::to_string(node.progress.rows) + " rows");
   for (const auto& [id, n] : nodes_) {
     if (n.role == wire::Role::kWorker && !n.done) return Status::OK();
   }
   train_end_ = Clock::now();
+  SampleHistory(train_end_, /*force=*/true);  // the last point of the plots
   RETURN_IF_ERROR(CheckBadLines(true));
   if (options_.print_progress) ReportProgress(true);
   if (options_.model_dir.empty()) {
@@ -245,6 +286,7 @@ Status Scheduler::OnWorkerDone(Node& node, const wire::Message& msg) {
     return Status::OK();
   }
   phase_ = Phase::kExporting;
+  RecordEvent("export", "servers export the model to " + options_.model_dir);
   for (const auto& [id, n] : nodes_) {
     if (n.role == wire::Role::kServer) {
       RETURN_IF_ERROR(SendTo(n, wire::ExportModelMsg{options_.model_dir}));
@@ -256,6 +298,7 @@ Status Scheduler::OnWorkerDone(Node& node, const wire::Message& msg) {
 Status Scheduler::OnExported(Node& node, const wire::Message& msg) {
   const auto& reply = std::get<wire::ExportModelReplyMsg>(msg.body);
   LOG(INFO) << Describe(node) << " exported " << reply.rows << " rows";
+  RecordEvent("exported", Describe(node) + " exported " + std::to_string(reply.rows) + " rows");
   node.done = true;
   for (const auto& [id, n] : nodes_) {
     if (!n.done) return Status::OK();
@@ -287,11 +330,14 @@ Status Scheduler::CheckLiveness() {
     }
     return Status::OK();
   }
-  for (const auto& [id, node] : nodes_) {
+  for (auto& [id, node] : nodes_) {
     const bool finished_worker = node.role == wire::Role::kWorker && node.done;
     if (!finished_worker && now - node.last_seen > options_.node_timeout) {
-      return Unavailable(Describe(node) + " missed heartbeats for " +
-                         std::to_string(options_.node_timeout.count()) + " ms; presumed dead");
+      const std::string why = Describe(node) + " missed heartbeats for " +
+                              std::to_string(options_.node_timeout.count()) + " ms; presumed dead";
+      node.dead = true;
+      RecordEvent("death", why);
+      return Unavailable(why);
     }
   }
   return Status::OK();
@@ -386,9 +432,30 @@ Status Scheduler::WriteStats() const {
   j["servers"] = options_.num_servers;
   j["workers"] = options_.num_workers;
   j["passes"] = options_.passes;
+  j["stopped"] = stopping_;
+  if (stopping_) j["stop_reason"] = stop_reason_;
   std::ofstream out(options_.stats_json);
   out << j.dump(2) << "\n";
   if (!out) return Unavailable("cannot write " + options_.stats_json);
+  return Status::OK();
+}
+
+Status Scheduler::BeginStop(const std::string& reason) {
+  LOG(INFO) << "stop requested: " << reason;
+  RecordEvent("stop", "stop requested: " + reason);
+  if (phase_ == Phase::kAdmitting) return Aborted("job stopped before training began: " + reason);
+  if (phase_ != Phase::kTraining || stopping_) return Status::OK();  // already ending
+  stopping_ = true;
+  stop_reason_ = reason;
+  if (options_.print_progress) {
+    std::printf("embedps: stop requested (%s); workers finish their current batch\n", reason.c_str());
+    std::fflush(stdout);
+  }
+  for (const auto& [id, node] : nodes_) {
+    if (node.role == wire::Role::kWorker && !node.done) {
+      RETURN_IF_ERROR(SendTo(node, wire::StopTrainingMsg{reason}));
+    }
+  }
   return Status::OK();
 }
 

@@ -1,10 +1,13 @@
 // The scheduler: admits nodes and assigns ranks, publishes the shard map,
 // leases data partitions to workers, runs barriers, watches heartbeats,
 // prints job progress, and ends the job by having the servers export the
-// model and then shutting every node down.
+// model and then shutting every node down. It also keeps the job's status
+// (nodes, health, progress, a throughput/loss history, events) for GET
+// /status and its metrics, and honours stop requests.
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -12,13 +15,16 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
 #include "common/metrics.h"
+#include "common/rate_meter.h"
 #include "common/shard_map.h"
 #include "common/status.h"
 #include "common/transport.h"
 #include "scheduler/partition_queue.h"
+#include "scheduler/status_board.h"
 
 namespace embedps::scheduler {
 
@@ -54,12 +60,20 @@ struct SchedulerOptions {
   // Print job progress and the final summary to stdout.
   bool print_progress = true;
   wire::DecodeLimits limits;
+  // Shown on /status and the dashboard.
+  std::string job_name = "embedps";
+  // This scheduler's own HTTP endpoint (the dashboard), or "".
+  std::string http_url;
+  // How often the status and metrics are refreshed.
+  std::chrono::milliseconds status_interval{250};
 };
 
 class Scheduler {
  public:
-  // `metrics` is borrowed and must outlive the scheduler.
-  Scheduler(zmq::context_t& ctx, SchedulerOptions options, MetricsRegistry* metrics);
+  // `metrics` and `board` are borrowed and must outlive the scheduler;
+  // `board` may be null (no status, no stop requests).
+  Scheduler(zmq::context_t& ctx, SchedulerOptions options, MetricsRegistry* metrics,
+            StatusBoard* board = nullptr);
 
   // Plans partitions, binds, and runs the job to its end. OK when every
   // worker finished and the model was exported; otherwise the reason the job
@@ -73,11 +87,25 @@ class Scheduler {
     uint32_t rank = 0;
     std::string routing_id;
     std::string endpoint;
+    std::string host;
+    uint32_t pid = 0;
+    std::string metrics_url;
     Clock::time_point last_seen;
     wire::Progress progress;
+    std::optional<wire::ServerStats> server_stats;  // servers, from heartbeats
     bool done = false;  // workers: finished; servers: exported
+    bool dead = false;  // missed heartbeats past node_timeout
+    RateMeter rows_meter;
+    double rows_per_sec = 0;
   };
-  enum class Phase { kAdmitting, kTraining, kExporting, kFinished };
+  enum class Phase { kAdmitting, kTraining, kExporting, kFinished, kFailed };
+  // One sample of the job's progress over time, for the dashboard's plots.
+  struct Sample {
+    double t = 0;  // seconds since training began
+    uint64_t rows = 0;
+    double rows_per_sec = 0;
+    double loss = 0;  // mean over the interval; < 0 when no rows in it
+  };
 
   Status Setup();
   Status Dispatch(Incoming& in);
@@ -98,10 +126,30 @@ class Scheduler {
   Status WriteStats() const;
   wire::Progress TotalProgress() const;
   std::string Describe(const Node& node) const;
+  // Starts a stop requested through the status board.
+  Status BeginStop(const std::string& reason);
+
+  // Status, history, events and metrics (scheduler_status.cc).
+  void RecordEvent(const std::string& kind, const std::string& text);
+  void RefreshStatus(bool force);
+  // Adds a history sample when one is due (always with `force`).
+  void SampleHistory(Clock::time_point now, bool force = false);
+  void UpdateMetrics();
+  void DescribeMetrics();
+  nlohmann::json StatusJson() const;
+  nlohmann::json NodeJson(const Node& node, Clock::time_point now) const;
+  // Every node, the scheduler first, then by role and rank.
+  nlohmann::json NodesJson(Clock::time_point now) const;
+  // Totals over the servers in `nodes` (as NodesJson gives them).
+  nlohmann::json MetricsSummaryJson(const nlohmann::json& nodes) const;
+  nlohmann::json ProgressJson() const;
+  std::string Health(const Node& node, Clock::time_point now) const;
+  const char* PhaseName() const;
 
   SchedulerOptions options_;
   MetricsRegistry* metrics_;
   zmq::socket_t router_;
+  std::string endpoint_;  // as bound
   Phase phase_ = Phase::kAdmitting;
   std::map<uint32_t, Node> nodes_;  // by node id
   uint32_t next_node_id_ = 1;
@@ -119,6 +167,20 @@ class Scheduler {
   uint64_t request_id_ = 0;
   Counter* malformed_;
   Counter* rejected_;
+
+  StatusBoard* board_;
+  bool stopping_ = false;  // a stop was requested during training
+  std::string stop_reason_;
+  std::string failure_;  // why the job failed, once it has
+  std::deque<nlohmann::json> events_;  // newest last, bounded
+  std::vector<Sample> history_;        // bounded; thinned as it fills
+  std::chrono::milliseconds history_interval_{1000};
+  Clock::time_point next_sample_;
+  Clock::time_point next_status_;
+  RateMeter rows_meter_;
+  wire::Progress last_sample_;
+  double recent_rows_per_sec_ = 0;
+  double recent_loss_ = -1;
 };
 
 }  // namespace embedps::scheduler

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages embedps builds against, but only those that
-# are missing, so it is cheap to call before every build.
+# are missing, so it is cheap to call before every build. chromium is only
+# for the dashboard's browser test (ctest label browser), which skips
+# without it.
 set -euo pipefail
 
 PACKAGES=(
@@ -13,6 +15,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev
   zlib1g-dev
+  chromium
 )
 # Tools only the tests use: sshd/ssh for the ssh launcher test, iproute2 for
 # the network-namespace test, and the validators of the deployment files

@@ -16,7 +16,8 @@ DEFINE_string(format, "",
               "detected per file from its name and first line)");
 
 int main(int argc, char** argv) {
-  embedps::InitProcess(&argc, &argv, "embedps-worker --scheduler=tcp://HOST:PORT [flags]");
+  embedps::InitProcess(&argc, &argv, "embedps-worker --scheduler=tcp://HOST:PORT [flags]",
+                       embedps::wire::Role::kWorker);
   const char* kProg = "embedps-worker";
   auto link = embedps::LinkOptionsFromFlags(embedps::wire::Role::kWorker);
   if (!link.ok()) return embedps::ExitWithError(kProg, link.status());
@@ -51,8 +52,11 @@ int main(int argc, char** argv) {
     return embedps::worker::ModelSpecFromFlags(format, side);
   };
 
-  zmq::context_t ctx(1);
+  // Declared before the worker, so the HTTP endpoint outlives it.
   embedps::MetricsRegistry metrics;
+  auto http = embedps::StartMetricsServerFromFlags(&metrics, &options.link.metrics_url);
+  if (!http.ok()) return embedps::ExitWithError(kProg, http.status());
+  zmq::context_t ctx(1);
   embedps::worker::Worker worker(ctx, std::move(options), &metrics);
   embedps::Status st = worker.Run();
   if (!st.ok()) return embedps::ExitWithError(kProg, st);

@@ -78,6 +78,7 @@ StatusOr<uint64_t> PsClient::StartValuesOp(uint32_t table, uint32_t dim,
   Operation& op = operations_[ticket];
   op.values = values;
   op.dim = dim;
+  op.started = Clock::now();
   Route(keys, &op.positions);
   for (uint32_t s = 0; s < op.positions.size(); ++s) {
     const auto& pos = op.positions[s];
@@ -188,7 +189,7 @@ Status PsClient::Push(uint32_t table, uint32_t dim, const std::vector<uint64_t>&
                          wire::PushMsg{table, static_cast<uint32_t>(pos.size()), dim,
                                        wire::DataType::kFloat32},
                          std::move(payloads), &id));
-    inflight_pushes_[id] = s;
+    inflight_pushes_[id] = InflightPush{s, Clock::now()};
   }
   return Status::OK();
 }
@@ -243,7 +244,12 @@ void PsClient::HandleReply(uint32_t server, wire::Message& msg) {
     return;
   }
   if (std::holds_alternative<wire::PushReplyMsg>(msg.body)) {
-    inflight_pushes_.erase(id);
+    auto it = inflight_pushes_.find(id);
+    if (it == inflight_pushes_.end()) return;
+    if (options_.push_seconds != nullptr) {
+      options_.push_seconds->Observe(std::chrono::duration<double>(Clock::now() - it->second.sent).count());
+    }
+    inflight_pushes_.erase(it);
     return;
   }
   if (std::holds_alternative<wire::PullReplyMsg>(msg.body)) {
@@ -265,6 +271,9 @@ void PsClient::CompletePart(uint64_t request_id, const Status& status, const wir
   if (!status.ok()) {
     if (op.status.ok()) op.status = status;
     return;
+  }
+  if (op.parts_left == 0 && options_.pull_seconds != nullptr) {
+    options_.pull_seconds->Observe(std::chrono::duration<double>(Clock::now() - op.started).count());
   }
   const auto& positions = op.positions[p.server];
   const auto& r = std::get<wire::PullReplyMsg>(reply->body);

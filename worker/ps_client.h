@@ -13,6 +13,7 @@
 
 #include <zmq.hpp>
 
+#include "common/metrics.h"
 #include "common/shard_map.h"
 #include "common/status.h"
 #include "common/transport.h"
@@ -27,6 +28,11 @@ struct PsClientOptions {
   // Unacknowledged push requests (one per server touched) allowed in flight.
   uint32_t max_inflight_pushes = 16;
   wire::DecodeLimits limits;
+  // When set, time from sending a pull (or push+pull) to its last reply,
+  // and from sending a push part to its acknowledgement, in seconds.
+  // Borrowed; must outlive the client.
+  Histogram* pull_seconds = nullptr;
+  Histogram* push_seconds = nullptr;
 };
 
 class PsClient {
@@ -75,6 +81,7 @@ class PsClient {
     std::vector<std::vector<uint32_t>> positions;  // per server: key positions
     uint32_t parts_left = 0;
     Status status;
+    Clock::time_point started;
   };
   struct Part {
     uint64_t ticket = 0;
@@ -105,7 +112,11 @@ class PsClient {
   uint64_t next_ticket_ = 0;
   std::map<uint64_t, Operation> operations_;  // by ticket
   std::map<uint64_t, Part> parts_;            // by request id
-  std::map<uint64_t, uint32_t> inflight_pushes_;  // request id -> server
+  struct InflightPush {
+    uint32_t server = 0;
+    Clock::time_point sent;
+  };
+  std::map<uint64_t, InflightPush> inflight_pushes_;  // by request id
   Status push_error_;  // first push refusal not yet returned
 };
 

@@ -7,10 +7,36 @@
 namespace embedps::worker {
 
 Worker::Worker(zmq::context_t& ctx, WorkerOptions options, MetricsRegistry* metrics)
-    : options_(std::move(options)), ctx_(ctx), metrics_(metrics), link_(ctx, options_.link) {}
+    : options_(std::move(options)), ctx_(ctx), metrics_(metrics), link_(ctx, options_.link) {
+  MetricsRegistry& r = *metrics_;
+  m_.rows = r.GetCounter("worker.rows");
+  m_.lines_read = r.GetCounter("worker.lines_read");
+  m_.bad_lines = r.GetCounter("worker.bad_lines");
+  m_.rows_per_second = r.GetGauge("worker.rows_per_second");
+  m_.loss = r.GetGauge("worker.train_logloss");
+  m_.staleness_bound = r.GetGauge("worker.staleness_bound_batches");
+  m_.inflight_pushes = r.GetGauge("worker.inflight_pushes");
+  options_.client.pull_seconds = r.GetHistogram("worker.pull_seconds", LatencyBuckets());
+  options_.client.push_seconds = r.GetHistogram("worker.push_seconds", LatencyBuckets());
+  r.Describe("worker.rows", "Training examples consumed");
+  r.Describe("worker.lines_read", "Input lines read, malformed ones included");
+  r.Describe("worker.bad_lines", "Malformed input lines skipped");
+  r.Describe("worker.rows_per_second", "Training examples per second over the last second");
+  r.Describe("worker.train_logloss", "Mean training log loss over the last second's batches");
+  r.Describe("worker.staleness_bound_batches",
+             "Staleness bound this worker runs with: batches whose rows are pulled ahead "
+             "(--prefetch); configured, not measured");
+  r.Describe("worker.inflight_pushes", "Push requests sent and not yet acknowledged");
+  r.Describe("worker.pull_seconds", "Time from sending a pull to its last reply");
+  r.Describe("worker.push_seconds", "Time from sending a push to its acknowledgement");
+  m_.staleness_bound->Set(options_.prefetch);
+  r.SetConstLabels(NodeLabels(JobIdFromClusterId(options_.link.cluster_id), "worker", -1));
+}
 
 Status Worker::Run() {
   RETURN_IF_ERROR(link_.Join());
+  metrics_->SetConstLabels(
+      NodeLabels(JobIdFromClusterId(options_.link.cluster_id), "worker", link_.rank()));
   options_.client.cluster_id = options_.link.cluster_id;
   options_.client.node_id = link_.node_id();
   client_ = std::make_unique<PsClient>(ctx_, options_.client);
@@ -32,13 +58,15 @@ Status Worker::Run() {
       if (!aborted_) link_.ReportFatal(st);
       return st;
     }
+    if (stop_requested_) break;  // the partition is unfinished; the job is ending
     finished = grant->partition.id;
   }
   // Every gradient must be applied before the scheduler may export the model.
   RETURN_IF_ERROR(client_->Flush());
   RETURN_IF_ERROR(link_.Send(wire::WorkerDoneMsg{progress_}).status());
-  LOG(INFO) << "worker " << link_.rank() << " done: " << progress_.rows << " rows, "
-            << progress_.bad_lines << " bad lines";
+  UpdateMetrics();
+  LOG(INFO) << "worker " << link_.rank() << (stop_requested_ ? " stopped: " : " done: ")
+            << progress_.rows << " rows, " << progress_.bad_lines << " bad lines";
   return WaitForShutdown();
 }
 
@@ -88,6 +116,14 @@ Status Worker::TrainPartition(const Partition& partition) {
     spare_.push_back(std::move(inflight.front()));
     inflight.pop_front();
     RETURN_IF_ERROR(Upkeep());
+    if (stop_requested_) {
+      // Collect the pulls already started, so no reply lands in a reused
+      // buffer later; their batches are not trained.
+      for (auto& batch : inflight) {
+        for (uint64_t ticket : batch->tickets) RETURN_IF_ERROR(client_->Wait(ticket));
+      }
+      break;
+    }
   }
   return Status::OK();
 }
@@ -130,6 +166,7 @@ Status Worker::TrainBatch(InflightBatch& b) {
 }
 
 Status Worker::Upkeep() {
+  UpdateMetrics();
   RETURN_IF_ERROR(link_.Tick(progress_));
   while (auto ev = link_.NextEvent()) {
     if (auto* s = std::get_if<wire::ShutdownMsg>(&ev->body)) {
@@ -137,8 +174,26 @@ Status Worker::Upkeep() {
       if (s->ok) return Aborted("scheduler ended the job while this worker was training");
       return Aborted("job aborted by the scheduler: " + s->reason);
     }
+    if (auto* stop = std::get_if<wire::StopTrainingMsg>(&ev->body)) {
+      LOG(INFO) << "stopping: " << stop->reason;
+      stop_requested_ = true;
+    }
   }
   return Status::OK();
+}
+
+void Worker::UpdateMetrics() {
+  m_.rows->AdvanceTo(progress_.rows);
+  m_.lines_read->AdvanceTo(progress_.lines_read);
+  m_.bad_lines->AdvanceTo(progress_.bad_lines);
+  if (client_) m_.inflight_pushes->Set(static_cast<double>(client_->inflight_pushes()));
+  const auto now = Clock::now();
+  if (now < next_rate_update_) return;
+  next_rate_update_ = now + std::chrono::seconds(1);
+  m_.rows_per_second->Set(rows_meter_.Update(progress_.rows, now));
+  const uint64_t rows = progress_.rows - last_rate_progress_.rows;
+  if (rows > 0) m_.loss->Set((progress_.loss_sum - last_rate_progress_.loss_sum) / rows);
+  last_rate_progress_ = progress_;
 }
 
 Status Worker::WaitForShutdown() {

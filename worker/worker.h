@@ -13,6 +13,7 @@
 #include <zmq.hpp>
 
 #include "common/metrics.h"
+#include "common/rate_meter.h"
 #include "common/scheduler_link.h"
 #include "common/status.h"
 #include "worker/data/example_reader.h"
@@ -45,11 +46,15 @@ struct WorkerOptions {
 
 class Worker {
  public:
-  // `metrics` is borrowed and must outlive the worker.
+  // `metrics` is borrowed and must outlive the worker, which keeps rows,
+  // rows/s, recent loss, bad lines, pull/push latencies and its staleness
+  // bound in it.
   Worker(zmq::context_t& ctx, WorkerOptions options, MetricsRegistry* metrics);
 
   // Runs until the scheduler ends the job. Returns the first error: bad
-  // data past the threshold, a refused request, a lost scheduler.
+  // data past the threshold, a refused request, a lost scheduler. When the
+  // scheduler asks it to stop, it finishes the current batch, flushes its
+  // pushes, reports done and returns OK at the job's end.
   Status Run();
 
  private:
@@ -73,6 +78,8 @@ class Worker {
   // Heartbeats and handles scheduler events between batches.
   Status Upkeep();
   Status WaitForShutdown();
+  // Copies progress into the metrics; rates and loss once a second.
+  void UpdateMetrics();
 
   WorkerOptions options_;
   zmq::context_t& ctx_;
@@ -85,7 +92,22 @@ class Worker {
   std::unique_ptr<NegativeSampler> sampler_;  // ncf
   wire::Progress progress_;
   bool aborted_ = false;
+  bool stop_requested_ = false;  // the scheduler sent StopTraining
   std::string abort_reason_;
+
+  struct Metrics {
+    Counter* rows;
+    Counter* lines_read;
+    Counter* bad_lines;
+    Gauge* rows_per_second;
+    Gauge* loss;
+    Gauge* staleness_bound;
+    Gauge* inflight_pushes;
+  };
+  Metrics m_;
+  RateMeter rows_meter_;
+  wire::Progress last_rate_progress_;
+  Clock::time_point next_rate_update_;
 };
 
 }  // namespace embedps::worker

@@ -31,6 +31,46 @@ Progress GetProgress(cp::Progress::Reader r) {
   return Progress{r.getRows(), r.getLossSum(), r.getLinesRead(), r.getBadLines()};
 }
 
+void EncodeHeartbeat(cp::Heartbeat::Builder b, const HeartbeatMsg& m) {
+  SetProgress(b.initProgress(), m.progress);
+  if (!m.server) return;
+  auto s = b.initServer();
+  s.setPulls(m.server->pulls);
+  s.setPushes(m.server->pushes);
+  s.setKeysPulled(m.server->keys_pulled);
+  s.setKeysPushed(m.server->keys_pushed);
+  s.setRejected(m.server->rejected);
+  auto tables = s.initTables(static_cast<unsigned>(m.server->tables.size()));
+  for (size_t i = 0; i < m.server->tables.size(); ++i) {
+    const TableStats& t = m.server->tables[i];
+    auto out = tables[i];
+    out.setTable(t.table);
+    out.setName(t.name);
+    out.setRows(t.rows);
+    out.setMemoryBytes(t.memory_bytes);
+    out.setEvicted(t.evicted);
+    out.setPendingPushes(t.pending_pushes);
+  }
+}
+
+HeartbeatMsg DecodeHeartbeat(cp::Heartbeat::Reader r) {
+  HeartbeatMsg m{GetProgress(r.getProgress()), std::nullopt};
+  if (!r.hasServer()) return m;
+  auto s = r.getServer();
+  ServerStats stats;
+  stats.pulls = s.getPulls();
+  stats.pushes = s.getPushes();
+  stats.keys_pulled = s.getKeysPulled();
+  stats.keys_pushed = s.getKeysPushed();
+  stats.rejected = s.getRejected();
+  for (auto t : s.getTables()) {
+    stats.tables.push_back(TableStats{t.getTable(), t.getName(), t.getRows(), t.getMemoryBytes(),
+                                      t.getEvicted(), t.getPendingPushes()});
+  }
+  m.server = std::move(stats);
+  return m;
+}
+
 // pullReply, push and pushPull share one header shape: table, key count,
 // row dimension and value type.
 template <typename Builder, typename Msg>
@@ -50,6 +90,7 @@ void EncodeBody(cp::Envelope::Body::Builder b, const Body& body) {
             r.setEndpoint(m.endpoint);
             r.setHost(m.host);
             r.setPid(m.pid);
+            if (!m.metrics_url.empty()) r.setMetricsUrl(m.metrics_url);
           },
           [&](const RegisterReplyMsg& m) {
             auto r = b.initRegisterReply();
@@ -67,7 +108,7 @@ void EncodeBody(cp::Envelope::Body::Builder b, const Body& body) {
             auto eps = r.initServerEndpoints(m.map.endpoints().size());
             for (size_t i = 0; i < m.map.endpoints().size(); ++i) eps.set(i, m.map.endpoints()[i]);
           },
-          [&](const HeartbeatMsg& m) { SetProgress(b.initHeartbeat().initProgress(), m.progress); },
+          [&](const HeartbeatMsg& m) { EncodeHeartbeat(b.initHeartbeat(), m); },
           [&](const PullMsg& m) {
             auto r = b.initPull();
             r.setTable(m.table);
@@ -116,6 +157,7 @@ void EncodeBody(cp::Envelope::Body::Builder b, const Body& body) {
             r.setRows(m.rows);
             r.setPath(m.path);
           },
+          [&](const StopTrainingMsg& m) { b.initStopTraining().setReason(m.reason); },
       },
       body);
 }
@@ -142,7 +184,7 @@ StatusOr<Body> DecodeBody(cp::Envelope::Body::Reader b) {
     case W::REGISTER: {
       auto r = b.getRegister();
       ASSIGN_OR_RETURN(Role role, CheckedEnum<Role>(static_cast<uint16_t>(r.getRole()), 4, "role"));
-      return Body(RegisterMsg{role, r.getEndpoint(), r.getHost(), r.getPid()});
+      return Body(RegisterMsg{role, r.getEndpoint(), r.getHost(), r.getPid(), r.getMetricsUrl()});
     }
     case W::REGISTER_REPLY: {
       auto r = b.getRegisterReply();
@@ -163,7 +205,7 @@ StatusOr<Body> DecodeBody(cp::Envelope::Body::Reader b) {
       return Body(ShardMapMsg{std::move(map).value()});
     }
     case W::HEARTBEAT:
-      return Body(HeartbeatMsg{GetProgress(b.getHeartbeat().getProgress())});
+      return Body(DecodeHeartbeat(b.getHeartbeat()));
     case W::PULL: {
       auto r = b.getPull();
       return Body(PullMsg{r.getTable(), r.getNumKeys()});
@@ -217,6 +259,8 @@ StatusOr<Body> DecodeBody(cp::Envelope::Body::Reader b) {
       auto r = b.getExportModelReply();
       return Body(ExportModelReplyMsg{r.getRows(), r.getPath()});
     }
+    case W::STOP_TRAINING:
+      return Body(StopTrainingMsg{b.getStopTraining().getReason()});
   }
   return InvalidArgument("malformed: unknown message type");
 }

@@ -59,6 +59,7 @@ struct Envelope {
     exportModel @20 :ExportModel;
     exportModelReply @21 :ExportModelReply;
     pushPull @22 :Push;     # push, then reply with the updated rows (pullReply)
+    stopTraining @23 :StopTraining;
   }
 }
 
@@ -67,6 +68,7 @@ struct Register {
   endpoint @1 :Text;      # servers: where workers connect
   host @2 :Text;
   pid @3 :UInt32;
+  metricsUrl @4 :Text;    # the node's HTTP endpoint (http://HOST:PORT); empty: none
 }
 
 struct RegisterReply {
@@ -92,6 +94,25 @@ struct Progress {
 
 struct Heartbeat {
   progress @0 :Progress;  # workers only
+  server @1 :ServerStats; # servers only
+}
+
+struct TableStats {
+  table @0 :UInt32;
+  name @1 :Text;
+  rows @2 :UInt64;
+  memoryBytes @3 :UInt64;
+  evicted @4 :UInt64;       # rows evicted so far
+  pendingPushes @5 :UInt64; # pushes to keys not yet admitted
+}
+
+struct ServerStats {
+  tables @0 :List(TableStats);
+  pulls @1 :UInt64;         # requests served so far
+  pushes @2 :UInt64;
+  keysPulled @3 :UInt64;
+  keysPushed @4 :UInt64;
+  rejected @5 :UInt64;      # requests refused (malformed, wrong cluster, ...)
 }
 
 struct Pull {
@@ -163,4 +184,10 @@ struct ExportModel {
 struct ExportModelReply {
   rows @0 :UInt64;
   path @1 :Text;
+}
+
+# The operator asked the job to stop: a worker stops after its current batch,
+# flushes its pushes and reports done, so the job ends the normal way.
+struct StopTraining {
+  reason @0 :Text;
 }

@@ -26,7 +26,7 @@ const char* BodyName(const Body& body) {
       "register", "register_reply", "shard_map", "heartbeat", "pull", "pull_reply",
       "push", "push_reply", "barrier", "barrier_reply", "error", "shutdown",
       "partition_request", "partition_grant", "worker_done", "export_model", "export_model_reply",
-      "push_pull"};
+      "push_pull", "stop_training"};
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == std::variant_size_v<Body>);
   return kNames[body.index()];
 }

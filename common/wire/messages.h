@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -57,6 +58,7 @@ struct RegisterMsg {
   std::string endpoint;
   std::string host;
   uint32_t pid = 0;
+  std::string metrics_url;  // http://HOST:PORT, or empty
 };
 struct RegisterReplyMsg {
   uint32_t node_id = 0;
@@ -67,8 +69,26 @@ struct RegisterReplyMsg {
 struct ShardMapMsg {
   ShardMap map;
 };
+// One table's size, as a server reports it in its heartbeats.
+struct TableStats {
+  uint32_t table = 0;
+  std::string name;
+  uint64_t rows = 0;
+  uint64_t memory_bytes = 0;
+  uint64_t evicted = 0;
+  uint64_t pending_pushes = 0;
+};
+struct ServerStats {
+  std::vector<TableStats> tables;
+  uint64_t pulls = 0;
+  uint64_t pushes = 0;
+  uint64_t keys_pulled = 0;
+  uint64_t keys_pushed = 0;
+  uint64_t rejected = 0;
+};
 struct HeartbeatMsg {
-  Progress progress;
+  Progress progress;                  // workers
+  std::optional<ServerStats> server;  // servers
 };
 // Payload 0: num_keys uint64 keys.
 struct PullMsg {
@@ -135,11 +155,16 @@ struct ExportModelReplyMsg {
   uint64_t rows = 0;
   std::string path;
 };
+// Scheduler -> workers: stop after the current batch, flush, report done.
+struct StopTrainingMsg {
+  std::string reason;
+};
 
 using Body = std::variant<RegisterMsg, RegisterReplyMsg, ShardMapMsg, HeartbeatMsg, PullMsg,
                           PullReplyMsg, PushMsg, PushReplyMsg, BarrierMsg, BarrierReplyMsg,
                           ErrorMsg, ShutdownMsg, PartitionRequestMsg, PartitionGrantMsg,
-                          WorkerDoneMsg, ExportModelMsg, ExportModelReplyMsg, PushPullMsg>;
+                          WorkerDoneMsg, ExportModelMsg, ExportModelReplyMsg, PushPullMsg,
+                          StopTrainingMsg>;
 
 // Short name of the body's type, for logs ("pull", "push", ...).
 const char* BodyName(const Body& body);

@@ -47,9 +47,10 @@ void ExpectDeadServerReported(const FailureReport& report) {
 }
 
 // The rank the scheduler admitted the server at `endpoint` with, from its
-// "admitted server R (HOST pid P, ENDPOINT)" log line; -1 when absent.
+// "admitted server R (HOST pid P, ENDPOINT[, metrics URL])" log line; -1
+// when absent.
 int AdmittedRank(const std::string& log, const std::string& endpoint) {
-  const std::regex line("admitted server ([0-9]+) \\([^)]*, " + endpoint + "\\)");
+  const std::regex line("admitted server ([0-9]+) \\([^,]*, " + endpoint + "[,)]");
   std::smatch m;
   return std::regex_search(log, m, line) ? std::stoi(m[1]) : -1;
 }
@@ -69,13 +70,16 @@ TEST(MultiHostNetnsTest, JobAcrossNamespacesDetectsALostServer) {
   const std::string scheduler = "tcp://" + lab.Address(kScheduler) + ":" + std::to_string(kPort);
   const std::vector<std::string> common = {"--cluster_token=netns-test", "--heartbeat_interval_ms=200",
                                            "--scheduler_timeout_ms=5000"};
+  // Loopback is down in every namespace: each node serves its HTTP
+  // endpoint on its own address.
   auto with = [&common](std::vector<std::string> args) {
     args.insert(args.end(), common.begin(), common.end());
     return args;
   };
   const std::string sched_log = dir.File("scheduler.log");
   ASSERT_TRUE(lab.Start(kScheduler, "scheduler", bin + "/embedps-scheduler",
-                        with({"--bind=" + scheduler, "--num_servers=2", "--num_workers=2",
+                        with({"--bind=" + scheduler, "--http_bind=" + lab.Address(kScheduler),
+                              "--num_servers=2", "--num_workers=2",
                               "--train=" + train, "--passes=1000", "--node_timeout_ms=2000",
                               "--progress_interval_ms=300"}),
                         sched_log)
@@ -83,12 +87,13 @@ TEST(MultiHostNetnsTest, JobAcrossNamespacesDetectsALostServer) {
   for (Node s : {kServer0, kServer1}) {
     const std::string bind = "tcp://" + lab.Address(s) + ":" + std::to_string(kPort + 1);
     ASSERT_TRUE(lab.Start(s, "server", bin + "/embedps-server",
-                          with({"--scheduler=" + scheduler, "--bind=" + bind}),
+                          with({"--scheduler=" + scheduler, "--bind=" + bind, "--http_bind=" + lab.Address(s)}),
                           dir.File("server-" + std::to_string(s) + ".log"))
                     .ok());
   }
   for (Node w : {kWorker0, kWorker1}) {
-    ASSERT_TRUE(lab.Start(w, "worker", bin + "/embedps-worker", with({"--scheduler=" + scheduler}),
+    ASSERT_TRUE(lab.Start(w, "worker", bin + "/embedps-worker",
+                          with({"--scheduler=" + scheduler, "--http_bind=" + lab.Address(w)}),
                           dir.File("worker-" + std::to_string(w) + ".log"))
                     .ok());
   }

@@ -21,6 +21,18 @@ std::string SharedDataDir() {
   return EMBEDPS_SHARED_DATA_DIR;
 }
 
+std::string TestOutputDir(const std::string& name) {
+  const std::string dir = std::string(EMBEDPS_BUILD_DIR) + "/test-output/" + name;
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+std::string ArtifactsDir() {
+  const std::string dir = std::string(EMBEDPS_BUILD_DIR) + "/test-artifacts";
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
 ScratchDir::ScratchDir() {
   std::string templ = ::testing::TempDir() + "embedps-XXXXXX";
   char* made = mkdtemp(templ.data());

@@ -17,6 +17,13 @@ std::string SourceDir();
 // directory may not exist (as on a user's machine): tests must skip then.
 std::string SharedDataDir();
 
+// A directory that outlives the test, for files a person may want to look
+// at afterwards (screenshots): build/test-output/<name>, created on demand.
+std::string TestOutputDir(const std::string& name);
+
+// build/test-artifacts, created on demand: artifacts CI keeps.
+std::string ArtifactsDir();
+
 // A fresh, empty directory under the test temp dir, removed by the caller
 // (ScratchDir does it automatically).
 class ScratchDir {

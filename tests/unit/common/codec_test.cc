@@ -30,12 +30,51 @@ Message RoundTrip(const Body& body, std::vector<zmq::message_t> payloads = {}) {
 }
 
 TEST(CodecTest, RegisterRoundTrip) {
-  Message m = RoundTrip(RegisterMsg{Role::kServer, "tcp://127.0.0.1:5555", "host-a", 4242});
+  Message m = RoundTrip(RegisterMsg{Role::kServer, "tcp://127.0.0.1:5555", "host-a", 4242, ""});
   const auto& r = std::get<RegisterMsg>(m.body);
   EXPECT_EQ(r.role, Role::kServer);
   EXPECT_EQ(r.endpoint, "tcp://127.0.0.1:5555");
   EXPECT_EQ(r.host, "host-a");
   EXPECT_EQ(r.pid, 4242u);
+  EXPECT_EQ(r.metrics_url, "");
+}
+
+TEST(CodecTest, RegisterCarriesMetricsUrl) {
+  Message m = RoundTrip(RegisterMsg{Role::kWorker, "", "host-b", 7, "http://10.0.0.2:9100"});
+  EXPECT_EQ(std::get<RegisterMsg>(m.body).metrics_url, "http://10.0.0.2:9100");
+}
+
+TEST(CodecTest, ServerHeartbeatCarriesTableStats) {
+  ServerStats stats;
+  stats.tables.push_back(TableStats{0, "user", 1000, 65536, 3, 4});
+  stats.tables.push_back(TableStats{1, "item", 20, 4096, 0, 0});
+  stats.pulls = 5;
+  stats.pushes = 6;
+  stats.keys_pulled = 700;
+  stats.keys_pushed = 800;
+  stats.rejected = 2;
+  auto hb = std::get<HeartbeatMsg>(RoundTrip(HeartbeatMsg{Progress{}, stats}).body);
+  ASSERT_TRUE(hb.server.has_value());
+  ASSERT_EQ(hb.server->tables.size(), 2u);
+  const TableStats& t = hb.server->tables[0];
+  EXPECT_EQ(t.name, "user");
+  EXPECT_EQ(t.rows, 1000u);
+  EXPECT_EQ(t.memory_bytes, 65536u);
+  EXPECT_EQ(t.evicted, 3u);
+  EXPECT_EQ(t.pending_pushes, 4u);
+  EXPECT_EQ(hb.server->tables[1].table, 1u);
+  EXPECT_EQ(hb.server->keys_pulled, 700u);
+  EXPECT_EQ(hb.server->keys_pushed, 800u);
+  EXPECT_EQ(hb.server->rejected, 2u);
+  // A worker's heartbeat has no server part.
+  auto worker_hb = std::get<HeartbeatMsg>(RoundTrip(HeartbeatMsg{Progress{1, 0.5, 1, 0}, std::nullopt}).body);
+  EXPECT_FALSE(worker_hb.server.has_value());
+}
+
+TEST(CodecTest, StopTrainingRoundTrip) {
+  auto m = std::get<StopTrainingMsg>(RoundTrip(StopTrainingMsg{"operator"}).body);
+  EXPECT_EQ(m.reason, "operator");
+  EXPECT_STREQ(BodyName(Body(StopTrainingMsg{})), "stop_training");
 }
 
 TEST(CodecTest, ShardMapRoundTrip) {
@@ -88,7 +127,7 @@ TEST(CodecTest, RowHeaderMessagesRoundTrip) {
 
 TEST(CodecTest, ControlMessagesRoundTrip) {
   Progress prog{100, 12.5, 101, 1};
-  auto hb = std::get<HeartbeatMsg>(RoundTrip(HeartbeatMsg{prog}).body);
+  auto hb = std::get<HeartbeatMsg>(RoundTrip(HeartbeatMsg{prog, std::nullopt}).body);
   EXPECT_EQ(hb.progress.rows, 100u);
   EXPECT_DOUBLE_EQ(hb.progress.loss_sum, 12.5);
   EXPECT_EQ(hb.progress.bad_lines, 1u);
@@ -143,7 +182,7 @@ TEST(CodecTest, RejectsGarbage) {
 
 TEST(CodecTest, RejectsTruncatedAndEmpty) {
   EXPECT_FALSE(Decode({}, DecodeLimits{}).ok());
-  zmq::message_t env = EncodeEnvelope(Header{}, RegisterMsg{Role::kWorker, "", "h", 1});
+  zmq::message_t env = EncodeEnvelope(Header{}, RegisterMsg{Role::kWorker, "", "h", 1, ""});
   std::vector<zmq::message_t> frames;
   frames.emplace_back(env.data(), env.size() - 8);
   EXPECT_FALSE(Decode(std::move(frames), DecodeLimits{}).ok());

@@ -1,0 +1,16 @@
+#include "common/http/metrics_route.h"
+
+#include "common/prometheus.h"
+
+namespace embedps::http {
+
+void AddMetricsRoute(HttpServer* server, const MetricsRegistry* metrics) {
+  server->Get("/metrics", [metrics](const Request&) {
+    Response r;
+    r.content_type = kPrometheusContentType;
+    r.body = FormatPrometheus(*metrics);
+    return r;
+  });
+}
+
+}  // namespace embedps::http

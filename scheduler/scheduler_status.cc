@@ -1,0 +1,259 @@
+// The scheduler's view of the job for people and monitoring: the /status
+// document, the progress history behind the dashboard's plots, the events
+// list, and the scheduler's metrics. All of it runs on the scheduler thread;
+// the HTTP thread only ever sees the published JSON text.
+#include <algorithm>
+#include <chrono>
+
+#include "scheduler/scheduler.h"
+
+namespace embedps::scheduler {
+namespace {
+
+constexpr size_t kMaxEvents = 200;
+// The history is thinned (every other sample dropped, interval doubled)
+// when it reaches this size, so a long job still fits in one page.
+constexpr size_t kMaxSamples = 600;
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+double UnixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+Labels NodeSeries(const std::string& role, uint32_t rank) {
+  return {{"node_role", role}, {"node_rank", std::to_string(rank)}};
+}
+
+}  // namespace
+
+const char* Scheduler::PhaseName() const {
+  switch (phase_) {
+    case Phase::kAdmitting: return "admitting";
+    case Phase::kTraining: return stopping_ ? "stopping" : "training";
+    case Phase::kExporting: return "exporting";
+    case Phase::kFinished: return "finished";
+    case Phase::kFailed: return "failed";
+  }
+  return "unknown";
+}
+
+void Scheduler::RecordEvent(const std::string& kind, const std::string& text) {
+  events_.push_back({{"t", Seconds(Clock::now() - started_)},
+                     {"time_unix", UnixNow()},
+                     {"kind", kind},
+                     {"text", text}});
+  if (events_.size() > kMaxEvents) events_.pop_front();
+}
+
+std::string Scheduler::Health(const Node& node, Clock::time_point now) const {
+  if (node.dead) return "dead";
+  if (node.done) return node.role == wire::Role::kWorker ? "done" : "exported";
+  if (phase_ == Phase::kAdmitting) return "joined";
+  if (phase_ == Phase::kExporting && node.role == wire::Role::kServer) return "exporting";
+  // Half the timeout without a heartbeat is worth a warning before the
+  // verdict.
+  if (now - node.last_seen > options_.node_timeout / 2) return "late";
+  return "up";
+}
+
+void Scheduler::SampleHistory(Clock::time_point now, bool force) {
+  if (!force && now < next_sample_) return;
+  next_sample_ = now + history_interval_;
+  const wire::Progress total = TotalProgress();
+  recent_rows_per_sec_ = rows_meter_.Update(total.rows, now);
+  const uint64_t rows = total.rows - last_sample_.rows;
+  recent_loss_ = rows > 0 ? (total.loss_sum - last_sample_.loss_sum) / rows : -1;
+  last_sample_ = total;
+  for (auto& [id, node] : nodes_) {
+    if (node.role == wire::Role::kWorker) node.rows_per_sec = node.rows_meter.Update(node.progress.rows, now);
+  }
+  history_.push_back(Sample{Seconds(now - train_start_), total.rows, recent_rows_per_sec_, recent_loss_});
+  if (history_.size() >= kMaxSamples) {
+    std::vector<Sample> thinned;
+    for (size_t i = 0; i < history_.size(); i += 2) thinned.push_back(history_[i]);
+    history_ = std::move(thinned);
+    history_interval_ *= 2;
+  }
+}
+
+void Scheduler::RefreshStatus(bool force) {
+  const auto now = Clock::now();
+  if (!force && now < next_status_) return;
+  next_status_ = now + options_.status_interval;
+  if (phase_ == Phase::kTraining || phase_ == Phase::kExporting) SampleHistory(now);
+  UpdateMetrics();
+  if (board_ == nullptr) return;
+  // Hosts and reasons come from the network: replace invalid UTF-8 rather
+  // than throw.
+  board_->Publish(StatusJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void Scheduler::DescribeMetrics() {
+  static const std::pair<const char*, const char*> kHelp[] = {
+      {"scheduler.node_up", "1 while a node is alive, 0 once presumed dead"},
+      {"scheduler.node_heartbeat_age_seconds", "Seconds since the node was last heard from"},
+      {"scheduler.rows", "Training examples consumed by all workers"},
+      {"scheduler.lines_read", "Input lines read by all workers"},
+      {"scheduler.bad_lines", "Malformed input lines skipped by all workers"},
+      {"scheduler.rows_per_second", "Training examples per second, recent"},
+      {"scheduler.train_logloss", "Mean training log loss over the last sampling interval"},
+      {"scheduler.partitions_done", "Data partitions finished (all passes)"},
+      {"scheduler.partitions_total", "Data partitions to train (all passes)"},
+      {"scheduler.nodes_joined", "Nodes admitted"},
+      {"scheduler.nodes_expected", "Servers plus workers the job waits for"},
+      {"scheduler.stop_requested", "1 once a stop was requested (POST /stop)"},
+      {"scheduler.uptime_seconds", "Seconds since the scheduler started"},
+      {"scheduler.phase", "1 for the job's current phase"},
+  };
+  for (const auto& [name, help] : kHelp) metrics_->Describe(name, help);
+}
+
+void Scheduler::UpdateMetrics() {
+  const auto now = Clock::now();
+  MetricsRegistry& m = *metrics_;
+  for (const auto& [id, node] : nodes_) {
+    const Labels labels = NodeSeries(wire::RoleName(node.role), node.rank);
+    m.GetGauge("scheduler.node_up", labels)->Set(node.dead ? 0 : 1);
+    m.GetGauge("scheduler.node_heartbeat_age_seconds", labels)->Set(Seconds(now - node.last_seen));
+  }
+  const wire::Progress total = TotalProgress();
+  m.GetCounter("scheduler.rows")->AdvanceTo(total.rows);
+  m.GetCounter("scheduler.lines_read")->AdvanceTo(total.lines_read);
+  m.GetCounter("scheduler.bad_lines")->AdvanceTo(total.bad_lines);
+  m.GetGauge("scheduler.rows_per_second")->Set(recent_rows_per_sec_);
+  if (recent_loss_ >= 0) m.GetGauge("scheduler.train_logloss")->Set(recent_loss_);
+  m.GetGauge("scheduler.partitions_done")->Set(static_cast<double>(partitions_->finished()));
+  m.GetGauge("scheduler.partitions_total")->Set(static_cast<double>(partitions_->total()));
+  m.GetGauge("scheduler.nodes_joined")->Set(static_cast<double>(nodes_.size()));
+  m.GetGauge("scheduler.nodes_expected")->Set(options_.num_servers + options_.num_workers);
+  m.GetGauge("scheduler.stop_requested")->Set(stopping_ ? 1 : 0);
+  m.GetGauge("scheduler.uptime_seconds")->Set(Seconds(now - started_));
+  for (const char* phase : {"admitting", "training", "stopping", "exporting", "finished", "failed"}) {
+    m.GetGauge("scheduler.phase", {{"phase", phase}})->Set(std::string(phase) == PhaseName() ? 1 : 0);
+  }
+}
+
+nlohmann::json Scheduler::NodeJson(const Node& node, Clock::time_point now) const {
+  nlohmann::json j = {{"id", node.id},
+                      {"role", wire::RoleName(node.role)},
+                      {"rank", node.rank},
+                      {"address", node.endpoint.empty() ? node.host : node.endpoint},
+                      {"host", node.host},
+                      {"pid", node.pid},
+                      {"metrics_url", node.metrics_url},
+                      {"last_heartbeat_age_seconds", Seconds(now - node.last_seen)},
+                      {"health", Health(node, now)}};
+  if (node.role == wire::Role::kWorker) {
+    const auto& p = node.progress;
+    j["rows"] = p.rows;
+    j["rows_per_sec"] = node.rows_per_sec;
+    j["lines_read"] = p.lines_read;
+    j["bad_lines"] = p.bad_lines;
+    j["train_logloss"] = p.rows > 0 ? nlohmann::json(p.loss_sum / p.rows) : nlohmann::json();
+  }
+  if (node.role == wire::Role::kServer && node.server_stats) {
+    const auto& s = *node.server_stats;
+    nlohmann::json tables = nlohmann::json::array();
+    uint64_t rows = 0, bytes = 0;
+    for (const auto& t : s.tables) {
+      tables.push_back({{"table", t.table}, {"name", t.name}, {"rows", t.rows},
+                        {"memory_bytes", t.memory_bytes}, {"evicted", t.evicted},
+                        {"pending_pushes", t.pending_pushes}});
+      rows += t.rows;
+      bytes += t.memory_bytes;
+    }
+    j["tables"] = tables;
+    j["rows"] = rows;
+    j["memory_bytes"] = bytes;
+    j["pulls"] = s.pulls;
+    j["pushes"] = s.pushes;
+    j["keys_pulled"] = s.keys_pulled;
+    j["keys_pushed"] = s.keys_pushed;
+    j["rejected"] = s.rejected;
+  }
+  return j;
+}
+
+nlohmann::json Scheduler::ProgressJson() const {
+  const wire::Progress total = TotalProgress();
+  const bool trained = phase_ != Phase::kAdmitting;
+  const auto end = train_end_ > train_start_ ? train_end_ : Clock::now();
+  const double seconds = trained ? Seconds(end - train_start_) : 0.0;
+  return {{"rows", total.rows},
+          {"rows_per_sec", recent_rows_per_sec_},
+          {"mean_rows_per_sec", seconds > 0 ? total.rows / seconds : 0.0},
+          {"train_seconds", seconds},
+          {"train_logloss", total.rows > 0 ? nlohmann::json(total.loss_sum / total.rows) : nlohmann::json()},
+          {"recent_logloss", recent_loss_ >= 0 ? nlohmann::json(recent_loss_) : nlohmann::json()},
+          {"partitions_done", partitions_->finished()},
+          {"partitions_total", partitions_->total()},
+          {"passes", options_.passes},
+          {"lines_read", total.lines_read},
+          {"bad_lines", total.bad_lines}};
+}
+
+nlohmann::json Scheduler::NodesJson(Clock::time_point now) const {
+  nlohmann::json nodes = nlohmann::json::array();
+  nodes.push_back({{"id", 0}, {"role", "scheduler"}, {"rank", 0}, {"address", endpoint_},
+                   {"host", ""}, {"metrics_url", options_.http_url},
+                   {"last_heartbeat_age_seconds", 0.0},
+                   {"health", phase_ == Phase::kFailed ? "failed" : "up"}});
+  std::vector<const Node*> sorted;
+  for (const auto& [id, node] : nodes_) sorted.push_back(&node);
+  std::sort(sorted.begin(), sorted.end(), [](const Node* a, const Node* b) {
+    return std::make_pair(a->role, a->rank) < std::make_pair(b->role, b->rank);
+  });
+  for (const Node* n : sorted) nodes.push_back(NodeJson(*n, now));
+  return nodes;
+}
+
+nlohmann::json Scheduler::MetricsSummaryJson(const nlohmann::json& nodes) const {
+  // Status field -> the server node field summed into it.
+  static const std::pair<const char*, const char*> kSums[] = {
+      {"keys_pulled", "keys_pulled"}, {"keys_pushed", "keys_pushed"}, {"pulls", "pulls"},
+      {"pushes", "pushes"},           {"server_rows", "rows"},       {"server_memory_bytes", "memory_bytes"},
+      {"server_rejected_requests", "rejected"}};
+  nlohmann::json summary;
+  for (const auto& [out, in] : kSums) {
+    uint64_t sum = 0;
+    for (const auto& n : nodes) {
+      if (n["role"] == "server" && n.contains(in)) sum += n[in].get<uint64_t>();
+    }
+    summary[out] = sum;
+  }
+  summary["rejected_messages"] = rejected_->Get();
+  summary["malformed_messages"] = malformed_->Get();
+  return summary;
+}
+
+nlohmann::json Scheduler::StatusJson() const {
+  const auto now = Clock::now();
+  nlohmann::json nodes = NodesJson(now);
+  nlohmann::json history = nlohmann::json::array();
+  for (const Sample& s : history_) {
+    history.push_back({{"t", s.t}, {"rows", s.rows}, {"rows_per_sec", s.rows_per_sec},
+                       {"loss", s.loss >= 0 ? nlohmann::json(s.loss) : nlohmann::json()}});
+  }
+  nlohmann::json job = {{"id", JobIdFromClusterId(options_.cluster_id)},
+                        {"name", options_.job_name},
+                        {"state", PhaseName()},
+                        {"uptime_seconds", Seconds(now - started_)},
+                        {"servers", options_.num_servers},
+                        {"workers", options_.num_workers},
+                        {"dashboard_url", options_.http_url},
+                        {"scheduler_endpoint", endpoint_},
+                        {"error", failure_.empty() ? nlohmann::json() : nlohmann::json(failure_)},
+                        {"stop_reason", stopping_ ? nlohmann::json(stop_reason_) : nlohmann::json()}};
+  return {{"job", job},
+          {"metrics", MetricsSummaryJson(nodes)},
+          {"nodes", std::move(nodes)},
+          {"progress", ProgressJson()},
+          {"history", history},
+          {"history_interval_seconds", history_interval_.count() / 1000.0},
+          {"events", nlohmann::json(std::vector<nlohmann::json>(events_.begin(), events_.end()))},
+          // Checkpoints are not implemented yet (issue 5).
+          {"last_checkpoint", nullptr}};
+}
+
+}  // namespace embedps::scheduler

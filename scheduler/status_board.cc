@@ -1,0 +1,30 @@
+#include "scheduler/status_board.h"
+
+#include <utility>
+
+namespace embedps::scheduler {
+
+void StatusBoard::Publish(std::string status_json) {
+  std::lock_guard<std::mutex> lock(mu_);
+  status_json_ = std::move(status_json);
+}
+
+std::string StatusBoard::status_json() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return status_json_;
+}
+
+bool StatusBoard::RequestStop(std::string reason) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stop_requested_) return false;
+  stop_requested_ = true;
+  pending_stop_ = std::move(reason);
+  return true;
+}
+
+std::optional<std::string> StatusBoard::TakeStopRequest() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::exchange(pending_stop_, std::nullopt);
+}
+
+}  // namespace embedps::scheduler

@@ -1,0 +1,32 @@
+// Where the scheduler thread leaves its latest status for the HTTP thread
+// (GET /status), and where the HTTP thread leaves a stop request for the
+// scheduler (POST /stop). Thread-safe; owned by main, borrowed by both.
+#pragma once
+
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace embedps::scheduler {
+
+class StatusBoard {
+ public:
+  // Replaces the published status (a JSON document).
+  void Publish(std::string status_json);
+  // The last published status; "" before the first.
+  std::string status_json() const;
+
+  // Asks the scheduler to stop the job. Returns false when a stop was
+  // already requested (the first reason is kept).
+  bool RequestStop(std::string reason);
+  // The pending stop request, once: later calls return nothing.
+  std::optional<std::string> TakeStopRequest();
+
+ private:
+  mutable std::mutex mu_;  // guards everything below
+  std::string status_json_;
+  bool stop_requested_ = false;
+  std::optional<std::string> pending_stop_;
+};
+
+}  // namespace embedps::scheduler

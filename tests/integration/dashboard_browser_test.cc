@@ -1,0 +1,95 @@
+// The live dashboard in a real browser: Debian's chromium, headless, loads
+// GET / of a running job's scheduler, runs the page's JavaScript (polling
+// /status), and the rendered DOM must show every node and plotted points.
+// A screenshot is kept in build/test-output/dashboard_browser_test/ and
+// copied to build/test-artifacts/dashboard.png. Skips without chromium.
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+
+#include "common/http/http_client.h"
+#include "launch/process_group.h"
+#include "tests/support/local_job.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/test_dirs.h"
+
+namespace embedps {
+namespace {
+
+using std::chrono::seconds;
+
+std::string FindChromium() {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "/usr/bin:/bin");
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    for (const char* name : {"chromium", "chromium-browser"}) {
+      const std::string candidate = dir + "/" + name;
+      if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+  }
+  return "";
+}
+
+size_t Count(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+TEST(DashboardBrowserTest, ShowsNodesAndPlotsOfALiveJob) {
+  const std::string chromium = FindChromium();
+  if (chromium.empty()) {
+    GTEST_SKIP() << "chromium is not installed (apt-get install chromium; scripts/setup.sh does)";
+  }
+  testing::ScratchDir dir;
+  testing::LocalJob job(dir);
+  Status started = job.Start(/*samples=*/3);
+  ASSERT_TRUE(started.ok()) << started.ToString();
+
+  const std::string out_dir = testing::TestOutputDir("dashboard_browser_test");
+  const std::string screenshot = out_dir + "/dashboard.png";
+  std::filesystem::remove(screenshot);
+  // One run renders the page, lets its timers poll /status for 3 s of
+  // virtual time, then dumps the DOM to stdout and takes the screenshot.
+  const std::string command =
+      "exec '" + chromium + "' --headless --no-sandbox --disable-gpu --hide-scrollbars " +
+      "--user-data-dir='" + dir.File("chromium-profile") + "' --window-size=1280,1100 " +
+      "--virtual-time-budget=3000 --screenshot='" + screenshot + "' --dump-dom http://" +
+      job.scheduler() + "/ > '" + dir.File("dom.html") + "' 2> '" + dir.File("chromium.log") + "'";
+  launch::ProcessGroup group;
+  ASSERT_TRUE(group.Start({"chromium", "/bin/sh", {"-c", command}, dir.File("sh.log")}).ok());
+  auto exit = group.WaitAny(std::chrono::milliseconds(90000));
+  ASSERT_TRUE(exit.has_value()) << "chromium did not finish within 90 s";
+  EXPECT_EQ(exit->exit_code, 0) << testing::ReadFile(dir.File("chromium.log"));
+
+  const std::string dom = testing::ReadFile(dir.File("dom.html"));
+  EXPECT_EQ(Count(dom, "class=\"node-row\""), 5u) << dom;
+  EXPECT_EQ(Count(dom, "data-role=\"server\" data-health=\"up\""), 2u) << dom;
+  EXPECT_EQ(Count(dom, "data-role=\"worker\" data-health=\"up\""), 2u) << dom;
+  EXPECT_GE(Count(dom, "class=\"plot-point\" data-series=\"throughput\""), 3u) << dom;
+  EXPECT_GE(Count(dom, "class=\"plot-point\" data-series=\"loss\""), 3u) << dom;
+  EXPECT_EQ(Count(dom, "class=\"shard-bar\""), 2u) << dom;
+  EXPECT_NE(dom.find("embedps local"), std::string::npos);
+  EXPECT_NE(dom.find(">training<"), std::string::npos);
+  EXPECT_NE(dom.find("class=\"kind join\""), std::string::npos);
+
+  const std::string png = testing::ReadFile(screenshot);
+  ASSERT_GT(png.size(), 10000u) << "no screenshot at " << screenshot;
+  EXPECT_EQ(png.substr(1, 3), "PNG");
+  const std::string artifact = testing::ArtifactsDir() + "/dashboard.png";
+  std::filesystem::copy_file(screenshot, artifact, std::filesystem::copy_options::overwrite_existing);
+  std::printf("dashboard screenshot: %s (copied to %s)\n", screenshot.c_str(), artifact.c_str());
+
+  auto stop = http::Fetch(job.scheduler(), "POST", "/stop", seconds(5),
+                          {{"Authorization", "Bearer " + testing::ReadFile(job.token_file()).substr(0, 27)}});
+  ASSERT_TRUE(stop.ok()) << stop.status().ToString();
+  EXPECT_EQ(stop->status, 202) << stop->body;
+  EXPECT_EQ(job.Wait(seconds(60)), 0) << job.output();
+}
+
+}  // namespace
+}  // namespace embedps
