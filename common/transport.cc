@@ -74,6 +74,12 @@ bool ReceiveMessage(zmq::socket_t& s, bool router, std::chrono::milliseconds tim
   if (router) {
     out->routing_id = std::move(frames.front());
     frames.erase(frames.begin());
+    // The routing id is made up locally; the first wire frame carries the
+    // connection's properties.
+    const char* addr = frames.empty() ? nullptr : zmq_msg_gets(frames[0].handle(), "Peer-Address");
+    const char* user = frames.empty() ? nullptr : zmq_msg_gets(frames[0].handle(), "User-Id");
+    out->peer_address = addr != nullptr ? addr : "";
+    out->key_name = user != nullptr ? user : "";
   }
   auto decoded = wire::Decode(std::move(frames), limits);
   if (decoded.ok()) {

@@ -38,6 +38,10 @@ Status SendMessage(zmq::socket_t& s, const wire::Header& header, const wire::Bod
 // message was malformed and only `routing_id` and `bytes` are meaningful.
 struct Incoming {
   zmq::message_t routing_id;
+  // ROUTER sockets only: the sender's IP address, and with CURVE the name of
+  // its key on the allow-list (empty without CURVE). For logs.
+  std::string peer_address;
+  std::string key_name;
   Status status;
   wire::Message message;
   size_t bytes = 0;

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/security/curve_keys.h"
 #include "launch/process_group.h"
 #include "ps/optimizer.h"
 #include "worker/eval/lr_evaluator.h"
@@ -80,16 +81,48 @@ StatusOr<std::string> AwaitEndpoint(ProcessGroup& group, const std::string& file
   return DeadlineExceeded("the scheduler did not start listening within 30 s");
 }
 
-std::vector<std::string> CommonFlags(const std::string& token) {
-  return {"--cluster_token=" + token};
+// The flags every child gets: the job's token and, with CURVE, the key
+// directory and the child's own key (named after the child).
+std::vector<std::string> CommonFlags(const std::string& token, const std::string& key_dir,
+                                     const std::string& child) {
+  std::vector<std::string> flags = {"--cluster_token=" + token};
+  if (!key_dir.empty()) {
+    flags.push_back("--curve_dir=" + key_dir);
+    if (child != "scheduler") flags.push_back("--curve_key=" + child);
+  }
+  return flags;
+}
+
+// With --curve: a fresh key directory for this run's children. Without it,
+// says plainly that the cluster talks in the clear.
+StatusOr<std::string> PrepareKeys(const LocalOptions& o, const std::string& run_dir) {
+  if (!o.curve) {
+    std::printf("embedps: CURVE is off: cluster traffic on loopback is unencrypted and "
+                "unauthenticated (--curve turns it on)\n");
+    return std::string();
+  }
+  const std::string dir = run_dir + "/keys";
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  std::vector<std::string> names;
+  for (uint32_t s = 0; s < o.servers; ++s) names.push_back("server-" + std::to_string(s));
+  for (uint32_t w = 0; w < o.workers; ++w) names.push_back("worker-" + std::to_string(w));
+  RETURN_IF_ERROR(security::WriteKeyDirectory(dir, names));
+  std::printf("embedps: CURVE is on: every connection is encrypted and admitted by key (%zu node "
+              "keys in %s)\n",
+              names.size(), dir.c_str());
+  return dir;
 }
 
 Status StartCluster(const LocalOptions& o, const std::string& run_dir, ProcessGroup& group) {
   const std::string token = "local-" + std::to_string(getpid()) + "-" +
                             std::to_string(Clock::now().time_since_epoch().count());
+  ASSIGN_OR_RETURN(const std::string key_dir, PrepareKeys(o, run_dir));
+  std::fflush(stdout);
   const std::string endpoint_file = run_dir + "/scheduler.endpoint";
   std::filesystem::remove(endpoint_file);
-  ChildSpec sched{"scheduler", o.bin_dir + "/embedps-scheduler", CommonFlags(token),
+  ChildSpec sched{"scheduler", o.bin_dir + "/embedps-scheduler",
+                  CommonFlags(token, key_dir, "scheduler"),
                   run_dir + "/logs/scheduler.log", /*inherit_stdout=*/true};
   sched.args.insert(sched.args.end(),
                     {"--endpoint_file=" + endpoint_file, "--num_servers=" + std::to_string(o.servers),
@@ -101,16 +134,18 @@ Status StartCluster(const LocalOptions& o, const std::string& run_dir, ProcessGr
   ASSIGN_OR_RETURN(std::string endpoint, AwaitEndpoint(group, endpoint_file));
 
   for (uint32_t s = 0; s < o.servers; ++s) {
-    ChildSpec spec{"server-" + std::to_string(s), o.bin_dir + "/embedps-server", CommonFlags(token),
-                   run_dir + "/logs/server-" + std::to_string(s) + ".log"};
+    const std::string name = "server-" + std::to_string(s);
+    ChildSpec spec{name, o.bin_dir + "/embedps-server", CommonFlags(token, key_dir, name),
+                   run_dir + "/logs/" + name + ".log"};
     spec.args.insert(spec.args.end(),
                      {"--scheduler=" + endpoint, "--optimizer=" + o.optimizer,
                       "--learning_rate=" + std::to_string(o.learning_rate)});
     RETURN_IF_ERROR(group.Start(spec).status());
   }
   for (uint32_t w = 0; w < o.workers; ++w) {
-    ChildSpec spec{"worker-" + std::to_string(w), o.bin_dir + "/embedps-worker", CommonFlags(token),
-                   run_dir + "/logs/worker-" + std::to_string(w) + ".log"};
+    const std::string name = "worker-" + std::to_string(w);
+    ChildSpec spec{name, o.bin_dir + "/embedps-worker", CommonFlags(token, key_dir, name),
+                   run_dir + "/logs/" + name + ".log"};
     spec.args.insert(spec.args.end(),
                      {"--scheduler=" + endpoint, "--batch_size=" + std::to_string(o.batch_size),
                       "--prefetch=" + std::to_string(o.prefetch)});

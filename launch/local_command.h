@@ -28,6 +28,8 @@ struct LocalOptions {
   // Where embedps-scheduler/-server/-worker live.
   std::string bin_dir;
   uint32_t timeout_s = 3600;
+  // Generate CURVE keys into RUN_DIR/keys and turn CURVE on for every child.
+  bool curve = false;
 };
 
 // Runs the job. A failing child ends the run with a Status naming the child

@@ -20,6 +20,7 @@
 #include "datagen/criteo_generator.h"
 #include "launch/bench/memory_bench.h"
 #include "launch/bench/pushpull_bench.h"
+#include "launch/keygen_command.h"
 #include "launch/local_command.h"
 #include "ps/server.h"
 #include "worker/eval/lr_evaluator.h"
@@ -41,7 +42,7 @@ DEFINE_int32(timeout_s, 3600, "local: give up after this many seconds");
 DEFINE_int64(rows, 0, "gen-criteo: rows to write");
 DEFINE_uint64(seed, 1, "gen-criteo: seed that picks the rows");
 DEFINE_uint64(model_seed, 20261125, "gen-criteo: seed that picks the planted model");
-DEFINE_string(out, "", "gen-criteo: output file");
+DEFINE_string(out, "", "gen-criteo: output file; keygen: key directory");
 DEFINE_string(model_dir, "", "eval: directory with the exported model (*.epsmodel)");
 DEFINE_string(keys, "10000", "bench pushpull: unique keys per request, comma-separated list");
 DEFINE_string(dim, "16", "bench: row dimension(s), comma-separated list");
@@ -51,6 +52,13 @@ DEFINE_int32(server_threads, 0, "bench pushpull: handler threads per server; 0: 
 DEFINE_int32(repeat, 1, "bench pushpull: timed runs per configuration (medians are reported)");
 DEFINE_bool(json, false, "bench: print one JSON object per line");
 DEFINE_bool(fp16, false, "bench memory: store weights as fp16");
+DEFINE_bool(curve, false,
+            "local: generate CURVE keys into the run directory and encrypt and authenticate all "
+            "cluster traffic; bench pushpull: run with CURVE on");
+DEFINE_bool(curve_compare, false,
+            "bench pushpull: run every configuration with CURVE off and on and report the ratio");
+DEFINE_int32(nodes, 16, "keygen: node keypairs to write (node-0 .. node-N-1)");
+DEFINE_string(add, "", "keygen: add one node keypair with this name to an existing --out DIR");
 DEFINE_bool(null_store, false,
             "bench pushpull: reference run whose servers skip their tables (transport ceiling)");
 
@@ -62,6 +70,7 @@ constexpr char kUsage[] =
     "  local       run a scheduler, servers and workers on this machine and train\n"
     "  gen-criteo  write synthetic Criteo-format data from a planted model\n"
     "  eval        evaluate an exported model on a test file\n"
+    "  keygen      write CURVE keys for a cluster (--out DIR [--nodes N | --add NAME])\n"
     "  bench pushpull | memory   measure push/pull throughput or memory per row\n"
     "run 'embedps --helpon=main' for the flags";
 
@@ -104,6 +113,7 @@ embedps::Status RunLocalCommand() {
   o.run_dir = FLAGS_run_dir;
   o.bin_dir = BinDir();
   o.timeout_s = FLAGS_timeout_s;
+  o.curve = FLAGS_curve;
   return embedps::launch::RunLocal(o);
 }
 
@@ -171,6 +181,8 @@ embedps::Status RunBenchCommand(const std::string& which) {
   o.repeat = FLAGS_repeat;
   o.json = FLAGS_json;
   o.null_store = FLAGS_null_store;
+  o.curve = FLAGS_curve;
+  o.curve_compare = FLAGS_curve_compare;
   return embedps::launch::RunPushPullBench(o);
 }
 
@@ -216,6 +228,9 @@ int main(int argc, char** argv) {
     st = RunGenCommand();
   } else if (command == "eval") {
     st = RunEvalCommand();
+  } else if (command == "keygen") {
+    st = embedps::launch::RunKeygen({FLAGS_out, static_cast<uint32_t>(std::max(0, FLAGS_nodes)),
+                                     FLAGS_add});
   } else {
     std::fprintf(stderr, "embedps: error: unknown command '%s'\n%s\n", command.c_str(), kUsage);
     return 2;

@@ -60,6 +60,7 @@ embedps::StatusOr<embedps::scheduler::SchedulerOptions> OptionsFromFlags() {
   o.join_timeout = std::chrono::milliseconds(FLAGS_join_timeout_ms);
   o.progress_interval = std::chrono::milliseconds(FLAGS_progress_interval_ms);
   o.limits = embedps::DecodeLimitsFromFlags();
+  ASSIGN_OR_RETURN(o.curve, embedps::CurveConfigFromFlags(/*binds=*/true, /*connects=*/false));
   return o;
 }
 

@@ -6,6 +6,8 @@
 #include <glog/logging.h>
 #include <nlohmann/json.hpp>
 
+#include "common/security/socket_security.h"
+
 namespace embedps::scheduler {
 namespace {
 
@@ -18,7 +20,8 @@ std::string ToString(const zmq::message_t& m) {
 }  // namespace
 
 Scheduler::Scheduler(zmq::context_t& ctx, SchedulerOptions options, MetricsRegistry* metrics)
-    : options_(std::move(options)), metrics_(metrics), router_(ctx, zmq::socket_type::router) {
+    : ctx_(ctx), options_(std::move(options)), metrics_(metrics),
+      router_(ctx, zmq::socket_type::router) {
   ConfigureSocket(router_, options_.limits.max_message_bytes);
   malformed_ = metrics_->GetCounter("scheduler.malformed_messages");
   rejected_ = metrics_->GetCounter("scheduler.rejected_messages");
@@ -46,10 +49,15 @@ Status Scheduler::Setup() {
   partitions_ = std::make_unique<PartitionQueue>(all, options_.passes);
   ASSIGN_OR_RETURN(shard_map_, ShardMap::Balanced(options_.num_servers,
                                                   options_.num_virtual_shards, 1));
+  RETURN_IF_ERROR(SecureRouter());
   ASSIGN_OR_RETURN(std::string endpoint, BindSocket(router_, options_.bind_endpoint));
   LOG(INFO) << "scheduler listening on " << endpoint << "; waiting for "
             << options_.num_servers << " servers and " << options_.num_workers
-            << " workers; " << all.size() << " partitions x " << options_.passes << " passes";
+            << " workers; " << all.size() << " partitions x " << options_.passes << " passes; "
+            << (options_.curve.enabled()
+                    ? "CURVE on, " + std::to_string(options_.curve.allowed->size()) +
+                          " keys allowed (" + options_.curve.dir + ")"
+                    : std::string("CURVE off (plain text)"));
   if (!options_.endpoint_file.empty()) {
     const std::string tmp = options_.endpoint_file + ".tmp";
     {
@@ -62,6 +70,16 @@ Status Scheduler::Setup() {
     }
   }
   return Status::OK();
+}
+
+Status Scheduler::SecureRouter() {
+  if (!options_.curve.enabled()) return Status::OK();
+  ASSIGN_OR_RETURN(zap_, security::ZapHandler::Start(ctx_, options_.curve.allowed,
+                                                     options_.curve.dir + "/" +
+                                                         security::kAllowListFile,
+                                                     metrics_));
+  RETURN_IF_ERROR(zap_->WatchHandshakes(router_, "scheduler"));
+  return security::SecureBindingSocket(router_, options_.curve);
 }
 
 Status Scheduler::Run() {
@@ -92,15 +110,32 @@ Status Scheduler::Run() {
 Status Scheduler::Dispatch(Incoming& in) {
   const std::string from = ToString(in.routing_id);
   if (!in.status.ok()) {
-    malformed_->Add();
-    LOG_EVERY_N(WARNING, 100) << "malformed message: " << in.status.message();
-    SendToRouting(from, wire::ErrorMsg{wire::ErrorCode::kMalformed, in.status.message(), false}, 0);
+    const wire::ErrorCode code = wire::ErrorCodeForDecodeFailure(in.status);
+    if (code == wire::ErrorCode::kVersionMismatch) {
+      rejected_->Add();
+      LOG_EVERY_N(ERROR, 100) << "refused a message from " << in.peer_address << ": "
+                              << in.status.message();
+    } else {
+      malformed_->Add();
+      LOG_EVERY_N(WARNING, 100) << "malformed message from " << in.peer_address << ": "
+                                << in.status.message();
+    }
+    SendToRouting(from, wire::ErrorMsg{code, in.status.message(), false}, 0);
     return Status::OK();
   }
   const wire::Message& msg = in.message;
   if (msg.header.cluster_id != options_.cluster_id) {
     rejected_->Add();
-    LOG(WARNING) << "refused a " << wire::BodyName(msg.body) << " from another cluster";
+    std::string who = "node " + std::to_string(msg.header.sender);
+    if (auto* reg = std::get_if<wire::RegisterMsg>(&msg.body)) {
+      who = std::string(wire::RoleName(reg->role)) + " (host " + reg->host + ", pid " +
+            std::to_string(reg->pid) + ")";
+    }
+    LOG_EVERY_N(WARNING, 20) << "refused a " << wire::BodyName(msg.body) << " from " << who
+                             << " at " << in.peer_address
+                             << ": it belongs to another job (cluster id "
+                             << msg.header.cluster_id << ", this job's is " << options_.cluster_id
+                             << "; check --cluster_token)";
     SendToRouting(from,
                   wire::ErrorMsg{wire::ErrorCode::kWrongCluster,
                                  "this scheduler belongs to another cluster (token mismatch)",
@@ -108,7 +143,7 @@ Status Scheduler::Dispatch(Incoming& in) {
                   msg.header.request_id);
     return Status::OK();
   }
-  if (std::holds_alternative<wire::RegisterMsg>(msg.body)) return OnRegister(from, msg);
+  if (std::holds_alternative<wire::RegisterMsg>(msg.body)) return OnRegister(from, in);
 
   auto it = nodes_.find(msg.header.sender);
   if (it == nodes_.end() || it->second.routing_id != from) {
@@ -144,7 +179,8 @@ Status Scheduler::Dispatch(Incoming& in) {
                 msg.header.request_id);
 }
 
-Status Scheduler::OnRegister(const std::string& from, const wire::Message& msg) {
+Status Scheduler::OnRegister(const std::string& from, const Incoming& in) {
+  const wire::Message& msg = in.message;
   const auto& reg = std::get<wire::RegisterMsg>(msg.body);
   const bool is_server = reg.role == wire::Role::kServer;
   const bool is_worker = reg.role == wire::Role::kWorker;
@@ -176,7 +212,8 @@ Status Scheduler::OnRegister(const std::string& from, const wire::Message& msg) 
   node.endpoint = reg.endpoint;
   node.last_seen = Clock::now();
   LOG(INFO) << "admitted " << Describe(node) << " (" << reg.host << " pid " << reg.pid
-            << (reg.endpoint.empty() ? "" : ", " + reg.endpoint) << ")";
+            << (reg.endpoint.empty() ? "" : ", " + reg.endpoint)
+            << (in.key_name.empty() ? "" : ", CURVE key " + in.key_name) << ")";
   nodes_[node.id] = node;
   RETURN_IF_ERROR(SendTo(nodes_[node.id],
                          wire::RegisterReplyMsg{node.id, node.rank, options_.num_servers,

@@ -15,6 +15,7 @@
 #include <zmq.hpp>
 
 #include "common/metrics.h"
+#include "common/security/zap_handler.h"
 #include "common/shard_map.h"
 #include "common/status.h"
 #include "common/transport.h"
@@ -51,6 +52,8 @@ struct SchedulerOptions {
   // Print job progress and the final summary to stdout.
   bool print_progress = true;
   wire::DecodeLimits limits;
+  // CURVE keys (cluster keypair and allow-list); disabled when empty.
+  security::CurveConfig curve;
 };
 
 class Scheduler {
@@ -77,8 +80,10 @@ class Scheduler {
   enum class Phase { kAdmitting, kTraining, kExporting, kFinished };
 
   Status Setup();
+  // With CURVE: starts the ZAP handler and turns CURVE on for router_.
+  Status SecureRouter();
   Status Dispatch(Incoming& in);
-  Status OnRegister(const std::string& from, const wire::Message& msg);
+  Status OnRegister(const std::string& from, const Incoming& in);
   Status OnPartitionRequest(Node& node, const wire::Message& msg);
   Status OnBarrier(Node& node, const wire::Message& msg);
   Status OnWorkerDone(Node& node, const wire::Message& msg);
@@ -96,8 +101,10 @@ class Scheduler {
   wire::Progress TotalProgress() const;
   std::string Describe(const Node& node) const;
 
+  zmq::context_t& ctx_;
   SchedulerOptions options_;
   MetricsRegistry* metrics_;
+  std::unique_ptr<security::ZapHandler> zap_;  // with CURVE: admits nodes by key
   zmq::socket_t router_;
   Phase phase_ = Phase::kAdmitting;
   std::map<uint32_t, Node> nodes_;  // by node id

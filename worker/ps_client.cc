@@ -6,6 +6,7 @@
 #include <glog/logging.h>
 
 #include "common/float_checks.h"
+#include "common/security/socket_security.h"
 #include "common/wire/codec.h"
 
 namespace embedps::worker {
@@ -23,6 +24,7 @@ Status PsClient::Connect(const ShardMap& map) {
   for (const std::string& endpoint : map.endpoints()) {
     zmq::socket_t s(ctx_, zmq::socket_type::dealer);
     ConfigureSocket(s, options_.limits.max_message_bytes);
+    RETURN_IF_ERROR(security::SecureConnectingSocket(s, options_.curve));
     RETURN_IF_ERROR(ConnectSocket(s, endpoint));
     sockets_.push_back(std::move(s));
   }

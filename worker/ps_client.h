@@ -13,6 +13,7 @@
 
 #include <zmq.hpp>
 
+#include "common/security/curve_keys.h"
 #include "common/shard_map.h"
 #include "common/status.h"
 #include "common/transport.h"
@@ -27,6 +28,8 @@ struct PsClientOptions {
   // Unacknowledged push requests (one per server touched) allowed in flight.
   uint32_t max_inflight_pushes = 16;
   wire::DecodeLimits limits;
+  // CURVE keys for the server connections; disabled when empty.
+  security::CurveConfig curve;
 };
 
 class PsClient {

@@ -16,6 +16,12 @@ DEFINE_int32(scheduler_timeout_ms, 30000,
 DEFINE_int32(join_timeout_ms, 120000, "How long a node waits to be admitted");
 DEFINE_int64(max_message_bytes, int64_t{256} << 20,
              "Largest message accepted; bigger ones are refused and counted");
+DEFINE_string(curve_dir, "",
+              "Directory from `embedps keygen`: turns ZeroMQ CURVE (encryption and key-based "
+              "admission) on for every socket. Empty: plain text");
+DEFINE_string(curve_key, "",
+              "Name of this node's keypair in --curve_dir (NAME.pub, NAME.secret); needed by "
+              "servers and workers when --curve_dir is set");
 
 namespace embedps {
 
@@ -52,7 +58,22 @@ StatusOr<SchedulerLinkOptions> LinkOptionsFromFlags(wire::Role role) {
   o.scheduler_timeout = std::chrono::milliseconds(FLAGS_scheduler_timeout_ms);
   o.join_timeout = std::chrono::milliseconds(FLAGS_join_timeout_ms);
   o.limits = DecodeLimitsFromFlags();
+  ASSIGN_OR_RETURN(o.curve, CurveConfigFromFlags(/*binds=*/role == wire::Role::kServer,
+                                                 /*connects=*/true));
   return o;
+}
+
+StatusOr<security::CurveConfig> CurveConfigFromFlags(bool binds, bool connects) {
+  if (FLAGS_curve_dir.empty()) {
+    if (!FLAGS_curve_key.empty()) return InvalidArgument("--curve_key needs --curve_dir");
+    return security::CurveConfig{};
+  }
+  if (connects && FLAGS_curve_key.empty()) {
+    return InvalidArgument("--curve_dir needs --curve_key (the name of this node's keypair)");
+  }
+  auto curve = security::LoadCurveConfig(FLAGS_curve_dir, connects ? FLAGS_curve_key : "", binds);
+  if (!curve.ok()) return curve.status().WithContext("--curve_dir");
+  return curve;
 }
 
 int ExitWithError(const char* program, const Status& status) {

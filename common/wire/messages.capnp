@@ -32,6 +32,8 @@ enum ErrorCode {
   notAdmitted @9;
   aborted @10;
   internal @11;
+  versionMismatch @12;   # the message used another wire-protocol version
+  limitExceeded @13;     # a server limit (keys per request, rows, memory) refused it
 }
 
 struct Envelope {
@@ -60,6 +62,7 @@ struct Envelope {
     exportModelReply @21 :ExportModelReply;
     pushPull @22 :Push;     # push, then reply with the updated rows (pullReply)
   }
+  version @23 :UInt16;    # wire-protocol version (kWireVersion); 0 before it existed
 }
 
 struct Register {
