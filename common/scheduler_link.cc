@@ -13,6 +13,7 @@ namespace embedps {
 SchedulerLink::SchedulerLink(zmq::context_t& ctx, SchedulerLinkOptions options)
     : options_(std::move(options)), socket_(ctx, zmq::socket_type::dealer) {
   ConfigureSocket(socket_, options_.limits.max_message_bytes);
+  SetSendTimeout(socket_, options_.scheduler_timeout);
   header_.cluster_id = options_.cluster_id;
   header_.version = options_.wire_version;
   last_heard_ = Clock::now();
@@ -46,6 +47,13 @@ bool SchedulerLink::ReceiveOne(std::chrono::milliseconds timeout, uint64_t reque
       LOG(WARNING) << "dropping message from another cluster";
       return true;
     }
+  }
+  if (auto* err = std::get_if<wire::ErrorMsg>(&in.message.body);
+      err != nullptr && err->code == wire::ErrorCode::kVersionMismatch) {
+    // The scheduler could not read our messages: nothing we send will work.
+    if (incompatible_.ok()) LOG(ERROR) << "the scheduler refused this node: " << err->message;
+    incompatible_ = FailedPrecondition("the scheduler refused this node: " + err->message);
+    return true;
   }
   last_heard_ = Clock::now();
   if (request_id != 0 && in.message.header.request_id == request_id &&
@@ -87,6 +95,9 @@ StatusOr<wire::Message> SchedulerLink::Call(const wire::Body& body,
     hint = " (CURVE is on: check that this node's key '" + options_.curve.node_name +
            "' is on the scheduler's allow-list and that " + options_.curve.dir +
            " holds this cluster's public key; the scheduler's log names refused connections)";
+  } else {
+    hint = " (is the scheduler up? If the cluster uses CURVE, this node needs --curve_dir and "
+           "--curve_key too)";
   }
   return DeadlineExceeded(std::string("no reply from scheduler to ") + wire::BodyName(body) +
                           " within " + std::to_string(timeout.count()) + " ms" + hint);

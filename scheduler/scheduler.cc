@@ -113,8 +113,9 @@ Status Scheduler::Dispatch(Incoming& in) {
     const wire::ErrorCode code = wire::ErrorCodeForDecodeFailure(in.status);
     if (code == wire::ErrorCode::kVersionMismatch) {
       rejected_->Add();
-      LOG_EVERY_N(ERROR, 100) << "refused a message from " << in.peer_address << ": "
-                              << in.status.message();
+      // Control traffic is sparse and a node refused this way gives up, so
+      // every one is worth a line.
+      LOG(ERROR) << "refused a message from " << in.peer_address << ": " << in.status.message();
     } else {
       malformed_->Add();
       LOG_EVERY_N(WARNING, 100) << "malformed message from " << in.peer_address << ": "

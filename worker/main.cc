@@ -10,6 +10,9 @@ DEFINE_int32(prefetch, 1,
              "one step of staleness)");
 DEFINE_int32(request_timeout_ms, 30000, "Deadline for each pull and push window wait");
 DEFINE_int32(max_inflight_pushes, 16, "Unacknowledged push requests allowed in flight");
+DEFINE_int32(request_retry_ms, 5000,
+             "Resend a request (same id; servers apply a push once) after this long without a "
+             "reply, until --request_timeout_ms; 0: never");
 
 int main(int argc, char** argv) {
   embedps::InitProcess(&argc, &argv, "embedps-worker --scheduler=tcp://HOST:PORT [flags]");
@@ -32,6 +35,10 @@ int main(int argc, char** argv) {
   options.prefetch = static_cast<uint32_t>(FLAGS_prefetch);
   options.client.timeout = std::chrono::milliseconds(FLAGS_request_timeout_ms);
   options.client.max_inflight_pushes = FLAGS_max_inflight_pushes;
+  if (FLAGS_request_retry_ms < 0) {
+    return embedps::ExitWithError(kProg, embedps::InvalidArgument("--request_retry_ms must be >= 0"));
+  }
+  options.client.retry_interval = std::chrono::milliseconds(FLAGS_request_retry_ms);
   options.client.limits = options.link.limits;
   // The scheduler judges the bad-line fraction over the whole job; one
   // partition may legitimately hold a cluster of bad lines.
