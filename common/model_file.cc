@@ -42,7 +42,8 @@ uint64_t ChecksumBytes(const void* data, size_t size, uint64_t seed) {
     h = Mix64(h ^ word) + 0x9e3779b97f4a7c15ULL;
   }
   uint64_t tail = 0;
-  std::memcpy(&tail, p + i, size - i);
+  // An empty array may come as a null pointer, which memcpy must never get.
+  if (size > i) std::memcpy(&tail, p + i, size - i);
   return Mix64(h ^ tail ^ (size - i));
 }
 

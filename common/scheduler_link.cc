@@ -6,12 +6,16 @@
 
 #include <glog/logging.h>
 
+#include "common/security/socket_security.h"
+
 namespace embedps {
 
 SchedulerLink::SchedulerLink(zmq::context_t& ctx, SchedulerLinkOptions options)
     : options_(std::move(options)), socket_(ctx, zmq::socket_type::dealer) {
   ConfigureSocket(socket_, options_.limits.max_message_bytes);
+  SetSendTimeout(socket_, options_.scheduler_timeout);
   header_.cluster_id = options_.cluster_id;
+  header_.version = options_.wire_version;
   last_heard_ = Clock::now();
   next_heartbeat_ = Clock::now();
 }
@@ -27,6 +31,11 @@ bool SchedulerLink::ReceiveOne(std::chrono::milliseconds timeout, uint64_t reque
   Incoming in;
   if (!ReceiveMessage(socket_, /*router=*/false, timeout, options_.limits, &in)) return false;
   if (!in.status.ok()) {
+    if (wire::ErrorCodeForDecodeFailure(in.status) == wire::ErrorCode::kVersionMismatch) {
+      if (incompatible_.ok()) LOG(ERROR) << "cannot talk to the scheduler: " << in.status.message();
+      incompatible_ = in.status;
+      return true;
+    }
     LOG(WARNING) << "dropping malformed message from scheduler: " << in.status.ToString();
     return true;
   }
@@ -38,6 +47,13 @@ bool SchedulerLink::ReceiveOne(std::chrono::milliseconds timeout, uint64_t reque
       LOG(WARNING) << "dropping message from another cluster";
       return true;
     }
+  }
+  if (auto* err = std::get_if<wire::ErrorMsg>(&in.message.body);
+      err != nullptr && err->code == wire::ErrorCode::kVersionMismatch) {
+    // The scheduler could not read our messages: nothing we send will work.
+    if (incompatible_.ok()) LOG(ERROR) << "the scheduler refused this node: " << err->message;
+    incompatible_ = FailedPrecondition("the scheduler refused this node: " + err->message);
+    return true;
   }
   last_heard_ = Clock::now();
   if (request_id != 0 && in.message.header.request_id == request_id &&
@@ -66,6 +82,7 @@ StatusOr<wire::Message> SchedulerLink::Call(const wire::Body& body,
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     std::optional<wire::Message> reply;
     ReceiveOne(std::min(left, std::chrono::milliseconds(100)), id, &reply);
+    if (!incompatible_.ok()) return incompatible_;
     if (!reply) continue;
     if (auto* err = std::get_if<wire::ErrorMsg>(&reply->body)) {
       return FailedPrecondition(std::string("scheduler refused ") + wire::BodyName(body) + ": " +
@@ -73,11 +90,21 @@ StatusOr<wire::Message> SchedulerLink::Call(const wire::Body& body,
     }
     return std::move(*reply);
   }
+  std::string hint;
+  if (options_.curve.enabled()) {
+    hint = " (CURVE is on: check that this node's key '" + options_.curve.node_name +
+           "' is on the scheduler's allow-list and that " + options_.curve.dir +
+           " holds this cluster's public key; the scheduler's log names refused connections)";
+  } else {
+    hint = " (is the scheduler up? If the cluster uses CURVE, this node needs --curve_dir and "
+           "--curve_key too)";
+  }
   return DeadlineExceeded(std::string("no reply from scheduler to ") + wire::BodyName(body) +
-                          " within " + std::to_string(timeout.count()) + " ms");
+                          " within " + std::to_string(timeout.count()) + " ms" + hint);
 }
 
 Status SchedulerLink::Join() {
+  RETURN_IF_ERROR(security::SecureConnectingSocket(socket_, options_.curve));
   RETURN_IF_ERROR(ConnectSocket(socket_, options_.scheduler_endpoint));
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
@@ -100,6 +127,7 @@ Status SchedulerLink::Join() {
   while (shard_map_.num_virtual_shards() == 0) {
     if (Clock::now() > deadline) return DeadlineExceeded("no shard map from the scheduler");
     ReceiveOne(std::chrono::milliseconds(100), 0, nullptr);
+    if (!incompatible_.ok()) return incompatible_;
     for (auto& ev : events_) {
       if (auto* s = std::get_if<wire::ShutdownMsg>(&ev.body)) {
         return Aborted("scheduler ended the job before it started: " + s->reason);
@@ -121,6 +149,7 @@ Status SchedulerLink::Tick(const wire::Progress& progress) {
 }
 
 Status SchedulerLink::TickWithHeartbeat(const std::function<wire::HeartbeatMsg()>& make_heartbeat) {
+  if (!incompatible_.ok()) return incompatible_;
   const auto now = Clock::now();
   if (now >= next_heartbeat_) {
     RETURN_IF_ERROR(Send(make_heartbeat()).status());

@@ -11,6 +11,7 @@
 
 #include <zmq.hpp>
 
+#include "common/security/curve_keys.h"
 #include "common/shard_map.h"
 #include "common/status.h"
 #include "common/transport.h"
@@ -35,6 +36,10 @@ struct SchedulerLinkOptions {
   // How long Join() waits for admission and the first shard map.
   std::chrono::milliseconds join_timeout{120000};
   wire::DecodeLimits limits;
+  // CURVE keys; disabled (plain text) when empty.
+  security::CurveConfig curve;
+  // Tests only: the wire-protocol version this node's messages carry.
+  uint16_t wire_version = wire::kWireVersion;
 };
 
 class SchedulerLink {
@@ -99,6 +104,9 @@ class SchedulerLink {
   std::deque<wire::Message> events_;
   Clock::time_point last_heard_;
   Clock::time_point next_heartbeat_;
+  // Why the scheduler's messages could not be read, once that is fatal
+  // (another wire-protocol version); Join() fails with it at once.
+  Status incompatible_;
 };
 
 }  // namespace embedps

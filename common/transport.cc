@@ -1,6 +1,8 @@
 #include "common/transport.h"
 
 #include <cstdio>
+#include <algorithm>
+#include <climits>
 
 #include <zmq_addon.hpp>
 
@@ -45,23 +47,39 @@ void ConfigureSocket(zmq::socket_t& s, size_t max_message_bytes) {
   s.set(zmq::sockopt::rcvbuf, 4 << 20);
 }
 
-Status SendMessage(zmq::socket_t& s, const wire::Header& header, const wire::Body& body,
-                   std::vector<zmq::message_t> payloads, const zmq::message_t* routing_id) {
+void SetSendTimeout(zmq::socket_t& s, std::chrono::milliseconds timeout) {
+  s.set(zmq::sockopt::sndtimeo, static_cast<int>(std::min<int64_t>(timeout.count(), INT32_MAX)));
+}
+
+Status SendFrames(zmq::socket_t& s, std::vector<zmq::message_t> frames,
+                  const zmq::message_t* routing_id) {
   try {
     if (routing_id != nullptr) {
       zmq::message_t id(routing_id->data(), routing_id->size());
-      s.send(id, zmq::send_flags::sndmore);
+      s.send(id, frames.empty() ? zmq::send_flags::none : zmq::send_flags::sndmore);
     }
-    zmq::message_t env = wire::EncodeEnvelope(header, body);
-    s.send(env, payloads.empty() ? zmq::send_flags::none : zmq::send_flags::sndmore);
-    for (size_t i = 0; i < payloads.size(); ++i) {
-      bool last = i + 1 == payloads.size();
-      s.send(payloads[i], last ? zmq::send_flags::none : zmq::send_flags::sndmore);
+    for (size_t i = 0; i < frames.size(); ++i) {
+      bool last = i + 1 == frames.size();
+      // Only the first frame can fail this way: once it is queued, ZeroMQ
+      // takes the rest of the message.
+      if (!s.send(frames[i], last ? zmq::send_flags::none : zmq::send_flags::sndmore)) {
+        return Unavailable("send timed out: no usable connection to the peer (is it up, and does "
+                           "it accept this node's CURVE key?)");
+      }
     }
     return Status::OK();
   } catch (const zmq::error_t& e) {
     return Unavailable(std::string("send failed: ") + e.what());
   }
+}
+
+Status SendMessage(zmq::socket_t& s, const wire::Header& header, const wire::Body& body,
+                   std::vector<zmq::message_t> payloads, const zmq::message_t* routing_id) {
+  std::vector<zmq::message_t> frames;
+  frames.reserve(1 + payloads.size());
+  frames.push_back(wire::EncodeEnvelope(header, body));
+  for (auto& p : payloads) frames.push_back(std::move(p));
+  return SendFrames(s, std::move(frames), routing_id);
 }
 
 bool ReceiveMessage(zmq::socket_t& s, bool router, std::chrono::milliseconds timeout,
@@ -76,6 +94,12 @@ bool ReceiveMessage(zmq::socket_t& s, bool router, std::chrono::milliseconds tim
   if (router) {
     out->routing_id = std::move(frames.front());
     frames.erase(frames.begin());
+    // The routing id is made up locally; the first wire frame carries the
+    // connection's properties.
+    const char* addr = frames.empty() ? nullptr : zmq_msg_gets(frames[0].handle(), "Peer-Address");
+    const char* user = frames.empty() ? nullptr : zmq_msg_gets(frames[0].handle(), "User-Id");
+    out->peer_address = addr != nullptr ? addr : "";
+    out->key_name = user != nullptr ? user : "";
   }
   auto decoded = wire::Decode(std::move(frames), limits);
   if (decoded.ok()) {

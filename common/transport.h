@@ -28,16 +28,30 @@ Status ConnectSocket(zmq::socket_t& s, const std::string& endpoint);
 // per-frame size cap, and bounded queues.
 void ConfigureSocket(zmq::socket_t& s, size_t max_message_bytes);
 
+// Makes sends on `s` give up after `timeout` instead of blocking while the
+// socket has no usable connection (a DEALER whose peer is down or refused
+// its handshake); the send then returns Unavailable.
+void SetSendTimeout(zmq::socket_t& s, std::chrono::milliseconds timeout);
+
 // Sends [routing_id] + envelope + payloads. Payload frames are moved out.
 // Unavailable when ZeroMQ refuses the send (e.g. unroutable peer).
 Status SendMessage(zmq::socket_t& s, const wire::Header& header, const wire::Body& body,
                    std::vector<zmq::message_t> payloads = {},
                    const zmq::message_t* routing_id = nullptr);
 
+// Sends `frames` (taken by move) as one message, after [routing_id] when
+// given. Unavailable when ZeroMQ refuses the send.
+Status SendFrames(zmq::socket_t& s, std::vector<zmq::message_t> frames,
+                  const zmq::message_t* routing_id = nullptr);
+
 // One received message. `status` is the decode result: when it is not OK the
 // message was malformed and only `routing_id` and `bytes` are meaningful.
 struct Incoming {
   zmq::message_t routing_id;
+  // ROUTER sockets only: the sender's IP address, and with CURVE the name of
+  // its key on the allow-list (empty without CURVE). For logs.
+  std::string peer_address;
+  std::string key_name;
   Status status;
   wire::Message message;
   size_t bytes = 0;

@@ -15,6 +15,7 @@
 
 #include "common/input_files.h"
 #include "launch/job_control.h"
+#include "common/security/curve_keys.h"
 #include "launch/process_group.h"
 #include "ps/optimizer.h"
 #include "worker/data/format.h"
@@ -77,8 +78,37 @@ StatusOr<std::string> AwaitEndpoint(ProcessGroup& group, const std::string& file
   return DeadlineExceeded("the scheduler did not start listening within 30 s");
 }
 
-std::vector<std::string> CommonFlags(const std::string& token) {
-  return {"--cluster_token=" + token};
+// The flags every child gets: the job's token and, with CURVE, the key
+// directory and the child's own key (named after the child).
+std::vector<std::string> CommonFlags(const std::string& token, const std::string& key_dir,
+                                     const std::string& child) {
+  std::vector<std::string> flags = {"--cluster_token=" + token};
+  if (!key_dir.empty()) {
+    flags.push_back("--curve_dir=" + key_dir);
+    if (child != "scheduler") flags.push_back("--curve_key=" + child);
+  }
+  return flags;
+}
+
+// With --curve: a fresh key directory for this run's children. Without it,
+// says plainly that the cluster talks in the clear.
+StatusOr<std::string> PrepareKeys(const LocalOptions& o, const std::string& run_dir) {
+  if (!o.curve) {
+    std::printf("embedps: CURVE is off: cluster traffic on loopback is unencrypted and "
+                "unauthenticated (--curve turns it on)\n");
+    return std::string();
+  }
+  const std::string dir = run_dir + "/keys";
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  std::vector<std::string> names;
+  for (uint32_t s = 0; s < o.servers; ++s) names.push_back("server-" + std::to_string(s));
+  for (uint32_t w = 0; w < o.workers; ++w) names.push_back("worker-" + std::to_string(w));
+  RETURN_IF_ERROR(security::WriteKeyDirectory(dir, names));
+  std::printf("embedps: CURVE is on: every connection is encrypted and admitted by key (%zu node "
+              "keys in %s)\n",
+              names.size(), dir.c_str());
+  return dir;
 }
 
 // The --format value, or the format detected from the first training file.
@@ -162,10 +192,11 @@ std::vector<std::string> HttpFlags(const LocalOptions& o, const std::string& run
 }
 
 // Starts one daemon with the shared flags, its HTTP flags and `args`.
-Status StartNode(const LocalOptions& o, const std::string& run_dir, ProcessGroup& group,
+Status StartNode(const LocalOptions& o, const std::string& run_dir, const std::string& key_dir,
+                 ProcessGroup& group,
                  const std::string& name, const std::string& binary, const std::string& token,
                  const std::vector<std::string>& args, bool inherit_stdout = false) {
-  ChildSpec spec{name, o.bin_dir + "/" + binary, CommonFlags(token),
+  ChildSpec spec{name, o.bin_dir + "/" + binary, CommonFlags(token, key_dir, name),
                  run_dir + "/logs/" + name + ".log", inherit_stdout};
   for (const auto& f : HttpFlags(o, run_dir, name)) spec.args.push_back(f);
   spec.args.insert(spec.args.end(), args.begin(), args.end());
@@ -184,6 +215,8 @@ StatusOr<std::vector<std::string>> StartCluster(const LocalOptions& o, data::For
   }
   const std::string token = "local-" + std::to_string(getpid()) + "-" +
                             std::to_string(Clock::now().time_since_epoch().count());
+  ASSIGN_OR_RETURN(const std::string key_dir, PrepareKeys(o, run_dir));
+  std::fflush(stdout);
   const std::string endpoint_file = run_dir + "/scheduler.endpoint";
   std::filesystem::remove(endpoint_file);
   std::filesystem::remove_all(run_dir + "/http");
@@ -197,7 +230,7 @@ StatusOr<std::vector<std::string>> StartCluster(const LocalOptions& o, data::For
       "--max_bad_line_fraction=" + std::to_string(o.max_bad_line_fraction),
       "--stats_json=" + run_dir + "/train_stats.json", "--job_name=embedps local"};
   AppendAll(sched_args, o.extra.For("scheduler"));
-  RETURN_IF_ERROR(StartNode(o, run_dir, group, "scheduler", "embedps-scheduler", token, sched_args,
+  RETURN_IF_ERROR(StartNode(o, run_dir, key_dir, group, "scheduler", "embedps-scheduler", token, sched_args,
                             /*inherit_stdout=*/true));
   ASSIGN_OR_RETURN(std::string endpoint, AwaitEndpoint(group, endpoint_file));
 
@@ -205,7 +238,7 @@ StatusOr<std::vector<std::string>> StartCluster(const LocalOptions& o, data::For
     names.push_back("server-" + std::to_string(s));
     std::vector<std::string> args = {"--scheduler=" + endpoint, "--tables_file=" + tables_file};
     AppendAll(args, o.extra.For("server"));
-    RETURN_IF_ERROR(StartNode(o, run_dir, group, names.back(), "embedps-server", token, args));
+    RETURN_IF_ERROR(StartNode(o, run_dir, key_dir, group, names.back(), "embedps-server", token, args));
   }
   for (uint32_t w = 0; w < o.workers; ++w) {
     names.push_back("worker-" + std::to_string(w));
@@ -214,7 +247,7 @@ StatusOr<std::vector<std::string>> StartCluster(const LocalOptions& o, data::For
                                      std::string("--format=") + data::FormatName(format)};
     AppendAll(args, worker::ModelFlagArgs());
     AppendAll(args, o.extra.For("worker"));
-    RETURN_IF_ERROR(StartNode(o, run_dir, group, names.back(), "embedps-worker", token, args));
+    RETURN_IF_ERROR(StartNode(o, run_dir, key_dir, group, names.back(), "embedps-worker", token, args));
   }
   return names;
 }

@@ -55,6 +55,8 @@ struct LocalOptions {
   // Passed to the scheduler: POST /stop, guarded by the token in the file.
   bool http_enable_mutations = false;
   std::string http_token_file;
+  // Generate CURVE keys into RUN_DIR/keys and turn CURVE on for every child.
+  bool curve = false;
 };
 
 // Loads an exported model directory for eval/predict/recommend, with the

@@ -26,6 +26,7 @@
 #include "launch/bench/memory_bench.h"
 #include "launch/bench/parse_bench.h"
 #include "launch/bench/pushpull_bench.h"
+#include "launch/keygen_command.h"
 #include "launch/local_command.h"
 #include "launch/ssh_command.h"
 #include "launch/status_command.h"
@@ -72,7 +73,7 @@ DEFINE_int32(http_base_port, -1, "ssh: the k-th node on a host gets --http_port=
 DEFINE_int64(rows, 0, "gen-criteo: rows to write");
 DEFINE_uint64(seed, 1, "gen-criteo: seed that picks the rows");
 DEFINE_uint64(model_seed, 20261125, "gen-criteo: seed that picks the planted model");
-DEFINE_string(out, "", "gen-criteo: output file");
+DEFINE_string(out, "", "gen-criteo: output file; keygen: key directory");
 DEFINE_string(model_dir, "", "eval: directory with the exported model (*.epsmodel); ssh: where the servers export it (on their hosts)");
 DEFINE_string(keys, "10000", "bench pushpull: unique keys per request, comma-separated list");
 DEFINE_string(dim, "16", "bench: row dimension(s), comma-separated list");
@@ -82,6 +83,13 @@ DEFINE_int32(server_threads, 0, "bench pushpull: handler threads per server; 0: 
 DEFINE_int32(repeat, 1, "bench pushpull, parse: timed runs per configuration (medians are reported)");
 DEFINE_bool(json, false, "bench: print one JSON object per line; status: print the status as JSON");
 DEFINE_bool(fp16, false, "bench memory: store weights as fp16");
+DEFINE_bool(curve, false,
+            "local: generate CURVE keys into the run directory and encrypt and authenticate all "
+            "cluster traffic; bench pushpull: run with CURVE on");
+DEFINE_bool(curve_compare, false,
+            "bench pushpull: run every configuration with CURVE off and on and report the ratio");
+DEFINE_int32(nodes, 16, "keygen: node keypairs to write (node-0 .. node-N-1)");
+DEFINE_string(add, "", "keygen: add one node keypair with this name to an existing --out DIR");
 DEFINE_bool(null_store, false,
             "bench pushpull: reference run whose servers skip their tables (transport ceiling)");
 DEFINE_int32(timeout_ms, 5000, "status, stop: give up on an unreachable scheduler after this long");
@@ -103,6 +111,7 @@ constexpr char kUsage[] =
     "  ssh         run them on the hosts of a hostfile over ssh and train\n"
     "  gen-criteo  write synthetic Criteo-format data from a planted model\n"
     "  eval        evaluate an exported model on a test file\n"
+    "  keygen      write CURVE keys for a cluster (--out DIR [--nodes N | --add NAME])\n"
     "  bench pushpull | memory | parse   measure push/pull throughput, memory per row or\n"
     "              input parsing speed\n"
     "  status      show a running job: embedps status --scheduler HOST:PORT [--json]\n"
@@ -180,6 +189,7 @@ embedps::Status RunLocalCommand() {
   o.http_bind = FLAGS_http_bind;
   o.http_enable_mutations = FLAGS_http_enable_mutations;
   o.http_token_file = FLAGS_http_token_file;
+  o.curve = FLAGS_curve;
   return embedps::launch::RunLocal(o);
 }
 
@@ -278,6 +288,8 @@ embedps::Status RunBenchCommand(const std::string& which) {
   o.repeat = FLAGS_repeat;
   o.json = FLAGS_json;
   o.null_store = FLAGS_null_store;
+  o.curve = FLAGS_curve;
+  o.curve_compare = FLAGS_curve_compare;
   return embedps::launch::RunPushPullBench(o);
 }
 
@@ -353,6 +365,9 @@ int main(int argc, char** argv) {
     st = RunGenCommand();
   } else if (command == "eval") {
     st = RunEvalCommand();
+  } else if (command == "keygen") {
+    st = embedps::launch::RunKeygen({FLAGS_out, static_cast<uint32_t>(std::max(0, FLAGS_nodes)),
+                                     FLAGS_add});
   } else {
     std::fprintf(stderr, "embedps: error: unknown command '%s'\n%s\n", command.c_str(), kUsage);
     return 2;

@@ -180,6 +180,7 @@ uint32_t EmbeddingTable::FindOrCreate(Stripe& s, uint64_t key, bool create) {
   WriteWeights(p, init);
   optimizer_->InitState(State(p), config_.dim);
   s.index.Insert(key, row);
+  rows_.fetch_add(1, std::memory_order_relaxed);
   return row;
 }
 
@@ -293,6 +294,7 @@ size_t EmbeddingTable::EvictAged(uint32_t min_age) {
     });
     for (uint64_t key : victims) s.arena.Free(s.index.Erase(key));
     removed += victims.size();
+    rows_.fetch_sub(victims.size(), std::memory_order_relaxed);
   }
   evicted_.fetch_add(removed, std::memory_order_relaxed);
   return removed;
@@ -353,6 +355,18 @@ ModelShard EmbeddingTable::Export() const {
     });
   }
   return shard;
+}
+
+size_t EmbeddingTable::CountMissing(const uint64_t* keys, size_t n) const {
+  size_t missing = 0;
+  ForEachStripe(keys, n, [&](Stripe& s, const uint32_t*, const uint64_t* skeys, uint32_t count) {
+    std::lock_guard<std::mutex> lock(s.mu);
+    for (uint32_t j = 0; j < count; ++j) {
+      if (j + kIndexAhead < count) s.index.Prefetch(skeys[j + kIndexAhead]);
+      missing += s.index.Find(skeys[j]) == RowIndex::kNoRow;
+    }
+  });
+  return missing;
 }
 
 size_t EmbeddingTable::size() const {

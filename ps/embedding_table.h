@@ -93,6 +93,14 @@ class EmbeddingTable {
   ModelShard Export() const;
 
   size_t size() const;
+  // The row count without taking the stripe locks: exact when no request is
+  // running, and never behind by more than the rows being created right now.
+  uint64_t approx_rows() const { return rows_.load(std::memory_order_relaxed); }
+  // How many of `keys` have no row yet (a request creating them would grow
+  // the table by that much). Takes each touched stripe's lock once.
+  size_t CountMissing(const uint64_t* keys, size_t n) const;
+  // Bytes a live row costs (row plus index), the unit of memory budgets.
+  uint64_t bytes_per_live_row() const { return row_bytes_ + 16; }
   TableStats Stats() const;
   const TableConfig& config() const { return config_; }
 
@@ -135,6 +143,7 @@ class EmbeddingTable {
   std::vector<std::unique_ptr<Stripe>> stripes_;
   std::atomic<uint64_t> step_{0};
   std::atomic<uint64_t> evicted_{0};
+  std::atomic<uint64_t> rows_{0};
   std::atomic<uint64_t> pending_pushes_{0};
 };
 

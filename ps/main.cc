@@ -25,6 +25,14 @@ DEFINE_double(l2, 0.0, "Default L2 penalty");
 DEFINE_string(init, "uniform", "Default initializer: zeros, uniform, normal");
 DEFINE_double(init_scale, 0.0, "Default initializer scale (uniform half-width or normal stddev)");
 DEFINE_uint64(seed, 2026, "Seed of the deterministic row initializer");
+DEFINE_int64(max_keys_per_request, 1 << 20,
+             "Requests with more keys are refused (limitExceeded) and counted");
+DEFINE_int32(max_tables, 1024, "Most tables this server accepts in --tables / --tables_file");
+DEFINE_int64(max_rows_per_table, int64_t{1} << 31,
+             "Requests that would create rows past this many in one table are refused");
+DEFINE_int64(max_server_memory_mb, 0,
+             "Requests that would grow the rows of all tables (rows x (row bytes + 16)) past "
+             "this are refused; 0: 80% of this machine's memory");
 
 namespace {
 
@@ -47,6 +55,23 @@ embedps::StatusOr<std::vector<embedps::ps::TableConfig>> TablesFromFlags() {
   return embedps::ps::ParseTableSpecs(FLAGS_tables.empty() ? "name=weights" : FLAGS_tables, defaults);
 }
 
+embedps::StatusOr<embedps::ps::ServerLimits> LimitsFromFlags() {
+  using embedps::InvalidArgument;
+  if (FLAGS_max_keys_per_request < 1 || FLAGS_max_keys_per_request > (int64_t{1} << 31)) {
+    return InvalidArgument("--max_keys_per_request must be in 1..2^31");
+  }
+  if (FLAGS_max_tables < 1) return InvalidArgument("--max_tables must be >= 1");
+  if (FLAGS_max_rows_per_table < 1) return InvalidArgument("--max_rows_per_table must be >= 1");
+  if (FLAGS_max_server_memory_mb < 0) return InvalidArgument("--max_server_memory_mb must be >= 0");
+  embedps::ps::ServerLimits limits;
+  limits.max_keys_per_request = static_cast<uint32_t>(FLAGS_max_keys_per_request);
+  limits.max_rows_per_table = static_cast<uint64_t>(FLAGS_max_rows_per_table);
+  limits.max_memory_bytes = FLAGS_max_server_memory_mb > 0
+                                ? static_cast<uint64_t>(FLAGS_max_server_memory_mb) << 20
+                                : embedps::ps::DefaultServerMemoryBytes();
+  return limits;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -65,6 +90,10 @@ int main(int argc, char** argv) {
   options.link = std::move(link).value();
   options.tables = std::move(tables).value();
   options.handler_threads = threads.value();
+  auto limits = LimitsFromFlags();
+  if (!limits.ok()) return embedps::ExitWithError(kProg, limits.status());
+  options.limits = limits.value();
+  options.max_tables = static_cast<uint32_t>(FLAGS_max_tables);
 
   // Declared before the server: the HTTP endpoint serves the registry the
   // server fills, and is stopped after the server is gone.

@@ -50,6 +50,8 @@ RequestHandler::RequestHandler(const ServingState* state, MetricsRegistry* metri
   keys_pulled_ = metrics->GetCounter("server.keys_pulled");
   keys_pushed_ = metrics->GetCounter("server.keys_pushed");
   malformed_ = metrics->GetCounter("server.malformed_messages");
+  too_large_ = metrics->GetCounter("server.limit.message_bytes");
+  version_mismatches_ = metrics->GetCounter("server.version_mismatches");
   rejected_ = metrics->GetCounter("server.rejected_requests");
   handler_nanos_ = metrics->GetCounter("server.handler_nanos");
   const std::string latency = "server.request_seconds";
@@ -66,6 +68,11 @@ RequestHandler::RequestHandler(const ServingState* state, MetricsRegistry* metri
                     "Requests refused: wrong cluster, unknown table, stale epoch, not owner, "
                     "dimension mismatch, non-finite gradients");
   metrics->Describe("server.handler_nanos", "Total handler time, in nanoseconds");
+  limit_refusals_ = metrics->GetCounter("server.limit_refusals");
+  limit_keys_ = metrics->GetCounter("server.limit.keys_per_request");
+  limit_rows_ = metrics->GetCounter("server.limit.rows_per_table");
+  limit_memory_ = metrics->GetCounter("server.limit.server_memory");
+  duplicates_ = metrics->GetCounter("server.duplicate_requests");
 }
 
 void RequestHandler::SetShardMap(const ShardMap& map) {
@@ -81,16 +88,30 @@ std::shared_ptr<const ShardMap> RequestHandler::shard_map() const {
 
 void RequestHandler::Handle(Incoming& in, zmq::socket_t& socket) const {
   if (!in.status.ok()) {
-    malformed_->Add();
-    LOG_EVERY_N(WARNING, 100) << "malformed request (" << in.bytes << " bytes): " << in.status.message();
-    const auto code = in.status.code() == StatusCode::kResourceExhausted ? wire::ErrorCode::kTooLarge
-                                                                         : wire::ErrorCode::kMalformed;
+    const wire::ErrorCode code = wire::ErrorCodeForDecodeFailure(in.status);
+    if (code == wire::ErrorCode::kVersionMismatch) {
+      version_mismatches_->Add();
+      LOG_EVERY_N(ERROR, 100) << "refused a request from " << in.peer_address << ": "
+                              << in.status.message();
+    } else {
+      malformed_->Add();
+      if (code == wire::ErrorCode::kTooLarge) {
+        too_large_->Add();
+        limit_refusals_->Add();
+      }
+      LOG_EVERY_N(WARNING, 100) << "malformed request (" << in.bytes << " bytes) from "
+                                << in.peer_address << ": " << in.status.message();
+    }
     ReplyError(in.routing_id, wire::Header{}, code, in.status.message(), socket);
     return;
   }
   wire::Message& msg = in.message;
   if (msg.header.cluster_id != state_->cluster_id) {
     rejected_->Add();
+    LOG_EVERY_N(WARNING, 100) << "refused a " << wire::BodyName(msg.body) << " from node "
+                              << msg.header.sender << " at " << in.peer_address
+                              << ": it belongs to another job (cluster id " << msg.header.cluster_id
+                              << ", ours is " << state_->cluster_id << "; check --cluster_token)";
     ReplyError(in.routing_id, msg.header, wire::ErrorCode::kWrongCluster,
                "request from another cluster refused", socket);
     return;
@@ -139,6 +160,14 @@ void RequestHandler::HandleData(const zmq::message_t& from, wire::Message& msg,
                std::string("servers do not accept ") + wire::BodyName(msg.body), socket);
     return;
   }
+  if (req.num_keys > state_->limits.max_keys_per_request) {
+    RefuseOverLimit(from, msg.header, wire::ErrorCode::kLimitExceeded,
+                    "request has " + std::to_string(req.num_keys) +
+                        " keys, more than --max_keys_per_request=" +
+                        std::to_string(state_->limits.max_keys_per_request),
+                    limit_keys_, socket);
+    return;
+  }
   const auto start = Clock::now();
   thread_local std::vector<uint64_t> key_scratch;
   thread_local std::vector<float> grad_scratch;
@@ -154,12 +183,17 @@ void RequestHandler::HandleData(const zmq::message_t& from, wire::Message& msg,
                socket);
     return;
   }
+  if (!WithinLimits(from, msg, *table, keys, req.num_keys, req.wants_values, socket)) return;
+  if (req.has_grads && !ClaimOnce(from, msg, *table, keys, req.num_keys, req.wants_values, socket)) {
+    return;
+  }
   wire::PayloadBuffer<float> values(req.wants_values ? size_t{req.num_keys} * dim : 0);
   if (state_->null_store) {
     if (req.wants_values) std::memset(values.data(), 0, values.size() * sizeof(float));
   } else if (req.has_grads) {
     const float* grads = AlignedView(msg.payloads[1], &grad_scratch);
     Status st = table->Push(keys, req.num_keys, grads, req.wants_values ? values.data() : nullptr);
+    dedup_.Finish(msg.header.sender, msg.header.request_id, st.ok());
     if (!st.ok()) {
       rejected_->Add();
       LOG_EVERY_N(WARNING, 100) << "refused push from node " << msg.header.sender << ": " << st.message();
@@ -171,24 +205,133 @@ void RequestHandler::HandleData(const zmq::message_t& from, wire::Message& msg,
   } else {
     table->Pull(keys, req.num_keys, values.data());
   }
-  if (req.wants_values) {
-    pulls_->Add();
-    keys_pulled_->Add(req.num_keys);
-  }
+  if (req.has_grads && state_->null_store) dedup_.Finish(msg.header.sender, msg.header.request_id, true);
   const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
   handler_nanos_->Add(nanos);
   Histogram* latency = !req.has_grads ? pull_seconds_ : req.wants_values ? push_pull_seconds_ : push_seconds_;
   latency->Observe(nanos * 1e-9);
+  if (req.wants_values) {
+    ReplyRows(from, msg, req.table, req.num_keys, dim, std::move(values), socket);
+  } else {
+    wire::Header reply = msg.header;
+    reply.sender = state_->node_id;
+    (void)SendMessage(socket, reply, wire::PushReplyMsg{req.table, req.num_keys}, {}, &from);
+  }
+}
+
+bool RequestHandler::WithinLimits(const zmq::message_t& from, const wire::Message& msg,
+                                  const EmbeddingTable& table, const uint64_t* keys,
+                                  uint32_t num_keys, bool wants_values, zmq::socket_t& socket) const {
+  const ServerLimits& limits = state_->limits;
+  const uint64_t reply_bytes = uint64_t{num_keys} * table.config().dim * sizeof(float);
+  if (wants_values && reply_bytes > limits.max_reply_bytes) {
+    RefuseOverLimit(from, msg.header, wire::ErrorCode::kTooLarge,
+                    "the reply would be " + std::to_string(reply_bytes) +
+                        " bytes, more than --max_message_bytes=" +
+                        std::to_string(limits.max_reply_bytes),
+                    too_large_, socket);
+    return false;
+  }
+  if (state_->null_store) return true;
+  // Only a request that could create rows past a limit pays for counting
+  // its missing keys; every other request passes on two atomic loads.
+  const uint64_t row_cost = table.bytes_per_live_row();
+  const uint64_t rows = table.approx_rows();
+  const uint64_t memory = state_->LiveBytes();
+  if (rows + num_keys <= limits.max_rows_per_table &&
+      memory + num_keys * row_cost <= limits.max_memory_bytes) {
+    return true;
+  }
+  const uint64_t missing = table.CountMissing(keys, num_keys);
+  if (missing == 0) return true;
+  if (rows + missing > limits.max_rows_per_table) {
+    RefuseOverLimit(from, msg.header, wire::ErrorCode::kLimitExceeded,
+                    "table '" + table.config().name + "' holds " + std::to_string(rows) +
+                        " rows; " + std::to_string(missing) +
+                        " new ones would pass --max_rows_per_table=" +
+                        std::to_string(limits.max_rows_per_table),
+                    limit_rows_, socket);
+    return false;
+  }
+  if (memory + missing * row_cost > limits.max_memory_bytes) {
+    RefuseOverLimit(from, msg.header, wire::ErrorCode::kLimitExceeded,
+                    "server rows take " + std::to_string(memory >> 20) + " MiB; " +
+                        std::to_string(missing) + " new rows would pass --max_server_memory_mb=" +
+                        std::to_string(limits.max_memory_bytes >> 20),
+                    limit_memory_, socket);
+    return false;
+  }
+  return true;
+}
+
+bool RequestHandler::ClaimOnce(const zmq::message_t& from, const wire::Message& msg,
+                               EmbeddingTable& table, const uint64_t* keys, uint32_t num_keys,
+                               bool wants_values, zmq::socket_t& socket) const {
+  using Verdict = RequestDedup::Verdict;
+  // Node ids come from the scheduler; 0 (not registered) names no one.
+  if (msg.header.sender == 0) return true;
+  switch (dedup_.Claim(msg.header.sender, msg.header.request_id)) {
+    case Verdict::kNew:
+      return true;
+    case Verdict::kApplied: {
+      // Acknowledge again without applying; a push+pull gets today's rows.
+      duplicates_->Add();
+      if (!wants_values) {
+        wire::Header reply = msg.header;
+        reply.sender = state_->node_id;
+        (void)SendMessage(socket, reply, wire::PushReplyMsg{table.config().id, num_keys}, {}, &from);
+        return false;
+      }
+      const uint32_t dim = table.config().dim;
+      wire::PayloadBuffer<float> values(size_t{num_keys} * dim);
+      if (state_->null_store) {
+        std::memset(values.data(), 0, values.size() * sizeof(float));
+      } else {
+        table.Pull(keys, num_keys, values.data());
+      }
+      ReplyRows(from, msg, table.config().id, num_keys, dim, std::move(values), socket);
+      return false;
+    }
+    case Verdict::kInProgress:
+      // The copy being applied will answer.
+      duplicates_->Add();
+      return false;
+    case Verdict::kTooOld:
+      rejected_->Add();
+      ReplyError(from, msg.header, wire::ErrorCode::kAborted,
+                 "request id " + std::to_string(msg.header.request_id) +
+                     " is too old to check for duplicates; not applied",
+                 socket);
+      return false;
+    case Verdict::kTooManySenders:
+      RefuseOverLimit(from, msg.header, wire::ErrorCode::kLimitExceeded,
+                      "too many distinct senders to track; not applied", limit_refusals_, socket);
+      return false;
+  }
+  return false;
+}
+
+void RequestHandler::ReplyRows(const zmq::message_t& to, const wire::Message& msg, uint32_t table,
+                               uint32_t num_keys, uint32_t dim, wire::PayloadBuffer<float> values,
+                               zmq::socket_t& socket) const {
+  pulls_->Add();
+  keys_pulled_->Add(num_keys);
   wire::Header reply = msg.header;
   reply.sender = state_->node_id;
   std::vector<zmq::message_t> payloads;
-  if (req.wants_values) {
-    payloads.push_back(std::move(values).Release());
-    (void)SendMessage(socket, reply, wire::PullReplyMsg{req.table, req.num_keys, dim, wire::DataType::kFloat32},
-                      std::move(payloads), &from);
-  } else {
-    (void)SendMessage(socket, reply, wire::PushReplyMsg{req.table, req.num_keys}, {}, &from);
-  }
+  payloads.push_back(std::move(values).Release());
+  (void)SendMessage(socket, reply, wire::PullReplyMsg{table, num_keys, dim, wire::DataType::kFloat32},
+                    std::move(payloads), &to);
+}
+
+void RequestHandler::RefuseOverLimit(const zmq::message_t& to, const wire::Header& request,
+                                     wire::ErrorCode code, const std::string& message,
+                                     Counter* counter, zmq::socket_t& socket) const {
+  if (counter != limit_refusals_) counter->Add();
+  limit_refusals_->Add();
+  rejected_->Add();
+  LOG_EVERY_N(WARNING, 100) << "refused a request from node " << request.sender << ": " << message;
+  ReplyError(to, request, code, message, socket);
 }
 
 void RequestHandler::ReplyError(const zmq::message_t& to, const wire::Header& request,

@@ -14,9 +14,26 @@
 #include "common/metrics.h"
 #include "common/shard_map.h"
 #include "common/transport.h"
+#include "common/wire/codec.h"
 #include "ps/embedding_table.h"
+#include "ps/request_dedup.h"
 
 namespace embedps::ps {
+
+// Bounds on what one request may ask of a server. A request past one gets
+// an error reply (limitExceeded, or tooLarge for the reply size) and a
+// server.limit.* counter increment; it is never applied in part.
+struct ServerLimits {
+  uint32_t max_keys_per_request = 1 << 20;
+  // Largest reply a pull may produce (the workers' --max_message_bytes).
+  uint64_t max_reply_bytes = uint64_t{256} << 20;
+  // New rows are refused once a table holds this many.
+  uint64_t max_rows_per_table = uint64_t{1} << 31;
+  // New rows are refused once all tables' live rows (rows x (row bytes + 16
+  // index bytes)) would pass this. Requests in flight together may overshoot
+  // by their own new rows.
+  uint64_t max_memory_bytes = uint64_t{1} << 40;
+};
 
 // What the handlers need to know about the server they serve for.
 struct ServingState {
@@ -28,6 +45,13 @@ struct ServingState {
   // tables (pulls return zeros, pushes change nothing), which measures the
   // transport's ceiling on the same machine.
   bool null_store = false;
+  ServerLimits limits;
+  // Live bytes of all tables' rows (approximate; see ServerLimits).
+  uint64_t LiveBytes() const {
+    uint64_t bytes = 0;
+    for (const auto& [id, table] : tables) bytes += table->approx_rows() * table->bytes_per_live_row();
+    return bytes;
+  }
 };
 
 class RequestHandler {
@@ -44,6 +68,20 @@ class RequestHandler {
 
  private:
   void HandleData(const zmq::message_t& from, wire::Message& msg, zmq::socket_t& socket) const;
+  // Refuses (replying, counting) a request past a limit; true if it may go on.
+  bool WithinLimits(const zmq::message_t& from, const wire::Message& msg, const EmbeddingTable& table,
+                    const uint64_t* keys, uint32_t num_keys, bool wants_values,
+                    zmq::socket_t& socket) const;
+  // For pushes: true if this copy is to be applied (then Finish it); false
+  // after answering or dropping a duplicate.
+  bool ClaimOnce(const zmq::message_t& from, const wire::Message& msg, EmbeddingTable& table,
+                 const uint64_t* keys, uint32_t num_keys, bool wants_values,
+                 zmq::socket_t& socket) const;
+  void ReplyRows(const zmq::message_t& to, const wire::Message& msg, uint32_t table, uint32_t num_keys,
+                 uint32_t dim, wire::PayloadBuffer<float> values, zmq::socket_t& socket) const;
+  // Sends an error and counts it under `counter` and the limit total.
+  void RefuseOverLimit(const zmq::message_t& to, const wire::Header& request, wire::ErrorCode code,
+                       const std::string& message, Counter* counter, zmq::socket_t& socket) const;
   // Validates table, epoch and ownership; on failure replies and returns null.
   EmbeddingTable* Admit(const zmq::message_t& from, const wire::Message& msg, uint32_t table,
                         const uint64_t* keys, size_t n, zmq::socket_t& socket) const;
@@ -54,16 +92,24 @@ class RequestHandler {
   const ServingState* state_;
   mutable std::mutex map_mu_;  // guards map_ (the pointer, not the map)
   std::shared_ptr<const ShardMap> map_;
+  mutable RequestDedup dedup_;  // thread-safe
   Counter* pulls_;
   Counter* pushes_;
   Counter* keys_pulled_;
   Counter* keys_pushed_;
   Counter* malformed_;
+  Counter* too_large_;
+  Counter* version_mismatches_;
   Counter* rejected_;
   Counter* handler_nanos_;
   Histogram* pull_seconds_;
   Histogram* push_seconds_;
   Histogram* push_pull_seconds_;
+  Counter* limit_refusals_;
+  Counter* limit_keys_;
+  Counter* limit_rows_;
+  Counter* limit_memory_;
+  Counter* duplicates_;
 };
 
 }  // namespace embedps::ps

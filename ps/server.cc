@@ -7,10 +7,19 @@
 
 #include <glog/logging.h>
 
+#include "common/security/socket_security.h"
+
 namespace embedps::ps {
 
 int DefaultHandlerThreads() {
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency() / 2));
+}
+
+uint64_t DefaultServerMemoryBytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page_size = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) return uint64_t{8} << 30;
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size) / 10 * 8;
 }
 
 StatusOr<int> HandlerThreadsFromFlag(int flag) {
@@ -54,6 +63,10 @@ Server::~Server() {
 
 Status Server::Setup() {
   if (options_.tables.empty()) return InvalidArgument("server has no tables configured");
+  if (options_.tables.size() > options_.max_tables) {
+    return InvalidArgument(std::to_string(options_.tables.size()) + " tables declared, more than --max_tables=" +
+                           std::to_string(options_.max_tables));
+  }
   if (options_.handler_threads < 1) return InvalidArgument("need at least one handler thread");
   for (const auto& cfg : options_.tables) {
     ASSIGN_OR_RETURN(auto table, EmbeddingTable::Create(cfg));
@@ -62,6 +75,7 @@ Status Server::Setup() {
     }
   }
   collector_id_ = metrics_->AddCollector([this] { ExportTableMetrics(); });
+  RETURN_IF_ERROR(SecureRouter());
   ASSIGN_OR_RETURN(endpoint_, BindSocket(router_, options_.bind_endpoint));
   // inproc names are per context; the address of this object keeps two
   // servers in one process (tests) apart.
@@ -72,7 +86,14 @@ Status Server::Setup() {
   RETURN_IF_ERROR(ConnectSocket(control_client_, "inproc://ps-control-" + tag));
   link_.set_advertised_endpoint(AdvertisedEndpoint());
   LOG(INFO) << "server listening on " << endpoint_ << " with " << options_.handler_threads
-            << " handler threads and " << options_.tables.size() << " table(s)";
+            << " handler threads and " << options_.tables.size() << " table(s); "
+            << (options_.link.curve.enabled()
+                    ? "CURVE on, " + std::to_string(options_.link.curve.allowed->size()) +
+                          " keys allowed"
+                    : std::string("CURVE off (plain text)"))
+            << "; limits: " << options_.limits.max_keys_per_request << " keys per request, "
+            << options_.limits.max_rows_per_table << " rows per table, "
+            << (options_.limits.max_memory_bytes >> 20) << " MiB of rows";
   RETURN_IF_ERROR(link_.Join());
   metrics_->SetConstLabels(
       NodeLabels(JobIdFromClusterId(options_.link.cluster_id), "server", link_.rank()));
@@ -80,9 +101,21 @@ Status Server::Setup() {
   state_.node_id = link_.node_id();
   state_.rank = link_.rank();
   state_.null_store = options_.null_store;
+  state_.limits = options_.limits;
+  state_.limits.max_reply_bytes = options_.link.limits.max_message_bytes;
   handler_ = std::make_unique<RequestHandler>(&state_, metrics_);
   handler_->SetShardMap(link_.shard_map());
   return Status::OK();
+}
+
+Status Server::SecureRouter() {
+  const security::CurveConfig& curve = options_.link.curve;
+  if (!curve.enabled()) return Status::OK();
+  ASSIGN_OR_RETURN(zap_, security::ZapHandler::Start(ctx_, curve.allowed,
+                                                     curve.dir + "/" + security::kAllowListFile,
+                                                     metrics_));
+  RETURN_IF_ERROR(zap_->WatchHandshakes(router_, "server"));
+  return security::SecureBindingSocket(router_, curve);
 }
 
 std::string Server::AdvertisedEndpoint() const {
@@ -191,7 +224,10 @@ void Server::LogStats() const {
   auto m = metrics_->Snapshot();
   LOG(INFO) << "server done: " << m["server.pull_requests"] << " pulls, "
             << m["server.push_requests"] << " pushes, " << m["server.malformed_messages"]
-            << " malformed, " << m["server.rejected_requests"] << " rejected";
+            << " malformed, " << m["server.rejected_requests"] << " rejected ("
+            << m["server.limit_refusals"] << " over limits), " << m["server.duplicate_requests"]
+            << " duplicates suppressed, " << m["security.refused_connections"]
+            << " connections refused";
   for (const auto& [id, table] : state_.tables) {
     const TableStats s = table->Stats();
     LOG(INFO) << "table " << table->config().name << ": " << s.rows << " rows, "

@@ -21,6 +21,7 @@
 #include "common/metrics.h"
 #include "common/rate_meter.h"
 #include "common/scheduler_link.h"
+#include "common/security/zap_handler.h"
 #include "common/status.h"
 #include "ps/request_handler.h"
 
@@ -29,6 +30,10 @@ namespace embedps::ps {
 // Half the cores, at least one: the rest go to ZeroMQ's I/O thread and the
 // kernel's TCP work, which take about as much CPU as the store itself.
 int DefaultHandlerThreads();
+
+// 80% of this machine's physical memory: the default bound on the rows a
+// server keeps, so it refuses growth before the kernel's OOM killer acts.
+uint64_t DefaultServerMemoryBytes();
 
 // `flag` (the --server_threads value) with 0 meaning DefaultHandlerThreads().
 StatusOr<int> HandlerThreadsFromFlag(int flag);
@@ -45,6 +50,11 @@ struct ServerOptions {
   int handler_threads = 2;
   // Benchmark reference: skip the tables (see ServingState::null_store).
   bool null_store = false;
+  // Bounds on requests (keys, rows, memory); max_reply_bytes is taken from
+  // link.limits.max_message_bytes.
+  ServerLimits limits;
+  // Most tables a server accepts in its configuration.
+  uint32_t max_tables = 1024;
   // How often idle and over-budget rows are evicted.
   std::chrono::milliseconds eviction_interval{1000};
 };
@@ -64,6 +74,8 @@ class Server {
 
  private:
   Status Setup();
+  // With CURVE: starts the ZAP handler and turns CURVE on for router_.
+  Status SecureRouter();
   std::string AdvertisedEndpoint() const;
   void StartThreads();
   void StopThreads();
@@ -85,6 +97,7 @@ class Server {
   zmq::context_t& ctx_;
   ServerOptions options_;
   MetricsRegistry* metrics_;
+  std::unique_ptr<security::ZapHandler> zap_;  // with CURVE: admits workers by key
   zmq::socket_t router_;   // workers connect here; used by the proxy thread
   zmq::socket_t backend_;  // inproc DEALER to the handlers; proxy thread
   zmq::socket_t control_;  // inproc PAIR the proxy listens to for TERMINATE

@@ -71,6 +71,7 @@ embedps::StatusOr<embedps::scheduler::SchedulerOptions> OptionsFromFlags() {
   o.progress_interval = std::chrono::milliseconds(FLAGS_progress_interval_ms);
   o.limits = embedps::DecodeLimitsFromFlags();
   o.job_name = FLAGS_job_name;
+  ASSIGN_OR_RETURN(o.curve, embedps::CurveConfigFromFlags(/*binds=*/true, /*connects=*/false));
   return o;
 }
 

@@ -6,6 +6,8 @@
 #include <glog/logging.h>
 #include <nlohmann/json.hpp>
 
+#include "common/security/socket_security.h"
+
 namespace embedps::scheduler {
 namespace {
 
@@ -19,7 +21,8 @@ std::string ToString(const zmq::message_t& m) {
 
 Scheduler::Scheduler(zmq::context_t& ctx, SchedulerOptions options, MetricsRegistry* metrics,
                      StatusBoard* board)
-    : options_(std::move(options)),
+    : ctx_(ctx),
+      options_(std::move(options)),
       metrics_(metrics),
       router_(ctx, zmq::socket_type::router),
       board_(board) {
@@ -51,11 +54,16 @@ Status Scheduler::Setup() {
   partitions_ = std::make_unique<PartitionQueue>(all, options_.passes, options_.shuffle_seed);
   ASSIGN_OR_RETURN(shard_map_, ShardMap::Balanced(options_.num_servers,
                                                   options_.num_virtual_shards, 1));
+  RETURN_IF_ERROR(SecureRouter());
   ASSIGN_OR_RETURN(endpoint_, BindSocket(router_, options_.bind_endpoint));
   const std::string& endpoint = endpoint_;
   LOG(INFO) << "scheduler listening on " << endpoint << "; waiting for "
             << options_.num_servers << " servers and " << options_.num_workers
-            << " workers; " << all.size() << " partitions x " << options_.passes << " passes";
+            << " workers; " << all.size() << " partitions x " << options_.passes << " passes; "
+            << (options_.curve.enabled()
+                    ? "CURVE on, " + std::to_string(options_.curve.allowed->size()) +
+                          " keys allowed (" + options_.curve.dir + ")"
+                    : std::string("CURVE off (plain text)"));
   if (!options_.endpoint_file.empty()) {
     const std::string tmp = options_.endpoint_file + ".tmp";
     {
@@ -68,6 +76,16 @@ Status Scheduler::Setup() {
     }
   }
   return Status::OK();
+}
+
+Status Scheduler::SecureRouter() {
+  if (!options_.curve.enabled()) return Status::OK();
+  ASSIGN_OR_RETURN(zap_, security::ZapHandler::Start(ctx_, options_.curve.allowed,
+                                                     options_.curve.dir + "/" +
+                                                         security::kAllowListFile,
+                                                     metrics_));
+  RETURN_IF_ERROR(zap_->WatchHandshakes(router_, "scheduler"));
+  return security::SecureBindingSocket(router_, options_.curve);
 }
 
 Status Scheduler::Run() {
@@ -110,15 +128,33 @@ Status Scheduler::Run() {
 Status Scheduler::Dispatch(Incoming& in) {
   const std::string from = ToString(in.routing_id);
   if (!in.status.ok()) {
-    malformed_->Add();
-    LOG_EVERY_N(WARNING, 100) << "malformed message: " << in.status.message();
-    SendToRouting(from, wire::ErrorMsg{wire::ErrorCode::kMalformed, in.status.message(), false}, 0);
+    const wire::ErrorCode code = wire::ErrorCodeForDecodeFailure(in.status);
+    if (code == wire::ErrorCode::kVersionMismatch) {
+      rejected_->Add();
+      // Control traffic is sparse and a node refused this way gives up, so
+      // every one is worth a line.
+      LOG(ERROR) << "refused a message from " << in.peer_address << ": " << in.status.message();
+    } else {
+      malformed_->Add();
+      LOG_EVERY_N(WARNING, 100) << "malformed message from " << in.peer_address << ": "
+                                << in.status.message();
+    }
+    SendToRouting(from, wire::ErrorMsg{code, in.status.message(), false}, 0);
     return Status::OK();
   }
   const wire::Message& msg = in.message;
   if (msg.header.cluster_id != options_.cluster_id) {
     rejected_->Add();
-    LOG(WARNING) << "refused a " << wire::BodyName(msg.body) << " from another cluster";
+    std::string who = "node " + std::to_string(msg.header.sender);
+    if (auto* reg = std::get_if<wire::RegisterMsg>(&msg.body)) {
+      who = std::string(wire::RoleName(reg->role)) + " (host " + reg->host + ", pid " +
+            std::to_string(reg->pid) + ")";
+    }
+    LOG_EVERY_N(WARNING, 20) << "refused a " << wire::BodyName(msg.body) << " from " << who
+                             << " at " << in.peer_address
+                             << ": it belongs to another job (cluster id "
+                             << msg.header.cluster_id << ", this job's is " << options_.cluster_id
+                             << "; check --cluster_token)";
     SendToRouting(from,
                   wire::ErrorMsg{wire::ErrorCode::kWrongCluster,
                                  "this scheduler belongs to another cluster (token mismatch)",
@@ -126,7 +162,7 @@ Status Scheduler::Dispatch(Incoming& in) {
                   msg.header.request_id);
     return Status::OK();
   }
-  if (std::holds_alternative<wire::RegisterMsg>(msg.body)) return OnRegister(from, msg);
+  if (std::holds_alternative<wire::RegisterMsg>(msg.body)) return OnRegister(from, in);
 
   auto it = nodes_.find(msg.header.sender);
   if (it == nodes_.end() || it->second.routing_id != from) {
@@ -166,7 +202,8 @@ Status Scheduler::Dispatch(Incoming& in) {
                 msg.header.request_id);
 }
 
-Status Scheduler::OnRegister(const std::string& from, const wire::Message& msg) {
+Status Scheduler::OnRegister(const std::string& from, const Incoming& in) {
+  const wire::Message& msg = in.message;
   const auto& reg = std::get<wire::RegisterMsg>(msg.body);
   const bool is_server = reg.role == wire::Role::kServer;
   const bool is_worker = reg.role == wire::Role::kWorker;
@@ -202,7 +239,8 @@ Status Scheduler::OnRegister(const std::string& from, const wire::Message& msg) 
   node.last_seen = Clock::now();
   const std::string where = reg.host + " pid " + std::to_string(reg.pid) +
                             (reg.endpoint.empty() ? "" : ", " + reg.endpoint) +
-                            (reg.metrics_url.empty() ? "" : ", metrics " + reg.metrics_url);
+                            (reg.metrics_url.empty() ? "" : ", metrics " + reg.metrics_url) +
+                            (in.key_name.empty() ? "" : ", CURVE key " + in.key_name);
   LOG(INFO) << "admitted " << Describe(node) << " (" << where << ")";
   RecordEvent("join", Describe(node) + " joined (" + where + ")");
   nodes_[node.id] = node;

@@ -20,6 +20,7 @@
 
 #include "common/metrics.h"
 #include "common/rate_meter.h"
+#include "common/security/zap_handler.h"
 #include "common/shard_map.h"
 #include "common/status.h"
 #include "common/transport.h"
@@ -66,6 +67,8 @@ struct SchedulerOptions {
   std::string http_url;
   // How often the status and metrics are refreshed.
   std::chrono::milliseconds status_interval{250};
+  // CURVE keys (cluster keypair and allow-list); disabled when empty.
+  security::CurveConfig curve;
 };
 
 class Scheduler {
@@ -108,8 +111,10 @@ class Scheduler {
   };
 
   Status Setup();
+  // With CURVE: starts the ZAP handler and turns CURVE on for router_.
+  Status SecureRouter();
   Status Dispatch(Incoming& in);
-  Status OnRegister(const std::string& from, const wire::Message& msg);
+  Status OnRegister(const std::string& from, const Incoming& in);
   Status OnPartitionRequest(Node& node, const wire::Message& msg);
   Status OnBarrier(Node& node, const wire::Message& msg);
   Status OnWorkerDone(Node& node, const wire::Message& msg);
@@ -146,8 +151,10 @@ class Scheduler {
   std::string Health(const Node& node, Clock::time_point now) const;
   const char* PhaseName() const;
 
+  zmq::context_t& ctx_;
   SchedulerOptions options_;
   MetricsRegistry* metrics_;
+  std::unique_ptr<security::ZapHandler> zap_;  // with CURVE: admits nodes by key
   zmq::socket_t router_;
   std::string endpoint_;  // as bound
   Phase phase_ = Phase::kAdmitting;

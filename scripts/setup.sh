@@ -16,6 +16,7 @@ PACKAGES=(
   nlohmann-json3-dev
   zlib1g-dev
   chromium
+  clang libclang-rt-14-dev
 )
 # Tools only the tests use: sshd/ssh for the ssh launcher test, iproute2 for
 # the network-namespace test, and the validators of the deployment files

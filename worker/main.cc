@@ -14,6 +14,9 @@ DEFINE_int32(max_inflight_pushes, 16, "Unacknowledged push requests allowed in f
 DEFINE_string(format, "",
               "Input format: criteo, movielens, movielens-dat, movielens-csv or libsvm (default: "
               "detected per file from its name and first line)");
+DEFINE_int32(request_retry_ms, 5000,
+             "Resend a request (same id; servers apply a push once) after this long without a "
+             "reply, until --request_timeout_ms; 0: never");
 
 int main(int argc, char** argv) {
   embedps::InitProcess(&argc, &argv, "embedps-worker --scheduler=tcp://HOST:PORT [flags]",
@@ -40,6 +43,10 @@ int main(int argc, char** argv) {
   options.format = format.value();
   options.client.timeout = std::chrono::milliseconds(FLAGS_request_timeout_ms);
   options.client.max_inflight_pushes = FLAGS_max_inflight_pushes;
+  if (FLAGS_request_retry_ms < 0) {
+    return embedps::ExitWithError(kProg, embedps::InvalidArgument("--request_retry_ms must be >= 0"));
+  }
+  options.client.retry_interval = std::chrono::milliseconds(FLAGS_request_retry_ms);
   options.client.limits = options.link.limits;
   // The scheduler judges the bad-line fraction over the whole job; one
   // partition may legitimately hold a cluster of bad lines.

@@ -6,6 +6,7 @@
 #include <glog/logging.h>
 
 #include "common/float_checks.h"
+#include "common/security/socket_security.h"
 #include "common/wire/codec.h"
 
 namespace embedps::worker {
@@ -23,6 +24,8 @@ Status PsClient::Connect(const ShardMap& map) {
   for (const std::string& endpoint : map.endpoints()) {
     zmq::socket_t s(ctx_, zmq::socket_type::dealer);
     ConfigureSocket(s, options_.limits.max_message_bytes);
+    SetSendTimeout(s, options_.timeout);
+    RETURN_IF_ERROR(security::SecureConnectingSocket(s, options_.curve));
     RETURN_IF_ERROR(ConnectSocket(s, endpoint));
     sockets_.push_back(std::move(s));
   }
@@ -49,7 +52,32 @@ Status PsClient::Send(uint32_t server, const wire::Body& body,
                       std::vector<zmq::message_t> payloads, uint64_t* request_id) {
   header_.request_id++;
   *request_id = header_.request_id;
-  return SendMessage(sockets_[server], header_, body, std::move(payloads));
+  std::vector<zmq::message_t> frames;
+  frames.reserve(1 + payloads.size());
+  frames.push_back(wire::EncodeEnvelope(header_, body));
+  for (auto& p : payloads) frames.push_back(std::move(p));
+  if (options_.retry_interval.count() > 0) {
+    Unanswered& kept = unanswered_[*request_id];
+    kept.server = server;
+    kept.sent = Clock::now();
+    for (auto& f : frames) kept.frames.emplace_back().copy(f);
+  }
+  return SendFrames(sockets_[server], std::move(frames));
+}
+
+void PsClient::ResendDue() {
+  const auto now = Clock::now();
+  for (auto& [id, kept] : unanswered_) {
+    if (now - kept.sent < options_.retry_interval) continue;
+    std::vector<zmq::message_t> frames;
+    for (auto& f : kept.frames) frames.emplace_back().copy(f);
+    kept.sent = now;
+    ++retries_;
+    Status st = SendFrames(sockets_[kept.server], std::move(frames));
+    if (!st.ok()) {
+      LOG_EVERY_N(WARNING, 100) << "resending request " << id << ": " << st.message();
+    }
+  }
 }
 
 Status PsClient::CheckFinite(const std::vector<float>& grads) {
@@ -140,7 +168,12 @@ Status PsClient::Wait(uint64_t ticket) {
   if (!st.ok()) {
     // Forget late replies to an abandoned operation.
     for (auto p = parts_.begin(); p != parts_.end();) {
-      p = p->second.ticket == ticket ? parts_.erase(p) : std::next(p);
+      if (p->second.ticket != ticket) {
+        ++p;
+        continue;
+      }
+      unanswered_.erase(p->first);
+      p = parts_.erase(p);
     }
   }
   operations_.erase(it);
@@ -210,6 +243,7 @@ Status PsClient::PumpUntil(Done done, const char* what) {
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
     zmq::poll(poll_items_.data(), poll_items_.size(), std::min(left, std::chrono::milliseconds(100)));
+    if (!unanswered_.empty()) ResendDue();
     for (uint32_t s = 0; s < sockets_.size(); ++s) {
       Incoming in;
       while (ReceiveMessage(sockets_[s], /*router=*/false, std::chrono::milliseconds(0),
@@ -228,6 +262,8 @@ Status PsClient::PumpUntil(Done done, const char* what) {
 
 void PsClient::HandleReply(uint32_t server, wire::Message& msg) {
   const uint64_t id = msg.header.request_id;
+  // Any answer, even a refusal, ends the resending of that request.
+  unanswered_.erase(id);
   if (auto* err = std::get_if<wire::ErrorMsg>(&msg.body)) {
     if (id == 0) {
       // The server could not read our request at all (malformed or too

@@ -14,6 +14,7 @@
 #include <zmq.hpp>
 
 #include "common/metrics.h"
+#include "common/security/curve_keys.h"
 #include "common/shard_map.h"
 #include "common/status.h"
 #include "common/transport.h"
@@ -27,12 +28,18 @@ struct PsClientOptions {
   std::chrono::milliseconds timeout{30000};
   // Unacknowledged push requests (one per server touched) allowed in flight.
   uint32_t max_inflight_pushes = 16;
+  // A request without a reply for this long is sent again, with the same
+  // request id (servers apply a push once however often it arrives), until
+  // `timeout`. 0: never resend.
+  std::chrono::milliseconds retry_interval{0};
   wire::DecodeLimits limits;
   // When set, time from sending a pull (or push+pull) to its last reply,
   // and from sending a push part to its acknowledgement, in seconds.
   // Borrowed; must outlive the client.
   Histogram* pull_seconds = nullptr;
   Histogram* push_seconds = nullptr;
+  // CURVE keys for the server connections; disabled when empty.
+  security::CurveConfig curve;
 };
 
 class PsClient {
@@ -72,6 +79,10 @@ class PsClient {
   Status Flush();
 
   size_t inflight_pushes() const { return inflight_pushes_.size(); }
+  // Requests sent again after retry_interval without a reply.
+  uint64_t retries() const { return retries_; }
+  // Requests sent (each part of a split request counts), retries excluded.
+  uint64_t requests_sent() const { return header_.request_id; }
 
  private:
   // One pull or push+pull split over the servers.
@@ -87,6 +98,13 @@ class PsClient {
     uint64_t ticket = 0;
     uint32_t server = 0;
   };
+  // A request kept for resending (retry_interval > 0): its frames share
+  // their buffers with the ones sent, so keeping them costs no copy.
+  struct Unanswered {
+    uint32_t server = 0;
+    Clock::time_point sent;
+    std::vector<zmq::message_t> frames;
+  };
 
   // Groups key positions by owning server.
   void Route(const std::vector<uint64_t>& keys, std::vector<std::vector<uint32_t>>* routed) const;
@@ -100,6 +118,8 @@ class PsClient {
   Status PumpUntil(Done done, const char* what);
   void HandleReply(uint32_t server, wire::Message& msg);
   void CompletePart(uint64_t request_id, const Status& status, const wire::Message* reply);
+  // Resends every kept request whose retry interval has passed.
+  void ResendDue();
   static Status CheckFinite(const std::vector<float>& grads);
 
   PsClientOptions options_;
@@ -118,6 +138,8 @@ class PsClient {
   };
   std::map<uint64_t, InflightPush> inflight_pushes_;  // by request id
   Status push_error_;  // first push refusal not yet returned
+  std::map<uint64_t, Unanswered> unanswered_;  // by request id; only with retries
+  uint64_t retries_ = 0;
 };
 
 }  // namespace embedps::worker

@@ -39,6 +39,7 @@ Status Worker::Run() {
       NodeLabels(JobIdFromClusterId(options_.link.cluster_id), "worker", link_.rank()));
   options_.client.cluster_id = options_.link.cluster_id;
   options_.client.node_id = link_.node_id();
+  options_.client.curve = options_.link.curve;
   client_ = std::make_unique<PsClient>(ctx_, options_.client);
   RETURN_IF_ERROR(client_->Connect(link_.shard_map()));
 

@@ -32,6 +32,12 @@ DEFINE_string(http_token_file, "",
               "File holding the bearer token mutating HTTP requests must send "
               "(Authorization: Bearer <token>)");
 DEFINE_string(http_url_file, "", "Write this node's HTTP URL (http://HOST:PORT) here once listening");
+DEFINE_string(curve_dir, "",
+              "Directory from `embedps keygen`: turns ZeroMQ CURVE (encryption and key-based "
+              "admission) on for every socket. Empty: plain text");
+DEFINE_string(curve_key, "",
+              "Name of this node's keypair in --curve_dir (NAME.pub, NAME.secret); needed by "
+              "servers and workers when --curve_dir is set");
 
 namespace embedps {
 
@@ -80,6 +86,8 @@ StatusOr<SchedulerLinkOptions> LinkOptionsFromFlags(wire::Role role) {
   o.join_timeout = std::chrono::milliseconds(FLAGS_join_timeout_ms);
   o.limits = DecodeLimitsFromFlags();
   o.on_joined = [](uint32_t rank) { SetLogRank(rank); };
+  ASSIGN_OR_RETURN(o.curve, CurveConfigFromFlags(/*binds=*/role == wire::Role::kServer,
+                                                 /*connects=*/true));
   return o;
 }
 
@@ -133,6 +141,19 @@ StatusOr<std::unique_ptr<http::HttpServer>> StartMetricsServerFromFlags(
   ASSIGN_OR_RETURN(auto server, HttpServerFromFlags(metrics));
   ASSIGN_OR_RETURN(*url, StartHttpServer(server.get()));
   return server;
+}
+
+StatusOr<security::CurveConfig> CurveConfigFromFlags(bool binds, bool connects) {
+  if (FLAGS_curve_dir.empty()) {
+    if (!FLAGS_curve_key.empty()) return InvalidArgument("--curve_key needs --curve_dir");
+    return security::CurveConfig{};
+  }
+  if (connects && FLAGS_curve_key.empty()) {
+    return InvalidArgument("--curve_dir needs --curve_key (the name of this node's keypair)");
+  }
+  auto curve = security::LoadCurveConfig(FLAGS_curve_dir, connects ? FLAGS_curve_key : "", binds);
+  if (!curve.ok()) return curve.status().WithContext("--curve_dir");
+  return curve;
 }
 
 int ExitWithError(const char* program, const Status& status) {

@@ -28,6 +28,11 @@ StatusOr<SchedulerLinkOptions> LinkOptionsFromFlags(wire::Role role);
 // The decode limits from --max_message_bytes.
 wire::DecodeLimits DecodeLimitsFromFlags();
 
+// CURVE keys from --curve_dir and --curve_key (disabled when --curve_dir is
+// empty): a node that `binds` loads the cluster secret and the allow-list,
+// one that `connects` its own keypair.
+StatusOr<security::CurveConfig> CurveConfigFromFlags(bool binds, bool connects);
+
 // The cluster id from --cluster_token.
 uint64_t ClusterIdFromFlags();
 

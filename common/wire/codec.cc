@@ -227,7 +227,8 @@ StatusOr<Body> DecodeBody(cp::Envelope::Body::Reader b) {
     case W::ERROR: {
       auto r = b.getError();
       ASSIGN_OR_RETURN(ErrorCode code,
-                       CheckedEnum<ErrorCode>(static_cast<uint16_t>(r.getCode()), 11, "error code"));
+                       CheckedEnum<ErrorCode>(static_cast<uint16_t>(r.getCode()), kMaxErrorCode,
+                                              "error code"));
       return Body(ErrorMsg{code, r.getMessage(), r.getFatal()});
     }
     case W::SHUTDOWN: {
@@ -263,6 +264,14 @@ StatusOr<Body> DecodeBody(cp::Envelope::Body::Reader b) {
       return Body(StopTrainingMsg{b.getStopTraining().getReason()});
   }
   return InvalidArgument("malformed: unknown message type");
+}
+
+std::string VersionMismatchMessage(uint16_t version) {
+  std::string theirs = std::to_string(version);
+  if (version == 0) theirs += " (a release from before protocol versions)";
+  return "wire protocol version mismatch: the peer speaks version " + theirs +
+         ", this node speaks version " + std::to_string(kWireVersion) +
+         "; run the same embedps release on every node";
 }
 
 Status CheckFrame(const std::vector<zmq::message_t>& p, size_t index, uint64_t expected,
@@ -314,6 +323,14 @@ Status CheckPayloads(const Body& body, const std::vector<zmq::message_t>& p) {
 
 }  // namespace
 
+ErrorCode ErrorCodeForDecodeFailure(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kResourceExhausted: return ErrorCode::kTooLarge;
+    case StatusCode::kFailedPrecondition: return ErrorCode::kVersionMismatch;
+    default: return ErrorCode::kMalformed;
+  }
+}
+
 zmq::message_t EncodeEnvelope(const Header& header, const Body& body) {
   ::capnp::MallocMessageBuilder builder;
   auto env = builder.initRoot<cp::Envelope>();
@@ -322,6 +339,7 @@ zmq::message_t EncodeEnvelope(const Header& header, const Body& body) {
   env.setSender(header.sender);
   env.setRequestId(header.request_id);
   env.setEpoch(header.epoch);
+  env.setVersion(header.version);
   EncodeBody(env.initBody(), body);
   kj::Array<::capnp::word> words = ::capnp::messageToFlatArray(builder);
   auto bytes = words.asBytes();
@@ -357,7 +375,11 @@ StatusOr<Message> Decode(std::vector<zmq::message_t> frames, const DecodeLimits&
     if (env.getMagic() != kWireMagic) {
       return InvalidArgument("malformed: bad magic (not an embedps peer)");
     }
-    msg.header = Header{env.getClusterId(), env.getSender(), env.getRequestId(), env.getEpoch()};
+    if (env.getVersion() != kWireVersion) {
+      return FailedPrecondition(VersionMismatchMessage(env.getVersion()));
+    }
+    msg.header = Header{env.getClusterId(), env.getSender(), env.getRequestId(), env.getEpoch(),
+                        env.getVersion()};
     ASSIGN_OR_RETURN(msg.body, DecodeBody(env.getBody()));
   } catch (const kj::Exception& e) {
     return InvalidArgument(std::string("malformed: ") + e.getDescription().cStr());

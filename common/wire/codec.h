@@ -21,13 +21,19 @@ struct DecodeLimits {
   uint64_t max_envelope_words = 1 << 20;
 };
 
+// The error code a refusal of an undecodable message carries: tooLarge,
+// versionMismatch or malformed, from the Decode status.
+ErrorCode ErrorCodeForDecodeFailure(const Status& status);
+
 // Serializes header and body into one envelope frame.
 zmq::message_t EncodeEnvelope(const Header& header, const Body& body);
 
 // Decodes an envelope plus its payload frames (taken by move). Checks the
 // magic, the traversal limit, the size limit, and that the payload frames
-// match what the body declares (count and byte sizes). Returns
-// InvalidArgument("malformed ...") or ResourceExhausted("too large ...").
+// match what the body declares (count and byte sizes), and the wire-protocol
+// version. Returns InvalidArgument("malformed ..."), ResourceExhausted("too
+// large ...") or, for another protocol version, FailedPrecondition("wire
+// protocol version mismatch ...").
 StatusOr<Message> Decode(std::vector<zmq::message_t> frames, const DecodeLimits& limits);
 
 // A payload frame that takes ownership of `values` without copying; the

@@ -32,6 +32,8 @@ enum ErrorCode {
   notAdmitted @9;
   aborted @10;
   internal @11;
+  versionMismatch @12;   # the message used another wire-protocol version
+  limitExceeded @13;     # a server limit (keys per request, rows, memory) refused it
 }
 
 struct Envelope {
@@ -61,6 +63,7 @@ struct Envelope {
     pushPull @22 :Push;     # push, then reply with the updated rows (pullReply)
     stopTraining @23 :StopTraining;
   }
+  version @24 :UInt16;    # wire-protocol version (kWireVersion); 0 before it existed
 }
 
 struct Register {

@@ -16,7 +16,8 @@ const char* RoleName(Role role) {
 const char* ErrorCodeName(ErrorCode code) {
   static const char* const kNames[] = {"unknown",     "malformed",     "too_large",   "wrong_cluster",
                                        "unknown_table", "dim_mismatch", "bad_values", "stale_epoch",
-                                       "not_owner",   "not_admitted",  "aborted",     "internal"};
+                                       "not_owner",   "not_admitted",  "aborted",     "internal",
+                                       "version_mismatch", "limit_exceeded"};
   auto i = static_cast<size_t>(code);
   return i < sizeof(kNames) / sizeof(kNames[0]) ? kNames[i] : "unknown";
 }

@@ -17,6 +17,11 @@ namespace embedps::wire {
 
 // "EPS1": the first field of every envelope; anything else is not a peer.
 inline constexpr uint32_t kWireMagic = 0x45505331;
+// Wire-protocol version, carried by every envelope and checked on every
+// receive: a peer speaking another version is refused. Version 1 was the
+// unversioned format (its envelopes read as version 0); bump this whenever
+// the meaning of a message changes.
+inline constexpr uint16_t kWireVersion = 2;
 // Largest row dimension a message may carry.
 inline constexpr uint32_t kMaxWireDim = 1024;
 
@@ -35,7 +40,11 @@ enum class ErrorCode : uint16_t {
   kNotAdmitted,
   kAborted,
   kInternal,
+  kVersionMismatch,
+  kLimitExceeded,
 };
+// Largest ErrorCode value, for range checks when decoding.
+inline constexpr uint16_t kMaxErrorCode = static_cast<uint16_t>(ErrorCode::kLimitExceeded);
 const char* RoleName(Role role);
 const char* ErrorCodeName(ErrorCode code);
 
@@ -44,6 +53,9 @@ struct Header {
   uint32_t sender = 0;
   uint64_t request_id = 0;
   uint64_t epoch = 0;
+  // Protocol version the message is (or was) encoded with; only tests set
+  // another value, to play a peer from another release.
+  uint16_t version = kWireVersion;
 };
 
 struct Progress {

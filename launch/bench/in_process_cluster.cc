@@ -20,7 +20,8 @@ InProcessCluster::~InProcessCluster() {
 
 Status InProcessCluster::Start(uint32_t servers, uint32_t workers,
                                const std::vector<ps::TableConfig>& tables, int server_threads,
-                               const std::string& token, bool null_store) {
+                               const std::string& token, bool null_store, bool curve) {
+  if (curve) RETURN_IF_ERROR(MakeKeys(servers, workers));
   std::string dir = "/tmp/embedps-bench-XXXXXX";
   if (mkdtemp(dir.data()) == nullptr) return Unavailable("cannot create a temporary directory");
   endpoint_dir_ = dir;
@@ -32,6 +33,7 @@ Status InProcessCluster::Start(uint32_t servers, uint32_t workers,
   so.num_servers = servers;
   so.num_workers = workers;
   so.print_progress = false;  // benchmarks print their own figures
+  so.curve = NodeCurve("", /*binds=*/true);
   auto& sched = nodes_.emplace_back(std::make_unique<Node>());
   sched->thread = std::thread([so, n = sched.get()] {
     scheduler::Scheduler s(n->ctx, so, &n->metrics);
@@ -52,6 +54,7 @@ Status InProcessCluster::Start(uint32_t servers, uint32_t workers,
     po.tables = tables;
     po.handler_threads = server_threads;
     po.null_store = null_store;
+    po.link.curve = NodeCurve("server-" + std::to_string(i), /*binds=*/true);
     auto& node = nodes_.emplace_back(std::make_unique<Node>());
     node->thread = std::thread([po, n = node.get()] {
       ps::Server server(n->ctx, po, &n->metrics);
@@ -68,6 +71,40 @@ Status InProcessCluster::Join() {
     if (first.ok() && !n->result.ok()) first = n->result;
   }
   return first;
+}
+
+Status InProcessCluster::MakeKeys(uint32_t servers, uint32_t workers) {
+  ASSIGN_OR_RETURN(cluster_keys_, security::GenerateKeyPair());
+  security::AllowList allowed;
+  std::vector<std::string> names;
+  for (uint32_t i = 0; i < servers; ++i) names.push_back("server-" + std::to_string(i));
+  for (uint32_t i = 0; i < workers; ++i) names.push_back("worker-" + std::to_string(i));
+  for (const auto& name : names) {
+    ASSIGN_OR_RETURN(node_keys_[name], security::GenerateKeyPair());
+    RETURN_IF_ERROR(allowed.Add(name, node_keys_[name].public_key));
+  }
+  allowed_ = std::make_shared<const security::AllowList>(std::move(allowed));
+  return Status::OK();
+}
+
+security::CurveConfig InProcessCluster::NodeCurve(const std::string& node, bool binds) const {
+  security::CurveConfig c;
+  if (cluster_keys_.public_key.empty()) return c;
+  c.dir = "(in-process keys)";
+  c.cluster_public = cluster_keys_.public_key;
+  if (binds) {
+    c.cluster_secret = cluster_keys_.secret_key;
+    c.allowed = allowed_;
+  }
+  if (!node.empty()) {
+    c.node_name = node;
+    c.node = node_keys_.at(node);
+  }
+  return c;
+}
+
+security::CurveConfig InProcessCluster::WorkerCurve(uint32_t index) const {
+  return NodeCurve("worker-" + std::to_string(index), /*binds=*/false);
 }
 
 uint64_t InProcessCluster::ServerCounter(const std::string& name) {

@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -77,12 +78,13 @@ std::vector<std::vector<uint64_t>> MakeBatches(uint32_t keys, int count, uint64_
 class BenchWorker {
  public:
   BenchWorker(const PushPullBenchOptions& o, const std::string& endpoint, const std::string& token,
-              int index)
-      : o_(o), index_(index) {
+              int index, security::CurveConfig curve)
+      : o_(o), index_(index), curve_(std::move(curve)) {
     SchedulerLinkOptions lo;
     lo.scheduler_endpoint = endpoint;
     lo.cluster_id = ClusterIdFromToken(token);
     lo.role = wire::Role::kWorker;
+    lo.curve = curve_;
     link_ = std::make_unique<SchedulerLink>(ctx_, lo);
   }
 
@@ -92,6 +94,7 @@ class BenchWorker {
     co.cluster_id = link_->header().cluster_id;
     co.node_id = link_->node_id();
     co.max_inflight_pushes = o_.depth * o_.servers;
+    co.curve = curve_;
     client_ = std::make_unique<worker::PsClient>(ctx_, co);
     return client_->Connect(link_->shard_map());
   }
@@ -164,6 +167,7 @@ class BenchWorker {
 
   const PushPullBenchOptions& o_;
   int index_;
+  security::CurveConfig curve_;
   zmq::context_t ctx_{1};
   std::unique_ptr<SchedulerLink> link_;
   std::unique_ptr<worker::PsClient> client_;
@@ -187,19 +191,10 @@ struct RunFigures {
   double server_ns_per_key[kPhases] = {0, 0, 0};
 };
 
-}  // namespace
-
-Status RunPushPullBench(const PushPullBenchOptions& o) {
-  if (o.servers == 0 || o.workers == 0) return InvalidArgument("need at least one server and worker");
-  if (o.depth == 0 || o.repeat == 0 || !(o.seconds > 0)) {
-    return InvalidArgument("--depth, --repeat and --seconds must be positive");
-  }
-  for (uint32_t d : o.dims) {
-    if (d == 0 || d > 1024) return InvalidArgument("dims must be in 1..1024");
-  }
-  for (uint32_t k : o.keys) {
-    if (k == 0 || k > o.key_space / 4) return InvalidArgument("--keys must be in 1..key_space/4");
-  }
+// One whole benchmark run on a fresh cluster, with CURVE on or off; calls
+// `report` with each configuration's figures as soon as they are known.
+Status RunOnce(const PushPullBenchOptions& o, bool curve,
+               const std::function<void(const nlohmann::json&)>& report) {
   std::vector<ps::TableConfig> tables;
   for (uint32_t i = 0; i < o.dims.size(); ++i) {
     ps::TableConfig t;
@@ -213,12 +208,14 @@ Status RunPushPullBench(const PushPullBenchOptions& o) {
   }
   const std::string token = "bench-" + std::to_string(Clock::now().time_since_epoch().count());
   InProcessCluster cluster;
-  RETURN_IF_ERROR(cluster.Start(o.servers, o.workers, tables, o.server_threads, token, o.null_store));
+  RETURN_IF_ERROR(cluster.Start(o.servers, o.workers, tables, o.server_threads, token,
+                                o.null_store, curve));
 
   PhaseSync sync(static_cast<int>(o.workers) + 1);
   std::vector<std::unique_ptr<BenchWorker>> workers;
   for (uint32_t w = 0; w < o.workers; ++w) {
-    workers.push_back(std::make_unique<BenchWorker>(o, cluster.scheduler_endpoint(), token, w));
+    workers.push_back(std::make_unique<BenchWorker>(o, cluster.scheduler_endpoint(), token, w,
+                                                    cluster.WorkerCurve(w)));
   }
   std::vector<std::vector<PhaseSample>> samples(o.workers);  // [worker][config*repeat*phase]
   std::vector<Status> results(o.workers);
@@ -281,7 +278,7 @@ Status RunPushPullBench(const PushPullBenchOptions& o) {
       nlohmann::json j = {{"bench", "pushpull"}, {"servers", o.servers}, {"workers", o.workers},
                           {"keys", k}, {"dim", o.dims[t]}, {"depth", o.depth},
                           {"server_threads", o.server_threads}, {"seconds", o.seconds},
-                          {"repeat", o.repeat}, {"null_store", o.null_store}};
+                          {"repeat", o.repeat}, {"null_store", o.null_store}, {"curve", curve}};
       for (int p = 0; p < kPhases; ++p) {
         std::vector<double> rate, p50, p99, ns;
         for (const auto& run : runs) {
@@ -301,25 +298,83 @@ Status RunPushPullBench(const PushPullBenchOptions& o) {
       // Gradients out and rows back: two value arrays per round trip.
       j["pushpull_value_mb_per_sec"] =
           j["pushpull_keys_per_sec"].get<double>() * o.dims[t] * 4.0 * 2 / 1e6;
-      if (o.json) {
-        std::printf("%s\n", j.dump().c_str());
-      } else {
-        std::printf("keys %6u dim %4u | pull %6.2f M keys/s | push %6.2f M keys/s | push+pull %6.2f M "
-                    "keys/s, %7.1f MB/s of values, p50 %.2f ms, p99 %.2f ms | server %.1f ns/key\n",
-                    k, o.dims[t], j["pull_keys_per_sec"].get<double>() / 1e6,
-                    j["push_keys_per_sec"].get<double>() / 1e6,
-                    j["pushpull_keys_per_sec"].get<double>() / 1e6,
-                    j["pushpull_value_mb_per_sec"].get<double>(), j["pushpull_p50_ms"].get<double>(),
-                    j["pushpull_p99_ms"].get<double>(),
-                    j["server_ns_per_key_pushpull"].get<double>());
-      }
-      std::fflush(stdout);
+      report(j);
     }
   }
   for (auto& th : threads) th.join();
   Status cluster_status = cluster.Join();
   for (const Status& st : results) RETURN_IF_ERROR(st);
   return cluster_status;
+}
+
+void PrintFigures(const nlohmann::json& j, bool json) {
+  if (json) {
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("keys %6u dim %4u%s | pull %6.2f M keys/s | push %6.2f M keys/s | push+pull %6.2f M "
+                "keys/s, %7.1f MB/s of values, p50 %.2f ms, p99 %.2f ms | server %.1f ns/key\n",
+                j["keys"].get<uint32_t>(), j["dim"].get<uint32_t>(),
+                j["curve"].get<bool>() ? " curve" : "", j["pull_keys_per_sec"].get<double>() / 1e6,
+                j["push_keys_per_sec"].get<double>() / 1e6,
+                j["pushpull_keys_per_sec"].get<double>() / 1e6,
+                j["pushpull_value_mb_per_sec"].get<double>(), j["pushpull_p50_ms"].get<double>(),
+                j["pushpull_p99_ms"].get<double>(), j["server_ns_per_key_pushpull"].get<double>());
+  }
+  std::fflush(stdout);
+}
+
+// One configuration with CURVE off and on: throughputs and on/off ratios.
+void PrintComparison(const nlohmann::json& off, const nlohmann::json& on, bool json) {
+  nlohmann::json j = {{"bench", "pushpull_curve"}, {"keys", off["keys"]}, {"dim", off["dim"]},
+                      {"servers", off["servers"]}, {"workers", off["workers"]},
+                      {"depth", off["depth"]}, {"seconds", off["seconds"]},
+                      {"repeat", off["repeat"]}};
+  for (const char* phase : kPhaseNames) {
+    const std::string key = std::string(phase) + "_keys_per_sec";
+    const double a = off[key].get<double>(), b = on[key].get<double>();
+    j[std::string(phase) + "_off_keys_per_sec"] = a;
+    j[std::string(phase) + "_on_keys_per_sec"] = b;
+    j[std::string(phase) + "_ratio"] = a > 0 ? b / a : 0.0;
+  }
+  j["pushpull_p50_ms_off"] = off["pushpull_p50_ms"];
+  j["pushpull_p50_ms_on"] = on["pushpull_p50_ms"];
+  if (json) {
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("keys %6u dim %4u | CURVE off/on (M keys/s, ratio on/off): pull %.2f/%.2f (%.2f) | "
+                "push %.2f/%.2f (%.2f) | push+pull %.2f/%.2f (%.2f), p50 %.2f/%.2f ms\n",
+                j["keys"].get<uint32_t>(), j["dim"].get<uint32_t>(),
+                j["pull_off_keys_per_sec"].get<double>() / 1e6,
+                j["pull_on_keys_per_sec"].get<double>() / 1e6, j["pull_ratio"].get<double>(),
+                j["push_off_keys_per_sec"].get<double>() / 1e6,
+                j["push_on_keys_per_sec"].get<double>() / 1e6, j["push_ratio"].get<double>(),
+                j["pushpull_off_keys_per_sec"].get<double>() / 1e6,
+                j["pushpull_on_keys_per_sec"].get<double>() / 1e6, j["pushpull_ratio"].get<double>(),
+                j["pushpull_p50_ms_off"].get<double>(), j["pushpull_p50_ms_on"].get<double>());
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+Status RunPushPullBench(const PushPullBenchOptions& o) {
+  if (o.servers == 0 || o.workers == 0) return InvalidArgument("need at least one server and worker");
+  if (o.depth == 0 || o.repeat == 0 || !(o.seconds > 0)) {
+    return InvalidArgument("--depth, --repeat and --seconds must be positive");
+  }
+  for (uint32_t d : o.dims) {
+    if (d == 0 || d > 1024) return InvalidArgument("dims must be in 1..1024");
+  }
+  for (uint32_t k : o.keys) {
+    if (k == 0 || k > o.key_space / 4) return InvalidArgument("--keys must be in 1..key_space/4");
+  }
+  if (!o.curve_compare) {
+    return RunOnce(o, o.curve, [&](const nlohmann::json& j) { PrintFigures(j, o.json); });
+  }
+  std::vector<nlohmann::json> off;
+  RETURN_IF_ERROR(RunOnce(o, false, [&](const nlohmann::json& j) { off.push_back(j); }));
+  size_t next = 0;
+  return RunOnce(o, true, [&](const nlohmann::json& j) { PrintComparison(off[next++], j, o.json); });
 }
 
 }  // namespace embedps::launch

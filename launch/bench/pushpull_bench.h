@@ -27,6 +27,11 @@ struct PushPullBenchOptions {
   bool json = false;
   // Reference run: servers answer without touching their tables.
   bool null_store = false;
+  // Encrypt and authenticate every connection with CURVE.
+  bool curve = false;
+  // Run every configuration with CURVE off, then on, and print both with
+  // the ratio (on / off) of each throughput.
+  bool curve_compare = false;
 };
 
 // Runs the benchmark and prints one line (JSON with `json`) per configuration.

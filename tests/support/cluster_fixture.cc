@@ -29,6 +29,7 @@ Status ProcessCluster::Start() {
                            "--model_dir=" + model_dir()},
                           dir_.File("scheduler.log")};
   sched.args.insert(sched.args.end(), spec_.scheduler_flags.begin(), spec_.scheduler_flags.end());
+  if (!spec_.curve_dir.empty()) sched.args.push_back("--curve_dir=" + spec_.curve_dir);
   RETURN_IF_ERROR(group_.Start(sched).status());
   for (int i = 0; i < 300 && endpoint_.empty(); ++i) {
     std::ifstream in(endpoint_file);
@@ -41,6 +42,10 @@ Status ProcessCluster::Start() {
                              {"--cluster_token=" + spec_.token, "--scheduler=" + endpoint_},
                              dir_.File("server-" + std::to_string(s) + ".log")};
     server.args.insert(server.args.end(), spec_.server_flags.begin(), spec_.server_flags.end());
+    if (!spec_.curve_dir.empty()) {
+      server.args.push_back("--curve_dir=" + spec_.curve_dir);
+      server.args.push_back("--curve_key=server-" + std::to_string(s));
+    }
     RETURN_IF_ERROR(group_.Start(server).status());
   }
   return Status::OK();
@@ -62,8 +67,10 @@ Status ProcessCluster::AwaitExit(std::chrono::seconds timeout) {
 }
 
 std::unique_ptr<SchedulerLink> MakeWorkerLink(zmq::context_t& ctx, const std::string& endpoint,
-                                              const std::string& token) {
+                                              const std::string& token,
+                                              const security::CurveConfig& curve) {
   SchedulerLinkOptions o;
+  o.curve = curve;
   o.scheduler_endpoint = endpoint;
   o.cluster_id = ClusterIdFromToken(token);
   o.role = wire::Role::kWorker;
@@ -71,8 +78,31 @@ std::unique_ptr<SchedulerLink> MakeWorkerLink(zmq::context_t& ctx, const std::st
   return std::make_unique<SchedulerLink>(ctx, o);
 }
 
-std::unique_ptr<worker::PsClient> ConnectClient(zmq::context_t& ctx, const SchedulerLink& link) {
+Status FinishAsWorker(SchedulerLink& link) {
+  int64_t finished = -1;
+  for (int i = 0; i < 100; ++i) {
+    ASSIGN_OR_RETURN(wire::Message reply,
+                     link.Call(wire::PartitionRequestMsg{finished, {}}, std::chrono::seconds(5)));
+    const auto* grant = std::get_if<wire::PartitionGrantMsg>(&reply.body);
+    if (grant == nullptr) return Internal("scheduler answered a partition request oddly");
+    if (!grant->has_partition) break;
+    finished = grant->partition.id;
+  }
+  RETURN_IF_ERROR(link.Send(wire::WorkerDoneMsg{}).status());
+  for (int i = 0; i < 400; ++i) {
+    RETURN_IF_ERROR(link.Tick({}));
+    while (auto ev = link.NextEvent()) {
+      if (std::holds_alternative<wire::ShutdownMsg>(ev->body)) return Status::OK();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return DeadlineExceeded("no shutdown from the scheduler within 20 s");
+}
+
+std::unique_ptr<worker::PsClient> ConnectClient(zmq::context_t& ctx, const SchedulerLink& link,
+                                                const security::CurveConfig& curve) {
   worker::PsClientOptions o;
+  o.curve = curve;
   o.cluster_id = link.header().cluster_id;
   o.node_id = link.node_id();
   o.timeout = std::chrono::milliseconds(10000);

@@ -23,6 +23,9 @@ struct ClusterSpec {
   int workers = 1;
   std::vector<std::string> scheduler_flags;
   std::vector<std::string> server_flags;
+  // With a key directory from keygen: CURVE on for the scheduler and the
+  // servers (server i uses the key "server-i").
+  std::string curve_dir;
 };
 
 class ProcessCluster {
@@ -50,10 +53,16 @@ class ProcessCluster {
 // A scheduler link for this test process acting as a worker of the cluster
 // at `endpoint`; not joined yet.
 std::unique_ptr<SchedulerLink> MakeWorkerLink(zmq::context_t& ctx, const std::string& endpoint,
-                                              const std::string& token);
+                                              const std::string& token,
+                                              const security::CurveConfig& curve = {});
+
+// Finishes the job the way a worker does: drains the partition leases,
+// reports done and waits for the scheduler's shutdown.
+Status FinishAsWorker(SchedulerLink& link);
 
 // A KV client for a joined link, connected to the servers of its shard map.
 // Fails the calling test on error.
-std::unique_ptr<worker::PsClient> ConnectClient(zmq::context_t& ctx, const SchedulerLink& link);
+std::unique_ptr<worker::PsClient> ConnectClient(zmq::context_t& ctx, const SchedulerLink& link,
+                                                const security::CurveConfig& curve = {});
 
 }  // namespace embedps::testing

@@ -227,6 +227,30 @@ TEST(CodecTest, RejectsPayloadSizeMismatch) {
   EXPECT_FALSE(Decode(Frames(Header{}, BarrierMsg{"b"}, std::move(stray)), DecodeLimits{}).ok());
 }
 
+TEST(CodecTest, CarriesAndChecksTheWireVersion) {
+  EXPECT_EQ(RoundTrip(BarrierMsg{"v"}).header.version, kWireVersion);
+  for (uint16_t other : {uint16_t{0}, uint16_t{kWireVersion - 1}, uint16_t{kWireVersion + 1}}) {
+    Header h;
+    h.version = other;
+    auto m = Decode(Frames(h, BarrierMsg{"v"}), DecodeLimits{});
+    ASSERT_FALSE(m.ok()) << other;
+    EXPECT_EQ(m.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(m.status().message().find("speaks version " + std::to_string(other)), std::string::npos)
+        << m.status().message();
+    EXPECT_EQ(ErrorCodeForDecodeFailure(m.status()), ErrorCode::kVersionMismatch);
+  }
+  EXPECT_EQ(ErrorCodeForDecodeFailure(ResourceExhausted("x")), ErrorCode::kTooLarge);
+  EXPECT_EQ(ErrorCodeForDecodeFailure(InvalidArgument("x")), ErrorCode::kMalformed);
+}
+
+TEST(CodecTest, NewErrorCodesRoundTrip) {
+  for (ErrorCode code : {ErrorCode::kVersionMismatch, ErrorCode::kLimitExceeded}) {
+    Message m = RoundTrip(ErrorMsg{code, "why", false});
+    EXPECT_EQ(std::get<ErrorMsg>(m.body).code, code);
+  }
+  EXPECT_STREQ(ErrorCodeName(ErrorCode::kLimitExceeded), "limit_exceeded");
+}
+
 TEST(CodecTest, RejectsOversizedMessage) {
   std::vector<zmq::message_t> payloads;
   payloads.push_back(PayloadFromVector(std::vector<uint64_t>(1000, 7)));

@@ -1,0 +1,54 @@
+// Remembers which recent mutating requests (push, push+pull) each sender
+// has had applied, so that a retried or duplicated request is answered
+// without being applied twice.
+//
+// Request ids increase per sender (gaps are normal: a server sees only the
+// requests routed to it). For each sender the last `window` ids below its
+// highest id are remembered; an id older than that can no longer be
+// checked and is refused rather than risk a second application.
+//
+// Thread-safe; handler threads claim and finish requests concurrently.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace embedps::ps {
+
+class RequestDedup {
+ public:
+  enum class Verdict {
+    kNew,         // claimed: apply it, then call Finish
+    kApplied,     // a copy was applied: acknowledge, do not apply
+    kInProgress,  // a copy is being applied right now: drop this one
+    kTooOld,      // beyond the window: refuse it
+    kTooManySenders,  // no room to track another sender: refuse it
+  };
+
+  // `window` ids per sender (rounded up to a multiple of 64), at most
+  // `max_senders` senders (each costs window / 4 bytes).
+  explicit RequestDedup(uint32_t window = 1 << 16, uint32_t max_senders = 1024);
+
+  Verdict Claim(uint32_t sender, uint64_t request_id);
+  // Records how a kNew claim ended. Not applied (refused) releases the
+  // claim, so a copy of the request is judged afresh.
+  void Finish(uint32_t sender, uint64_t request_id, bool applied);
+
+ private:
+  struct Sender {
+    uint64_t highest = 0;
+    std::vector<uint64_t> applied;      // bit per id, indexed id % window
+    std::vector<uint64_t> in_progress;  // same indexing
+  };
+  // Forgets the slots of ids (s.highest, id] before they are reused.
+  void Advance(Sender& s, uint64_t id) const;
+
+  const uint64_t window_;
+  const uint32_t max_senders_;
+  std::mutex mu_;  // guards senders_
+  std::unordered_map<uint32_t, Sender> senders_;
+};
+
+}  // namespace embedps::ps
