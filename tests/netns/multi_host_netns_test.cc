@@ -1,8 +1,11 @@
 // A job across five network namespaces on one machine (scheduler, 2 servers,
 // 2 workers, each with its own address on a private bridge and loopback
 // down), so nothing can depend on 127.0.0.1; then one server's link goes
-// down mid-job and the scheduler must detect and name the dead server.
+// down mid-job and the scheduler must detect and name the dead server, in
+// its log and on its /status endpoint (read from another namespace with
+// `embedps status --json`).
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <regex>
 #include <thread>
@@ -19,6 +22,7 @@ using Clock = std::chrono::steady_clock;
 
 enum Node : size_t { kScheduler = 0, kServer0, kServer1, kWorker0, kWorker1 };
 constexpr int kPort = 9000;
+constexpr int kHttpPort = 9100;
 
 // Waits until `file` contains `text`; false after `timeout`.
 bool AwaitText(const std::string& file, const std::string& text, seconds timeout) {
@@ -37,6 +41,7 @@ struct FailureReport {
   int scheduler_exit_code = 0;
   std::string scheduler_output;  // its log: stdout and stderr
   int dead_rank = -1;            // the rank the scheduler gave the cut-off server
+  std::string status_json;       // `embedps status --json` once the death was logged
 };
 
 void ExpectDeadServerReported(const FailureReport& report) {
@@ -44,6 +49,13 @@ void ExpectDeadServerReported(const FailureReport& report) {
   const std::string expected = "server " + std::to_string(report.dead_rank) + " missed heartbeats";
   EXPECT_NE(report.scheduler_output.find(expected), std::string::npos) << report.scheduler_output;
   EXPECT_NE(report.scheduler_output.find("presumed dead"), std::string::npos) << report.scheduler_output;
+  auto status = nlohmann::json::parse(report.status_json, nullptr, /*allow_exceptions=*/false);
+  ASSERT_FALSE(status.is_discarded()) << "no /status JSON: " << report.status_json;
+  bool dead_server = false;
+  for (const auto& n : status["nodes"]) {
+    dead_server |= n["role"] == "server" && n["rank"] == report.dead_rank && n["health"] == "dead";
+  }
+  EXPECT_TRUE(dead_server) << status.dump(2);
 }
 
 // The rank the scheduler admitted the server at `endpoint` with, from its
@@ -78,7 +90,8 @@ TEST(MultiHostNetnsTest, JobAcrossNamespacesDetectsALostServer) {
   };
   const std::string sched_log = dir.File("scheduler.log");
   ASSERT_TRUE(lab.Start(kScheduler, "scheduler", bin + "/embedps-scheduler",
-                        with({"--bind=" + scheduler, "--http_bind=" + lab.Address(kScheduler),
+                        with({"--bind=" + scheduler, "--http_bind=0.0.0.0",
+                              "--http_port=" + std::to_string(kHttpPort), "--http_linger_ms=5000",
                               "--num_servers=2", "--num_workers=2",
                               "--train=" + train, "--passes=1000", "--node_timeout_ms=2000",
                               "--progress_interval_ms=300"}),
@@ -106,7 +119,17 @@ TEST(MultiHostNetnsTest, JobAcrossNamespacesDetectsALostServer) {
   ASSERT_GE(report.dead_rank, 0) << "no admission of " << lost << ": " << testing::ReadFile(sched_log);
 
   ASSERT_TRUE(lab.SetLink(kServer1, false).ok());
-  const auto deadline = Clock::now() + seconds(30);
+  ASSERT_TRUE(AwaitText(sched_log, "presumed dead", seconds(30))) << testing::ReadFile(sched_log);
+  // The scheduler keeps serving /status (--http_linger_ms) after the job
+  // failed; ask it over the bridge from a worker's host (its own host cannot
+  // reach its address with loopback down).
+  const std::string status_log = dir.File("status.json");
+  ASSERT_TRUE(lab.Start(kWorker0, "status", bin + "/embedps",
+                        {"status", "--json", "--timeout_ms=3000",
+                         "--scheduler=" + lab.Address(kScheduler) + ":" + std::to_string(kHttpPort)},
+                        status_log)
+                  .ok());
+  const auto deadline = Clock::now() + seconds(40);
   bool exited = false;
   while (!exited && Clock::now() < deadline) {
     auto exit = lab.group().WaitAny(std::chrono::milliseconds(200));
@@ -114,6 +137,7 @@ TEST(MultiHostNetnsTest, JobAcrossNamespacesDetectsALostServer) {
       exited = true;
       report.scheduler_exit_code = exit->exit_code;
     }
+    if (exit && exit->name == "status") report.status_json = testing::ReadFile(status_log);
   }
   ASSERT_TRUE(exited) << "the scheduler did not notice the lost server: " << testing::ReadFile(sched_log);
   report.scheduler_output = testing::ReadFile(sched_log);
