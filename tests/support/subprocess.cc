@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -56,6 +57,16 @@ std::vector<pid_t> ProcessesMatching(const std::string& needle) {
   }
   closedir(proc);
   return pids;
+}
+
+std::vector<uint64_t> NumbersBefore(const std::string& text, const std::string& suffix) {
+  std::vector<uint64_t> out;
+  for (size_t at = text.find(suffix); at != std::string::npos; at = text.find(suffix, at + 1)) {
+    size_t begin = at;
+    while (begin > 0 && std::isdigit(static_cast<unsigned char>(text[begin - 1]))) --begin;
+    if (begin < at) out.push_back(std::stoull(text.substr(begin, at - begin)));
+  }
+  return out;
 }
 
 }  // namespace embedps::testing
