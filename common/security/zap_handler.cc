@@ -60,6 +60,11 @@ std::string HandshakeFailure(uint32_t code) {
     case ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH:
       return "the peer does not speak CURVE (a node started without --curve_dir, or not an "
              "embedps node)";
+    case ZMQ_PROTOCOL_ERROR_ZMTP_UNSPECIFIED:
+      // The peer hung up mid-handshake, which is what it does when it sees
+      // the mismatch first.
+      return "the peer left during the handshake (it does not speak CURVE, or it expects another "
+             "cluster key)";
     case ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC:
     case ZMQ_PROTOCOL_ERROR_ZMTP_KEY_EXCHANGE:
       return "CURVE handshake failed: the peer expects another cluster key (keys of another "

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -72,6 +73,16 @@ std::vector<pid_t> AwaitNoProcessMatching(const std::string& needle, std::chrono
     left = ProcessesMatching(needle);
   }
   return left;
+}
+
+std::vector<uint64_t> NumbersBefore(const std::string& text, const std::string& suffix) {
+  std::vector<uint64_t> out;
+  for (size_t at = text.find(suffix); at != std::string::npos; at = text.find(suffix, at + 1)) {
+    size_t begin = at;
+    while (begin > 0 && std::isdigit(static_cast<unsigned char>(text[begin - 1]))) --begin;
+    if (begin < at) out.push_back(std::stoull(text.substr(begin, at - begin)));
+  }
+  return out;
 }
 
 }  // namespace embedps::testing

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,10 @@ std::vector<pid_t> AwaitNoProcessMatching(const std::string& needle, std::chrono
 
 // Reads a whole file ("" when missing).
 std::string ReadFile(const std::string& path);
+
+// The integers written just before each occurrence of `suffix` in `text`
+// ("12 duplicates suppressed" gives 12 for suffix " duplicates suppressed").
+std::vector<uint64_t> NumbersBefore(const std::string& text, const std::string& suffix);
 
 // Pids of live processes whose command line contains `needle`.
 std::vector<pid_t> ProcessesMatching(const std::string& needle);
