@@ -234,7 +234,7 @@ bool RequestHandler::WithinLimits(const zmq::message_t& from, const wire::Messag
   }
   if (state_->null_store) return true;
   // Only a request that could create rows past a limit pays for counting
-  // its missing keys; every other request passes on two atomic loads.
+  // its missing keys; every other request passes on a few atomic loads.
   const uint64_t row_cost = table.bytes_per_live_row();
   const uint64_t rows = table.approx_rows();
   const uint64_t memory = state_->LiveBytes();
