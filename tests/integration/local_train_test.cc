@@ -5,7 +5,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "datagen/criteo_generator.h"
 #include "tests/support/reference_lr.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_dirs.h"
@@ -15,17 +14,8 @@ namespace {
 
 TEST(LocalTrainTest, DistributedLrMatchesInProcessReference) {
   testing::ScratchDir dir;
-  const std::string train = dir.File("train.tsv"), test = dir.File("test.tsv");
-  datagen::CriteoGeneratorOptions gen;
-  gen.rows = 200000;
-  gen.seed = 11;
-  gen.out = train;
-  gen.progress = false;
-  ASSERT_TRUE(datagen::GenerateCriteo(gen).ok());
-  gen.rows = 40000;
-  gen.seed = 12;
-  gen.out = test;
-  ASSERT_TRUE(datagen::GenerateCriteo(gen).ok());
+  const std::string train = testing::GenerateCriteoFile(dir, "train.tsv", 200000, 11);
+  const std::string test = testing::GenerateCriteoFile(dir, "test.tsv", 40000, 12);
 
   const std::string summary_path = dir.File("summary.json");
   auto run = testing::RunBinary(

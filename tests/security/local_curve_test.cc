@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 
 #include "common/security/curve_keys.h"
-#include "datagen/criteo_generator.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_dirs.h"
 
@@ -51,16 +50,8 @@ TEST(KeygenTest, WritesKeysOnceAndAddsNodes) {
 class LocalCurveTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    datagen::CriteoGeneratorOptions gen;
-    gen.rows = 5000;
-    gen.seed = 3;
-    gen.out = train_;
-    gen.progress = false;
-    ASSERT_TRUE(datagen::GenerateCriteo(gen).ok());
-    gen.rows = 1000;
-    gen.seed = 4;
-    gen.out = test_;
-    ASSERT_TRUE(datagen::GenerateCriteo(gen).ok());
+    testing::GenerateCriteoFile(dir_, "train.tsv", 5000, 3);
+    testing::GenerateCriteoFile(dir_, "test.tsv", 1000, 4);
   }
 
   testing::RunResult RunLocal(const std::vector<std::string>& extra, const std::string& run_dir) {
