@@ -244,6 +244,7 @@ Status PsClient::PumpUntil(Done done, const char* what) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
     zmq::poll(poll_items_.data(), poll_items_.size(), std::min(left, std::chrono::milliseconds(100)));
     if (!unanswered_.empty()) ResendDue();
+    if (options_.on_idle) RETURN_IF_ERROR(options_.on_idle());
     for (uint32_t s = 0; s < sockets_.size(); ++s) {
       Incoming in;
       while (ReceiveMessage(sockets_[s], /*router=*/false, std::chrono::milliseconds(0),

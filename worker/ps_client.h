@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <vector>
 
@@ -40,6 +41,10 @@ struct PsClientOptions {
   Histogram* push_seconds = nullptr;
   // CURVE keys for the server connections; disabled when empty.
   security::CurveConfig curve;
+  // Called at least every 100 ms while a call waits for the servers, so the
+  // owner keeps heartbeating the scheduler (a dead server must not make its
+  // workers look dead too). An error ends the wait with that error.
+  std::function<Status()> on_idle;
 };
 
 class PsClient {

@@ -40,6 +40,8 @@ Status Worker::Run() {
   options_.client.cluster_id = options_.link.cluster_id;
   options_.client.node_id = link_.node_id();
   options_.client.curve = options_.link.curve;
+  // Heartbeats continue while a pull or push waits on a slow or dead server.
+  options_.client.on_idle = [this] { return link_.Tick(progress_); };
   client_ = std::make_unique<PsClient>(ctx_, options_.client);
   RETURN_IF_ERROR(client_->Connect(link_.shard_map()));
 
