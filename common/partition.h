@@ -22,6 +22,9 @@ struct Partition {
   uint64_t begin = 0;
   uint64_t end = 0;
   uint64_t first_line = 1;
+  // Lines at the start already trained (a lease resumed after a worker
+  // died, or from a checkpoint): readers skip them.
+  uint64_t skip_lines = 0;
 };
 
 // Splits `file` into about `count` partitions of similar byte size, cut

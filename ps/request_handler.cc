@@ -130,20 +130,21 @@ EmbeddingTable* RequestHandler::Admit(const zmq::message_t& from, const wire::Me
     return nullptr;
   }
   auto map = shard_map();
-  if (map == nullptr || msg.header.epoch != map->epoch()) {
+  if (map == nullptr || !state_->serving.load(std::memory_order_acquire)) {
     rejected_->Add();
     ReplyError(from, msg.header, wire::ErrorCode::kStaleEpoch,
-               "request routed with shard map epoch " + std::to_string(msg.header.epoch) +
-                   ", current is " + std::to_string(map ? map->epoch() : 0),
+               "server is not serving yet (standby or restoring); request routed with shard map epoch " +
+                   std::to_string(msg.header.epoch),
                socket);
     return nullptr;
   }
+  const uint32_t rank = state_->rank.load(std::memory_order_relaxed);
   for (size_t i = 0; map->num_servers() > 1 && i < n; ++i) {
-    if (map->ServerOf(keys[i]) != state_->rank) {
+    if (map->ServerOf(keys[i]) != rank) {
       rejected_->Add();
       ReplyError(from, msg.header, wire::ErrorCode::kNotOwner,
                  "key " + std::to_string(keys[i]) + " is not owned by server " +
-                     std::to_string(state_->rank),
+                     std::to_string(rank),
                  socket);
       return nullptr;
     }

@@ -4,6 +4,7 @@
 // synchronize internally and counters are atomic.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -39,7 +40,11 @@ struct ServerLimits {
 struct ServingState {
   uint64_t cluster_id = 0;
   uint32_t node_id = 0;
-  uint32_t rank = 0;
+  // Changes when a standby server is promoted to a dead server's rank.
+  std::atomic<uint32_t> rank{0};
+  // False while the server is a standby or restoring: requests are refused
+  // (the scheduler publishes its endpoint only once it serves).
+  std::atomic<bool> serving{true};
   std::map<uint32_t, std::unique_ptr<EmbeddingTable>> tables;
   // Benchmark reference only: validate and answer requests but skip the
   // tables (pulls return zeros, pushes change nothing), which measures the
@@ -59,8 +64,9 @@ class RequestHandler {
   // Borrows `state` and `metrics`; both must outlive the handler.
   RequestHandler(const ServingState* state, MetricsRegistry* metrics);
 
-  // Installs a new shard map (thread-safe; requests routed with another
-  // epoch are refused from then on).
+  // Installs a new shard map (thread-safe). Requests routed with an older
+  // epoch are still served when this server owns their keys: failover
+  // changes endpoints, not ownership, so requests in flight stay valid.
   void SetShardMap(const ShardMap& map);
 
   // Handles `in` (already received, possibly malformed) and replies on `socket`.

@@ -8,6 +8,7 @@
 #include <glog/logging.h>
 
 #include "common/security/socket_security.h"
+#include "ps/checkpoint/checkpoint.h"
 
 namespace embedps::ps {
 
@@ -100,6 +101,10 @@ Status Server::Setup() {
   state_.cluster_id = options_.link.cluster_id;
   state_.node_id = link_.node_id();
   state_.rank = link_.rank();
+  // Ranks past the shard map's servers are standbys: they serve once the
+  // scheduler promotes them (RestoreMsg).
+  state_.serving = link_.rank() < link_.shard_map().num_servers();
+  if (!state_.serving) LOG(INFO) << "standing by: the scheduler promotes this server when one fails";
   state_.null_store = options_.null_store;
   state_.limits = options_.limits;
   state_.limits.max_reply_bytes = options_.link.limits.max_message_bytes;
@@ -196,6 +201,7 @@ Status Server::Run() {
     zmq::poll(&item, 1, std::chrono::milliseconds(100));
     result = link_.TickWithHeartbeat(heartbeat);
     if (result.ok()) result = HandleEvents(&done);
+    if (result.ok()) result = FinishBackgroundJob();
     if (Clock::now() >= next_eviction) {
       Evict();
       next_eviction = Clock::now() + options_.eviction_interval;
@@ -205,6 +211,8 @@ Status Server::Run() {
       next_rates = Clock::now() + std::chrono::seconds(1);
     }
   }
+  // A checkpoint still being written finishes (or fails) before exit.
+  if (background_.valid()) background_.wait();
   StopThreads();
   LogStats();
   return result;
@@ -282,6 +290,10 @@ Status Server::HandleEvents(bool* done) {
         return st;
       }
       RETURN_IF_ERROR(link_.Send(reply).status());
+    } else if (auto* c = std::get_if<wire::CheckpointMsg>(&ev->body)) {
+      RETURN_IF_ERROR(StartCheckpoint(*c));
+    } else if (auto* r = std::get_if<wire::RestoreMsg>(&ev->body)) {
+      RETURN_IF_ERROR(StartRestore(*r));
     } else if (std::holds_alternative<wire::ShardMapMsg>(ev->body)) {
       handler_->SetShardMap(link_.shard_map());
       LOG(INFO) << "shard map now at epoch " << link_.shard_map().epoch();
@@ -290,13 +302,123 @@ Status Server::HandleEvents(bool* done) {
   return Status::OK();
 }
 
+std::vector<EmbeddingTable*> Server::TablesById() const {
+  // Table ids are 0..n-1 (the table spec numbers them in order).
+  std::vector<EmbeddingTable*> tables(state_.tables.size(), nullptr);
+  for (const auto& [id, table] : state_.tables) {
+    if (id < tables.size()) tables[id] = table.get();
+  }
+  return tables;
+}
+
+Status Server::StartCheckpoint(const wire::CheckpointMsg& msg) {
+  wire::CheckpointReplyMsg reply;
+  reply.id = msg.id;
+  auto refuse = [&](const std::string& why) {
+    reply.ok = false;
+    reply.written = true;
+    reply.error = why;
+    LOG(ERROR) << "checkpoint " << msg.id << " failed: " << why;
+    return link_.Send(reply).status();
+  };
+  if (background_.valid()) return refuse("the server is still busy with " + background_what_);
+  checkpoint::CutInfo info;
+  info.checkpoint_id = msg.id;
+  info.kind = msg.delta ? checkpoint::Kind::kDelta : checkpoint::Kind::kFull;
+  info.base_id = msg.base_id;
+  info.cluster_id = state_.cluster_id;
+  info.server_rank = state_.rank;
+  auto writer = checkpoint::Cut(TablesById(), info);
+  if (!writer.ok()) return refuse(writer.status().ToString());
+  RETURN_IF_ERROR(link_.Send(reply).status());  // the cut is set
+  std::error_code ec;
+  std::filesystem::create_directories(msg.directory, ec);
+  reply.path = msg.directory + "/server-" + std::to_string(state_.rank) + ".ckpt";
+  background_what_ = "checkpoint " + std::to_string(msg.id);
+  background_ = std::async(std::launch::async,
+                           [reply, w = std::shared_ptr<checkpoint::CheckpointWriter>(std::move(writer).value())]() mutable {
+                             reply.written = true;
+                             auto stats = w->Write(reply.path);
+                             if (!stats.ok()) {
+                               reply.ok = false;
+                               reply.error = stats.status().ToString();
+                               return wire::Body(reply);
+                             }
+                             reply.rows = stats->rows;
+                             reply.bytes = stats->bytes;
+                             reply.seconds = stats->seconds;
+                             reply.stall_seconds = stats->max_request_stall_seconds;
+                             return wire::Body(reply);
+                           });
+  return Status::OK();
+}
+
+Status Server::StartRestore(const wire::RestoreMsg& msg) {
+  if (background_.valid()) {
+    // A checkpoint of the old rank is being written; its file must not be
+    // mixed with the new rank's rows.
+    background_.wait();
+    RETURN_IF_ERROR(FinishBackgroundJob());
+  }
+  state_.serving = false;
+  state_.rank = msg.rank;
+  metrics_->SetConstLabels(NodeLabels(JobIdFromClusterId(options_.link.cluster_id), "server", msg.rank));
+  LOG(INFO) << "restoring as server " << msg.rank << " from checkpoint " << msg.checkpoint_id;
+  background_what_ = "restore";
+  const ShardMap map = link_.shard_map();
+  background_ = std::async(std::launch::async, [this, msg, map] {
+    wire::RestoreReplyMsg reply;
+    const uint32_t rank = msg.rank;
+    auto stats = checkpoint::Restore(
+        msg.chain, [&map, rank](uint32_t, uint64_t key) { return map.ServerOf(key) == rank; },
+        TablesById());
+    if (!stats.ok()) {
+      reply.ok = false;
+      reply.error = stats.status().ToString();
+      return wire::Body(reply);
+    }
+    reply.rows = stats->rows_loaded;
+    reply.bytes = stats->bytes_read;
+    reply.seconds = stats->seconds;
+    return wire::Body(reply);
+  });
+  return Status::OK();
+}
+
+Status Server::FinishBackgroundJob() {
+  if (!background_.valid() ||
+      background_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    return Status::OK();
+  }
+  wire::Body reply = background_.get();
+  if (auto* c = std::get_if<wire::CheckpointReplyMsg>(&reply)) {
+    if (c->ok) {
+      LOG(INFO) << "checkpoint " << c->id << ": wrote " << c->rows << " rows, " << c->bytes
+                << " bytes in " << c->seconds << " s to " << c->path << " (longest request stall "
+                << c->stall_seconds * 1e3 << " ms)";
+    } else {
+      LOG(ERROR) << "checkpoint " << c->id << " failed: " << c->error;
+    }
+  } else if (auto* r = std::get_if<wire::RestoreReplyMsg>(&reply)) {
+    if (!r->ok) {
+      LOG(ERROR) << "restore failed: " << r->error;
+      // A server without its rows must not serve; the scheduler decides.
+    } else {
+      LOG(INFO) << "restored " << r->rows << " rows (" << r->bytes << " bytes read) in "
+                << r->seconds << " s; serving as server " << state_.rank.load();
+      state_.serving = true;
+    }
+  }
+  return link_.Send(reply).status();
+}
+
 Status Server::ExportModel(const std::string& directory, uint64_t* rows, std::string* path) {
   std::error_code ec;
   std::filesystem::create_directories(directory, ec);
   if (ec) return Unavailable("cannot create " + directory + ": " + ec.message());
   *rows = 0;
   for (const auto& [id, table] : state_.tables) {
-    *path = directory + "/table-" + std::to_string(id) + ".server-" + std::to_string(link_.rank()) +
+    *path = directory + "/table-" + std::to_string(id) + ".server-" + std::to_string(state_.rank.load()) +
             ".epsmodel";
     ModelShard shard = table->Export();
     *rows += shard.keys.size();

@@ -11,7 +11,9 @@
 #pragma once
 
 #include <atomic>
+#include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -86,6 +88,15 @@ class Server {
   // Handles scheduler events; sets *done when the job is over.
   Status HandleEvents(bool* done);
   Status ExportModel(const std::string& directory, uint64_t* rows, std::string* path);
+  // Checkpoints (ps/checkpoint/): cuts at once and answers "cut", then
+  // writes in the background; the "written" answer goes out from Run().
+  Status StartCheckpoint(const wire::CheckpointMsg& msg);
+  // Becomes server msg.rank and loads its rows in the background; serving
+  // starts when that is done.
+  Status StartRestore(const wire::RestoreMsg& msg);
+  // Sends the answer of the background job once it has finished.
+  Status FinishBackgroundJob();
+  std::vector<EmbeddingTable*> TablesById() const;
   void Evict();
   void LogStats() const;
   // Table sizes and request totals, for heartbeats and metrics.
@@ -111,6 +122,10 @@ class Server {
   std::vector<std::thread> handler_threads_;
   std::atomic<bool> stopping_{false};
   int collector_id_ = -1;
+  // A checkpoint write or a restore running off the main thread; its result
+  // is the message to send the scheduler. One at a time.
+  std::future<wire::Body> background_;
+  std::string background_what_;
   RateMeter pulled_meter_;
   RateMeter pushed_meter_;
   Gauge* keys_pulled_rate_;

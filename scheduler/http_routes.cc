@@ -27,6 +27,10 @@ void AddSchedulerRoutes(http::HttpServer* server, StatusBoard* board) {
     nlohmann::json j = {{"stopping", true}, {"already_requested", !first}};
     return http::JsonResponse(202, j.dump());
   });
+  server->Post("/checkpoint", [board](const http::Request&) {
+    board->RequestCheckpoint();
+    return http::JsonResponse(202, R"({"checkpoint_requested": true})");
+  });
 }
 
 }  // namespace embedps::scheduler

@@ -23,7 +23,21 @@ DEFINE_string(model_dir, "", "Directory the servers export the trained model to"
 DEFINE_string(stats_json, "", "Write job statistics here at the end");
 DEFINE_double(max_bad_line_fraction, 0.01,
               "Fail the job when more than this fraction of the lines read is malformed");
-DEFINE_int32(node_timeout_ms, 15000, "A node silent this long is presumed dead");
+DEFINE_int32(node_timeout_ms, 5000, "A node silent this long is presumed dead (and, with checkpoints, replaced)");
+DEFINE_string(checkpoint_dir, "",
+              "Write checkpoints here (and fail over dead servers and workers); empty: no checkpoints, "
+              "and a dead node fails the job");
+DEFINE_int32(checkpoint_interval_s, 60, "Checkpoint every this many seconds (0: not by time)");
+DEFINE_uint64(checkpoint_every_rows, 0, "Checkpoint every this many training rows (0: not by rows)");
+DEFINE_bool(checkpoint_each_pass, true, "Checkpoint at the end of every pass over the data");
+DEFINE_int32(checkpoints_to_keep, 3, "Keep the newest this many checkpoints (and the ones their deltas need)");
+DEFINE_int32(full_checkpoint_every, 4, "Every Nth checkpoint is full, the others deltas (1: always full)");
+DEFINE_int32(checkpoint_timeout_ms, 300000, "A checkpoint not complete by then is abandoned");
+DEFINE_string(resume, "",
+              "Resume the job from the newest usable checkpoint in this directory (it becomes "
+              "--checkpoint_dir unless that is set)");
+DEFINE_int32(recovery_timeout_ms, 120000,
+             "How long to wait for a replacement of a dead server, or for any worker when all died");
 DEFINE_int32(progress_interval_ms, 2000, "How often progress is printed");
 DEFINE_string(job_name, "embedps", "Name of the job shown on /status and the dashboard");
 DEFINE_int32(http_linger_ms, 0,
@@ -44,6 +58,12 @@ embedps::StatusOr<embedps::scheduler::SchedulerOptions> OptionsFromFlags() {
   if (FLAGS_partitions_per_worker <= 0) return InvalidArgument("--partitions_per_worker must be >= 1");
   if (FLAGS_passes <= 0) return InvalidArgument("--passes must be >= 1");
   if (FLAGS_node_timeout_ms <= 0) return InvalidArgument("--node_timeout_ms must be > 0");
+  if (FLAGS_checkpoint_interval_s < 0 || FLAGS_checkpoints_to_keep < 1 || FLAGS_full_checkpoint_every < 1 ||
+      FLAGS_checkpoint_timeout_ms <= 0 || FLAGS_recovery_timeout_ms <= 0) {
+    return InvalidArgument(
+        "--checkpoint_interval_s must be >= 0, --checkpoints_to_keep and --full_checkpoint_every >= 1, "
+        "--checkpoint_timeout_ms and --recovery_timeout_ms > 0");
+  }
   if (FLAGS_http_linger_ms < 0) return InvalidArgument("--http_linger_ms must be >= 0");
   if (FLAGS_train.empty()) return InvalidArgument("--train is required");
   if (!(FLAGS_max_bad_line_fraction >= 0 && FLAGS_max_bad_line_fraction <= 1)) {
@@ -71,6 +91,15 @@ embedps::StatusOr<embedps::scheduler::SchedulerOptions> OptionsFromFlags() {
   o.progress_interval = std::chrono::milliseconds(FLAGS_progress_interval_ms);
   o.limits = embedps::DecodeLimitsFromFlags();
   o.job_name = FLAGS_job_name;
+  o.checkpoint_dir = FLAGS_checkpoint_dir.empty() ? FLAGS_resume : FLAGS_checkpoint_dir;
+  o.resume = !FLAGS_resume.empty();
+  o.checkpoint_interval = std::chrono::seconds(FLAGS_checkpoint_interval_s);
+  o.checkpoint_every_rows = FLAGS_checkpoint_every_rows;
+  o.checkpoint_each_pass = FLAGS_checkpoint_each_pass;
+  o.checkpoints_to_keep = FLAGS_checkpoints_to_keep;
+  o.full_checkpoint_every = FLAGS_full_checkpoint_every;
+  o.checkpoint_timeout = std::chrono::milliseconds(FLAGS_checkpoint_timeout_ms);
+  o.recovery_timeout = std::chrono::milliseconds(FLAGS_recovery_timeout_ms);
   ASSIGN_OR_RETURN(o.curve, embedps::CurveConfigFromFlags(/*binds=*/true, /*connects=*/false));
   return o;
 }

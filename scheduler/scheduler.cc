@@ -1,6 +1,7 @@
 #include "scheduler/scheduler.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include <glog/logging.h>
@@ -33,6 +34,13 @@ Scheduler::Scheduler(zmq::context_t& ctx, SchedulerOptions options, MetricsRegis
   metrics_->Describe("scheduler.rejected_messages",
                      "Messages refused: another cluster, unknown node, refused registration");
   metrics_->SetConstLabels(NodeLabels(JobIdFromClusterId(options_.cluster_id), "scheduler", -1));
+  checkpoints_written_ = metrics_->GetCounter("scheduler.checkpoints_written");
+  checkpoint_failures_ = metrics_->GetCounter("scheduler.checkpoint_failures");
+  failovers_ = metrics_->GetCounter("scheduler.failovers");
+  checkpoint_age_ = metrics_->GetGauge("scheduler.last_checkpoint_age_seconds");
+  checkpoint_seconds_ = metrics_->GetGauge("scheduler.last_checkpoint_seconds");
+  checkpoint_pause_ = metrics_->GetGauge("scheduler.last_checkpoint_pause_seconds");
+  failover_seconds_ = metrics_->GetGauge("scheduler.last_failover_seconds");
   DescribeMetrics();
 }
 
@@ -52,6 +60,12 @@ Status Scheduler::Setup() {
     all = std::move(parts).value();
   }
   partitions_ = std::make_unique<PartitionQueue>(all, options_.passes, options_.shuffle_seed);
+  if (!options_.checkpoint_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options_.checkpoint_dir, ec);
+    if (ec) return Unavailable("cannot create --checkpoint_dir " + options_.checkpoint_dir + ": " + ec.message());
+  }
+  if (options_.resume) RETURN_IF_ERROR(LoadResumePoint());
   ASSIGN_OR_RETURN(shard_map_, ShardMap::Balanced(options_.num_servers,
                                                   options_.num_virtual_shards, 1));
   RETURN_IF_ERROR(SecureRouter());
@@ -103,7 +117,9 @@ Status Scheduler::Run() {
     if (result.ok()) result = CheckLiveness();
     if (result.ok() && board_ != nullptr) {
       if (auto reason = board_->TakeStopRequest()) result = BeginStop(*reason);
+      if (board_->TakeCheckpointRequest()) checkpoint_requested_ = true;
     }
+    if (result.ok()) result = MaybeCheckpoint();
     if (phase_ == Phase::kTraining && options_.print_progress &&
         Clock::now() - last_report_ >= options_.progress_interval) {
       ReportProgress(false);
@@ -174,7 +190,13 @@ Status Scheduler::Dispatch(Incoming& in) {
   Node& node = it->second;
   node.last_seen = Clock::now();
   if (auto* hb = std::get_if<wire::HeartbeatMsg>(&msg.body)) {
-    if (node.role == wire::Role::kWorker && !node.done) node.progress = hb->progress;
+    if (node.role == wire::Role::kWorker && !node.done) {
+      node.progress = hb->progress;
+      if (hb->progress.lease_partition >= 0) {
+        partitions_->UpdatePosition(node.id, static_cast<uint32_t>(hb->progress.lease_partition),
+                                    hb->progress.lease_lines);
+      }
+    }
     if (node.role == wire::Role::kServer && hb->server) node.server_stats = hb->server;
     RETURN_IF_ERROR(SendTo(node, wire::HeartbeatMsg{}, msg.header.request_id));
     return CheckBadLines(false);
@@ -186,6 +208,9 @@ Status Scheduler::Dispatch(Incoming& in) {
   if (std::holds_alternative<wire::BarrierMsg>(msg.body)) return OnBarrier(node, msg);
   if (std::holds_alternative<wire::WorkerDoneMsg>(msg.body)) return OnWorkerDone(node, msg);
   if (std::holds_alternative<wire::ExportModelReplyMsg>(msg.body)) return OnExported(node, msg);
+  if (std::holds_alternative<wire::PausedMsg>(msg.body)) return OnPaused(node, msg);
+  if (std::holds_alternative<wire::CheckpointReplyMsg>(msg.body)) return OnCheckpointReply(node, msg);
+  if (std::holds_alternative<wire::RestoreReplyMsg>(msg.body)) return OnRestoreReply(node, msg);
   if (auto* err = std::get_if<wire::ErrorMsg>(&msg.body)) {
     if (err->fatal) {
       RecordEvent("error", Describe(node) + " failed: " + err->message);
@@ -210,11 +235,12 @@ Status Scheduler::OnRegister(const std::string& from, const Incoming& in) {
   std::string refusal;
   if (!is_server && !is_worker) {
     refusal = std::string("cannot admit a node with role ") + wire::RoleName(reg.role);
-  } else if (phase_ != Phase::kAdmitting) {
+  } else if (phase_ != Phase::kAdmitting && (options_.checkpoint_dir.empty() || phase_ == Phase::kExporting ||
+                                             phase_ == Phase::kFinished)) {
     refusal = "the job has already started";
-  } else if (is_server && servers_joined_ == options_.num_servers) {
+  } else if (is_server && servers_joined_ == options_.num_servers && options_.checkpoint_dir.empty()) {
     refusal = "all " + std::to_string(options_.num_servers) + " server slots are taken";
-  } else if (is_worker && workers_joined_ == options_.num_workers) {
+  } else if (is_worker && workers_joined_ == options_.num_workers && phase_ == Phase::kAdmitting) {
     refusal = "all " + std::to_string(options_.num_workers) + " worker slots are taken";
   } else if (is_server && reg.endpoint.empty()) {
     refusal = "a server must advertise its endpoint";
@@ -230,7 +256,14 @@ Status Scheduler::OnRegister(const std::string& from, const Incoming& in) {
   Node node;
   node.id = next_node_id_++;
   node.role = reg.role;
-  node.rank = is_server ? servers_joined_++ : workers_joined_++;
+  // Servers past the map's count are standbys: ranks from num_servers up,
+  // until one is promoted to a dead server's rank.
+  node.standby = is_server && (servers_joined_ == options_.num_servers);
+  if (node.standby) {
+    node.rank = options_.num_servers + standbys_joined_++;
+  } else {
+    node.rank = is_server ? servers_joined_++ : workers_joined_++;
+  }
   node.routing_id = from;
   node.endpoint = reg.endpoint;
   node.host = reg.host;
@@ -241,13 +274,14 @@ Status Scheduler::OnRegister(const std::string& from, const Incoming& in) {
                             (reg.endpoint.empty() ? "" : ", " + reg.endpoint) +
                             (reg.metrics_url.empty() ? "" : ", metrics " + reg.metrics_url) +
                             (in.key_name.empty() ? "" : ", CURVE key " + in.key_name);
-  LOG(INFO) << "admitted " << Describe(node) << " (" << where << ")";
+  LOG(INFO) << "admitted " << Describe(node) << (node.standby ? " as a standby" : "") << " (" << where << ")";
   RecordEvent("join", Describe(node) + " joined (" + where + ")");
   nodes_[node.id] = node;
   RETURN_IF_ERROR(SendTo(nodes_[node.id],
                          wire::RegisterReplyMsg{node.id, node.rank, options_.num_servers,
                                                 options_.num_workers},
                          msg.header.request_id));
+  if (phase_ != Phase::kAdmitting) return AdmitLate(nodes_[node.id], msg.header.request_id);
   if (servers_joined_ == options_.num_servers && workers_joined_ == options_.num_workers) {
     return StartTraining();
   }
@@ -257,11 +291,25 @@ Status Scheduler::OnRegister(const std::string& from, const Incoming& in) {
 Status Scheduler::StartTraining() {
   std::vector<std::string> endpoints(options_.num_servers);
   for (const auto& [id, node] : nodes_) {
-    if (node.role == wire::Role::kServer) endpoints[node.rank] = node.endpoint;
+    if (IsServing(node)) endpoints[node.rank] = node.endpoint;
   }
   shard_map_.set_endpoints(endpoints);
+  if (last_checkpoint_ && phase_ == Phase::kAdmitting) {
+    // --resume: the servers load their rows before any worker sees the map.
+    phase_ = Phase::kRestoring;
+    RecordEvent("restore", "servers restore checkpoint " + std::to_string(last_checkpoint_->id));
+    for (auto& [id, node] : nodes_) {
+      if (node.role != wire::Role::kServer) continue;
+      RETURN_IF_ERROR(SendTo(node, wire::ShardMapMsg{shard_map_}));
+      if (IsServing(node)) RETURN_IF_ERROR(SendRestore(node, node.rank));
+    }
+    return Status::OK();
+  }
   for (const auto& [id, node] : nodes_) RETURN_IF_ERROR(SendTo(node, wire::ShardMapMsg{shard_map_}));
   phase_ = Phase::kTraining;
+  last_checkpoint_time_ = Clock::now();
+  rows_at_last_checkpoint_ = TotalProgress().rows;
+  pass_at_last_checkpoint_ = partitions_->CurrentPass();
   train_start_ = last_report_ = Clock::now();
   // Rates start from zero rows at this instant, so the first sample has one.
   rows_meter_.Update(0, train_start_);
@@ -281,7 +329,7 @@ Status Scheduler::OnPartitionRequest(Node& node, const wire::Message& msg) {
   if (node.role != wire::Role::kWorker) return Internal("a server asked for a partition");
   node.progress = req.progress;
   if (req.finished_partition >= 0 &&
-      !partitions_->Finish(node.id, static_cast<uint32_t>(req.finished_partition))) {
+      !partitions_->Finish(node.id, static_cast<uint32_t>(req.finished_partition), req.progress.lease_lines)) {
     LOG(WARNING) << Describe(node) << " finished partition " << req.finished_partition
                  << " it did not hold";
   }
@@ -313,8 +361,11 @@ Status Scheduler::OnWorkerDone(Node& node, const wire::Message& msg) {
   LOG(INFO) << Describe(node) << " finished: " << node.progress.rows << " rows";
   RecordEvent("done", Describe(node) + " finished: " + std::to_string(node.progress.rows) + " rows");
   for (const auto& [id, n] : nodes_) {
-    if (n.role == wire::Role::kWorker && !n.done) return Status::OK();
+    if (n.role == wire::Role::kWorker && !n.done && !n.dead) return Status::OK();
   }
+  // Work given back by a dead worker waits for a live one.
+  if (partitions_->finished() < partitions_->total() && !stopping_) return Status::OK();
+  if (checkpoint_) AbandonCheckpoint("training ended");
   train_end_ = Clock::now();
   SampleHistory(train_end_, /*force=*/true);  // the last point of the plots
   RETURN_IF_ERROR(CheckBadLines(true));
@@ -326,9 +377,7 @@ Status Scheduler::OnWorkerDone(Node& node, const wire::Message& msg) {
   phase_ = Phase::kExporting;
   RecordEvent("export", "servers export the model to " + options_.model_dir);
   for (const auto& [id, n] : nodes_) {
-    if (n.role == wire::Role::kServer) {
-      RETURN_IF_ERROR(SendTo(n, wire::ExportModelMsg{options_.model_dir}));
-    }
+    if (IsServing(n)) RETURN_IF_ERROR(SendTo(n, wire::ExportModelMsg{options_.model_dir}));
   }
   return Status::OK();
 }
@@ -339,7 +388,7 @@ Status Scheduler::OnExported(Node& node, const wire::Message& msg) {
   RecordEvent("exported", Describe(node) + " exported " + std::to_string(reply.rows) + " rows");
   node.done = true;
   for (const auto& [id, n] : nodes_) {
-    if (!n.done) return Status::OK();
+    if (IsServing(n) && !n.done) return Status::OK();
   }
   phase_ = Phase::kFinished;
   return Status::OK();
@@ -370,13 +419,22 @@ Status Scheduler::CheckLiveness() {
   }
   for (auto& [id, node] : nodes_) {
     const bool finished_worker = node.role == wire::Role::kWorker && node.done;
-    if (!finished_worker && now - node.last_seen > options_.node_timeout) {
-      const std::string why = Describe(node) + " missed heartbeats for " +
-                              std::to_string(options_.node_timeout.count()) + " ms; presumed dead";
-      node.dead = true;
-      RecordEvent("death", why);
-      return Unavailable(why);
+    if (!node.dead && !finished_worker && now - node.last_seen > options_.node_timeout) {
+      RETURN_IF_ERROR(OnNodeDead(node));
     }
+  }
+  if (!vacant_ranks_.empty() && now - vacant_since_ > options_.recovery_timeout) {
+    return Unavailable("no replacement for server " + std::to_string(vacant_ranks_.front()) + " within " +
+                       std::to_string(options_.recovery_timeout.count()) +
+                       " ms (start a standby with --standby_servers, or restart it)");
+  }
+  if (phase_ == Phase::kTraining && LiveWorkers() == 0 &&
+      partitions_->finished() < partitions_->total() && now - workers_gone_since_ > options_.recovery_timeout) {
+    return Unavailable("every worker is dead and none rejoined within " +
+                       std::to_string(options_.recovery_timeout.count()) + " ms");
+  }
+  if (checkpoint_ && now - checkpoint_->started > options_.checkpoint_timeout) {
+    AbandonCheckpoint("not complete within " + std::to_string(options_.checkpoint_timeout.count()) + " ms");
   }
   return Status::OK();
 }
@@ -398,7 +456,7 @@ Status Scheduler::CheckBadLines(bool final_check) const {
 }
 
 wire::Progress Scheduler::TotalProgress() const {
-  wire::Progress total;
+  wire::Progress total = resumed_progress_;
   for (const auto& [id, node] : nodes_) {
     if (node.role != wire::Role::kWorker) continue;
     total.rows += node.progress.rows;
@@ -451,7 +509,9 @@ void Scheduler::SendToRouting(const std::string& routing_id, const wire::Body& b
 }
 
 void Scheduler::ShutdownAll(bool ok, const std::string& reason) {
-  for (const auto& [id, node] : nodes_) (void)SendTo(node, wire::ShutdownMsg{ok, reason});
+  for (const auto& [id, node] : nodes_) {
+    if (!node.dead) (void)SendTo(node, wire::ShutdownMsg{ok, reason});
+  }
   // Give the shutdown messages time to leave before the socket closes.
   router_.set(zmq::sockopt::linger, 2000);
 }
@@ -471,6 +531,11 @@ Status Scheduler::WriteStats() const {
   j["workers"] = options_.num_workers;
   j["passes"] = options_.passes;
   j["stopped"] = stopping_;
+  j["checkpoints_written"] = checkpoints_written_->Get();
+  j["failovers"] = failovers_->Get();
+  // Line ranges trained per partition (ids unique across passes): a worker
+  // that died leaves a range its successor continues.
+  j["trained_ranges"] = partitions_->ToJson()["trained"];
   if (stopping_) j["stop_reason"] = stop_reason_;
   std::ofstream out(options_.stats_json);
   out << j.dump(2) << "\n";

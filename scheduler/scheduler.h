@@ -24,6 +24,7 @@
 #include "common/shard_map.h"
 #include "common/status.h"
 #include "common/transport.h"
+#include "scheduler/manifest.h"
 #include "scheduler/partition_queue.h"
 #include "scheduler/status_board.h"
 
@@ -69,6 +70,22 @@ struct SchedulerOptions {
   std::chrono::milliseconds status_interval{250};
   // CURVE keys (cluster keypair and allow-list); disabled when empty.
   security::CurveConfig curve;
+
+  // Checkpoints (see docs/fault-tolerance.md). Empty: none, and a dead
+  // server fails the job.
+  std::string checkpoint_dir;
+  std::chrono::milliseconds checkpoint_interval{0};  // 0: not by time
+  uint64_t checkpoint_every_rows = 0;                // 0: not by rows trained
+  bool checkpoint_each_pass = true;                  // at the end of every pass
+  uint32_t checkpoints_to_keep = 3;
+  // Every Nth checkpoint is full, the others deltas; 1: always full.
+  uint32_t full_checkpoint_every = 4;
+  std::chrono::milliseconds checkpoint_timeout{300000};
+  // Start from the newest usable checkpoint in checkpoint_dir.
+  bool resume = false;
+  // How long the job waits for a replacement (a standby or a restarted
+  // process) when a server or every worker is gone.
+  std::chrono::milliseconds recovery_timeout{120000};
 };
 
 class Scheduler {
@@ -98,10 +115,24 @@ class Scheduler {
     std::optional<wire::ServerStats> server_stats;  // servers, from heartbeats
     bool done = false;  // workers: finished; servers: exported
     bool dead = false;  // missed heartbeats past node_timeout
+    bool standby = false;  // servers: admitted as a spare, no rank in the map yet
     RateMeter rows_meter;
     double rows_per_sec = 0;
   };
-  enum class Phase { kAdmitting, kTraining, kExporting, kFinished, kFailed };
+  enum class Phase { kAdmitting, kRestoring, kTraining, kExporting, kFinished, kFailed };
+  // A checkpoint in progress: workers pause, servers cut, workers resume,
+  // servers write, then the manifest.
+  struct CheckpointRun {
+    enum class Stage { kPausing, kCutting, kWriting };
+    Manifest manifest;
+    Stage stage = Stage::kPausing;
+    std::string reason;
+    Clock::time_point started;
+    Clock::time_point resumed;
+    std::set<uint32_t> waiting;  // node ids whose answer is due
+    std::vector<uint32_t> paused;  // workers to resume
+    double max_stall = 0;
+  };
   // One sample of the job's progress over time, for the dashboard's plots.
   struct Sample {
     double t = 0;  // seconds since training began
@@ -119,6 +150,38 @@ class Scheduler {
   Status OnBarrier(Node& node, const wire::Message& msg);
   Status OnWorkerDone(Node& node, const wire::Message& msg);
   Status OnExported(Node& node, const wire::Message& msg);
+
+  // Checkpoints (scheduler_checkpoint.cc).
+  // Starts one when a trigger fired (time, rows, pass end, on demand).
+  Status MaybeCheckpoint();
+  Status BeginCheckpoint(const std::string& reason);
+  Status OnPaused(Node& node, const wire::Message& msg);
+  Status OnCheckpointReply(Node& node, const wire::Message& msg);
+  Status FinishCheckpoint();
+  // Gives up the running checkpoint (a node died, a server failed to write,
+  // too slow): resumes paused workers; the previous checkpoint stays.
+  void AbandonCheckpoint(const std::string& why);
+  void SendCheckpointStage();
+  nlohmann::json JobConfigJson() const;
+  nlohmann::json LastCheckpointJson() const;
+
+  // Recovery (scheduler_recovery.cc).
+  // Loads the newest usable checkpoint for --resume.
+  Status LoadResumePoint();
+  // A node missed its heartbeats: requeue a worker's lease, replace a server.
+  Status OnNodeDead(Node& node);
+  // Promotes standbys to the ranks of dead servers, if any wait.
+  Status PromoteStandbys();
+  // Tells server `node` to become `rank` and load the latest checkpoint.
+  Status SendRestore(Node& node, uint32_t rank);
+  Status OnRestoreReply(Node& node, const wire::Message& msg);
+  // Admits a node arriving after training began: a server as a standby, a
+  // worker as an extra worker.
+  Status AdmitLate(Node& node, uint64_t request_id);
+  bool IsServing(const Node& node) const {
+    return node.role == wire::Role::kServer && !node.dead && !node.standby;
+  }
+  size_t LiveWorkers() const;
   Status StartTraining();
   Status CheckLiveness();
   // Fails the job when the malformed-line fraction passed the threshold.
@@ -188,6 +251,31 @@ class Scheduler {
   wire::Progress last_sample_;
   double recent_rows_per_sec_ = 0;
   double recent_loss_ = -1;
+
+  // Checkpoints and recovery.
+  std::optional<CheckpointRun> checkpoint_;
+  std::optional<Manifest> last_checkpoint_;  // newest complete one
+  uint64_t next_checkpoint_id_ = 1;
+  uint32_t deltas_since_full_ = 0;
+  bool force_full_ = true;   // the next checkpoint must be full
+  Clock::time_point last_checkpoint_time_;
+  uint64_t rows_at_last_checkpoint_ = 0;
+  uint32_t pass_at_last_checkpoint_ = 0;
+  bool checkpoint_requested_ = false;
+  wire::Progress resumed_progress_;  // totals trained before a --resume
+  std::map<uint32_t, uint32_t> restoring_;  // server node id -> rank it restores
+  std::vector<uint32_t> vacant_ranks_;      // dead servers' ranks awaiting a standby
+  Clock::time_point vacant_since_;
+  Clock::time_point workers_gone_since_;
+  uint32_t standbys_joined_ = 0;
+  Counter* checkpoints_written_;
+  Counter* checkpoint_failures_;
+  Counter* failovers_;
+  Gauge* checkpoint_age_;
+  Gauge* checkpoint_seconds_;
+  Gauge* checkpoint_pause_;
+  Gauge* failover_seconds_;
+  std::map<uint32_t, Clock::time_point> died_at_;  // rank -> when its server died
 };
 
 }  // namespace embedps::scheduler

@@ -7,6 +7,8 @@
 
 #include "scheduler/scheduler.h"
 
+#include <ctime>
+
 namespace embedps::scheduler {
 namespace {
 
@@ -30,6 +32,7 @@ Labels NodeSeries(const std::string& role, uint32_t rank) {
 const char* Scheduler::PhaseName() const {
   switch (phase_) {
     case Phase::kAdmitting: return "admitting";
+    case Phase::kRestoring: return "restoring";
     case Phase::kTraining: return stopping_ ? "stopping" : "training";
     case Phase::kExporting: return "exporting";
     case Phase::kFinished: return "finished";
@@ -102,6 +105,13 @@ void Scheduler::DescribeMetrics() {
       {"scheduler.partitions_total", "Data partitions to train (all passes)"},
       {"scheduler.nodes_joined", "Nodes admitted"},
       {"scheduler.nodes_expected", "Servers plus workers the job waits for"},
+      {"scheduler.checkpoints_written", "Checkpoints completed (every server wrote, manifest written)"},
+      {"scheduler.checkpoint_failures", "Checkpoints abandoned (a server failed to write, a node died, timeout)"},
+      {"scheduler.failovers", "Dead nodes recovered from: servers replaced, workers' leases requeued"},
+      {"scheduler.last_checkpoint_age_seconds", "Seconds since the newest complete checkpoint was cut"},
+      {"scheduler.last_checkpoint_seconds", "Duration of the newest checkpoint, pause to manifest"},
+      {"scheduler.last_checkpoint_pause_seconds", "How long training paused for the newest checkpoint"},
+      {"scheduler.last_failover_seconds", "From a server's death to its replacement serving (restored)"},
       {"scheduler.stop_requested", "1 once a stop was requested (POST /stop)"},
       {"scheduler.uptime_seconds", "Seconds since the scheduler started"},
       {"scheduler.phase", "1 for the job's current phase"},
@@ -112,6 +122,9 @@ void Scheduler::DescribeMetrics() {
 void Scheduler::UpdateMetrics() {
   const auto now = Clock::now();
   MetricsRegistry& m = *metrics_;
+  if (last_checkpoint_) {
+    checkpoint_age_->Set(std::max(0.0, static_cast<double>(std::time(nullptr)) - last_checkpoint_->created_unix));
+  }
   for (const auto& [id, node] : nodes_) {
     const Labels labels = NodeSeries(wire::RoleName(node.role), node.rank);
     m.GetGauge("scheduler.node_up", labels)->Set(node.dead ? 0 : 1);
@@ -253,7 +266,7 @@ nlohmann::json Scheduler::StatusJson() const {
           {"history_interval_seconds", history_interval_.count() / 1000.0},
           {"events", nlohmann::json(std::vector<nlohmann::json>(events_.begin(), events_.end()))},
           // Checkpoints are not implemented yet (issue 5).
-          {"last_checkpoint", nullptr}};
+          {"last_checkpoint", LastCheckpointJson()}};
 }
 
 }  // namespace embedps::scheduler

@@ -27,4 +27,14 @@ std::optional<std::string> StatusBoard::TakeStopRequest() {
   return std::exchange(pending_stop_, std::nullopt);
 }
 
+void StatusBoard::RequestCheckpoint() {
+  std::lock_guard<std::mutex> lock(mu_);
+  checkpoint_requested_ = true;
+}
+
+bool StatusBoard::TakeCheckpointRequest() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::exchange(checkpoint_requested_, false);
+}
+
 }  // namespace embedps::scheduler

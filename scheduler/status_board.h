@@ -1,6 +1,6 @@
 // Where the scheduler thread leaves its latest status for the HTTP thread
-// (GET /status), and where the HTTP thread leaves a stop request for the
-// scheduler (POST /stop). Thread-safe; owned by main, borrowed by both.
+// (GET /status), and where the HTTP thread leaves stop and checkpoint
+// requests for the scheduler (POST /stop, POST /checkpoint). Thread-safe; owned by main, borrowed by both.
 #pragma once
 
 #include <mutex>
@@ -22,11 +22,17 @@ class StatusBoard {
   // The pending stop request, once: later calls return nothing.
   std::optional<std::string> TakeStopRequest();
 
+  // Asks the scheduler for a checkpoint now (POST /checkpoint). Requests
+  // made before the scheduler takes them count as one.
+  void RequestCheckpoint();
+  bool TakeCheckpointRequest();
+
  private:
   mutable std::mutex mu_;  // guards everything below
   std::string status_json_;
   bool stop_requested_ = false;
   std::optional<std::string> pending_stop_;
+  bool checkpoint_requested_ = false;
 };
 
 }  // namespace embedps::scheduler

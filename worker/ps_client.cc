@@ -1,5 +1,6 @@
 #include "worker/ps_client.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -17,21 +18,65 @@ PsClient::PsClient(zmq::context_t& ctx, PsClientOptions options)
   header_.sender = options_.node_id;
 }
 
+StatusOr<zmq::socket_t> PsClient::ConnectTo(const std::string& endpoint) {
+  zmq::socket_t s(ctx_, zmq::socket_type::dealer);
+  ConfigureSocket(s, options_.limits.max_message_bytes);
+  SetSendTimeout(s, options_.timeout);
+  RETURN_IF_ERROR(security::SecureConnectingSocket(s, options_.curve));
+  RETURN_IF_ERROR(ConnectSocket(s, endpoint));
+  return s;
+}
+
 Status PsClient::Connect(const ShardMap& map) {
   map_ = map;
   header_.epoch = map.epoch();
   sockets_.clear();
   for (const std::string& endpoint : map.endpoints()) {
-    zmq::socket_t s(ctx_, zmq::socket_type::dealer);
-    ConfigureSocket(s, options_.limits.max_message_bytes);
-    SetSendTimeout(s, options_.timeout);
-    RETURN_IF_ERROR(security::SecureConnectingSocket(s, options_.curve));
-    RETURN_IF_ERROR(ConnectSocket(s, endpoint));
+    ASSIGN_OR_RETURN(zmq::socket_t s, ConnectTo(endpoint));
     sockets_.push_back(std::move(s));
   }
   poll_items_.clear();
   for (auto& s : sockets_) poll_items_.push_back({s.handle(), 0, ZMQ_POLLIN, 0});
   return Status::OK();
+}
+
+Status PsClient::UpdateMap(const ShardMap& map) {
+  if (map.epoch() <= map_.epoch()) return Status::OK();
+  if (map.num_servers() != map_.num_servers() || map.owners() != map_.owners()) {
+    return FailedPrecondition("the shard map's ownership changed during training (epoch " +
+                              std::to_string(map_.epoch()) + " -> " + std::to_string(map.epoch()) +
+                              "); only endpoint changes are supported live");
+  }
+  std::vector<uint32_t> moved;
+  for (uint32_t r = 0; r < map.num_servers(); ++r) {
+    if (map.endpoints()[r] == map_.endpoints()[r]) continue;
+    ASSIGN_OR_RETURN(sockets_[r], ConnectTo(map.endpoints()[r]));
+    poll_items_[r].socket = sockets_[r].handle();
+    moved.push_back(r);
+    LOG(INFO) << "server " << r << " moved to " << map.endpoints()[r] << " (shard map epoch "
+              << map.epoch() << ")";
+  }
+  map_ = map;
+  header_.epoch = map.epoch();
+  size_t resent = 0;
+  for (auto& [id, kept] : unanswered_) {
+    if (std::find(moved.begin(), moved.end(), kept.server) == moved.end()) continue;
+    Resend(kept.server, kept);
+    ++resent;
+  }
+  if (resent > 0) LOG(INFO) << "sent " << resent << " unanswered requests to the new servers";
+  return Status::OK();
+}
+
+void PsClient::Resend(uint32_t server, Unanswered& kept) {
+  std::vector<zmq::message_t> frames;
+  for (auto& f : kept.frames) frames.emplace_back().copy(f);
+  kept.sent = Clock::now();
+  ++retries_;
+  Status st = SendFrames(sockets_[server], std::move(frames));
+  if (!st.ok()) {
+    LOG_EVERY_N(WARNING, 100) << "resending to server " << server << ": " << st.message();
+  }
 }
 
 void PsClient::Route(const std::vector<uint64_t>& keys,
@@ -56,27 +101,17 @@ Status PsClient::Send(uint32_t server, const wire::Body& body,
   frames.reserve(1 + payloads.size());
   frames.push_back(wire::EncodeEnvelope(header_, body));
   for (auto& p : payloads) frames.push_back(std::move(p));
-  if (options_.retry_interval.count() > 0) {
-    Unanswered& kept = unanswered_[*request_id];
-    kept.server = server;
-    kept.sent = Clock::now();
-    for (auto& f : frames) kept.frames.emplace_back().copy(f);
-  }
+  Unanswered& kept = unanswered_[*request_id];
+  kept.server = server;
+  kept.sent = Clock::now();
+  for (auto& f : frames) kept.frames.emplace_back().copy(f);
   return SendFrames(sockets_[server], std::move(frames));
 }
 
 void PsClient::ResendDue() {
   const auto now = Clock::now();
   for (auto& [id, kept] : unanswered_) {
-    if (now - kept.sent < options_.retry_interval) continue;
-    std::vector<zmq::message_t> frames;
-    for (auto& f : kept.frames) frames.emplace_back().copy(f);
-    kept.sent = now;
-    ++retries_;
-    Status st = SendFrames(sockets_[kept.server], std::move(frames));
-    if (!st.ok()) {
-      LOG_EVERY_N(WARNING, 100) << "resending request " << id << ": " << st.message();
-    }
+    if (now - kept.sent >= options_.retry_interval) Resend(kept.server, kept);
   }
 }
 
@@ -243,7 +278,7 @@ Status PsClient::PumpUntil(Done done, const char* what) {
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
     zmq::poll(poll_items_.data(), poll_items_.size(), std::min(left, std::chrono::milliseconds(100)));
-    if (!unanswered_.empty()) ResendDue();
+    if (options_.retry_interval.count() > 0 && !unanswered_.empty()) ResendDue();
     if (options_.on_idle) RETURN_IF_ERROR(options_.on_idle());
     for (uint32_t s = 0; s < sockets_.size(); ++s) {
       Incoming in;

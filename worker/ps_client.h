@@ -83,6 +83,21 @@ class PsClient {
   // Waits until every push has been acknowledged.
   Status Flush();
 
+  // Switches to a newer shard map (failover gives a rank a new endpoint):
+  // reconnects the ranks whose endpoint changed and sends every
+  // unanswered request to them again, with its original request id, so a
+  // push reaches the new owner once. Ownership must not change (the
+  // replacement takes over the dead server's rank).
+  Status UpdateMap(const ShardMap& map);
+  uint64_t epoch() const { return map_.epoch(); }
+
+  // Id of the newest request sent so far; every push sent up to now is
+  // acknowledged once AckedThrough(that id) is true.
+  uint64_t last_request_id() const { return header_.request_id; }
+  bool AckedThrough(uint64_t request_id) const {
+    return inflight_pushes_.empty() || inflight_pushes_.begin()->first > request_id;
+  }
+
   size_t inflight_pushes() const { return inflight_pushes_.size(); }
   // Requests sent again after retry_interval without a reply.
   uint64_t retries() const { return retries_; }
@@ -103,8 +118,9 @@ class PsClient {
     uint64_t ticket = 0;
     uint32_t server = 0;
   };
-  // A request kept for resending (retry_interval > 0): its frames share
-  // their buffers with the ones sent, so keeping them costs no copy.
+  // A request kept until answered, for resending after retry_interval or to
+  // a failed server's replacement: its frames share their buffers with the
+  // ones sent, so keeping them costs no copy.
   struct Unanswered {
     uint32_t server = 0;
     Clock::time_point sent;
@@ -125,6 +141,10 @@ class PsClient {
   void CompletePart(uint64_t request_id, const Status& status, const wire::Message* reply);
   // Resends every kept request whose retry interval has passed.
   void ResendDue();
+  // Resends the kept requests for `server` now.
+  void Resend(uint32_t server, Unanswered& kept);
+  // A DEALER connected to `endpoint`.
+  StatusOr<zmq::socket_t> ConnectTo(const std::string& endpoint);
   static Status CheckFinite(const std::vector<float>& grads);
 
   PsClientOptions options_;
@@ -143,7 +163,7 @@ class PsClient {
   };
   std::map<uint64_t, InflightPush> inflight_pushes_;  // by request id
   Status push_error_;  // first push refusal not yet returned
-  std::map<uint64_t, Unanswered> unanswered_;  // by request id; only with retries
+  std::map<uint64_t, Unanswered> unanswered_;  // by request id
   uint64_t retries_ = 0;
 };
 

@@ -1,7 +1,5 @@
 #include "worker/worker.h"
 
-#include <deque>
-
 #include <glog/logging.h>
 
 namespace embedps::worker {
@@ -16,6 +14,9 @@ Worker::Worker(zmq::context_t& ctx, WorkerOptions options, MetricsRegistry* metr
   m_.loss = r.GetGauge("worker.train_logloss");
   m_.staleness_bound = r.GetGauge("worker.staleness_bound_batches");
   m_.inflight_pushes = r.GetGauge("worker.inflight_pushes");
+  m_.checkpoint_pause = r.GetHistogram("worker.checkpoint_pause_seconds", LatencyBuckets());
+  r.Describe("worker.checkpoint_pause_seconds",
+             "Training paused for a checkpoint: push flush, the servers' cut, resume");
   options_.client.pull_seconds = r.GetHistogram("worker.pull_seconds", LatencyBuckets());
   options_.client.push_seconds = r.GetHistogram("worker.push_seconds", LatencyBuckets());
   r.Describe("worker.rows", "Training examples consumed");
@@ -41,7 +42,7 @@ Status Worker::Run() {
   options_.client.node_id = link_.node_id();
   options_.client.curve = options_.link.curve;
   // Heartbeats continue while a pull or push waits on a slow or dead server.
-  options_.client.on_idle = [this] { return link_.Tick(progress_); };
+  options_.client.on_idle = [this] { return WhileWaiting(); };
   client_ = std::make_unique<PsClient>(ctx_, options_.client);
   RETURN_IF_ERROR(client_->Connect(link_.shard_map()));
 
@@ -56,13 +57,26 @@ Status Worker::Run() {
     auto* grant = std::get_if<wire::PartitionGrantMsg>(&reply->body);
     if (grant == nullptr) return Internal("scheduler answered a partition request oddly");
     if (!grant->has_partition) break;
+    progress_.lease_partition = grant->partition.id;
+    progress_.lease_pass = grant->pass;
+    progress_.lease_lines = grant->partition.skip_lines;
+    pending_commits_.clear();
+    if (grant->partition.skip_lines > 0) {
+      LOG(INFO) << "resuming partition " << grant->partition.id << " (pass " << grant->pass
+                << ") after line " << grant->partition.skip_lines;
+    }
     Status st = TrainPartition(grant->partition);
     if (!st.ok()) {
       if (!aborted_) link_.ReportFatal(st);
       return st;
     }
     if (stop_requested_) break;  // the partition is unfinished; the job is ending
+    // Acknowledged pushes only: the scheduler treats a finished partition as
+    // applied, also if this worker dies right after.
+    RETURN_IF_ERROR(client_->Flush());
+    AdvanceCommitted();
     finished = grant->partition.id;
+    progress_.lease_partition = -1;
   }
   // Every gradient must be applied before the scheduler may export the model.
   RETURN_IF_ERROR(client_->Flush());
@@ -112,10 +126,12 @@ Status Worker::TrainPartition(const Partition& partition) {
         spare_.push_back(std::move(slot));
         break;
       }
+      slot->end_position = (*reader)->position();
       inflight.push_back(std::move(slot));
     }
     if (inflight.empty()) break;
     RETURN_IF_ERROR(TrainBatch(*inflight.front()));
+    pending_commits_.push_back({client_->last_request_id(), inflight.front()->end_position});
     spare_.push_back(std::move(inflight.front()));
     inflight.pop_front();
     RETURN_IF_ERROR(Upkeep());
@@ -168,10 +184,57 @@ Status Worker::TrainBatch(InflightBatch& b) {
   return Status::OK();
 }
 
+void Worker::AdvanceCommitted() {
+  while (!pending_commits_.empty() && client_->AckedThrough(pending_commits_.front().last_request_id)) {
+    progress_.lease_lines = pending_commits_.front().position;
+    pending_commits_.pop_front();
+  }
+}
+
+Status Worker::WhileWaiting() {
+  AdvanceCommitted();
+  RETURN_IF_ERROR(link_.Tick(progress_));
+  if (client_ && link_.shard_map().epoch() > client_->epoch()) {
+    RETURN_IF_ERROR(client_->UpdateMap(link_.shard_map()));
+  }
+  return Status::OK();
+}
+
+Status Worker::PauseForCheckpoint(uint64_t id) {
+  const auto start = Clock::now();
+  RETURN_IF_ERROR(client_->Flush());
+  AdvanceCommitted();
+  RETURN_IF_ERROR(link_.Send(wire::PausedMsg{id, progress_}).status());
+  while (true) {
+    RETURN_IF_ERROR(WhileWaiting());
+    while (auto ev = link_.NextEvent()) {
+      if (auto* r = std::get_if<wire::ResumeTrainingMsg>(&ev->body)) {
+        if (r->checkpoint_id != id) continue;
+        m_.checkpoint_pause->Observe(std::chrono::duration<double>(Clock::now() - start).count());
+        return Status::OK();
+      }
+      if (auto* s = std::get_if<wire::ShutdownMsg>(&ev->body)) {
+        aborted_ = true;
+        return Aborted(s->ok ? "scheduler ended the job during a checkpoint"
+                             : "job aborted by the scheduler: " + s->reason);
+      }
+      if (std::holds_alternative<wire::StopTrainingMsg>(ev->body)) stop_requested_ = true;
+    }
+    zmq::pollitem_t item{link_.socket().handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(50));
+  }
+}
+
 Status Worker::Upkeep() {
   UpdateMetrics();
+  AdvanceCommitted();
   RETURN_IF_ERROR(link_.Tick(progress_));
+  if (link_.shard_map().epoch() > client_->epoch()) RETURN_IF_ERROR(client_->UpdateMap(link_.shard_map()));
   while (auto ev = link_.NextEvent()) {
+    if (auto* p = std::get_if<wire::PauseTrainingMsg>(&ev->body)) {
+      RETURN_IF_ERROR(PauseForCheckpoint(p->checkpoint_id));
+      continue;
+    }
     if (auto* s = std::get_if<wire::ShutdownMsg>(&ev->body)) {
       aborted_ = true;
       if (s->ok) return Aborted("scheduler ended the job while this worker was training");
@@ -206,6 +269,10 @@ Status Worker::WaitForShutdown() {
       if (auto* s = std::get_if<wire::ShutdownMsg>(&ev->body)) {
         if (s->ok) return Status::OK();
         return Aborted("job aborted by the scheduler: " + s->reason);
+      }
+      if (auto* p = std::get_if<wire::PauseTrainingMsg>(&ev->body)) {
+        // Done: every push is acknowledged already, there is nothing to pause.
+        RETURN_IF_ERROR(link_.Send(wire::PausedMsg{p->checkpoint_id, progress_}).status());
       }
     }
     zmq::pollitem_t item{link_.socket().handle(), 0, ZMQ_POLLIN, 0};

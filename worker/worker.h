@@ -4,6 +4,7 @@
 // gradients asynchronously), reporting progress in its heartbeats.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -66,6 +67,12 @@ class Worker {
     TableRows rows;
     TableRows grads;
     std::vector<uint64_t> tickets;  // one pull per table
+    uint64_t end_position = 0;  // partition lines consumed through this batch
+  };
+  // A trained batch whose pushes may not all be acknowledged yet.
+  struct PendingCommit {
+    uint64_t last_request_id = 0;  // newest request sent when it was pushed
+    uint64_t position = 0;
   };
 
   Status TrainPartition(const Partition& partition);
@@ -77,6 +84,15 @@ class Worker {
   Status TrainBatch(InflightBatch& batch);
   // Heartbeats and handles scheduler events between batches.
   Status Upkeep();
+  // Keeps the control channel alive while waiting on the servers: heartbeats
+  // and a newer shard map (a failed server replaced).
+  Status WhileWaiting();
+  // Moves the lease's committed position past every batch whose pushes are
+  // all acknowledged.
+  void AdvanceCommitted();
+  // Pauses for checkpoint `id`: flushes the pushes, reports its position,
+  // and waits for the scheduler to resume training.
+  Status PauseForCheckpoint(uint64_t id);
   Status WaitForShutdown();
   // Copies progress into the metrics; rates and loss once a second.
   void UpdateMetrics();
@@ -90,7 +106,8 @@ class Worker {
   std::map<std::string, data::Format> detected_formats_;
   std::optional<ModelSpec> spec_;  // set by the first partition
   std::unique_ptr<NegativeSampler> sampler_;  // ncf
-  wire::Progress progress_;
+  wire::Progress progress_;  // lease_* fields: the lease being trained
+  std::deque<PendingCommit> pending_commits_;
   bool aborted_ = false;
   bool stop_requested_ = false;  // the scheduler sent StopTraining
   std::string abort_reason_;
@@ -103,6 +120,7 @@ class Worker {
     Gauge* loss;
     Gauge* staleness_bound;
     Gauge* inflight_pushes;
+    Histogram* checkpoint_pause;
   };
   Metrics m_;
   RateMeter rows_meter_;

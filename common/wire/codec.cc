@@ -25,10 +25,14 @@ void SetProgress(cp::Progress::Builder b, const Progress& p) {
   b.setLossSum(p.loss_sum);
   b.setLinesRead(p.lines_read);
   b.setBadLines(p.bad_lines);
+  b.setLeasePartition(p.lease_partition);
+  b.setLeasePass(p.lease_pass);
+  b.setLeaseLines(p.lease_lines);
 }
 
 Progress GetProgress(cp::Progress::Reader r) {
-  return Progress{r.getRows(), r.getLossSum(), r.getLinesRead(), r.getBadLines()};
+  return Progress{r.getRows(),           r.getLossSum(),   r.getLinesRead(), r.getBadLines(),
+                  r.getLeasePartition(), r.getLeasePass(), r.getLeaseLines()};
 }
 
 void EncodeHeartbeat(cp::Heartbeat::Builder b, const HeartbeatMsg& m) {
@@ -149,6 +153,7 @@ void EncodeBody(cp::Envelope::Body::Builder b, const Body& body) {
             r.setEnd(m.partition.end);
             r.setFirstLine(m.partition.first_line);
             r.setPass(m.pass);
+            r.setSkipLines(m.partition.skip_lines);
           },
           [&](const WorkerDoneMsg& m) { SetProgress(b.initWorkerDone().initProgress(), m.progress); },
           [&](const ExportModelMsg& m) { b.initExportModel().setDirectory(m.directory); },
@@ -158,6 +163,50 @@ void EncodeBody(cp::Envelope::Body::Builder b, const Body& body) {
             r.setPath(m.path);
           },
           [&](const StopTrainingMsg& m) { b.initStopTraining().setReason(m.reason); },
+          [&](const CheckpointMsg& m) {
+            auto r = b.initCheckpoint();
+            r.setId(m.id);
+            r.setDelta(m.delta);
+            r.setBaseId(m.base_id);
+            r.setDirectory(m.directory);
+          },
+          [&](const CheckpointReplyMsg& m) {
+            auto r = b.initCheckpointReply();
+            r.setId(m.id);
+            r.setWritten(m.written);
+            r.setOk(m.ok);
+            r.setError(m.error);
+            r.setPath(m.path);
+            r.setRows(m.rows);
+            r.setBytes(m.bytes);
+            r.setSeconds(m.seconds);
+            r.setStallSeconds(m.stall_seconds);
+          },
+          [&](const PauseTrainingMsg& m) { b.initPauseTraining().setCheckpointId(m.checkpoint_id); },
+          [&](const PausedMsg& m) {
+            auto r = b.initPaused();
+            r.setCheckpointId(m.checkpoint_id);
+            SetProgress(r.initProgress(), m.progress);
+          },
+          [&](const ResumeTrainingMsg& m) { b.initResumeTraining().setCheckpointId(m.checkpoint_id); },
+          [&](const RestoreMsg& m) {
+            auto r = b.initRestore();
+            r.setRank(m.rank);
+            r.setCheckpointId(m.checkpoint_id);
+            auto chain = r.initChain(static_cast<unsigned>(m.chain.size()));
+            for (size_t i = 0; i < m.chain.size(); ++i) {
+              auto files = chain[i].initFiles(static_cast<unsigned>(m.chain[i].size()));
+              for (size_t j = 0; j < m.chain[i].size(); ++j) files.set(j, m.chain[i][j]);
+            }
+          },
+          [&](const RestoreReplyMsg& m) {
+            auto r = b.initRestoreReply();
+            r.setOk(m.ok);
+            r.setError(m.error);
+            r.setRows(m.rows);
+            r.setBytes(m.bytes);
+            r.setSeconds(m.seconds);
+          },
       },
       body);
 }
@@ -249,6 +298,7 @@ StatusOr<Body> DecodeBody(cp::Envelope::Body::Reader b) {
       m.partition.end = r.getEnd();
       m.partition.first_line = r.getFirstLine();
       m.pass = r.getPass();
+      m.partition.skip_lines = r.getSkipLines();
       if (m.partition.end < m.partition.begin) return InvalidArgument("malformed: partition end < begin");
       return Body(std::move(m));
     }
@@ -262,6 +312,36 @@ StatusOr<Body> DecodeBody(cp::Envelope::Body::Reader b) {
     }
     case W::STOP_TRAINING:
       return Body(StopTrainingMsg{b.getStopTraining().getReason()});
+    case W::CHECKPOINT: {
+      auto r = b.getCheckpoint();
+      return Body(CheckpointMsg{r.getId(), r.getDelta(), r.getBaseId(), r.getDirectory()});
+    }
+    case W::CHECKPOINT_REPLY: {
+      auto r = b.getCheckpointReply();
+      return Body(CheckpointReplyMsg{r.getId(), r.getWritten(), r.getOk(), r.getError(), r.getPath(),
+                                     r.getRows(), r.getBytes(), r.getSeconds(), r.getStallSeconds()});
+    }
+    case W::PAUSE_TRAINING:
+      return Body(PauseTrainingMsg{b.getPauseTraining().getCheckpointId()});
+    case W::PAUSED: {
+      auto r = b.getPaused();
+      return Body(PausedMsg{r.getCheckpointId(), GetProgress(r.getProgress())});
+    }
+    case W::RESUME_TRAINING:
+      return Body(ResumeTrainingMsg{b.getResumeTraining().getCheckpointId()});
+    case W::RESTORE: {
+      auto r = b.getRestore();
+      RestoreMsg m{r.getRank(), r.getCheckpointId(), {}};
+      for (auto level : r.getChain()) {
+        auto& files = m.chain.emplace_back();
+        for (auto f : level.getFiles()) files.emplace_back(f.cStr());
+      }
+      return Body(std::move(m));
+    }
+    case W::RESTORE_REPLY: {
+      auto r = b.getRestoreReply();
+      return Body(RestoreReplyMsg{r.getOk(), r.getError(), r.getRows(), r.getBytes(), r.getSeconds()});
+    }
   }
   return InvalidArgument("malformed: unknown message type");
 }

@@ -62,6 +62,13 @@ struct Envelope {
     exportModelReply @21 :ExportModelReply;
     pushPull @22 :Push;     # push, then reply with the updated rows (pullReply)
     stopTraining @23 :StopTraining;
+    checkpoint @25 :Checkpoint;
+    checkpointReply @26 :CheckpointReply;
+    pauseTraining @27 :PauseTraining;
+    paused @28 :Paused;
+    resumeTraining @29 :ResumeTraining;
+    restore @30 :Restore;
+    restoreReply @31 :RestoreReply;
   }
   version @24 :UInt16;    # wire-protocol version (kWireVersion); 0 before it existed
 }
@@ -93,6 +100,11 @@ struct Progress {
   lossSum @1 :Float64;    # sum of per-example training log loss
   linesRead @2 :UInt64;
   badLines @3 :UInt64;
+  # Workers: the partition lease being trained (-1: none), its pass, and the
+  # lines of it (from the partition's start) whose pushes are acknowledged.
+  leasePartition @4 :Int64 = -1;
+  leasePass @5 :UInt32;
+  leaseLines @6 :UInt64;
 }
 
 struct Heartbeat {
@@ -174,6 +186,7 @@ struct PartitionGrant {
   end @4 :UInt64;
   firstLine @5 :UInt64;
   pass @6 :UInt32;               # which pass over the data (0-based)
+  skipLines @7 :UInt64;          # lines already trained (a resumed lease): skip them
 }
 
 struct WorkerDone {
@@ -193,4 +206,61 @@ struct ExportModelReply {
 # flushes its pushes and reports done, so the job ends the normal way.
 struct StopTraining {
   reason @0 :Text;
+}
+
+# Scheduler -> server: take checkpoint `id` now (the workers are paused and
+# their pushes acknowledged): cut, answer with stage "cut", write the file
+# into `directory` in the background, answer with stage "written".
+struct Checkpoint {
+  id @0 :UInt64;
+  delta @1 :Bool;         # only rows changed since checkpoint baseId
+  baseId @2 :UInt64;
+  directory @3 :Text;
+}
+
+struct CheckpointReply {
+  id @0 :UInt64;
+  written @1 :Bool;       # false: the cut is set; true: the file is written (or failed)
+  ok @2 :Bool;
+  error @3 :Text;
+  path @4 :Text;
+  rows @5 :UInt64;
+  bytes @6 :UInt64;
+  seconds @7 :Float64;
+  stallSeconds @8 :Float64;   # longest wait of one request for a stripe copy
+}
+
+# Scheduler -> workers: stop at the next batch boundary, wait for every push
+# to be acknowledged, answer Paused, and wait for ResumeTraining.
+struct PauseTraining {
+  checkpointId @0 :UInt64;
+}
+
+struct Paused {
+  checkpointId @0 :UInt64;
+  progress @1 :Progress;
+}
+
+struct ResumeTraining {
+  checkpointId @0 :UInt64;
+}
+
+struct FileList {
+  files @0 :List(Text);
+}
+
+# Scheduler -> server: you are server `rank`; load the rows you own (under
+# the shard map already sent) from a checkpoint chain, then answer.
+struct Restore {
+  rank @0 :UInt32;
+  checkpointId @1 :UInt64;
+  chain @2 :List(FileList);   # a full checkpoint's files, then each delta's
+}
+
+struct RestoreReply {
+  ok @0 :Bool;
+  error @1 :Text;
+  rows @2 :UInt64;
+  bytes @3 :UInt64;
+  seconds @4 :Float64;
 }

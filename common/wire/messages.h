@@ -21,7 +21,7 @@ inline constexpr uint32_t kWireMagic = 0x45505331;
 // receive: a peer speaking another version is refused. Version 1 was the
 // unversioned format (its envelopes read as version 0); bump this whenever
 // the meaning of a message changes.
-inline constexpr uint16_t kWireVersion = 2;
+inline constexpr uint16_t kWireVersion = 3;
 // Largest row dimension a message may carry.
 inline constexpr uint32_t kMaxWireDim = 1024;
 
@@ -63,6 +63,11 @@ struct Progress {
   double loss_sum = 0;
   uint64_t lines_read = 0;
   uint64_t bad_lines = 0;
+  // Workers: the lease being trained (-1: none), its pass, and the lines of
+  // it (counted from the partition's start) whose pushes are acknowledged.
+  int64_t lease_partition = -1;
+  uint32_t lease_pass = 0;
+  uint64_t lease_lines = 0;
 };
 
 struct RegisterMsg {
@@ -154,7 +159,7 @@ struct PartitionRequestMsg {
 };
 struct PartitionGrantMsg {
   bool has_partition = false;
-  Partition partition;
+  Partition partition;  // skip_lines set for a resumed lease
   uint32_t pass = 0;
 };
 struct WorkerDoneMsg {
@@ -172,11 +177,56 @@ struct StopTrainingMsg {
   std::string reason;
 };
 
+struct CheckpointMsg {
+  uint64_t id = 0;
+  bool delta = false;
+  uint64_t base_id = 0;
+  std::string directory;
+};
+struct CheckpointReplyMsg {
+  uint64_t id = 0;
+  bool written = false;  // false: cut set; true: file written, or failed
+  bool ok = true;
+  std::string error;
+  std::string path;
+  uint64_t rows = 0;
+  uint64_t bytes = 0;
+  double seconds = 0;
+  double stall_seconds = 0;
+};
+// Scheduler -> workers: pause at the next batch boundary with every push
+// acknowledged, answer PausedMsg, wait for ResumeTrainingMsg.
+struct PauseTrainingMsg {
+  uint64_t checkpoint_id = 0;
+};
+struct PausedMsg {
+  uint64_t checkpoint_id = 0;
+  Progress progress;
+};
+struct ResumeTrainingMsg {
+  uint64_t checkpoint_id = 0;
+};
+// Scheduler -> server: become `rank` and load its rows from a chain of
+// checkpoint files (chain[0] a full checkpoint's, then each delta's).
+struct RestoreMsg {
+  uint32_t rank = 0;
+  uint64_t checkpoint_id = 0;
+  std::vector<std::vector<std::string>> chain;
+};
+struct RestoreReplyMsg {
+  bool ok = true;
+  std::string error;
+  uint64_t rows = 0;
+  uint64_t bytes = 0;
+  double seconds = 0;
+};
+
 using Body = std::variant<RegisterMsg, RegisterReplyMsg, ShardMapMsg, HeartbeatMsg, PullMsg,
                           PullReplyMsg, PushMsg, PushReplyMsg, BarrierMsg, BarrierReplyMsg,
                           ErrorMsg, ShutdownMsg, PartitionRequestMsg, PartitionGrantMsg,
                           WorkerDoneMsg, ExportModelMsg, ExportModelReplyMsg, PushPullMsg,
-                          StopTrainingMsg>;
+                          StopTrainingMsg, CheckpointMsg, CheckpointReplyMsg, PauseTrainingMsg,
+                          PausedMsg, ResumeTrainingMsg, RestoreMsg, RestoreReplyMsg>;
 
 // Short name of the body's type, for logs ("pull", "push", ...).
 const char* BodyName(const Body& body);

@@ -6,7 +6,21 @@ StatusOr<std::unique_ptr<ExampleReader>> ExampleReader::Open(const Partition& p,
                                                              const ReaderOptions& opts) {
   RETURN_IF_ERROR(BadLineCounter::CheckOptions(opts));
   ASSIGN_OR_RETURN(std::unique_ptr<LineReader> lines, LineReader::Open(p, opts.buffer_bytes));
-  return std::unique_ptr<ExampleReader>(new ExampleReader(std::move(lines), format, opts));
+  std::unique_ptr<ExampleReader> reader(new ExampleReader(std::move(lines), format, opts));
+  reader->first_line_ = p.first_line;
+  // A resumed lease: its first lines were trained already. They are split
+  // but not parsed.
+  for (uint64_t i = 0; i < p.skip_lines; ++i) {
+    std::string_view line;
+    uint64_t line_no = 0;
+    ASSIGN_OR_RETURN(const bool got, reader->lines_->Next(&line, &line_no));
+    if (!got) {
+      return InvalidArgument(p.file + ": cannot skip " + std::to_string(p.skip_lines) +
+                             " lines of a partition that has " + std::to_string(i));
+    }
+    reader->position_ = line_no - p.first_line + 1;
+  }
+  return reader;
 }
 
 ExampleReader::ExampleReader(std::unique_ptr<LineReader> lines, Format format,
@@ -21,6 +35,7 @@ StatusOr<bool> ExampleReader::ReadOne(Example* ex) {
     std::string_view line;
     uint64_t line_no = 0;
     ASSIGN_OR_RETURN(const bool got, lines_->Next(&line, &line_no));
+    if (got) position_ = line_no - first_line_ + 1;
     if (!got) {
       // The end-of-partition check catches small partitions that never
       // reached min_lines_for_check.

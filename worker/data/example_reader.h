@@ -45,6 +45,9 @@ class ExampleReader {
   uint64_t bad_lines() const { return counter_.bad(); }
   // Bytes consumed so far, newlines included (decompressed bytes for gzip).
   uint64_t bytes_read() const { return lines_->bytes_read(); }
+  // Physical lines of the partition consumed so far, counted from its start
+  // (skipped lines included): where a resumed lease would start reading.
+  uint64_t position() const { return position_; }
   Format format() const { return format_; }
 
  private:
@@ -57,6 +60,8 @@ class ExampleReader {
   const LineParser parse_;
   BadLineCounter counter_;
   bool end_checked_ = false;
+  uint64_t first_line_ = 1;
+  uint64_t position_ = 0;
   Status error_;  // sticky: once the partition failed, every call fails
 };
 

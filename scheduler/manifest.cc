@@ -1,0 +1,194 @@
+#include "scheduler/manifest.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <glog/logging.h>
+
+#include "ps/checkpoint/checkpoint.h"
+
+namespace embedps::scheduler {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr char kManifestName[] = "MANIFEST.json";
+constexpr int kManifestVersion = 1;
+
+Status FsyncPath(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags);
+  if (fd < 0) return Unavailable("cannot open " + path + " to sync it");
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return Unavailable("fsync of " + path + " failed");
+  return Status::OK();
+}
+
+nlohmann::json ProgressJson(const wire::Progress& p) {
+  return {{"rows", p.rows}, {"loss_sum", p.loss_sum}, {"lines_read", p.lines_read}, {"bad_lines", p.bad_lines}};
+}
+
+}  // namespace
+
+std::string CheckpointDir(const std::string& root, uint64_t id) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "ckpt-%08llu", static_cast<unsigned long long>(id));
+  return root + "/" + name;
+}
+
+Status WriteManifest(const std::string& root, const Manifest& m) {
+  nlohmann::json j = {{"format_version", kManifestVersion},
+                      {"id", m.id},
+                      {"kind", m.delta ? "delta" : "full"},
+                      {"chain", m.chain},
+                      {"created_unix", m.created_unix},
+                      {"shard_map", {{"epoch", m.shard_map_epoch},
+                                     {"num_servers", m.num_servers},
+                                     {"num_virtual_shards", m.num_virtual_shards}}},
+                      {"files", m.files},
+                      {"partitions", m.partitions},
+                      {"progress", ProgressJson(m.progress)},
+                      {"config", m.config},
+                      {"rows", m.rows},
+                      {"bytes", m.bytes},
+                      {"seconds", m.seconds},
+                      {"pause_seconds", m.pause_seconds}};
+  const std::string dir = CheckpointDir(root, m.id);
+  const std::string path = dir + "/" + kManifestName;
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << j.dump(2) << "\n";
+    out.flush();
+    if (!out) {
+      std::remove(tmp.c_str());
+      return Unavailable("cannot write " + tmp + " (disk full?)");
+    }
+  }
+  RETURN_IF_ERROR(FsyncPath(tmp, O_RDONLY));
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return Unavailable("cannot rename " + tmp + " to " + path);
+  }
+  return FsyncPath(dir, O_RDONLY | O_DIRECTORY);
+}
+
+StatusOr<Manifest> ReadManifest(const std::string& root, uint64_t id) {
+  const std::string path = CheckpointDir(root, id) + "/" + kManifestName;
+  std::ifstream in(path);
+  if (!in) return NotFound("no manifest " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return DataLoss(path + ": not valid JSON");
+  try {
+    if (j.at("format_version").get<int>() != kManifestVersion) {
+      return DataLoss(path + ": manifest format version " + j.at("format_version").dump() +
+                      ", this build reads " + std::to_string(kManifestVersion));
+    }
+    Manifest m;
+    m.id = j.at("id").get<uint64_t>();
+    m.delta = j.at("kind").get<std::string>() == "delta";
+    m.chain = j.at("chain").get<std::vector<uint64_t>>();
+    m.created_unix = j.at("created_unix").get<double>();
+    m.shard_map_epoch = j.at("shard_map").at("epoch").get<uint64_t>();
+    m.num_servers = j.at("shard_map").at("num_servers").get<uint32_t>();
+    m.num_virtual_shards = j.at("shard_map").at("num_virtual_shards").get<uint32_t>();
+    m.files = j.at("files").get<std::vector<std::string>>();
+    m.partitions = j.at("partitions");
+    const auto& p = j.at("progress");
+    m.progress.rows = p.at("rows").get<uint64_t>();
+    m.progress.loss_sum = p.at("loss_sum").get<double>();
+    m.progress.lines_read = p.at("lines_read").get<uint64_t>();
+    m.progress.bad_lines = p.at("bad_lines").get<uint64_t>();
+    m.config = j.value("config", nlohmann::json::object());
+    m.rows = j.value("rows", uint64_t{0});
+    m.bytes = j.value("bytes", uint64_t{0});
+    m.seconds = j.value("seconds", 0.0);
+    m.pause_seconds = j.value("pause_seconds", 0.0);
+    if (m.id != id || m.chain.empty() || m.chain.back() != id) {
+      return DataLoss(path + ": manifest id and chain do not match its directory");
+    }
+    return m;
+  } catch (const std::exception& e) {
+    return DataLoss(path + ": " + e.what());
+  }
+}
+
+std::vector<uint64_t> ListCheckpoints(const std::string& root) {
+  std::vector<uint64_t> ids;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("ckpt-", 0) != 0) continue;
+    char* end = nullptr;
+    const unsigned long long id = std::strtoull(name.c_str() + 5, &end, 10);
+    if (end == nullptr || *end != '\0') continue;
+    if (fs::exists(entry.path() / kManifestName)) ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+StatusOr<std::vector<std::vector<std::string>>> ChainFiles(const std::string& root, const Manifest& m) {
+  std::vector<std::vector<std::string>> chain;
+  for (uint64_t id : m.chain) {
+    Manifest level = m;
+    if (id != m.id) {
+      ASSIGN_OR_RETURN(level, ReadManifest(root, id));
+    }
+    auto& files = chain.emplace_back();
+    for (const auto& f : level.files) files.push_back(CheckpointDir(root, id) + "/" + f);
+  }
+  return chain;
+}
+
+StatusOr<Manifest> LatestUsableCheckpoint(const std::string& root, std::vector<std::string>* skipped) {
+  std::vector<uint64_t> ids = ListCheckpoints(root);
+  for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
+    auto m = ReadManifest(root, *it);
+    Status st = m.status();
+    if (st.ok()) {
+      auto chain = ChainFiles(root, *m);
+      st = chain.status();
+      for (size_t l = 0; st.ok() && l < chain->size(); ++l) {
+        for (const auto& file : (*chain)[l]) {
+          st = ps::checkpoint::Verify(file);
+          if (!st.ok()) break;
+        }
+      }
+    }
+    if (st.ok()) return m;
+    const std::string why = "checkpoint " + std::to_string(*it) + " is unusable: " + st.ToString();
+    LOG(WARNING) << why << "; falling back to the one before";
+    if (skipped != nullptr) skipped->push_back(why);
+  }
+  return NotFound("no usable checkpoint under " + root);
+}
+
+size_t PruneCheckpoints(const std::string& root, uint32_t keep) {
+  std::vector<uint64_t> ids = ListCheckpoints(root);
+  if (keep == 0 || ids.size() <= keep) return 0;
+  std::set<uint64_t> needed;
+  for (size_t i = ids.size() - keep; i < ids.size(); ++i) {
+    auto m = ReadManifest(root, ids[i]);
+    if (!m.ok()) continue;
+    needed.insert(m->chain.begin(), m->chain.end());
+  }
+  size_t removed = 0;
+  for (size_t i = 0; i + keep < ids.size(); ++i) {
+    if (needed.count(ids[i]) > 0) continue;
+    std::error_code ec;
+    fs::remove_all(CheckpointDir(root, ids[i]), ec);
+    if (!ec) ++removed;
+  }
+  return removed;
+}
+
+}  // namespace embedps::scheduler

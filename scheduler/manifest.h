@@ -1,0 +1,65 @@
+// Checkpoint manifests: the scheduler's record of one complete checkpoint,
+// written only after every server has written its file. A checkpoint lives
+// in ROOT/ckpt-NNNNNNNN/ (one file per server plus MANIFEST.json); a delta's
+// manifest names the chain of checkpoints (a full one, then deltas) a
+// restore replays. See docs/checkpoint-format.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "common/wire/messages.h"
+
+namespace embedps::scheduler {
+
+struct Manifest {
+  uint64_t id = 0;
+  bool delta = false;
+  // Ids to replay, the full checkpoint first and this one last.
+  std::vector<uint64_t> chain;
+  double created_unix = 0;
+  uint64_t shard_map_epoch = 0;
+  uint32_t num_servers = 0;
+  uint32_t num_virtual_shards = 0;
+  // This checkpoint's server files, relative to its directory.
+  std::vector<std::string> files;
+  // PartitionQueue::ToJson() at the cut: what is trained, what remains.
+  nlohmann::json partitions;
+  wire::Progress progress;  // job totals at the cut
+  nlohmann::json config;    // the job's settings, for the record
+  // Figures of the write.
+  uint64_t rows = 0;
+  uint64_t bytes = 0;
+  double seconds = 0;
+  double pause_seconds = 0;
+};
+
+// ROOT/ckpt-NNNNNNNN
+std::string CheckpointDir(const std::string& root, uint64_t id);
+
+// Writes DIR/MANIFEST.json atomically (temporary file, fsync, rename,
+// directory fsync).
+Status WriteManifest(const std::string& root, const Manifest& m);
+StatusOr<Manifest> ReadManifest(const std::string& root, uint64_t id);
+
+// Ids of the checkpoints under `root` that have a manifest, oldest first.
+std::vector<uint64_t> ListCheckpoints(const std::string& root);
+
+// Every server file of the chain that restores checkpoint `m`, by level
+// (the full checkpoint's files first), as absolute paths.
+StatusOr<std::vector<std::vector<std::string>>> ChainFiles(const std::string& root, const Manifest& m);
+
+// The newest checkpoint whose whole chain is intact (every file verified);
+// each damaged one passed over is logged and described in *skipped.
+// NotFound when there is none.
+StatusOr<Manifest> LatestUsableCheckpoint(const std::string& root, std::vector<std::string>* skipped);
+
+// Removes all but the newest `keep` checkpoints, keeping every checkpoint a
+// kept one's chain needs. Returns how many were removed.
+size_t PruneCheckpoints(const std::string& root, uint32_t keep);
+
+}  // namespace embedps::scheduler

@@ -1,0 +1,234 @@
+// Checkpoints, driven by the scheduler. One runs at a time, in stages:
+//   pausing  every training worker stops at a batch boundary, waits until
+//            its pushes are acknowledged and reports its lease position;
+//   cutting  every server sets its cut (fast: no copying) and answers;
+//   writing  workers resume at once; servers write their files in the
+//            background while training goes on;
+// and once every server has written, the manifest is written (atomically)
+// and old checkpoints are pruned. Pausing makes the checkpoint consistent:
+// it holds exactly the pushes of the lines the manifest records as trained.
+#include <algorithm>
+#include <ctime>
+
+#include <glog/logging.h>
+
+#include "scheduler/scheduler.h"
+
+namespace embedps::scheduler {
+namespace {
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+}  // namespace
+
+Status Scheduler::MaybeCheckpoint() {
+  if (options_.checkpoint_dir.empty() || phase_ != Phase::kTraining || checkpoint_ || stopping_) {
+    return Status::OK();
+  }
+  // A checkpoint taken while a server's rows are missing would record them
+  // as lost; wait until every rank is served again.
+  if (!vacant_ranks_.empty() || !restoring_.empty()) return Status::OK();
+  const auto now = Clock::now();
+  std::string reason;
+  if (checkpoint_requested_) {
+    reason = "requested";
+  } else if (options_.checkpoint_each_pass && partitions_->CurrentPass() > pass_at_last_checkpoint_ &&
+             partitions_->CurrentPass() < partitions_->passes()) {
+    reason = "end of pass " + std::to_string(pass_at_last_checkpoint_ + 1);
+  } else if (options_.checkpoint_interval.count() > 0 &&
+             now - last_checkpoint_time_ >= options_.checkpoint_interval) {
+    reason = "interval";
+  } else if (options_.checkpoint_every_rows > 0 &&
+             TotalProgress().rows - rows_at_last_checkpoint_ >= options_.checkpoint_every_rows) {
+    reason = "rows";
+  }
+  if (reason.empty()) return Status::OK();
+  checkpoint_requested_ = false;
+  return BeginCheckpoint(reason);
+}
+
+Status Scheduler::BeginCheckpoint(const std::string& reason) {
+  CheckpointRun run;
+  run.reason = reason;
+  run.started = Clock::now();
+  Manifest& m = run.manifest;
+  m.id = next_checkpoint_id_++;
+  m.delta = !force_full_ && last_checkpoint_ && options_.full_checkpoint_every > 1 &&
+            deltas_since_full_ + 1 < options_.full_checkpoint_every;
+  m.chain = m.delta ? last_checkpoint_->chain : std::vector<uint64_t>{};
+  m.chain.push_back(m.id);
+  m.shard_map_epoch = shard_map_.epoch();
+  m.num_servers = options_.num_servers;
+  m.num_virtual_shards = shard_map_.num_virtual_shards();
+  m.config = JobConfigJson();
+  for (const auto& [id, node] : nodes_) {
+    if (node.role == wire::Role::kWorker && !node.dead) run.waiting.insert(id);
+  }
+  for (uint32_t id : run.waiting) RETURN_IF_ERROR(SendTo(nodes_[id], wire::PauseTrainingMsg{m.id}));
+  run.paused.assign(run.waiting.begin(), run.waiting.end());
+  LOG(INFO) << "checkpoint " << m.id << " (" << (m.delta ? "delta" : "full") << ", " << reason
+            << "): pausing " << run.waiting.size() << " workers";
+  checkpoint_ = std::move(run);
+  if (checkpoint_->waiting.empty()) SendCheckpointStage();
+  return Status::OK();
+}
+
+void Scheduler::SendCheckpointStage() {
+  CheckpointRun& run = *checkpoint_;
+  Manifest& m = run.manifest;
+  if (run.stage == CheckpointRun::Stage::kPausing) {
+    // Every worker is paused with its pushes applied: this is the cut.
+    run.stage = CheckpointRun::Stage::kCutting;
+    m.partitions = partitions_->ToJson();
+    m.progress = TotalProgress();
+    m.created_unix = static_cast<double>(std::time(nullptr));
+    const std::string dir = CheckpointDir(options_.checkpoint_dir, m.id);
+    const uint64_t base = m.delta ? last_checkpoint_->id : 0;
+    for (auto& [id, node] : nodes_) {
+      if (!IsServing(node)) continue;
+      run.waiting.insert(id);
+      (void)SendTo(node, wire::CheckpointMsg{m.id, m.delta, base, dir});
+    }
+    return;
+  }
+  if (run.stage == CheckpointRun::Stage::kCutting) {
+    run.stage = CheckpointRun::Stage::kWriting;
+    run.resumed = Clock::now();
+    for (uint32_t id : run.paused) {
+      if (!nodes_[id].dead) (void)SendTo(nodes_[id], wire::ResumeTrainingMsg{m.id});
+    }
+    m.pause_seconds = Seconds(run.resumed - run.started);
+    for (auto& [id, node] : nodes_) {
+      if (IsServing(node)) run.waiting.insert(id);
+    }
+  }
+}
+
+Status Scheduler::OnPaused(Node& node, const wire::Message& msg) {
+  const auto& paused = std::get<wire::PausedMsg>(msg.body);
+  node.progress = paused.progress;
+  if (paused.progress.lease_partition >= 0) {
+    partitions_->UpdatePosition(node.id, static_cast<uint32_t>(paused.progress.lease_partition),
+                                paused.progress.lease_lines);
+  }
+  if (!checkpoint_ || checkpoint_->manifest.id != paused.checkpoint_id) {
+    // An abandoned checkpoint: let the worker go on.
+    return SendTo(node, wire::ResumeTrainingMsg{paused.checkpoint_id});
+  }
+  if (checkpoint_->stage != CheckpointRun::Stage::kPausing) return Status::OK();
+  checkpoint_->waiting.erase(node.id);
+  if (checkpoint_->waiting.empty()) SendCheckpointStage();
+  return Status::OK();
+}
+
+Status Scheduler::OnCheckpointReply(Node& node, const wire::Message& msg) {
+  const auto& r = std::get<wire::CheckpointReplyMsg>(msg.body);
+  if (!checkpoint_ || checkpoint_->manifest.id != r.id) return Status::OK();  // abandoned
+  CheckpointRun& run = *checkpoint_;
+  if (!r.ok) {
+    AbandonCheckpoint(Describe(node) + " could not write it: " + r.error);
+    return Status::OK();
+  }
+  if (!r.written) {
+    if (run.stage != CheckpointRun::Stage::kCutting) return Status::OK();
+    run.waiting.erase(node.id);
+    if (run.waiting.empty()) SendCheckpointStage();
+    return Status::OK();
+  }
+  // A server may finish writing before the last cut arrived.
+  if (run.stage == CheckpointRun::Stage::kCutting) {
+    LOG(WARNING) << Describe(node) << " answered 'written' before 'cut' for checkpoint " << r.id;
+    return Status::OK();
+  }
+  run.waiting.erase(node.id);
+  const std::string base = r.path.substr(r.path.find_last_of('/') + 1);
+  run.manifest.files.push_back(base);
+  run.manifest.rows += r.rows;
+  run.manifest.bytes += r.bytes;
+  run.max_stall = std::max(run.max_stall, r.stall_seconds);
+  if (run.waiting.empty()) return FinishCheckpoint();
+  return Status::OK();
+}
+
+Status Scheduler::FinishCheckpoint() {
+  CheckpointRun run = std::move(*checkpoint_);
+  checkpoint_.reset();
+  Manifest& m = run.manifest;
+  m.seconds = Seconds(Clock::now() - run.started);
+  std::sort(m.files.begin(), m.files.end());
+  Status st = WriteManifest(options_.checkpoint_dir, m);
+  if (!st.ok()) {
+    checkpoint_failures_->Add();
+    LOG(ERROR) << "checkpoint " << m.id << " failed: " << st.message();
+    RecordEvent("checkpoint_failed", "checkpoint " + std::to_string(m.id) + ": " + st.message());
+    return Status::OK();
+  }
+  deltas_since_full_ = m.delta ? deltas_since_full_ + 1 : 0;
+  force_full_ = false;
+  last_checkpoint_ = m;
+  last_checkpoint_time_ = run.started;
+  rows_at_last_checkpoint_ = m.progress.rows;
+  pass_at_last_checkpoint_ = partitions_->CurrentPass();
+  checkpoints_written_->Add();
+  checkpoint_seconds_->Set(m.seconds);
+  checkpoint_pause_->Set(m.pause_seconds);
+  const size_t pruned = PruneCheckpoints(options_.checkpoint_dir, options_.checkpoints_to_keep);
+  char line[256];
+  std::snprintf(line, sizeof(line),
+                "checkpoint %llu (%s, %s) written: %llu rows, %.1f MB in %.2f s; training paused "
+                "%.1f ms, longest request stall %.1f ms",
+                static_cast<unsigned long long>(m.id), m.delta ? "delta" : "full", run.reason.c_str(),
+                static_cast<unsigned long long>(m.rows), m.bytes / 1e6, m.seconds, m.pause_seconds * 1e3,
+                run.max_stall * 1e3);
+  LOG(INFO) << line << (pruned > 0 ? "; pruned " + std::to_string(pruned) + " old" : "");
+  RecordEvent("checkpoint", line);
+  if (options_.print_progress) {
+    std::printf("embedps: %s\n", line);
+    std::fflush(stdout);
+  }
+  return Status::OK();
+}
+
+void Scheduler::AbandonCheckpoint(const std::string& why) {
+  if (!checkpoint_) return;
+  CheckpointRun& run = *checkpoint_;
+  if (run.stage != CheckpointRun::Stage::kWriting) {
+    for (uint32_t id : run.paused) {
+      if (!nodes_[id].dead) (void)SendTo(nodes_[id], wire::ResumeTrainingMsg{run.manifest.id});
+    }
+  }
+  checkpoint_failures_->Add();
+  const std::string text = "checkpoint " + std::to_string(run.manifest.id) + " abandoned: " + why;
+  LOG(ERROR) << text << (last_checkpoint_ ? "; checkpoint " + std::to_string(last_checkpoint_->id) + " stays the latest"
+                                          : "");
+  RecordEvent("checkpoint_failed", text);
+  // Its partial files would spoil a delta chain: the next one is full.
+  force_full_ = true;
+  checkpoint_.reset();
+}
+
+nlohmann::json Scheduler::JobConfigJson() const {
+  return {{"num_servers", options_.num_servers},
+          {"num_workers", options_.num_workers},
+          {"train_files", options_.train_files},
+          {"passes", options_.passes},
+          {"shuffle_seed", options_.shuffle_seed},
+          {"num_virtual_shards", options_.num_virtual_shards},
+          {"job_name", options_.job_name}};
+}
+
+nlohmann::json Scheduler::LastCheckpointJson() const {
+  if (!last_checkpoint_) return nullptr;
+  const Manifest& m = *last_checkpoint_;
+  return {{"id", m.id},
+          {"kind", m.delta ? "delta" : "full"},
+          {"directory", CheckpointDir(options_.checkpoint_dir, m.id)},
+          {"age_seconds", std::max(0.0, static_cast<double>(std::time(nullptr)) - m.created_unix)},
+          {"seconds", m.seconds},
+          {"pause_seconds", m.pause_seconds},
+          {"rows", m.rows},
+          {"bytes", m.bytes},
+          {"trained_rows", m.progress.rows}};
+}
+
+}  // namespace embedps::scheduler

@@ -1,0 +1,213 @@
+// Recovery: what the scheduler does when a node dies, when a node joins a
+// running job, and when a job resumes from a checkpoint.
+//   - A dead worker's leases go back to the queue, each resuming from the
+//     last position the worker reported (lines whose pushes it saw
+//     acknowledged); the others, or a restarted worker, train them.
+//   - A dead server's rank goes to a standby: a server admitted beyond
+//     --num_servers, started as a spare (--standby_servers) or a restarted
+//     process. The standby gets the map with its own endpoint at that rank,
+//     restores the rank's rows from the latest checkpoint, and only then is
+//     the new map (epoch + 1) published to everybody; workers resend their
+//     unanswered requests to it (request ids keep pushes exactly-once).
+//   - --resume: the queue and totals come from the newest usable manifest,
+//     and every server restores the rows it owns under the new map (any
+//     server count) before the workers get the map.
+#include <glog/logging.h>
+
+#include "scheduler/scheduler.h"
+
+namespace embedps::scheduler {
+namespace {
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+}  // namespace
+
+size_t Scheduler::LiveWorkers() const {
+  size_t n = 0;
+  for (const auto& [id, node] : nodes_) n += node.role == wire::Role::kWorker && !node.dead && !node.done;
+  return n;
+}
+
+Status Scheduler::LoadResumePoint() {
+  if (options_.checkpoint_dir.empty()) return InvalidArgument("--resume needs --checkpoint_dir");
+  std::vector<std::string> skipped;
+  auto m = LatestUsableCheckpoint(options_.checkpoint_dir, &skipped);
+  for (const auto& why : skipped) RecordEvent("checkpoint_skipped", why);
+  if (!m.ok()) return m.status().WithContext("--resume");
+  ASSIGN_OR_RETURN(PartitionQueue queue, PartitionQueue::FromJson(m->partitions));
+  partitions_ = std::make_unique<PartitionQueue>(std::move(queue));
+  resumed_progress_ = m->progress;
+  resumed_progress_.lease_partition = -1;
+  last_checkpoint_ = *m;
+  next_checkpoint_id_ = m->id + 1;
+  // Server files of another topology cannot anchor deltas of this one.
+  force_full_ = true;
+  const std::string line = "resuming from checkpoint " + std::to_string(m->id) + " (" +
+                           std::to_string(m->progress.rows) + " rows trained, " +
+                           std::to_string(partitions_->finished()) + "/" +
+                           std::to_string(partitions_->total()) + " partitions done; written by " +
+                           std::to_string(m->num_servers) + " servers, restoring onto " +
+                           std::to_string(options_.num_servers) + ")";
+  LOG(INFO) << line;
+  RecordEvent("resume", line);
+  if (options_.print_progress) {
+    for (const auto& why : skipped) std::printf("embedps: %s\n", why.c_str());
+    std::printf("embedps: %s\n", line.c_str());
+    std::fflush(stdout);
+  }
+  return Status::OK();
+}
+
+Status Scheduler::SendRestore(Node& node, uint32_t rank) {
+  wire::RestoreMsg msg;
+  msg.rank = rank;
+  if (last_checkpoint_) {
+    msg.checkpoint_id = last_checkpoint_->id;
+    ASSIGN_OR_RETURN(msg.chain, ChainFiles(options_.checkpoint_dir, *last_checkpoint_));
+  }
+  restoring_[node.id] = rank;
+  return SendTo(node, msg);
+}
+
+Status Scheduler::OnRestoreReply(Node& node, const wire::Message& msg) {
+  const auto& r = std::get<wire::RestoreReplyMsg>(msg.body);
+  auto it = restoring_.find(node.id);
+  if (it == restoring_.end()) return Status::OK();
+  const uint32_t rank = it->second;
+  restoring_.erase(it);
+  if (!r.ok) return DataLoss(Describe(node) + " could not restore its rows: " + r.error);
+  char text[200];
+  std::snprintf(text, sizeof(text), "%s restored %llu rows (%.1f MB) in %.2f s", Describe(node).c_str(),
+                static_cast<unsigned long long>(r.rows), r.bytes / 1e6, r.seconds);
+  LOG(INFO) << text;
+  RecordEvent("restored", text);
+  if (phase_ == Phase::kRestoring) {
+    if (!restoring_.empty()) return Status::OK();
+    // Every server has its rows: now the workers may start.
+    for (const auto& [id, n] : nodes_) {
+      if (n.role == wire::Role::kWorker) RETURN_IF_ERROR(SendTo(n, wire::ShardMapMsg{shard_map_}));
+    }
+    phase_ = Phase::kTraining;
+    train_start_ = last_report_ = Clock::now();
+    rows_meter_.Update(TotalProgress().rows, train_start_);
+    last_reported_ = TotalProgress();
+    last_checkpoint_time_ = train_start_;
+    rows_at_last_checkpoint_ = TotalProgress().rows;
+    pass_at_last_checkpoint_ = partitions_->CurrentPass();
+    RecordEvent("training", "cluster up after restore");
+    if (options_.print_progress) {
+      std::printf("embedps: cluster up (%u servers, %u workers); resumed training, %zu/%zu partitions done\n",
+                  options_.num_servers, options_.num_workers, partitions_->finished(), partitions_->total());
+      std::fflush(stdout);
+    }
+    return Status::OK();
+  }
+  // A replacement: it serves now; tell everybody where the rank lives.
+  node.standby = false;
+  std::vector<std::string> endpoints = shard_map_.endpoints();
+  endpoints[rank] = node.endpoint;
+  ASSIGN_OR_RETURN(shard_map_, ShardMap::FromParts(shard_map_.epoch() + 1, shard_map_.owners(), endpoints));
+  for (const auto& [id, n] : nodes_) {
+    if (!n.dead) RETURN_IF_ERROR(SendTo(n, wire::ShardMapMsg{shard_map_}));
+  }
+  double took = 0;
+  if (auto d = died_at_.find(rank); d != died_at_.end()) {
+    took = Seconds(Clock::now() - d->second);
+    died_at_.erase(d);
+  }
+  failover_seconds_->Set(took);
+  failovers_->Add();
+  // Deltas must not span the dead server's lost updates.
+  force_full_ = true;
+  char line[200];
+  std::snprintf(line, sizeof(line), "server %u is back (shard map epoch %llu), %.1f s after it died",
+                rank, static_cast<unsigned long long>(shard_map_.epoch()), took);
+  LOG(INFO) << line;
+  RecordEvent("failover", line);
+  if (options_.print_progress) {
+    std::printf("embedps: %s\n", line);
+    std::fflush(stdout);
+  }
+  return Status::OK();
+}
+
+Status Scheduler::OnNodeDead(Node& node) {
+  node.dead = true;
+  const std::string why = Describe(node) + " missed heartbeats for " +
+                          std::to_string(options_.node_timeout.count()) + " ms; presumed dead";
+  LOG(ERROR) << why;
+  RecordEvent("death", why);
+  if (options_.checkpoint_dir.empty()) return Unavailable(why);
+  if (options_.print_progress) {
+    std::printf("embedps: %s\n", why.c_str());
+    std::fflush(stdout);
+  }
+  if (checkpoint_) {
+    if (node.role == wire::Role::kWorker && checkpoint_->stage == CheckpointRun::Stage::kPausing) {
+      // A dead worker sent its last push long ago; the cut need not wait.
+      checkpoint_->waiting.erase(node.id);
+      if (checkpoint_->waiting.empty()) SendCheckpointStage();
+    } else if (node.role == wire::Role::kServer && !node.standby) {
+      AbandonCheckpoint(Describe(node) + " died");
+    }
+  }
+  if (node.role == wire::Role::kWorker) {
+    const size_t n = partitions_->Requeue(node.id);
+    failovers_->Add();
+    if (LiveWorkers() == 0) workers_gone_since_ = Clock::now();
+    LOG(INFO) << "requeued " << n << " lease(s) of " << Describe(node);
+    return Status::OK();
+  }
+  if (node.standby) return Status::OK();
+  if (restoring_.erase(node.id) > 0 && phase_ == Phase::kRestoring) {
+    return Unavailable(Describe(node) + " died while restoring");
+  }
+  if (vacant_ranks_.empty()) vacant_since_ = Clock::now();
+  vacant_ranks_.push_back(node.rank);
+  died_at_[node.rank] = Clock::now();
+  return PromoteStandbys();
+}
+
+Status Scheduler::PromoteStandbys() {
+  while (!vacant_ranks_.empty()) {
+    Node* spare = nullptr;
+    for (auto& [id, n] : nodes_) {
+      if (n.role == wire::Role::kServer && n.standby && !n.dead && restoring_.count(id) == 0) {
+        spare = &n;
+        break;
+      }
+    }
+    if (spare == nullptr) {
+      LOG(WARNING) << "server " << vacant_ranks_.front()
+                   << " has no replacement yet; waiting for a standby or a restarted server";
+      return Status::OK();
+    }
+    const uint32_t rank = vacant_ranks_.front();
+    vacant_ranks_.erase(vacant_ranks_.begin());
+    LOG(INFO) << "promoting standby " << Describe(*spare) << " (" << spare->endpoint << ") to server " << rank;
+    spare->rank = rank;
+    // It learns the map with its own endpoint at `rank` now; everybody
+    // else once its rows are restored.
+    std::vector<std::string> endpoints = shard_map_.endpoints();
+    endpoints[rank] = spare->endpoint;
+    ASSIGN_OR_RETURN(ShardMap its_map, ShardMap::FromParts(shard_map_.epoch(), shard_map_.owners(), endpoints));
+    RETURN_IF_ERROR(SendTo(*spare, wire::ShardMapMsg{its_map}));
+    RETURN_IF_ERROR(SendRestore(*spare, rank));
+  }
+  return Status::OK();
+}
+
+Status Scheduler::AdmitLate(Node& node, uint64_t /*request_id*/) {
+  if (node.role == wire::Role::kWorker) {
+    LOG(INFO) << "a new " << Describe(node) << " joins the running job";
+    if (phase_ == Phase::kTraining) RETURN_IF_ERROR(SendTo(node, wire::ShardMapMsg{shard_map_}));
+    return Status::OK();
+  }
+  // A server: a standby (its rank beyond the map) that gets the map now, so
+  // it can serve once promoted.
+  RETURN_IF_ERROR(SendTo(node, wire::ShardMapMsg{shard_map_}));
+  return PromoteStandbys();
+}
+
+}  // namespace embedps::scheduler
