@@ -9,12 +9,12 @@
 #include "common/float_checks.h"
 #include "common/hash.h"
 #include "ps/store/half.h"
+#include "ps/table_stripe.h"
 
 namespace embedps::ps {
 
 namespace {
 constexpr uint32_t kStripeBits = 6;  // 64 stripes per table
-constexpr uint32_t kSketchWidth = 1 << 14;
 constexpr uint32_t kMaxDim = 1024;
 // How far ahead (in keys) the index slots and the rows are prefetched. A
 // request touches rows spread over gigabytes, so without these the loops
@@ -34,15 +34,6 @@ inline void PrefetchBytes(const void* p, size_t bytes) {
   }
 }
 }  // namespace
-
-struct EmbeddingTable::Stripe {
-  explicit Stripe(size_t row_bytes, bool admission)
-      : arena(row_bytes), sketch(admission ? kSketchWidth : 1) {}
-  std::mutex mu;  // guards everything below
-  RowIndex index;
-  RowArena arena;
-  AdmissionSketch sketch;
-};
 
 StatusOr<Initializer> ParseInitializer(const std::string& name) {
   if (name == "zeros") return Initializer::kZeros;
@@ -87,7 +78,7 @@ EmbeddingTable::EmbeddingTable(const TableConfig& config, std::unique_ptr<Optimi
   row_bytes_ = weight_bytes_ + state_floats_ * 4 + (track_steps_ ? 4 : 0);
   stripe_bits_ = kStripeBits;
   for (uint32_t i = 0; i < (1u << stripe_bits_); ++i) {
-    stripes_.push_back(std::make_unique<Stripe>(row_bytes_, config_.admit_after > 1));
+    stripes_.push_back(std::make_unique<Stripe>(i, row_bytes_, config_.admit_after > 1));
   }
 }
 
@@ -180,6 +171,7 @@ uint32_t EmbeddingTable::FindOrCreate(Stripe& s, uint64_t key, bool create) {
   WriteWeights(p, init);
   optimizer_->InitState(State(p), config_.dim);
   s.index.Insert(key, row);
+  if (s.track_changes) s.MarkChanged(row);
   rows_.fetch_add(1, std::memory_order_relaxed);
   return row;
 }
@@ -203,9 +195,16 @@ void EmbeddingTable::Pull(const uint64_t* keys, size_t n, float* out) {
     thread_local std::vector<char*> rows;
     rows.resize(count);
     std::lock_guard<std::mutex> lock(s.mu);
+    // A pull changes the stripe when it creates rows or stamps them.
+    if (s.cut != nullptr && (create || track_steps_)) CopyForCut(s, true);
+    // A stamp is part of the row, so stamped rows go into the next delta.
+    const bool mark = track_steps_ && s.track_changes;
     // Two passes: find every row first, then copy, prefetching rows ahead.
-    ResolveRows(s, skeys, count, rows.data(),
-                [&](uint64_t key) { return FindOrCreate(s, key, create); });
+    ResolveRows(s, skeys, count, rows.data(), [&](uint64_t key) {
+      const uint32_t row = FindOrCreate(s, key, create);
+      if (mark && row != RowIndex::kNoRow) s.MarkChanged(row);
+      return row;
+    });
     for (uint32_t j = 0; j < count; ++j) {
       if (j + kRowAhead < count) {
         if (rows[j + kRowAhead] != nullptr) PrefetchBytes(rows[j + kRowAhead], weight_bytes_);
@@ -242,9 +241,14 @@ Status EmbeddingTable::Push(const uint64_t* keys, size_t n, const float* grads, 
     rows.resize(count);
     float w[kMaxDim];
     std::lock_guard<std::mutex> lock(s.mu);
+    if (s.cut != nullptr) CopyForCut(s, true);
+    const bool mark = s.track_changes;
     ResolveRows(s, skeys, count, rows.data(), [&](uint64_t key) {
       const uint32_t row = s.index.Find(key);
-      if (row != RowIndex::kNoRow) return row;
+      if (row != RowIndex::kNoRow) {
+        if (mark) s.MarkChanged(row);
+        return row;
+      }
       // Held back by admission: counted, and answered with the initial value.
       if (admit_after > 1 && s.sketch.Increment(key) < admit_after) return RowIndex::kNoRow;
       return FindOrCreate(s, key, true);
@@ -292,7 +296,16 @@ size_t EmbeddingTable::EvictAged(uint32_t min_age) {
     s.index.ForEach([&](uint64_t key, uint32_t row) {
       if (static_cast<uint32_t>(now - *LastStep(s.arena.Row(row))) >= min_age) victims.push_back(key);
     });
-    for (uint64_t key : victims) s.arena.Free(s.index.Erase(key));
+    if (victims.empty()) continue;
+    if (s.cut != nullptr) CopyForCut(s, true);
+    for (uint64_t key : victims) {
+      const uint32_t row = s.index.Erase(key);
+      if (s.track_changes) {
+        s.ClearChanged(row);
+        s.removed.push_back(key);
+      }
+      s.arena.Free(row);
+    }
     removed += victims.size();
     rows_.fetch_sub(victims.size(), std::memory_order_relaxed);
   }
@@ -384,6 +397,8 @@ TableStats EmbeddingTable::Stats() const {
     std::lock_guard<std::mutex> lock(sp->mu);
     stats.rows += sp->index.size();
     stats.memory_bytes += sp->index.MemoryBytes() + sp->arena.MemoryBytes() + sp->sketch.MemoryBytes();
+    stats.memory_bytes += (sp->changed.capacity() + sp->removed.capacity()) * sizeof(uint64_t);
+    for (uint64_t word : sp->changed) stats.changed_since_cut += __builtin_popcountll(word);
   }
   // Index slots are 12 bytes at up to 3/4 load: count 16 bytes per row.
   stats.bytes_per_live_row = row_bytes_ + 16;

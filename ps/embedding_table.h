@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,6 +26,7 @@
 #include "ps/store/admission_sketch.h"
 #include "ps/store/row_arena.h"
 #include "ps/store/row_index.h"
+#include "ps/store/stripe_copy.h"
 
 namespace embedps::ps {
 
@@ -65,6 +67,7 @@ struct TableStats {
   uint64_t evicted = 0;
   uint64_t pending_pushes = 0;     // pushes to keys not yet admitted
   uint64_t steps = 0;              // push requests applied
+  uint64_t changed_since_cut = 0;  // rows a delta checkpoint would write now
 };
 
 class EmbeddingTable {
@@ -104,8 +107,56 @@ class EmbeddingTable {
   TableStats Stats() const;
   const TableConfig& config() const { return config_; }
 
+  // ---- Checkpoint support (ps/checkpoint; embedding_table_checkpoint.cc) --
+  // Row layout, as in the arena and in checkpoint records: weight_bytes()
+  // of weights (f32, or fp16 bits padded to 4 bytes), state_floats() floats
+  // of optimizer state, then a u32 last-step stamp when tracks_steps().
+  uint32_t weight_bytes() const { return weight_bytes_; }
+  uint32_t state_floats() const { return state_floats_; }
+  bool tracks_steps() const { return track_steps_; }
+  size_t row_bytes() const { return row_bytes_; }
+  uint32_t num_stripes() const { return static_cast<uint32_t>(stripes_.size()); }
+
+  // Starts a cut: each stripe is copied as it is now, by TakeCutStripe or by
+  // the first request that would change it. Takes each stripe lock once and
+  // copies nothing. FailedPrecondition while a cut is running, or for a
+  // delta when no earlier cut completed (or one failed since), as the delta
+  // would have no base.
+  Status BeginCut(bool delta);
+  // What BeginCut would refuse, without starting anything.
+  Status CheckCut(bool delta) const;
+  // The copy of `stripe` at the cut, copied now if no request did; handed
+  // over (its memory is the caller's). Full cut: every row. Delta cut: rows
+  // changed since the previous cut and the keys removed since. Once per
+  // stripe, between BeginCut and EndCut.
+  StripeCopy TakeCutStripe(uint32_t stripe);
+  // The push counter at the cut and the longest time a request spent
+  // copying a stripe before changing it.
+  uint64_t cut_step() const;
+  double cut_max_stall_seconds() const;
+  // Ends the cut: stripes not yet copied stay as they are. `complete`: all
+  // stripes were taken and written, so later deltas may be relative to it.
+  void EndCut(bool complete);
+
+  // Restore: raises the push counter to at least `step` (stamps of loaded
+  // rows are relative to it). Call before LoadRows.
+  void AdvanceStepTo(uint64_t step);
+  // Loads `count` records (u64 key + weights + state [+ u32 stamp when
+  // `has_stamp`]) whose keys `keep` accepts, creating or overwriting rows;
+  // a stamp is turned into an age relative to `source_step` (the writer's
+  // counter) and re-stamped against this table's counter. Weights and state
+  // must have this table's layout. Returns the records not kept.
+  uint64_t LoadRows(const char* records, uint64_t count, bool has_stamp, uint64_t source_step,
+                    const std::function<bool(uint64_t key)>& keep);
+  // Removes the rows of the keys `keep` accepts. Returns how many existed.
+  uint64_t EraseRows(const uint64_t* keys, uint64_t count,
+                     const std::function<bool(uint64_t key)>& keep);
+  // After a restore: every row counts as unchanged, and deltas may follow.
+  void MarkRestored();
+
  private:
   struct Stripe;
+  struct CutState;
   EmbeddingTable(const TableConfig& config, std::unique_ptr<Optimizer> optimizer);
 
   // Groups key positions by stripe (per-thread scratch) and calls
@@ -127,6 +178,10 @@ class EmbeddingTable {
   uint32_t* LastStep(char* row) const {
     return reinterpret_cast<uint32_t*>(row + weight_bytes_ + state_floats_ * 4);
   }
+  // Copies `s` for the running cut (s.cut != nullptr) and resets its change
+  // tracking; `request`: a request waits on it, so the time counts as a
+  // stall. Under s.mu.
+  void CopyForCut(Stripe& s, bool request);
   // Evicts rows last touched at least `min_age` steps ago.
   size_t EvictAged(uint32_t min_age);
   // The age from which rows must go to bring the table under 90% of its
@@ -145,6 +200,9 @@ class EmbeddingTable {
   std::atomic<uint64_t> evicted_{0};
   std::atomic<uint64_t> rows_{0};
   std::atomic<uint64_t> pending_pushes_{0};
+  mutable std::mutex cut_mu_;  // guards the two below
+  std::unique_ptr<CutState> cut_;
+  bool delta_base_ = false;  // the last cut completed: a delta may follow
 };
 
 }  // namespace embedps::ps

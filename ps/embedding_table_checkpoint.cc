@@ -1,0 +1,184 @@
+// EmbeddingTable: the checkpoint side (cuts, copy on write, change tracking
+// for deltas, loading rows back). The request side is embedding_table.cc.
+#include <chrono>
+#include <cstring>
+
+#include "ps/embedding_table.h"
+#include "ps/table_stripe.h"
+
+namespace embedps::ps {
+
+void EmbeddingTable::CopyForCut(Stripe& s, bool request) {
+  const auto start = std::chrono::steady_clock::now();
+  CutState& cut = *s.cut;
+  StripeCopy& out = cut.copies[s.index_in_table];
+  const size_t record = 8 + row_bytes_;
+  const size_t pad_from = config_.fp16 ? config_.dim * 2 : weight_bytes_;
+  uint64_t rows = s.index.size();
+  if (cut.delta) {
+    rows = 0;
+    for (uint64_t word : s.changed) rows += __builtin_popcountll(word);
+  }
+  out.records.reset(new char[rows * record]);
+  char* dst = out.records.get();
+  s.index.ForEach([&](uint64_t key, uint32_t row) {
+    if (cut.delta && !s.IsChanged(row)) return;
+    std::memcpy(dst, &key, 8);
+    std::memcpy(dst + 8, s.arena.Row(row), row_bytes_);
+    // fp16 rows of odd dim have two bytes of padding, never written: zero
+    // them so that files are reproducible.
+    std::memset(dst + 8 + pad_from, 0, weight_bytes_ - pad_from);
+    dst += record;
+  });
+  out.count = rows;
+  if (cut.delta) out.removed.swap(s.removed);
+  // The next delta is relative to this cut.
+  s.removed.clear();
+  std::fill(s.changed.begin(), s.changed.end(), 0);
+  s.track_changes = true;
+  s.cut = nullptr;
+  if (request) {
+    const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::steady_clock::now() - start).count();
+    int64_t seen = cut.max_stall_ns.load(std::memory_order_relaxed);
+    while (ns > seen && !cut.max_stall_ns.compare_exchange_weak(seen, ns)) {
+    }
+  }
+}
+
+Status EmbeddingTable::CheckCut(bool delta) const {
+  std::lock_guard<std::mutex> guard(cut_mu_);
+  if (cut_ != nullptr) {
+    return FailedPrecondition("table '" + config_.name + "': a checkpoint of it is still being written");
+  }
+  if (delta && !delta_base_) {
+    return FailedPrecondition("table '" + config_.name +
+                              "': no complete checkpoint (or restore) for a delta to be relative "
+                              "to; take a full checkpoint");
+  }
+  return Status::OK();
+}
+
+Status EmbeddingTable::BeginCut(bool delta) {
+  RETURN_IF_ERROR(CheckCut(delta));
+  std::lock_guard<std::mutex> guard(cut_mu_);
+  // Until this cut completes, its copies have reset the change tracking.
+  delta_base_ = false;
+  cut_ = std::make_unique<CutState>(delta, step_.load(std::memory_order_relaxed), stripes_.size());
+  for (auto& sp : stripes_) {
+    std::lock_guard<std::mutex> lock(sp->mu);
+    sp->cut = cut_.get();
+  }
+  return Status::OK();
+}
+
+StripeCopy EmbeddingTable::TakeCutStripe(uint32_t stripe) {
+  std::lock_guard<std::mutex> guard(cut_mu_);
+  CHECK(cut_ != nullptr) << "TakeCutStripe without BeginCut";
+  Stripe& s = *stripes_[stripe];
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (s.cut != nullptr) CopyForCut(s, false);
+  return std::move(cut_->copies[stripe]);
+}
+
+uint64_t EmbeddingTable::cut_step() const {
+  std::lock_guard<std::mutex> guard(cut_mu_);
+  return cut_ == nullptr ? 0 : cut_->step;
+}
+
+double EmbeddingTable::cut_max_stall_seconds() const {
+  std::lock_guard<std::mutex> guard(cut_mu_);
+  return cut_ == nullptr ? 0 : cut_->max_stall_ns.load() * 1e-9;
+}
+
+void EmbeddingTable::EndCut(bool complete) {
+  std::lock_guard<std::mutex> guard(cut_mu_);
+  if (cut_ == nullptr) return;
+  for (auto& sp : stripes_) {
+    std::lock_guard<std::mutex> lock(sp->mu);
+    sp->cut = nullptr;
+  }
+  cut_.reset();
+  delta_base_ = complete;
+}
+
+void EmbeddingTable::AdvanceStepTo(uint64_t step) {
+  uint64_t now = step_.load(std::memory_order_relaxed);
+  while (now < step && !step_.compare_exchange_weak(now, step)) {
+  }
+}
+
+uint64_t EmbeddingTable::LoadRows(const char* records, uint64_t count, bool has_stamp,
+                                  uint64_t source_step, const std::function<bool(uint64_t)>& keep) {
+  const size_t body = weight_bytes_ + state_floats_ * 4;
+  const size_t record = 8 + body + (has_stamp ? 4 : 0);
+  const uint32_t now = static_cast<uint32_t>(step_.load(std::memory_order_relaxed));
+  uint64_t skipped = 0;
+  Stripe* locked = nullptr;
+  std::unique_lock<std::mutex> lock;
+  for (uint64_t i = 0; i < count; ++i) {
+    const char* r = records + i * record;
+    uint64_t key;
+    std::memcpy(&key, r, 8);
+    if (!keep(key)) {
+      ++skipped;
+      continue;
+    }
+    // Records come grouped by stripe, so the lock rarely changes hands.
+    Stripe& s = *stripes_[StripeOf(key)];
+    if (&s != locked) {
+      lock = std::unique_lock<std::mutex>(s.mu);
+      locked = &s;
+      if (s.cut != nullptr) CopyForCut(s, true);
+    }
+    uint32_t row = s.index.Find(key);
+    if (row == RowIndex::kNoRow) {
+      row = s.arena.Allocate();
+      s.index.Insert(key, row);
+      rows_.fetch_add(1, std::memory_order_relaxed);
+    }
+    char* p = s.arena.Row(row);
+    std::memcpy(p, r + 8, body);
+    if (track_steps_) {
+      uint32_t stamp = now;  // a row without a stamp counts as just touched
+      if (has_stamp) {
+        uint32_t old;
+        std::memcpy(&old, r + 8 + body, 4);
+        stamp = now - (static_cast<uint32_t>(source_step) - old);
+      }
+      *LastStep(p) = stamp;
+    }
+  }
+  return skipped;
+}
+
+uint64_t EmbeddingTable::EraseRows(const uint64_t* keys, uint64_t count,
+                                   const std::function<bool(uint64_t)>& keep) {
+  uint64_t erased = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    if (!keep(keys[i])) continue;
+    Stripe& s = *stripes_[StripeOf(keys[i])];
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (s.cut != nullptr) CopyForCut(s, true);
+    const uint32_t row = s.index.Erase(keys[i]);
+    if (row == RowIndex::kNoRow) continue;
+    s.ClearChanged(row);
+    s.arena.Free(row);
+    rows_.fetch_sub(1, std::memory_order_relaxed);
+    ++erased;
+  }
+  return erased;
+}
+
+void EmbeddingTable::MarkRestored() {
+  std::lock_guard<std::mutex> guard(cut_mu_);
+  for (auto& sp : stripes_) {
+    std::lock_guard<std::mutex> lock(sp->mu);
+    std::fill(sp->changed.begin(), sp->changed.end(), 0);
+    sp->removed.clear();
+    sp->track_changes = true;
+  }
+  delta_base_ = cut_ == nullptr;
+}
+
+}  // namespace embedps::ps
