@@ -192,21 +192,59 @@ std::vector<std::string> HttpFlags(const LocalOptions& o, const std::string& run
 }
 
 // Starts one daemon with the shared flags, its HTTP flags and `args`.
+// The children of a local job by name, kept so a killed one can be
+// started again the same way.
+using ChildSpecs = std::map<std::string, ChildSpec>;
+
 Status StartNode(const LocalOptions& o, const std::string& run_dir, const std::string& key_dir,
-                 ProcessGroup& group,
+                 ProcessGroup& group, ChildSpecs& specs,
                  const std::string& name, const std::string& binary, const std::string& token,
                  const std::vector<std::string>& args, bool inherit_stdout = false) {
   ChildSpec spec{name, o.bin_dir + "/" + binary, CommonFlags(token, key_dir, name),
                  run_dir + "/logs/" + name + ".log", inherit_stdout};
   for (const auto& f : HttpFlags(o, run_dir, name)) spec.args.push_back(f);
   spec.args.insert(spec.args.end(), args.begin(), args.end());
+  specs[name] = spec;
   return group.Start(spec).status();
+}
+
+std::string CheckpointDirOf(const LocalOptions& o, const std::string& run_dir) {
+  if (!o.checkpoints) return "";
+  if (!o.checkpoint_dir.empty()) return o.checkpoint_dir;
+  if (!o.resume.empty()) return o.resume;
+  return run_dir + "/checkpoints";
+}
+
+// Waits for the job like AwaitGroup, but restarts a server or worker that
+// was killed from outside (the scheduler replaces or re-admits it); any
+// other failure ends the job.
+Status Supervise(const LocalOptions& o, ProcessGroup& group, const ChildSpecs& specs, bool can_recover) {
+  const auto deadline = Clock::now() + std::chrono::seconds(o.timeout_s);
+  uint32_t restarts = 0;
+  while (group.running() > 0) {
+    if (Interrupted()) return Aborted("interrupted; stopped all processes");
+    if (Clock::now() > deadline) {
+      return DeadlineExceeded("job did not finish within --timeout_s=" + std::to_string(o.timeout_s));
+    }
+    auto exit = group.WaitAny(std::chrono::milliseconds(200));
+    if (!exit || exit->exit_code == 0) continue;
+    const bool restartable = exit->name != "scheduler" && exit->signaled && can_recover && o.restart_failed &&
+                             restarts < o.max_restarts;
+    if (!restartable) return DescribeExit(*exit);
+    ++restarts;
+    std::printf("embedps: %s (pid %d) was killed by signal %d; restarting it (%u of at most %u restarts)\n",
+                exit->name.c_str(), static_cast<int>(exit->pid), exit->exit_code - 128, restarts, o.max_restarts);
+    std::fflush(stdout);
+    RETURN_IF_ERROR(group.Start(specs.at(exit->name)).status());
+  }
+  return Status::OK();
 }
 
 // Starts every node; returns their names, scheduler first.
 StatusOr<std::vector<std::string>> StartCluster(const LocalOptions& o, data::Format format,
                                                 const worker::Model& model, const std::string& run_dir,
-                                                const std::string& train, ProcessGroup& group) {
+                                                const std::string& train, ProcessGroup& group,
+                                                ChildSpecs& specs) {
   const std::string tables_file = run_dir + "/tables.spec";
   {
     std::ofstream out(tables_file);
@@ -229,16 +267,26 @@ StatusOr<std::vector<std::string>> StartCluster(const LocalOptions& o, data::For
       "--passes=" + std::to_string(o.passes), "--model_dir=" + run_dir + "/model",
       "--max_bad_line_fraction=" + std::to_string(o.max_bad_line_fraction),
       "--stats_json=" + run_dir + "/train_stats.json", "--job_name=embedps local"};
+  if (const std::string dir = CheckpointDirOf(o, run_dir); !dir.empty()) {
+    sched_args.push_back("--checkpoint_dir=" + dir);
+    sched_args.push_back("--checkpoint_interval_s=" + std::to_string(o.checkpoint_interval_s));
+  }
+  if (!o.resume.empty()) sched_args.push_back("--resume=" + o.resume);
   AppendAll(sched_args, o.extra.For("scheduler"));
-  RETURN_IF_ERROR(StartNode(o, run_dir, key_dir, group, "scheduler", "embedps-scheduler", token, sched_args,
+  RETURN_IF_ERROR(StartNode(o, run_dir, key_dir, group, specs, "scheduler", "embedps-scheduler", token, sched_args,
                             /*inherit_stdout=*/true));
   ASSIGN_OR_RETURN(std::string endpoint, AwaitEndpoint(group, endpoint_file));
 
-  for (uint32_t s = 0; s < o.servers; ++s) {
-    names.push_back("server-" + std::to_string(s));
+  // Standbys start last so the first o.servers take the map's ranks.
+  for (uint32_t s = 0; s < o.servers + o.standby_servers; ++s) {
+    names.push_back((s < o.servers ? "server-" : "standby-") + std::to_string(s));
     std::vector<std::string> args = {"--scheduler=" + endpoint, "--tables_file=" + tables_file};
     AppendAll(args, o.extra.For("server"));
-    RETURN_IF_ERROR(StartNode(o, run_dir, key_dir, group, names.back(), "embedps-server", token, args));
+    RETURN_IF_ERROR(StartNode(o, run_dir, key_dir, group, specs, names.back(), "embedps-server", token, args));
+    if (s + 1 == o.servers && o.standby_servers > 0) {
+      // Admission is in arrival order: let the primaries register first.
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
   }
   for (uint32_t w = 0; w < o.workers; ++w) {
     names.push_back("worker-" + std::to_string(w));
@@ -247,7 +295,7 @@ StatusOr<std::vector<std::string>> StartCluster(const LocalOptions& o, data::For
                                      std::string("--format=") + data::FormatName(format)};
     AppendAll(args, worker::ModelFlagArgs());
     AppendAll(args, o.extra.For("worker"));
-    RETURN_IF_ERROR(StartNode(o, run_dir, key_dir, group, names.back(), "embedps-worker", token, args));
+    RETURN_IF_ERROR(StartNode(o, run_dir, key_dir, group, specs, names.back(), "embedps-worker", token, args));
   }
   return names;
 }
@@ -355,7 +403,8 @@ Status RunLocal(const LocalOptions& o) {
     if (o.shuffle) {
       ASSIGN_OR_RETURN(train, ShuffledCopy(o, format, run_dir));
     }
-    auto names = StartCluster(o, format, *model, run_dir, train, group);
+    ChildSpecs specs;
+    auto names = StartCluster(o, format, *model, run_dir, train, group, specs);
     Status st = names.status();
     if (st.ok() && o.http_port != -1) {
       auto got = AwaitUrls(group, run_dir, *names);
@@ -363,7 +412,7 @@ Status RunLocal(const LocalOptions& o) {
       if (st.ok()) urls = std::move(got).value();
     }
     if (st.ok()) PrintEndpoints(run_dir, *names, urls);
-    if (st.ok()) st = AwaitGroup(group, std::chrono::seconds(o.timeout_s), DescribeExit);
+    if (st.ok()) st = Supervise(o, group, specs, !CheckpointDirOf(o, run_dir).empty());
     if (!st.ok()) {
       group.TerminateAll(std::chrono::milliseconds(2000));
       return st;

@@ -57,6 +57,22 @@ struct LocalOptions {
   std::string http_token_file;
   // Generate CURVE keys into RUN_DIR/keys and turn CURVE on for every child.
   bool curve = false;
+
+  // Fault tolerance (docs/fault-tolerance.md). Checkpoints go to
+  // checkpoint_dir (empty: RUN_DIR/checkpoints) every checkpoint_interval_s
+  // and at the end of each pass; off when !checkpoints.
+  bool checkpoints = true;
+  std::string checkpoint_dir;
+  uint32_t checkpoint_interval_s = 30;
+  // Resume the job from the newest usable checkpoint in this directory.
+  std::string resume;
+  // Spare servers that take over a dead server's rank.
+  uint32_t standby_servers = 0;
+  // Restart a server or worker killed from outside (it rejoins: a server as
+  // a standby that is promoted, a worker as a new worker), at most
+  // max_restarts times in all.
+  bool restart_failed = true;
+  uint32_t max_restarts = 10;
 };
 
 // Loads an exported model directory for eval/predict/recommend, with the

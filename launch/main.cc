@@ -93,6 +93,12 @@ DEFINE_string(add, "", "keygen: add one node keypair with this name to an existi
 DEFINE_bool(null_store, false,
             "bench pushpull: reference run whose servers skip their tables (transport ceiling)");
 DEFINE_int32(timeout_ms, 5000, "status, stop: give up on an unreachable scheduler after this long");
+DEFINE_bool(checkpoints, true, "local: take checkpoints and recover from dead servers and workers");
+DEFINE_string(checkpoint_dir, "", "local: where checkpoints go (default RUN_DIR/checkpoints, or the --resume directory)");
+DEFINE_int32(checkpoint_interval_s, 30, "local: checkpoint every this many seconds (and at the end of each pass)");
+DEFINE_string(resume, "", "local: resume the job from the newest usable checkpoint in this directory");
+DEFINE_int32(standby_servers, 0, "local: spare servers that take over the rank of a dead server");
+DEFINE_bool(restart_failed, true, "local: restart a server or worker killed from outside (it rejoins the job)");
 DEFINE_string(token_file, "", "stop: file with the bearer token of the scheduler's --http_token_file");
 // Shared with the daemons (common/flags/node_flags.cc). local passes them
 // on; status and stop take the scheduler's HTTP address in --scheduler.
@@ -190,6 +196,15 @@ embedps::Status RunLocalCommand() {
   o.http_enable_mutations = FLAGS_http_enable_mutations;
   o.http_token_file = FLAGS_http_token_file;
   o.curve = FLAGS_curve;
+  RETURN_IF_ERROR(CheckRange("checkpoint_interval_s", FLAGS_checkpoint_interval_s, 0, 86400 * 7));
+  RETURN_IF_ERROR(CheckRange("standby_servers", FLAGS_standby_servers, 0, 64));
+  o.checkpoints = FLAGS_checkpoints;
+  o.checkpoint_dir = FLAGS_checkpoint_dir;
+  o.checkpoint_interval_s = FLAGS_checkpoint_interval_s;
+  o.resume = FLAGS_resume;
+  o.standby_servers = FLAGS_standby_servers;
+  o.restart_failed = FLAGS_restart_failed;
+  if (!o.resume.empty() && !o.checkpoints) return embedps::InvalidArgument("--resume needs --checkpoints");
   return embedps::launch::RunLocal(o);
 }
 
