@@ -228,9 +228,17 @@ Status Supervise(const LocalOptions& o, ProcessGroup& group, const ChildSpecs& s
     }
     auto exit = group.WaitAny(std::chrono::milliseconds(200));
     if (!exit || exit->exit_code == 0) continue;
-    const bool restartable = exit->name != "scheduler" && exit->signaled && can_recover && o.restart_failed &&
-                             restarts < o.max_restarts;
-    if (!restartable) return DescribeExit(*exit);
+    const bool recoverable = exit->name != "scheduler" && exit->signaled && can_recover;
+    if (!recoverable) return DescribeExit(*exit);
+    if (!o.restart_failed || restarts >= o.max_restarts) {
+      // The scheduler recovers without it (a standby, the other workers)
+      // or fails the job when it cannot.
+      std::printf("embedps: %s (pid %d) was killed by signal %d; not restarting it (%s)\n", exit->name.c_str(),
+                  static_cast<int>(exit->pid), exit->exit_code - 128,
+                  o.restart_failed ? "restart limit reached" : "--restart_failed=false");
+      std::fflush(stdout);
+      continue;
+    }
     ++restarts;
     std::printf("embedps: %s (pid %d) was killed by signal %d; restarting it (%u of at most %u restarts)\n",
                 exit->name.c_str(), static_cast<int>(exit->pid), exit->exit_code - 128, restarts, o.max_restarts);

@@ -6,6 +6,7 @@
 //   embedps bench      pushpull | memory | parse
 //   embedps status     --scheduler HOST:PORT [--json]
 //   embedps stop       --scheduler HOST:PORT [--token_file F]
+//   embedps checkpoint --scheduler HOST:PORT [--token_file F]
 #include <unistd.h>
 
 #include <algorithm>
@@ -122,6 +123,7 @@ constexpr char kUsage[] =
     "              input parsing speed\n"
     "  status      show a running job: embedps status --scheduler HOST:PORT [--json]\n"
     "  stop        stop a running job: embedps stop --scheduler HOST:PORT [--token_file F]\n"
+    "  checkpoint  checkpoint a running job now: embedps checkpoint --scheduler HOST:PORT [--token_file F]\n"
     "              (HOST:PORT is the scheduler's HTTP address, its --http_port)\n"
     "exit codes: 0 ok, 1 error or refused, 2 usage, 3 scheduler unreachable (status, stop)\n"
     "run 'embedps --helpon=main' for the flags";
@@ -320,8 +322,9 @@ int RunClusterCommand(const std::string& command) {
   o.timeout = std::chrono::milliseconds(FLAGS_timeout_ms);
   o.json = FLAGS_json;
   o.token_file = FLAGS_token_file;
-  return command == "status" ? embedps::launch::RunStatusCommand(o)
-                             : embedps::launch::RunStopCommand(o);
+  if (command == "status") return embedps::launch::RunStatusCommand(o);
+  if (command == "checkpoint") return embedps::launch::RunCheckpointCommand(o);
+  return embedps::launch::RunStopCommand(o);
 }
 
 embedps::Status RunEvalCommand() {
@@ -368,7 +371,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   embedps::Status st;
-  if (command == "status" || command == "stop") return RunClusterCommand(command);
+  if (command == "status" || command == "stop" || command == "checkpoint") return RunClusterCommand(command);
   if (command == "bench") {
     FLAGS_minloglevel = std::max(FLAGS_minloglevel, 1);  // the figures, not the cluster's chatter
     st = RunBenchCommand(argv[2]);

@@ -1,7 +1,10 @@
 #include "launch/status_command.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <sstream>
+#include <thread>
 
 #include "common/http/http_client.h"
 #include "common/http/token_file.h"
@@ -122,23 +125,70 @@ int RunStatusCommand(const CliOptions& o) {
   return kExitOk;
 }
 
-int RunStopCommand(const CliOptions& o) {
-  if (o.scheduler.empty()) return Fail("stop", kExitUsage, "--scheduler HOST:PORT is required");
+namespace {
+
+// POSTs to `path` with the token of --token_file; kExitOk on 200/202.
+int PostToScheduler(const char* command, const std::string& path, const CliOptions& o) {
+  if (o.scheduler.empty()) return Fail(command, kExitUsage, "--scheduler HOST:PORT is required");
   std::vector<std::pair<std::string, std::string>> headers;
   if (!o.token_file.empty()) {
     auto token = http::ReadTokenFile(o.token_file);
-    if (!token.ok()) return Fail("stop", kExitError, "--token_file: " + token.status().message());
+    if (!token.ok()) return Fail(command, kExitError, "--token_file: " + token.status().message());
     headers.emplace_back("Authorization", "Bearer " + *token);
   }
-  auto res = http::Fetch(o.scheduler, "POST", "/stop", o.timeout, headers);
-  if (!res.ok()) return RequestFailed("stop", o, res.status());
+  auto res = http::Fetch(o.scheduler, "POST", path, o.timeout, headers);
+  if (!res.ok()) return RequestFailed(command, o, res.status());
   if (res->status != 202 && res->status != 200) {
-    return Fail("stop", kExitError, "the scheduler refused (" + std::to_string(res->status) +
-                                        "): " + Trimmed(res->body));
+    return Fail(command, kExitError, "the scheduler refused (" + std::to_string(res->status) +
+                                         "): " + Trimmed(res->body));
   }
+  return kExitOk;
+}
+
+// The id of the job's newest complete checkpoint; 0 when none; -1 when the
+// status cannot be read.
+int64_t LastCheckpointId(const CliOptions& o) {
+  auto res = http::Fetch(o.scheduler, "GET", "/status", o.timeout, {});
+  if (!res.ok() || res->status != 200) return -1;
+  auto j = nlohmann::json::parse(res->body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return -1;
+  const auto& last = j["last_checkpoint"];
+  return last.is_object() ? last.value("id", int64_t{0}) : 0;
+}
+
+}  // namespace
+
+int RunStopCommand(const CliOptions& o) {
+  const int rc = PostToScheduler("stop", "/stop", o);
+  if (rc != kExitOk) return rc;
   std::printf("embedps: stop requested; workers finish their current batch, the model is "
               "exported and the job ends\n");
   return kExitOk;
+}
+
+int RunCheckpointCommand(const CliOptions& o) {
+  const int64_t before = o.scheduler.empty() ? 0 : LastCheckpointId(o);
+  const int rc = PostToScheduler("checkpoint", "/checkpoint", o);
+  if (rc != kExitOk) return rc;
+  std::printf("embedps: checkpoint requested; waiting for it to complete\n");
+  std::fflush(stdout);
+  // Checkpoints of big tables take a while: wait longer than one request.
+  const auto deadline = std::chrono::steady_clock::now() + std::max(o.timeout, std::chrono::milliseconds(120000));
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto res = http::Fetch(o.scheduler, "GET", "/status", o.timeout, {});
+    if (!res.ok() || res->status != 200) continue;
+    auto j = nlohmann::json::parse(res->body, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j["last_checkpoint"].is_object()) continue;
+    const auto& last = j["last_checkpoint"];
+    if (last.value("id", int64_t{0}) <= before) continue;
+    std::printf("embedps: checkpoint %lld written to %s (%s, %.1f MB, %.2f s, training paused %.1f ms)\n",
+                static_cast<long long>(last.value("id", int64_t{0})), last.value("directory", "").c_str(),
+                last.value("kind", "").c_str(), last.value("bytes", 0.0) / 1e6, last.value("seconds", 0.0),
+                last.value("pause_seconds", 0.0) * 1e3);
+    return kExitOk;
+  }
+  return Fail("checkpoint", kExitError, "no new checkpoint appeared on /status (see the scheduler log)");
 }
 
 }  // namespace embedps::launch

@@ -1,4 +1,4 @@
-// `embedps status` and `embedps stop`: talk to a running job's scheduler
+// `embedps status`, `embedps stop` and `embedps checkpoint`: talk to a running job's scheduler
 // over its HTTP endpoint (HOST:PORT is the scheduler's --http_port address,
 // not its ZeroMQ endpoint).
 //
@@ -32,6 +32,11 @@ int RunStatusCommand(const CliOptions& options);
 
 // Asks the scheduler to stop the job; returns an exit code as above.
 int RunStopCommand(const CliOptions& options);
+
+// Asks the scheduler for a checkpoint now (POST /checkpoint, a mutation:
+// the scheduler needs --http_enable_mutations) and waits until /status
+// shows it complete; returns an exit code as above.
+int RunCheckpointCommand(const CliOptions& options);
 
 // The human-readable form of a /status document.
 std::string FormatStatusTable(const nlohmann::json& status);

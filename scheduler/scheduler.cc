@@ -60,6 +60,7 @@ Status Scheduler::Setup() {
     all = std::move(parts).value();
   }
   partitions_ = std::make_unique<PartitionQueue>(all, options_.passes, options_.shuffle_seed);
+  plan_ = all;
   if (!options_.checkpoint_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(options_.checkpoint_dir, ec);
@@ -339,6 +340,9 @@ Status Scheduler::OnPartitionRequest(Node& node, const wire::Message& msg) {
     grant.has_partition = true;
     grant.partition = lease->partition;
     grant.pass = lease->pass;
+  } else if (partitions_->outstanding() > 0 && !options_.checkpoint_dir.empty()) {
+    // Leases of other workers come back if those die: stay available.
+    grant.wait_ms = 200;
   }
   return SendTo(node, grant, msg.header.request_id);
 }
@@ -365,11 +369,22 @@ Status Scheduler::OnWorkerDone(Node& node, const wire::Message& msg) {
   }
   // Work given back by a dead worker waits for a live one.
   if (partitions_->finished() < partitions_->total() && !stopping_) return Status::OK();
+  if (final_checkpoint_) return Status::OK();
   if (checkpoint_) AbandonCheckpoint("training ended");
   train_end_ = Clock::now();
   SampleHistory(train_end_, /*force=*/true);  // the last point of the plots
   RETURN_IF_ERROR(CheckBadLines(true));
   if (options_.print_progress) ReportProgress(true);
+  if (!options_.checkpoint_dir.empty()) {
+    // The trained state, checkpointed: a job resumed from it has nothing
+    // left to train and exports exactly this model.
+    final_checkpoint_ = true;
+    return BeginCheckpoint("end of training");
+  }
+  return StartExport();
+}
+
+Status Scheduler::StartExport() {
   if (options_.model_dir.empty()) {
     phase_ = Phase::kFinished;
     return Status::OK();
@@ -428,8 +443,8 @@ Status Scheduler::CheckLiveness() {
                        std::to_string(options_.recovery_timeout.count()) +
                        " ms (start a standby with --standby_servers, or restart it)");
   }
-  if (phase_ == Phase::kTraining && LiveWorkers() == 0 &&
-      partitions_->finished() < partitions_->total() && now - workers_gone_since_ > options_.recovery_timeout) {
+  if (workers_gone_since_ && phase_ == Phase::kTraining && LiveWorkers() == 0 && !stopping_ &&
+      partitions_->finished() < partitions_->total() && now - *workers_gone_since_ > options_.recovery_timeout) {
     return Unavailable("every worker is dead and none rejoined within " +
                        std::to_string(options_.recovery_timeout.count()) + " ms");
   }
@@ -536,6 +551,13 @@ Status Scheduler::WriteStats() const {
   // Line ranges trained per partition (ids unique across passes): a worker
   // that died leaves a range its successor continues.
   j["trained_ranges"] = partitions_->ToJson()["trained"];
+  // The partitions of one pass; pass p's copy of partition i has id
+  // p * partition_plan.size() + i.
+  nlohmann::json plan = nlohmann::json::array();
+  for (const Partition& p : plan_) {
+    plan.push_back({{"id", p.id}, {"file", p.file}, {"begin", p.begin}, {"end", p.end}});
+  }
+  j["partition_plan"] = plan;
   if (stopping_) j["stop_reason"] = stop_reason_;
   std::ofstream out(options_.stats_json);
   out << j.dump(2) << "\n";

@@ -150,6 +150,7 @@ class Scheduler {
   Status OnBarrier(Node& node, const wire::Message& msg);
   Status OnWorkerDone(Node& node, const wire::Message& msg);
   Status OnExported(Node& node, const wire::Message& msg);
+  Status StartExport();
 
   // Checkpoints (scheduler_checkpoint.cc).
   // Starts one when a trigger fired (time, rows, pass end, on demand).
@@ -227,6 +228,7 @@ class Scheduler {
   uint32_t workers_joined_ = 0;
   ShardMap shard_map_;
   std::unique_ptr<PartitionQueue> partitions_;
+  std::vector<Partition> plan_;  // one pass's partitions
   // Barrier name -> (node id -> request id to answer).
   std::map<std::string, std::map<uint32_t, uint64_t>> barriers_;
   Clock::time_point started_;
@@ -262,11 +264,13 @@ class Scheduler {
   uint64_t rows_at_last_checkpoint_ = 0;
   uint32_t pass_at_last_checkpoint_ = 0;
   bool checkpoint_requested_ = false;
+  bool final_checkpoint_ = false;  // training is over; export after this checkpoint
   wire::Progress resumed_progress_;  // totals trained before a --resume
   std::map<uint32_t, uint32_t> restoring_;  // server node id -> rank it restores
   std::vector<uint32_t> vacant_ranks_;      // dead servers' ranks awaiting a standby
   Clock::time_point vacant_since_;
-  Clock::time_point workers_gone_since_;
+  // When the last live worker died, while no other has joined since.
+  std::optional<Clock::time_point> workers_gone_since_;
   uint32_t standbys_joined_ = 0;
   Counter* checkpoints_written_;
   Counter* checkpoint_failures_;

@@ -22,6 +22,11 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 }  // namespace
 
 Status Scheduler::MaybeCheckpoint() {
+  if (final_checkpoint_) {
+    if (checkpoint_) return Status::OK();
+    final_checkpoint_ = false;
+    return StartExport();
+  }
   if (options_.checkpoint_dir.empty() || phase_ != Phase::kTraining || checkpoint_ || stopping_) {
     return Status::OK();
   }

@@ -201,6 +201,7 @@ Status Scheduler::PromoteStandbys() {
 Status Scheduler::AdmitLate(Node& node, uint64_t /*request_id*/) {
   if (node.role == wire::Role::kWorker) {
     LOG(INFO) << "a new " << Describe(node) << " joins the running job";
+    workers_gone_since_.reset();
     if (phase_ == Phase::kTraining) RETURN_IF_ERROR(SendTo(node, wire::ShardMapMsg{shard_map_}));
     return Status::OK();
   }

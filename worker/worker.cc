@@ -1,5 +1,7 @@
 #include "worker/worker.h"
 
+#include <thread>
+
 #include <glog/logging.h>
 
 namespace embedps::worker {
@@ -56,6 +58,26 @@ Status Worker::Run() {
     }
     auto* grant = std::get_if<wire::PartitionGrantMsg>(&reply->body);
     if (grant == nullptr) return Internal("scheduler answered a partition request oddly");
+    if (!grant->has_partition && grant->wait_ms > 0) {
+      // Nothing to do right now, but a dead worker's lease may come back.
+      finished = -1;
+      const auto until = Clock::now() + std::chrono::milliseconds(grant->wait_ms);
+      while (Clock::now() < until) {
+        RETURN_IF_ERROR(WhileWaiting());
+        while (auto ev = link_.NextEvent()) {
+          if (auto* s = std::get_if<wire::ShutdownMsg>(&ev->body)) {
+            return s->ok ? Status::OK() : Aborted("job aborted by the scheduler: " + s->reason);
+          }
+          if (auto* p = std::get_if<wire::PauseTrainingMsg>(&ev->body)) {
+            RETURN_IF_ERROR(link_.Send(wire::PausedMsg{p->checkpoint_id, progress_}).status());
+          }
+          if (std::holds_alternative<wire::StopTrainingMsg>(ev->body)) stop_requested_ = true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      if (stop_requested_) break;
+      continue;
+    }
     if (!grant->has_partition) break;
     progress_.lease_partition = grant->partition.id;
     progress_.lease_pass = grant->pass;

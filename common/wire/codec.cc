@@ -154,6 +154,7 @@ void EncodeBody(cp::Envelope::Body::Builder b, const Body& body) {
             r.setFirstLine(m.partition.first_line);
             r.setPass(m.pass);
             r.setSkipLines(m.partition.skip_lines);
+            r.setWaitMs(m.wait_ms);
           },
           [&](const WorkerDoneMsg& m) { SetProgress(b.initWorkerDone().initProgress(), m.progress); },
           [&](const ExportModelMsg& m) { b.initExportModel().setDirectory(m.directory); },
@@ -299,6 +300,7 @@ StatusOr<Body> DecodeBody(cp::Envelope::Body::Reader b) {
       m.partition.first_line = r.getFirstLine();
       m.pass = r.getPass();
       m.partition.skip_lines = r.getSkipLines();
+      m.wait_ms = r.getWaitMs();
       if (m.partition.end < m.partition.begin) return InvalidArgument("malformed: partition end < begin");
       return Body(std::move(m));
     }

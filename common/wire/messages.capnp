@@ -187,6 +187,7 @@ struct PartitionGrant {
   firstLine @5 :UInt64;
   pass @6 :UInt32;               # which pass over the data (0-based)
   skipLines @7 :UInt64;          # lines already trained (a resumed lease): skip them
+  waitMs @8 :UInt32;             # no partition now, but other leases may come back: ask again after this
 }
 
 struct WorkerDone {

@@ -161,6 +161,9 @@ struct PartitionGrantMsg {
   bool has_partition = false;
   Partition partition;  // skip_lines set for a resumed lease
   uint32_t pass = 0;
+  // !has_partition: ask again after this long (leases held by others may
+  // come back if their workers die); 0: no work is left, the worker is done.
+  uint32_t wait_ms = 0;
 };
 struct WorkerDoneMsg {
   Progress progress;

@@ -198,7 +198,7 @@ class RunningJob {
     launch::ChildSpec spec{"local", testing::BinDir() + "/embedps",
                            {"local", "--train=" + train, "--test=" + test, "--servers=2",
                             "--workers=2", "--batch_size=20", "--passes=50",
-                            "--run_dir=" + dir.File("run")},
+                            "--run_dir=" + dir.File("run"), "--checkpoints=false"},
                            dir.File("local.log")};
     auto pid = group_.Start(spec);
     EXPECT_TRUE(pid.ok());
@@ -241,6 +241,8 @@ class RunningJob {
   std::string needle_;
 };
 
+// Without checkpoints (so without recovery) a killed worker ends the run (the recovery
+// paths are tested in tests/fault/).
 TEST(FailureTest, KilledWorkerFailsTheRunWithoutOrphans) {
   testing::ScratchDir dir;
   RunningJob job(dir);

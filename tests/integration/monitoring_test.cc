@@ -70,7 +70,6 @@ TEST(MonitoringTest, StatusMetricsAndStopOnARunningJob) {
   auto status = nlohmann::json::parse(json.output);
   EXPECT_EQ(status["job"]["state"], "training");
   EXPECT_EQ(status["job"]["dashboard_url"], "http://" + job.scheduler());
-  EXPECT_TRUE(status["last_checkpoint"].is_null());
   ASSERT_EQ(status["nodes"].size(), 5u);
   std::map<std::string, std::string> urls;
   for (const auto& n : status["nodes"]) {
@@ -103,6 +102,23 @@ TEST(MonitoringTest, StatusMetricsAndStopOnARunningJob) {
                               "\",role=\"scheduler\",phase=\"training\"}"),
             1)
       << sched;
+
+  // A checkpoint on demand: `embedps checkpoint` waits until /status shows a
+  // newer complete checkpoint than before, and the scheduler's metrics
+  // count it.
+  const int64_t before = status["last_checkpoint"].is_object() ? status["last_checkpoint"]["id"].get<int64_t>() : 0;
+  auto ckpt = testing::RunBinary("embedps",
+                                 {"checkpoint", "--scheduler=" + job.scheduler(), "--token_file=" + job.token_file()},
+                                 dir.File("checkpoint.log"), seconds(60));
+  EXPECT_EQ(ckpt.exit_code, 0) << ckpt.output;
+  EXPECT_NE(ckpt.output.find("written to"), std::string::npos) << ckpt.output;
+  auto after = testing::RunBinary("embedps", {"status", "--json", "--scheduler=" + job.scheduler()},
+                                  dir.File("status-after.json"), seconds(20));
+  auto status_after = nlohmann::json::parse(after.output, nullptr, false);
+  ASSERT_TRUE(status_after["last_checkpoint"].is_object()) << after.output;
+  EXPECT_GT(status_after["last_checkpoint"]["id"].get<int64_t>(), before);
+  EXPECT_GT(status_after["last_checkpoint"]["bytes"].get<uint64_t>(), 0u);
+  EXPECT_GE(Sample(Metrics("http://" + job.scheduler()), "embedps_scheduler_checkpoints_written_total{"), 1);
 
   // Stopping needs the token.
   auto refused = testing::RunBinary("embedps", {"stop", "--scheduler=" + job.scheduler()},
