@@ -1,0 +1,92 @@
+// Whole-job restarts from checkpoints: a job checkpointed with 2 servers
+// resumes onto 3 (rows re-sharded on load) and exports exactly the rows it
+// had; a damaged newest checkpoint is detected and the previous one used.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "scheduler/manifest.h"
+#include "tests/support/fault_job.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/test_dirs.h"
+
+namespace embedps {
+namespace {
+
+using std::chrono::seconds;
+
+std::vector<std::string> JobArgs(const std::string& train, const std::string& test, int servers, int passes) {
+  return {"--train=" + train, "--test=" + test, "--servers=" + std::to_string(servers), "--workers=2",
+          "--passes=" + std::to_string(passes), "--batch_size=500", "--http_port=-1"};
+}
+
+TEST(ResumeTest, ResumingOntoMoreServersGivesIdenticalRows) {
+  testing::ScratchDir dir;
+  const std::string train = testing::GenerateCriteoFile(dir, "train.tsv", 30000, 51);
+  const std::string test = testing::GenerateCriteoFile(dir, "test.tsv", 2000, 52);
+  const std::string ckpt = dir.File("checkpoints");
+  auto first_args = JobArgs(train, test, 2, 1);
+  first_args.push_back("--checkpoint_dir=" + ckpt);
+  testing::FaultJob first(dir, "first", first_args);
+  ASSERT_EQ(first.Wait(seconds(120)), 0) << first.output();
+  // The job ended with a checkpoint of its final state.
+  EXPECT_NE(first.output().find("end of training) written"), std::string::npos) << first.output();
+
+  auto second_args = JobArgs(train, test, 3, 1);
+  second_args.push_back("--resume=" + ckpt);
+  testing::FaultJob second(dir, "second", second_args);
+  ASSERT_EQ(second.Wait(seconds(120)), 0) << second.output();
+  EXPECT_NE(second.output().find("written by 2 servers, restoring onto 3"), std::string::npos) << second.output();
+
+  const auto before = testing::ReadExportedRows(first.run_dir() + "/model");
+  const auto after = testing::ReadExportedRows(second.run_dir() + "/model");
+  ASSERT_FALSE(before.empty());
+  ASSERT_EQ(before.size(), after.size());
+  for (const auto& [table, rows] : before) {
+    ASSERT_EQ(rows.size(), after.at(table).size()) << "table " << table;
+    for (const auto& [key, values] : rows) {
+      auto it = after.at(table).find(key);
+      ASSERT_NE(it, after.at(table).end()) << "key " << key << " lost";
+      ASSERT_EQ(it->second, values) << "key " << key << " changed";
+    }
+  }
+  EXPECT_EQ(second.Summary().value("test_auc", 0.0), first.Summary().value("test_auc", 1.0));
+}
+
+TEST(ResumeTest, DamagedCheckpointIsDetectedAndThePreviousOneUsed) {
+  testing::ScratchDir dir;
+  const std::string train = testing::GenerateCriteoFile(dir, "train.tsv", 20000, 53);
+  const std::string test = testing::GenerateCriteoFile(dir, "test.tsv", 2000, 54);
+  const std::string ckpt = dir.File("checkpoints");
+  auto args = JobArgs(train, test, 2, 2);
+  args.push_back("--checkpoint_dir=" + ckpt);
+  testing::FaultJob first(dir, "first", args);
+  ASSERT_EQ(first.Wait(seconds(120)), 0) << first.output();
+  const auto ids = scheduler::ListCheckpoints(ckpt);
+  ASSERT_GE(ids.size(), 2u) << first.output();
+  // One flipped byte in the middle of the newest checkpoint's first file.
+  const std::string victim = scheduler::CheckpointDir(ckpt, ids.back()) + "/server-0.ckpt";
+  {
+    std::fstream f(victim, std::ios::in | std::ios::out | std::ios::binary);
+    ASSERT_TRUE(f.good()) << victim;
+    f.seekg(0, std::ios::end);
+    const std::streamoff middle = f.tellg() / 2;
+    f.seekg(middle);
+    char c = 0;
+    f.read(&c, 1);
+    c ^= 0x5a;
+    f.seekp(middle);
+    f.write(&c, 1);
+  }
+  auto resume_args = JobArgs(train, test, 2, 2);
+  resume_args.push_back("--resume=" + ckpt);
+  testing::FaultJob second(dir, "second", resume_args);
+  ASSERT_EQ(second.Wait(seconds(120)), 0) << second.output();
+  const std::string out = second.output();
+  EXPECT_NE(out.find("checkpoint " + std::to_string(ids.back()) + " is unusable"), std::string::npos) << out;
+  EXPECT_NE(out.find("resuming from checkpoint " + std::to_string(ids[ids.size() - 2])), std::string::npos) << out;
+  EXPECT_GT(second.Summary().value("test_auc", 0.0), 0.6);
+}
+
+}  // namespace
+}  // namespace embedps

@@ -1,0 +1,66 @@
+// Kill -9 a worker mid-epoch without restarting it: its lease goes back to
+// the queue from the last position it reported, the other worker trains
+// the rest, and the job completes. The scheduler's record of the line
+// ranges trained per partition must tile every partition of every pass
+// exactly, counted against the file itself.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "tests/support/fault_job.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/test_dirs.h"
+
+namespace embedps {
+namespace {
+
+using std::chrono::seconds;
+
+TEST(WorkerFailoverTest, KilledWorkersPartitionsAreFinishedByTheOthers) {
+  testing::ScratchDir dir;
+  const std::string train = testing::GenerateCriteoFile(dir, "train.tsv", 120000, 41);
+  const std::string test = testing::GenerateCriteoFile(dir, "test.tsv", 5000, 42);
+  const int passes = 3;
+  testing::FaultJob job(dir, "run",
+                        {"--train=" + train, "--test=" + test, "--servers=2", "--workers=2",
+                         "--passes=" + std::to_string(passes), "--batch_size=50", "--http_port=-1",
+                         "--restart_failed=false",
+                         // One long partition per worker and pass, so the kill lands inside one.
+                         "--scheduler_flags=--node_timeout_ms=1500 --partitions_per_worker=1",
+                         "--node_flags=--heartbeat_interval_ms=200"});
+  ASSERT_TRUE(job.AwaitOutput("cluster up", seconds(60))) << job.output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // mid-epoch, past a few heartbeats
+  ASSERT_NE(job.Kill("embedps-worker"), 0) << "no worker to kill";
+  ASSERT_EQ(job.Wait(seconds(120)), 0) << job.output();
+  EXPECT_NE(job.output().find("worker"), std::string::npos);
+  EXPECT_NE(job.output().find("presumed dead"), std::string::npos) << job.output();
+
+  const auto stats = job.TrainStats();
+  ASSERT_TRUE(stats.contains("partition_plan")) << stats.dump(2);
+  const auto& plan = stats["partition_plan"];
+  const auto& trained = stats["trained_ranges"];
+  uint64_t lines_in_file = 0;
+  for (const auto& p : plan) lines_in_file += testing::CountLines(train, p["begin"], p["end"]);
+  ASSERT_EQ(lines_in_file, 120000u);
+  size_t resumed = 0;
+  for (int pass = 0; pass < passes; ++pass) {
+    for (const auto& p : plan) {
+      const uint64_t id = pass * plan.size() + p["id"].get<uint64_t>();
+      const uint64_t lines = testing::CountLines(train, p["begin"], p["end"]);
+      ASSERT_TRUE(trained.contains(std::to_string(id))) << "partition " << id << " never trained";
+      // Ranges follow each other without a gap from line 0 to the end.
+      uint64_t at = 0;
+      for (const auto& r : trained[std::to_string(id)]) {
+        EXPECT_EQ(r[0].get<uint64_t>(), at) << "partition " << id << ": " << trained[std::to_string(id)].dump();
+        at = r[1].get<uint64_t>();
+      }
+      EXPECT_EQ(at, lines) << "partition " << id << ": " << trained[std::to_string(id)].dump();
+      resumed += trained[std::to_string(id)].size() > 1;
+    }
+  }
+  EXPECT_GE(resumed, 1u) << "the killed worker's lease was not resumed mid-way: " << trained.dump();
+  EXPECT_GE(stats.value("failovers", 0), 1);
+}
+
+}  // namespace
+}  // namespace embedps
