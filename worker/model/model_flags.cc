@@ -5,6 +5,7 @@
 #include <gflags/gflags.h>
 
 #include "worker/data/criteo_parser.h"
+#include "worker/data/format.h"
 
 DEFINE_string(model, "lr", "Model to train: lr, fm, deepfm, mf, hybrid or ncf");
 DEFINE_uint32(factors, 16, "Embedding size of fm, deepfm, mf, hybrid and ncf (mf default: 64)");
@@ -38,11 +39,6 @@ StatusOr<std::vector<int>> ParseSizes(const std::string& text) {
   if (sizes.empty()) return InvalidArgument("--hidden needs at least one size");
   return sizes;
 }
-
-bool IsRatingFormat(data::Format f) {
-  return f == data::Format::kMovieLensTab || f == data::Format::kMovieLensColon ||
-         f == data::Format::kMovieLensCsv;
-}
 }  // namespace
 
 bool FlagWasSet(const char* name) {
@@ -53,7 +49,7 @@ bool FlagWasSet(const char* name) {
 StatusOr<ModelSpec> ModelSpecFromFlags(data::Format format, const data::SideFeatures* side) {
   ModelSpec s;
   s.model = FLAGS_model;
-  const bool rating = IsRatingFormat(format);
+  const bool rating = data::IsRatingFormat(format);
   // NCF learns from implicit feedback: any observed rating is a positive.
   s.objective = rating && s.model != "ncf" ? Objective::kRating : Objective::kBinary;
   s.factors = FLAGS_factors;
