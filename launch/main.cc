@@ -195,6 +195,7 @@ embedps::Status RunLocalCommand() {
     if (!embedps::worker::FlagWasSet("shuffle")) o.shuffle = true;
   }
   o.hold_out_latest = model == "ncf" && o.test.empty();
+  if (model == "ncf" && !embedps::worker::FlagWasSet("passes")) o.passes = 20;
   if (model == "mf" || model == "hybrid") {
     if (!embedps::worker::FlagWasSet("passes")) o.passes = 20;
     if (!embedps::worker::FlagWasSet("batch_size")) o.batch_size = 32;
