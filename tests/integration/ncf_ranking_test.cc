@@ -114,7 +114,9 @@ TEST(NcfRankingTest, LeaveOneOutBeatsChanceAndTheExportServes) {
   auto rec = testing::RunBinary("embedps", {"recommend", "--model=" + model, "--user=1", "--k=10", "--json"},
                                 dir.File("recommend.log"), std::chrono::seconds(20));
   ASSERT_EQ(rec.exit_code, 0) << rec.output;
-  const auto answer = nlohmann::json::parse(rec.output.substr(rec.output.find('{')));
+  const size_t at = rec.output.find('{');
+  ASSERT_NE(at, std::string::npos) << rec.output;
+  const auto answer = nlohmann::json::parse(rec.output.substr(at, rec.output.find('\n', at) - at));
   ASSERT_EQ(answer["items"].size(), 10u);
   double previous = 2;
   for (const auto& item : answer["items"]) {

@@ -1,5 +1,6 @@
 #include "tests/support/planted_mf.h"
 
+#include <filesystem>
 #include <set>
 
 #include "common/model_file.h"
@@ -23,6 +24,9 @@ float PlantedMf::Score(uint64_t user, uint64_t item) const {
 }
 
 Status WritePlantedMf(const std::string& dir, const PlantedMf& m) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Unavailable("cannot create " + dir + ": " + ec.message());
   worker::ExportedModelInfo info;
   info.spec.model = "mf";
   info.spec.objective = worker::Objective::kRating;

@@ -26,7 +26,8 @@ struct PlantedMf {
   float Score(uint64_t user, uint64_t item) const;
 };
 
-// Writes model.json, one table file and interactions.tsv into `dir`.
+// Writes model.json, one table file and interactions.tsv into `dir`
+// (created when missing).
 Status WritePlantedMf(const std::string& dir, const PlantedMf& model);
 
 }  // namespace embedps::testing
