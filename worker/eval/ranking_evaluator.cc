@@ -53,11 +53,30 @@ void RankSampled(ExportedModel& model, const data::SideFeatures* side, const Int
   r->ndcg = ndcg / relevant.size();
 }
 
+// The users full-catalog ranking covers: all, or the max_full_catalog_users
+// whose seeded hash is smallest.
+std::unordered_set<uint64_t> FullCatalogUsers(const std::vector<HeldOut>& relevant, const RankingOptions& o) {
+  std::vector<std::pair<uint64_t, uint64_t>> users;  // (hash, user)
+  std::unordered_set<uint64_t> all;
+  for (const HeldOut& pair : relevant) {
+    if (all.insert(pair.user).second) users.emplace_back(HashCombine(Mix64(o.seed), pair.user), pair.user);
+  }
+  if (users.size() <= o.max_full_catalog_users) return all;
+  std::nth_element(users.begin(), users.begin() + static_cast<std::ptrdiff_t>(o.max_full_catalog_users),
+                   users.end());
+  std::unordered_set<uint64_t> chosen;
+  for (size_t i = 0; i < o.max_full_catalog_users; ++i) chosen.insert(users[i].second);
+  return chosen;
+}
+
 void RankFullCatalog(ExportedModel& model, const data::SideFeatures* side, const Interactions& train,
                      const std::vector<HeldOut>& relevant, const std::vector<uint64_t>& catalog,
                      const RankingOptions& o, RankingResult* r) {
+  const std::unordered_set<uint64_t> users = FullCatalogUsers(relevant, o);
   Interactions wanted;
-  for (const HeldOut& pair : relevant) wanted.Add(pair.user, pair.item);
+  for (const HeldOut& pair : relevant) {
+    if (users.count(pair.user) > 0) wanted.Add(pair.user, pair.item);
+  }
   wanted.Finish();
   std::vector<float> scores;
   std::vector<uint64_t> ranked;

@@ -9,7 +9,8 @@
 //
 // Full catalog: every user with relevant held-out items gets the top K of
 // all catalog items not in their training interactions; precision@K and
-// recall@K against the relevant items are averaged over those users.
+// recall@K against the relevant items are averaged over those users (or
+// over a seeded subset of at most max_full_catalog_users of them).
 #pragma once
 
 #include <cstdint>
@@ -35,6 +36,9 @@ struct RankingOptions {
   // Which of the two protocols to run.
   bool sampled = true;
   bool full_catalog = true;
+  // Full-catalog ranking scores users x items pairs: past this many users it
+  // ranks a seeded subset of them (the same users on every run).
+  size_t max_full_catalog_users = 2000;
   ScanOptions scan;
 };
 

@@ -210,5 +210,24 @@ TEST_F(PlantedModelTest, RatingThresholdSelectsRelevantPairs) {
   EXPECT_FALSE(none.ok());
 }
 
+// Past max_full_catalog_users, the same seeded subset of users is ranked on
+// every run.
+TEST_F(PlantedModelTest, FullCatalogRankingCapsTheUsers) {
+  RankingOptions o;
+  o.sampled = false;
+  o.max_full_catalog_users = 2;
+  const std::string test = dir_.Write("four.data", "1\t2\t5\t1\n2\t1\t5\t1\n3\t1\t5\t1\n4\t1\t5\t1\n");
+  auto first = EvaluateRanking(*model_, seen_, test, std::nullopt, nullptr, o);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(first->users, 2u);
+  auto second = EvaluateRanking(*model_, seen_, test, std::nullopt, nullptr, o);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->recall, first->recall);
+  o.max_full_catalog_users = 10;
+  auto all = EvaluateRanking(*model_, seen_, test, std::nullopt, nullptr, o);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->users, 4u);
+}
+
 }  // namespace
 }  // namespace embedps::worker
