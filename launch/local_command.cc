@@ -14,6 +14,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/input_files.h"
+#include "launch/export_eval.h"
+#include "launch/holdout_split.h"
 #include "launch/job_control.h"
 #include "common/security/curve_keys.h"
 #include "launch/process_group.h"
@@ -21,7 +23,6 @@
 #include "worker/data/format.h"
 #include "ps/embedding_table.h"
 #include "worker/eval/exported_model.h"
-#include "worker/eval/model_evaluator.h"
 #include "worker/model/model_flags.h"
 
 namespace embedps::launch {
@@ -30,8 +31,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 Status Validate(const LocalOptions& o) {
-  if (o.train.empty() || o.test.empty()) return InvalidArgument("--train and --test are required");
+  if (o.train.empty() || (o.test.empty() && !o.hold_out_latest)) {
+    return InvalidArgument("--train and --test are required");
+  }
   for (const auto& spec : {o.train, o.test}) {
+    if (spec.empty()) continue;
     ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandInputs(spec));
     for (const auto& f : files) {
       if (!std::filesystem::is_regular_file(f)) return NotFound("data file " + f + " does not exist");
@@ -392,13 +396,23 @@ StatusOr<std::unique_ptr<worker::ExportedModel>> LoadExportedModel(const std::st
   });
 }
 
-Status RunLocal(const LocalOptions& o) {
+Status RunLocal(const LocalOptions& options) {
+  LocalOptions o = options;
   RETURN_IF_ERROR(Validate(o));
   ASSIGN_OR_RETURN(const data::Format format, JobFormat(o));
   ASSIGN_OR_RETURN(auto side, worker::SideFeaturesFromFlags());
   ASSIGN_OR_RETURN(const worker::ModelSpec spec, worker::ModelSpecFromFlags(format, side.get()));
   ASSIGN_OR_RETURN(auto model, worker::MakeModel(spec));
   ASSIGN_OR_RETURN(const std::string run_dir, MakeRunDir(o.run_dir));
+  if (o.test.empty()) {
+    ASSIGN_OR_RETURN(const HoldoutSplit split, SplitLatestPerUser(o.train, format, run_dir));
+    std::printf("embedps: no --test: held out the latest interaction of each user (%llu rows) as %s, "
+                "training on the other %llu in %s\n",
+                static_cast<unsigned long long>(split.test_lines), split.test.c_str(),
+                static_cast<unsigned long long>(split.train_lines), split.train.c_str());
+    o.train = split.train;
+    o.test = split.test;
+  }
   InstallInterruptHandler();
   std::printf("embedps: local cluster with %u servers and %u workers; model %s on %s data; logs in %s/logs\n",
               o.servers, o.workers, spec.model.c_str(), data::FormatName(format), run_dir.c_str());
@@ -433,54 +447,26 @@ Status RunLocal(const LocalOptions& o) {
   }
   const std::string model_dir = run_dir + "/model";
   RETURN_IF_ERROR(worker::WriteModelInfo(model_dir, ModelInfo(spec, *model, format, stats)));
+  RETURN_IF_ERROR(WriteExportInteractions(model_dir, o.train, format, o.max_bad_line_fraction));
   std::printf("embedps: evaluating on %s\n", o.test.c_str());
   std::fflush(stdout);
-  ASSIGN_OR_RETURN(auto exported, LoadExportedModel(model_dir));
-  ASSIGN_OR_RETURN(worker::EvalResult eval,
-                   worker::EvaluateModel(*exported, o.test, o.max_bad_line_fraction, format, side.get()));
-
   nlohmann::json summary = stats;
+  ASSIGN_OR_RETURN(const std::string metrics,
+                   EvaluateExport({model_dir, o.test, format, side.get(), o.max_bad_line_fraction}, &summary));
   summary["model"] = spec.model;
   summary["model_dir"] = model_dir;
   summary["format"] = data::FormatName(format);
-  summary["test_rows"] = eval.rows;
-  if (eval.objective == worker::Objective::kBinary) {
-    summary["test_auc"] = eval.auc;
-    summary["test_logloss"] = eval.logloss;
-  } else {
-    summary["test_rmse"] = eval.rmse;
-    summary["test_mae"] = eval.mae;
-  }
-  summary["model_rows"] = eval.model_rows;
   summary["wall_seconds"] = std::chrono::duration<double>(Clock::now() - wall_start).count();
   summary["run_dir"] = run_dir;
   summary["log_dir"] = run_dir + "/logs";
   if (!urls.empty()) {
     summary["dashboard_url"] = urls["scheduler"] + "/";
-    nlohmann::json metrics = nlohmann::json::object();
-    for (const auto& [name, url] : urls) metrics[name] = url + "/metrics";
-    summary["metrics_urls"] = metrics;
+    nlohmann::json metrics_urls = nlohmann::json::object();
+    for (const auto& [name, url] : urls) metrics_urls[name] = url + "/metrics";
+    summary["metrics_urls"] = metrics_urls;
   }
-  if (eval.objective == worker::Objective::kBinary) {
-    std::string oracle;
-    if (auto meta = ReadJson(o.test + ".meta.json"); meta.ok()) {
-      for (const char* key : {"oracle_auc", "oracle_logloss"}) {
-        if (meta->contains(key)) summary[key] = (*meta)[key];
-      }
-      if (meta->contains("oracle_auc")) {
-        char buf[128];
-        std::snprintf(buf, sizeof(buf), " (oracle %.4f)", (*meta)["oracle_auc"].get<double>());
-        oracle = buf;
-      }
-    }
-    std::printf("embedps: test AUC %.4f%s, test logloss %.4f", eval.auc, oracle.c_str(), eval.logloss);
-    if (summary.contains("oracle_logloss")) {
-      std::printf(" (oracle %.4f)", summary["oracle_logloss"].get<double>());
-    }
-  } else {
-    std::printf("embedps: test RMSE %.4f, MAE %.4f", eval.rmse, eval.mae);
-  }
-  std::printf(" on %llu rows; %.0f training rows/s\n", static_cast<unsigned long long>(eval.rows),
+  std::printf("embedps: %s on %llu rows; %.0f training rows/s\n", metrics.c_str(),
+              static_cast<unsigned long long>(summary.value("test_rows", uint64_t{0})),
               summary.value("rows_per_sec", 0.0));
   if (!o.summary_json.empty()) {
     std::ofstream out(o.summary_json);

@@ -20,6 +20,9 @@ struct LocalOptions {
   // Files, comma-separated lists or globs; plain or gzip.
   std::string train;
   std::string test;
+  // With no test: hold out each user's latest interaction of the training
+  // data as the test set (ncf; launch/holdout_split.h).
+  bool hold_out_latest = false;
   // Input format name (data::ParseFormatName); empty: detected from the
   // first training file and used for every file.
   std::string format;

@@ -3,6 +3,9 @@
 //   embedps ssh        --hostfile H --train F [--base_port 29500 ...]
 //   embedps gen-criteo --rows N --seed S --out FILE
 //   embedps eval       --model_dir DIR --test FILE
+//   embedps export     --from RUN_DIR --out DIR
+//   embedps predict    --model DIR --input FILE [--output FILE]
+//   embedps recommend  --model DIR --user U [--k 10] [--json] | --serve PORT
 //   embedps bench      pushpull | memory | parse
 //   embedps status     --scheduler HOST:PORT [--json]
 //   embedps stop       --scheduler HOST:PORT [--token_file F]
@@ -27,16 +30,19 @@
 #include "launch/bench/memory_bench.h"
 #include "launch/bench/parse_bench.h"
 #include "launch/bench/pushpull_bench.h"
+#include "launch/export_command.h"
+#include "launch/export_eval.h"
 #include "launch/keygen_command.h"
 #include "launch/local_command.h"
+#include "launch/predict_command.h"
+#include "launch/recommend_command.h"
 #include "launch/ssh_command.h"
 #include "launch/status_command.h"
 #include "ps/server.h"
 #include "worker/data/format.h"
-#include "worker/eval/model_evaluator.h"
 #include "worker/model/model_flags.h"
 
-DEFINE_string(train, "", "local, ssh: training data: a file, comma-separated files or a glob; plain or gzip; ssh: a path valid on every worker's host");
+DEFINE_string(train, "", "local, ssh, recommend (its interactions, instead of the model's interactions.tsv): training data: a file, comma-separated files or a glob; plain or gzip; ssh: a path valid on every worker's host");
 DEFINE_string(test, "", "local, eval: test data: a file, comma-separated files or a glob; plain or gzip");
 DEFINE_string(format, "",
               "local, eval, bench parse: input format (criteo, movielens, movielens-dat, "
@@ -75,14 +81,21 @@ DEFINE_int64(rows, 0, "gen-criteo: rows to write");
 DEFINE_uint64(seed, 1, "gen-criteo: seed that picks the rows");
 DEFINE_uint64(model_seed, 20261125, "gen-criteo: seed that picks the planted model");
 DEFINE_string(out, "", "gen-criteo: output file; keygen: key directory");
-DEFINE_string(model_dir, "", "eval: directory with the exported model (*.epsmodel); ssh: where the servers export it (on their hosts)");
+DEFINE_string(model_dir, "", "eval, predict, recommend: directory with the exported model (model.json, *.epsmodel; --model DIR also works for predict and recommend); ssh: where the servers export it (on their hosts)");
+DEFINE_string(from, "", "export: a run directory of embedps local (its model/) or a model directory");
+DEFINE_string(input, "", "predict: data to score: a file, comma-separated files or a glob; plain or gzip");
+DEFINE_string(output, "", "predict: write the scores here, one per line (default: stdout)");
+DEFINE_string(user, "", "recommend: the user id to recommend for");
+DEFINE_int32(k, 10, "recommend: how many items");
+DEFINE_int32(serve, -1, "recommend: serve GET /recommend?user=U&k=K on this port (0: a free one) until SIGINT/SIGTERM");
+DEFINE_string(bind, "127.0.0.1", "recommend --serve: the address to listen on");
 DEFINE_string(keys, "10000", "bench pushpull: unique keys per request, comma-separated list");
 DEFINE_string(dim, "16", "bench: row dimension(s), comma-separated list");
 DEFINE_double(seconds, 3, "bench pushpull: seconds per timed phase");
 DEFINE_int32(depth, 4, "bench pushpull: requests in flight per worker");
 DEFINE_int32(server_threads, 0, "bench pushpull: handler threads per server; 0: half the cores");
 DEFINE_int32(repeat, 1, "bench pushpull, parse: timed runs per configuration (medians are reported)");
-DEFINE_bool(json, false, "bench: print one JSON object per line; status: print the status as JSON");
+DEFINE_bool(json, false, "bench: print one JSON object per line; status: print the status as JSON; recommend: print the answer as JSON");
 DEFINE_bool(fp16, false, "bench memory: store weights as fp16");
 DEFINE_bool(curve, false,
             "local: generate CURVE keys into the run directory and encrypt and authenticate all "
@@ -118,6 +131,10 @@ constexpr char kUsage[] =
     "  ssh         run them on the hosts of a hostfile over ssh and train\n"
     "  gen-criteo  write synthetic Criteo-format data from a planted model\n"
     "  eval        evaluate an exported model on a test file\n"
+    "  export      copy a trained model out of a run directory (--from RUN_DIR --out DIR)\n"
+    "  predict     score a data file with an exported model (--model DIR --input FILE)\n"
+    "  recommend   top K unseen items of a user (--model DIR --user U --k 10), or serve\n"
+    "              them over HTTP (--serve PORT)\n"
     "  keygen      write CURVE keys for a cluster (--out DIR [--nodes N | --add NAME])\n"
     "  bench pushpull | memory | parse   measure push/pull throughput, memory per row or\n"
     "              input parsing speed\n"
@@ -185,6 +202,8 @@ embedps::Status RunLocalCommand() {
   if (model == "mf" || model == "hybrid" || model == "ncf") {
     if (!embedps::worker::FlagWasSet("shuffle")) o.shuffle = true;
   }
+  o.hold_out_latest = model == "ncf" && o.test.empty();
+  if (model == "ncf" && !embedps::worker::FlagWasSet("passes")) o.passes = 20;
   if (model == "mf" || model == "hybrid") {
     if (!embedps::worker::FlagWasSet("passes")) o.passes = 20;
     if (!embedps::worker::FlagWasSet("batch_size")) o.batch_size = 32;
@@ -332,29 +351,53 @@ embedps::Status RunEvalCommand() {
     return embedps::InvalidArgument("--model_dir and --test are required");
   }
   ASSIGN_OR_RETURN(const auto format, embedps::data::FormatFromFlag(FLAGS_format));
-  ASSIGN_OR_RETURN(auto exported, embedps::launch::LoadExportedModel(FLAGS_model_dir));
   ASSIGN_OR_RETURN(auto side, embedps::worker::SideFeaturesFromFlags());
-  ASSIGN_OR_RETURN(auto r, embedps::worker::EvaluateModel(*exported, FLAGS_test, FLAGS_max_bad_line_fraction,
-                                                         format, side.get()));
-  nlohmann::json j = {{"test_rows", r.rows}, {"model_rows", r.model_rows},
-                      {"model", exported->info().spec.model}};
-  if (r.objective == embedps::worker::Objective::kBinary) {
-    std::printf("embedps: %llu rows, AUC %.4f, logloss %.4f, positive rate %.3f (model has %llu rows)\n",
-                static_cast<unsigned long long>(r.rows), r.auc, r.logloss, r.positive_rate,
-                static_cast<unsigned long long>(r.model_rows));
-    j.update({{"test_auc", r.auc}, {"test_logloss", r.logloss}, {"positive_rate", r.positive_rate}});
-  } else {
-    std::printf("embedps: %llu rows, RMSE %.4f, MAE %.4f (model has %llu rows)\n",
-                static_cast<unsigned long long>(r.rows), r.rmse, r.mae,
-                static_cast<unsigned long long>(r.model_rows));
-    j.update({{"test_rmse", r.rmse}, {"test_mae", r.mae}});
-  }
+  nlohmann::json j = nlohmann::json::object();
+  ASSIGN_OR_RETURN(const std::string line,
+                   embedps::launch::EvaluateExport({FLAGS_model_dir, FLAGS_test, format, side.get(),
+                                                    FLAGS_max_bad_line_fraction},
+                                                   &j));
+  std::printf("embedps: %s on %llu rows (model has %llu rows)\n", line.c_str(),
+              static_cast<unsigned long long>(j.value("test_rows", uint64_t{0})),
+              static_cast<unsigned long long>(j.value("model_rows", uint64_t{0})));
   if (!FLAGS_summary_json.empty()) {
     std::ofstream out(FLAGS_summary_json);
     out << j.dump(2) << "\n";
     if (!out) return embedps::Unavailable("cannot write " + FLAGS_summary_json);
   }
   return embedps::Status::OK();
+}
+
+// predict and recommend take the model directory as --model_dir or --model.
+std::string ModelDirFlag() {
+  return FLAGS_model_dir.empty() && embedps::worker::FlagWasSet("model") ? FLAGS_model : FLAGS_model_dir;
+}
+
+embedps::Status RunPredictCommand() {
+  embedps::launch::PredictOptions o;
+  o.model_dir = ModelDirFlag();
+  o.input = FLAGS_input;
+  o.output = FLAGS_output;
+  o.format = FLAGS_format;
+  o.max_bad_line_fraction = FLAGS_max_bad_line_fraction;
+  ASSIGN_OR_RETURN(auto side, embedps::worker::SideFeaturesFromFlags());
+  return embedps::launch::RunPredict(o, side.get());
+}
+
+embedps::Status RunRecommendCommand() {
+  RETURN_IF_ERROR(CheckRange("serve", FLAGS_serve, -1, 65535));
+  embedps::launch::RecommendOptions o;
+  o.model_dir = ModelDirFlag();
+  o.user = FLAGS_user;
+  o.k = std::to_string(FLAGS_k);
+  o.json = FLAGS_json;
+  o.serve_port = FLAGS_serve;
+  o.bind = FLAGS_bind;
+  o.train = FLAGS_train;
+  o.format = FLAGS_format;
+  o.max_bad_line_fraction = FLAGS_max_bad_line_fraction;
+  ASSIGN_OR_RETURN(auto side, embedps::worker::SideFeaturesFromFlags());
+  return embedps::launch::RunRecommend(o, side.get());
 }
 
 }  // namespace
@@ -383,6 +426,12 @@ int main(int argc, char** argv) {
     st = RunGenCommand();
   } else if (command == "eval") {
     st = RunEvalCommand();
+  } else if (command == "export") {
+    st = embedps::launch::RunExport(FLAGS_from, FLAGS_out);
+  } else if (command == "predict") {
+    st = RunPredictCommand();
+  } else if (command == "recommend") {
+    st = RunRecommendCommand();
   } else if (command == "keygen") {
     st = embedps::launch::RunKeygen({FLAGS_out, static_cast<uint32_t>(std::max(0, FLAGS_nodes)),
                                      FLAGS_add});

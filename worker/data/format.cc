@@ -121,4 +121,9 @@ StatusOr<Format> ResolveFormat(const std::optional<Format>& requested, const std
   return DetectFileFormat(path);
 }
 
+bool IsRatingFormat(Format format) {
+  return format == Format::kMovieLensTab || format == Format::kMovieLensColon ||
+         format == Format::kMovieLensCsv;
+}
+
 }  // namespace embedps::data

@@ -27,6 +27,10 @@ const char* FormatNames();
 
 LineParser ParserFor(Format format);
 
+// True for the explicit-rating formats (MovieLens and the like), whose
+// examples carry user and item ids.
+bool IsRatingFormat(Format format);
+
 // True when `line`, the first line of a file, is a header to skip rather
 // than data (the "userId,movieId,..." line of ratings.csv).
 bool IsHeaderLine(Format format, std::string_view line);

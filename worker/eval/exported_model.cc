@@ -119,4 +119,21 @@ void ExportedModel::Fill(TableRows* rows) const {
   }
 }
 
+void ExportedModel::Score(std::vector<data::Example>* batch, const data::SideFeatures* side,
+                          std::vector<float>* scores) {
+  if (side != nullptr) {
+    for (auto& ex : *batch) side->Append(&ex);
+  }
+  model_->Prepare(*batch);
+  Fill(&scratch_);
+  model_->Predict(*batch, scratch_, scores);
+}
+
+Status ExportedModel::SetRatingRange(float min_rating, float max_rating) {
+  info_.spec.min_rating = min_rating;
+  info_.spec.max_rating = max_rating;
+  ASSIGN_OR_RETURN(model_, MakeModel(info_.spec));
+  return Status::OK();
+}
+
 }  // namespace embedps::worker

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "worker/data/side_features.h"
 #include "worker/model/model_spec.h"
 
 namespace embedps::worker {
@@ -64,12 +65,24 @@ class ExportedModel {
   // Rows of every table for the batch the model last prepared.
   void Fill(TableRows* rows) const;
 
+  // Scores `batch` through the model (probabilities for click models,
+  // predicted ratings for rating models), appending the side features of
+  // `side` (hybrid) to every example first. Not thread-safe: the model
+  // keeps per-batch state.
+  void Score(std::vector<data::Example>* batch, const data::SideFeatures* side, std::vector<float>* scores);
+
+  // Rebuilds the model with predictions clipped to [min_rating, max_rating]
+  // instead of the trained range (a ranking wants unclipped ratings); the
+  // tables are unchanged. No effect on click models.
+  Status SetRatingRange(float min_rating, float max_rating);
+
  private:
   ExportedModelInfo info_;
   std::unique_ptr<Model> model_;
   InitialValueFn init_;
   std::vector<std::unordered_map<uint64_t, size_t>> index_;  // key -> row offset
   std::vector<std::vector<float>> values_;
+  TableRows scratch_;  // rows of the batch being scored
 };
 
 }  // namespace embedps::worker

@@ -1,0 +1,31 @@
+#include "worker/eval/example_scan.h"
+
+#include "common/input_files.h"
+#include "worker/data/example_reader.h"
+#include "worker/data/format.h"
+
+namespace embedps::worker {
+
+Status ScanExamples(const std::string& files, std::optional<data::Format> format, const ScanOptions& options,
+                    const std::function<Status(std::vector<data::Example>& batch)>& fn,
+                    uint64_t* bad_lines) {
+  // One partition per file: the files are read whole, in order.
+  auto parts = PlanInputPartitions({files}, 1);
+  if (!parts.ok()) return parts.status();
+  data::ReaderOptions reader_options;
+  reader_options.max_bad_line_fraction = options.max_bad_line_fraction;
+  std::vector<data::Example> batch;
+  for (const Partition& p : parts.value()) {
+    ASSIGN_OR_RETURN(const data::Format file_format, data::ResolveFormat(format, p.file));
+    ASSIGN_OR_RETURN(auto reader, data::ExampleReader::Open(p, file_format, reader_options));
+    while (true) {
+      ASSIGN_OR_RETURN(size_t n, reader->NextBatch(options.batch_size, &batch));
+      if (n == 0) break;
+      RETURN_IF_ERROR(fn(batch));
+    }
+    if (bad_lines != nullptr) *bad_lines += reader->bad_lines();
+  }
+  return Status::OK();
+}
+
+}  // namespace embedps::worker
