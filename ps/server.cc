@@ -368,6 +368,9 @@ Status Server::StartRestore(const wire::RestoreMsg& msg) {
   const ShardMap map = link_.shard_map();
   background_ = std::async(std::launch::async, [this, msg, map] {
     wire::RestoreReplyMsg reply;
+    // No checkpoint yet: the rank's rows are their deterministic initial
+    // values, which this server creates on first touch anyway.
+    if (msg.chain.empty()) return wire::Body(reply);
     const uint32_t rank = msg.rank;
     auto stats = checkpoint::Restore(
         msg.chain, [&map, rank](uint32_t, uint64_t key) { return map.ServerOf(key) == rank; },

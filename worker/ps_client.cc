@@ -53,6 +53,7 @@ Status PsClient::UpdateMap(const ShardMap& map) {
     ASSIGN_OR_RETURN(sockets_[r], ConnectTo(map.endpoints()[r]));
     poll_items_[r].socket = sockets_[r].handle();
     moved.push_back(r);
+    moved_at_[r] = Clock::now();
     LOG(INFO) << "server " << r << " moved to " << map.endpoints()[r] << " (shard map epoch "
               << map.epoch() << ")";
   }
@@ -320,6 +321,12 @@ void PsClient::HandleReply(uint32_t server, wire::Message& msg) {
     if (it == inflight_pushes_.end()) return;
     if (options_.push_seconds != nullptr) {
       options_.push_seconds->Observe(std::chrono::duration<double>(Clock::now() - it->second.sent).count());
+    }
+    if (auto m = moved_at_.find(server); m != moved_at_.end()) {
+      LOG(INFO) << "first push acknowledged by the new server " << server << ", "
+                << std::chrono::duration<double, std::milli>(Clock::now() - m->second).count()
+                << " ms after its new endpoint arrived";
+      moved_at_.erase(m);
     }
     inflight_pushes_.erase(it);
     return;

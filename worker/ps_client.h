@@ -165,6 +165,9 @@ class PsClient {
   Status push_error_;  // first push refusal not yet returned
   std::map<uint64_t, Unanswered> unanswered_;  // by request id
   uint64_t retries_ = 0;
+  // Servers that moved (failover), until their first push acknowledgement,
+  // which is logged with the time since the new map arrived.
+  std::map<uint32_t, Clock::time_point> moved_at_;
 };
 
 }  // namespace embedps::worker

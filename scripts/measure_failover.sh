@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Measures the time from SIGKILL of a server to the first push the workers
+# get acknowledged by its replacement, on a local job (docs/performance.md).
+# Usage: scripts/measure_failover.sh [BUILD_DIR] [NODE_TIMEOUT_MS]
+set -euo pipefail
+build=${1:-build}
+timeout_ms=${2:-1500}
+work=$(mktemp -d /tmp/embedps-failover.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+"$build/bin/embedps" gen-criteo --rows 400000 --seed 7 --out "$work/train.tsv" >/dev/null
+"$build/bin/embedps" gen-criteo --rows 20000 --seed 8 --out "$work/test.tsv" >/dev/null
+"$build/bin/embedps" local --train "$work/train.tsv" --test "$work/test.tsv" --passes 4 \
+  --run_dir "$work/run" --checkpoint_interval_s 1 --http_port -1 \
+  --scheduler_flags="--node_timeout_ms=$timeout_ms" --node_flags="--heartbeat_interval_ms=200" \
+  >"$work/out.txt" 2>&1 &
+launcher=$!
+for _ in $(seq 1 600); do grep -q "checkpoint 1 (" "$work/out.txt" 2>/dev/null && break; sleep 0.05; done
+victim=$(pgrep -f "embedps-server.*$work/run" | head -1)
+killed_at=$(date +%s.%N)
+kill -9 "$victim"
+wait "$launcher"
+grep -h "first push acknowledged" "$work"/run/logs/worker-*.log | python3 -c '
+import sys, datetime
+killed = float(sys.argv[1])
+year = datetime.datetime.now().year
+for line in sys.stdin:
+    stamp = datetime.datetime.strptime(f"{year}{line[1:5]} {line[6:21]}", "%Y%m%d %H:%M:%S.%f").timestamp()
+    what = line.split("] ", 1)[1].strip()
+    print(f"kill to first acknowledged push on the replacement: {stamp - killed:.2f} s "
+          f"(detection timeout {sys.argv[2]} ms); {what}")
+' "$killed_at" "$timeout_ms"
+grep -h "is back" "$work/out.txt"
