@@ -49,6 +49,14 @@ bool SchedulerLink::ReceiveOne(std::chrono::milliseconds timeout, uint64_t reque
     }
   }
   if (auto* err = std::get_if<wire::ErrorMsg>(&in.message.body);
+      err != nullptr && err->code == wire::ErrorCode::kNotAdmitted && joined_) {
+    // A scheduler that does not know this node: it restarted.
+    if (!rejoin_needed_) LOG(WARNING) << "the scheduler does not know this node any more (it restarted?): " << err->message;
+    rejoin_needed_ = true;
+    last_heard_ = Clock::now();
+    return true;
+  }
+  if (auto* err = std::get_if<wire::ErrorMsg>(&in.message.body);
       err != nullptr && err->code == wire::ErrorCode::kVersionMismatch) {
     // The scheduler could not read our messages: nothing we send will work.
     if (incompatible_.ok()) LOG(ERROR) << "the scheduler refused this node: " << err->message;
@@ -83,6 +91,7 @@ StatusOr<wire::Message> SchedulerLink::Call(const wire::Body& body,
     std::optional<wire::Message> reply;
     ReceiveOne(std::min(left, std::chrono::milliseconds(100)), id, &reply);
     if (!incompatible_.ok()) return incompatible_;
+    if (rejoin_needed_) return Unavailable(kSchedulerRestarted);
     if (!reply) continue;
     if (auto* err = std::get_if<wire::ErrorMsg>(&reply->body)) {
       return FailedPrecondition(std::string("scheduler refused ") + wire::BodyName(body) + ": " +
@@ -108,8 +117,26 @@ Status SchedulerLink::Join() {
   RETURN_IF_ERROR(ConnectSocket(socket_, options_.scheduler_endpoint));
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
-  wire::RegisterMsg reg{options_.role, options_.advertised_endpoint, host,
-                        static_cast<uint32_t>(getpid()), options_.metrics_url};
+  return Register(wire::RegisterMsg{options_.role, options_.advertised_endpoint, host,
+                                    static_cast<uint32_t>(getpid()), options_.metrics_url});
+}
+
+Status SchedulerLink::Rejoin(bool has_state) {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  wire::RegisterMsg reg{options_.role, options_.advertised_endpoint, host, static_cast<uint32_t>(getpid()),
+                        options_.metrics_url, static_cast<int32_t>(rank_), has_state};
+  joined_ = false;
+  rejoin_needed_ = false;
+  events_.clear();
+  shard_map_ = ShardMap();
+  header_.sender = 0;
+  LOG(INFO) << "rejoining the restarted scheduler as " << wire::RoleName(options_.role) << " (was rank "
+            << rank_ << (has_state ? ", rows kept" : "") << ")";
+  return Register(reg);
+}
+
+Status SchedulerLink::Register(const wire::RegisterMsg& reg) {
   auto reply = Call(reg, options_.join_timeout);
   if (!reply.ok()) {
     return reply.status().WithContext("cannot join the cluster at " + options_.scheduler_endpoint);
@@ -141,6 +168,7 @@ Status SchedulerLink::Join() {
                                }),
                 events_.end());
   last_heard_ = Clock::now();
+  joined_ = true;
   return Status::OK();
 }
 
@@ -157,6 +185,7 @@ Status SchedulerLink::TickWithHeartbeat(const std::function<wire::HeartbeatMsg()
   }
   while (ReceiveOne(std::chrono::milliseconds(0), 0, nullptr)) {
   }
+  if (rejoin_needed_) return Unavailable(kSchedulerRestarted);
   if (Clock::now() - last_heard_ > options_.scheduler_timeout) {
     return Unavailable("lost contact with the scheduler at " + options_.scheduler_endpoint);
   }

@@ -52,6 +52,15 @@ class SchedulerLink {
   // Returns the scheduler's refusal (e.g. wrong cluster) or DeadlineExceeded.
   Status Join();
 
+  // True once the scheduler answered "unknown node": it restarted (with
+  // --resume) and this node must register again. Tick() and Call() then
+  // return Unavailable(kSchedulerRestarted) until Rejoin() succeeds.
+  bool rejoin_needed() const { return rejoin_needed_; }
+  // Registers again, telling the new scheduler the rank this node had and
+  // whether it still holds that rank's rows, and waits for the shard map.
+  // Queued events are dropped: they came from the old scheduler.
+  Status Rejoin(bool has_state);
+
   // Sends a request stamped with this node's identity; returns its id.
   StatusOr<uint64_t> Send(const wire::Body& body);
 
@@ -89,6 +98,8 @@ class SchedulerLink {
   zmq::socket_t& socket() { return socket_; }
 
  private:
+  // Sends a registration and waits for the reply and the first shard map.
+  Status Register(const wire::RegisterMsg& reg);
   // Receives at most one message within `timeout`; returns whether one came.
   // A reply to `request_id` goes to *reply, anything else is filed as an event.
   bool ReceiveOne(std::chrono::milliseconds timeout, uint64_t request_id,
@@ -107,6 +118,11 @@ class SchedulerLink {
   // Why the scheduler's messages could not be read, once that is fatal
   // (another wire-protocol version); Join() fails with it at once.
   Status incompatible_;
+  bool joined_ = false;
+  bool rejoin_needed_ = false;
 };
+
+// The status Tick()/Call() return while a rejoin is due.
+inline constexpr char kSchedulerRestarted[] = "the scheduler restarted; this node must rejoin";
 
 }  // namespace embedps

@@ -219,10 +219,35 @@ std::string CheckpointDirOf(const LocalOptions& o, const std::string& run_dir) {
   return run_dir + "/checkpoints";
 }
 
-// Waits for the job like AwaitGroup, but restarts a server or worker that
-// was killed from outside (the scheduler replaces or re-admits it); any
-// other failure ends the job.
-Status Supervise(const LocalOptions& o, ProcessGroup& group, const ChildSpecs& specs, bool can_recover) {
+// True when `dir` holds at least one complete checkpoint (a manifest).
+bool HasCheckpoint(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (std::filesystem::exists(entry.path() / "MANIFEST.json")) return true;
+  }
+  return false;
+}
+
+// The spec that restarts a killed scheduler: same flags, on the same
+// endpoint (the other nodes reconnect to it and rejoin), resuming from the
+// newest checkpoint.
+StatusOr<ChildSpec> SchedulerRestartSpec(ChildSpec spec, const std::string& checkpoint_dir,
+                                         const std::string& endpoint_file) {
+  std::ifstream in(endpoint_file);
+  std::string endpoint;
+  if (!(in >> endpoint)) return Unavailable("cannot read " + endpoint_file);
+  spec.args.push_back("--bind=" + endpoint);
+  spec.args.push_back("--resume=" + checkpoint_dir);
+  return spec;
+}
+
+// Waits for the job like AwaitGroup, but restarts a process killed from
+// outside: a server or worker rejoins (the scheduler replaces or re-admits
+// it), a scheduler comes back on its endpoint with --resume once a
+// checkpoint exists (the others rejoin it). Any other failure ends the job.
+Status Supervise(const LocalOptions& o, ProcessGroup& group, const ChildSpecs& specs,
+                 const std::string& checkpoint_dir, const std::string& endpoint_file) {
+  const bool can_recover = !checkpoint_dir.empty();
   const auto deadline = Clock::now() + std::chrono::seconds(o.timeout_s);
   uint32_t restarts = 0;
   while (group.running() > 0) {
@@ -232,7 +257,20 @@ Status Supervise(const LocalOptions& o, ProcessGroup& group, const ChildSpecs& s
     }
     auto exit = group.WaitAny(std::chrono::milliseconds(200));
     if (!exit || exit->exit_code == 0) continue;
-    const bool recoverable = exit->name != "scheduler" && exit->signaled && can_recover;
+    if (exit->name == "scheduler") {
+      if (!exit->signaled || !can_recover || !o.restart_failed || restarts >= o.max_restarts ||
+          !HasCheckpoint(checkpoint_dir)) {
+        return DescribeExit(*exit);
+      }
+      ++restarts;
+      ASSIGN_OR_RETURN(ChildSpec spec, SchedulerRestartSpec(specs.at("scheduler"), checkpoint_dir, endpoint_file));
+      std::printf("embedps: the scheduler (pid %d) was killed by signal %d; restarting it with --resume=%s\n",
+                  static_cast<int>(exit->pid), exit->exit_code - 128, checkpoint_dir.c_str());
+      std::fflush(stdout);
+      RETURN_IF_ERROR(group.Start(spec).status());
+      continue;
+    }
+    const bool recoverable = exit->signaled && can_recover;
     if (!recoverable) return DescribeExit(*exit);
     if (!o.restart_failed || restarts >= o.max_restarts) {
       // The scheduler recovers without it (a standby, the other workers)
@@ -434,7 +472,7 @@ Status RunLocal(const LocalOptions& options) {
       if (st.ok()) urls = std::move(got).value();
     }
     if (st.ok()) PrintEndpoints(run_dir, *names, urls);
-    if (st.ok()) st = Supervise(o, group, specs, !CheckpointDirOf(o, run_dir).empty());
+    if (st.ok()) st = Supervise(o, group, specs, CheckpointDirOf(o, run_dir), run_dir + "/scheduler.endpoint");
     if (!st.ok()) {
       group.TerminateAll(std::chrono::milliseconds(2000));
       return st;

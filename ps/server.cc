@@ -200,6 +200,7 @@ Status Server::Run() {
     zmq::pollitem_t item{link_.socket().handle(), 0, ZMQ_POLLIN, 0};
     zmq::poll(&item, 1, std::chrono::milliseconds(100));
     result = link_.TickWithHeartbeat(heartbeat);
+    if (!result.ok() && link_.rejoin_needed()) result = RejoinScheduler();
     if (result.ok()) result = HandleEvents(&done);
     if (result.ok()) result = FinishBackgroundJob();
     if (Clock::now() >= next_eviction) {
@@ -385,6 +386,26 @@ Status Server::StartRestore(const wire::RestoreMsg& msg) {
     reply.seconds = stats->seconds;
     return wire::Body(reply);
   });
+  return Status::OK();
+}
+
+Status Server::RejoinScheduler() {
+  // A checkpoint being written belongs to the old scheduler's job state;
+  // let it finish, its answer has nobody to go to.
+  if (background_.valid()) background_.wait();
+  if (background_.valid()) background_.get();
+  const bool had_rows = state_.serving.load();
+  const uint32_t old_rank = state_.rank;
+  RETURN_IF_ERROR(link_.Rejoin(/*has_state=*/had_rows));
+  if (had_rows && link_.rank() != old_rank) {
+    return FailedPrecondition("rejoined the restarted scheduler as server " + std::to_string(link_.rank()) +
+                              " but holds the rows of server " + std::to_string(old_rank) +
+                              "; restart this server");
+  }
+  state_.rank = link_.rank();
+  state_.serving = link_.rank() < link_.shard_map().num_servers() && had_rows;
+  handler_->SetShardMap(link_.shard_map());
+  LOG(INFO) << "rejoined as server " << link_.rank() << (state_.serving ? ", serving its rows" : ", standing by");
   return Status::OK();
 }
 

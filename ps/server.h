@@ -94,6 +94,8 @@ class Server {
   // Becomes server msg.rank and loads its rows in the background; serving
   // starts when that is done.
   Status StartRestore(const wire::RestoreMsg& msg);
+  // Registers again with a restarted scheduler, keeping rank and rows.
+  Status RejoinScheduler();
   // Sends the answer of the background job once it has finished.
   Status FinishBackgroundJob();
   std::vector<EmbeddingTable*> TablesById() const;

@@ -66,9 +66,9 @@ Status Scheduler::Setup() {
     std::filesystem::create_directories(options_.checkpoint_dir, ec);
     if (ec) return Unavailable("cannot create --checkpoint_dir " + options_.checkpoint_dir + ": " + ec.message());
   }
-  if (options_.resume) RETURN_IF_ERROR(LoadResumePoint());
   ASSIGN_OR_RETURN(shard_map_, ShardMap::Balanced(options_.num_servers,
                                                   options_.num_virtual_shards, 1));
+  if (options_.resume) RETURN_IF_ERROR(LoadResumePoint());
   RETURN_IF_ERROR(SecureRouter());
   ASSIGN_OR_RETURN(endpoint_, BindSocket(router_, options_.bind_endpoint));
   const std::string& endpoint = endpoint_;
@@ -262,8 +262,21 @@ Status Scheduler::OnRegister(const std::string& from, const Incoming& in) {
   node.standby = is_server && (servers_joined_ == options_.num_servers);
   if (node.standby) {
     node.rank = options_.num_servers + standbys_joined_++;
+  } else if (is_server) {
+    // A server rejoining a restarted scheduler keeps its rank (and, with
+    // has_state, its rows) when that rank is free.
+    uint32_t rank = 0;
+    while (server_ranks_.count(rank) > 0) ++rank;
+    if (reg.previous_rank >= 0 && static_cast<uint32_t>(reg.previous_rank) < options_.num_servers &&
+        server_ranks_.count(static_cast<uint32_t>(reg.previous_rank)) == 0) {
+      rank = static_cast<uint32_t>(reg.previous_rank);
+      node.has_state = reg.has_state && phase_ == Phase::kAdmitting;
+    }
+    node.rank = rank;
+    server_ranks_.insert(rank);
+    ++servers_joined_;
   } else {
-    node.rank = is_server ? servers_joined_++ : workers_joined_++;
+    node.rank = workers_joined_++;
   }
   node.routing_id = from;
   node.endpoint = reg.endpoint;
@@ -302,8 +315,12 @@ Status Scheduler::StartTraining() {
     for (auto& [id, node] : nodes_) {
       if (node.role != wire::Role::kServer) continue;
       RETURN_IF_ERROR(SendTo(node, wire::ShardMapMsg{shard_map_}));
-      if (IsServing(node)) RETURN_IF_ERROR(SendRestore(node, node.rank));
+      // A server that kept its rows through a scheduler restart has newer
+      // rows than the checkpoint: it keeps them (the data since the
+      // checkpoint is trained again: at least once, never lost).
+      if (IsServing(node) && !node.has_state) RETURN_IF_ERROR(SendRestore(node, node.rank));
     }
+    if (restoring_.empty()) return FinishRestorePhase();
     return Status::OK();
   }
   for (const auto& [id, node] : nodes_) RETURN_IF_ERROR(SendTo(node, wire::ShardMapMsg{shard_map_}));

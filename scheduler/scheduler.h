@@ -116,6 +116,7 @@ class Scheduler {
     bool done = false;  // workers: finished; servers: exported
     bool dead = false;  // missed heartbeats past node_timeout
     bool standby = false;  // servers: admitted as a spare, no rank in the map yet
+    bool has_state = false;  // servers rejoining a restarted scheduler with their rows
     RateMeter rows_meter;
     double rows_per_sec = 0;
   };
@@ -176,6 +177,10 @@ class Scheduler {
   // Tells server `node` to become `rank` and load the latest checkpoint.
   Status SendRestore(Node& node, uint32_t rank);
   Status OnRestoreReply(Node& node, const wire::Message& msg);
+  // Every server has its rows after --resume: the workers get the map.
+  Status FinishRestorePhase();
+  // A standby restored a dead server's rank: publish the new map.
+  Status OnReplacementRestored(Node& node, uint32_t rank);
   // Admits a node arriving after training began: a server as a standby, a
   // worker as an extra worker.
   Status AdmitLate(Node& node, uint64_t request_id);
@@ -272,6 +277,7 @@ class Scheduler {
   // When the last live worker died, while no other has joined since.
   std::optional<Clock::time_point> workers_gone_since_;
   uint32_t standbys_joined_ = 0;
+  std::set<uint32_t> server_ranks_;  // ranks of the map given to servers so far
   Counter* checkpoints_written_;
   Counter* checkpoint_failures_;
   Counter* failovers_;

@@ -38,6 +38,10 @@ Status Scheduler::LoadResumePoint() {
   ASSIGN_OR_RETURN(PartitionQueue queue, PartitionQueue::FromJson(m->partitions));
   partitions_ = std::make_unique<PartitionQueue>(std::move(queue));
   resumed_progress_ = m->progress;
+  // Epochs go on from the checkpoint's, so no node mistakes the new map for
+  // an old one.
+  ASSIGN_OR_RETURN(shard_map_, ShardMap::Balanced(options_.num_servers, options_.num_virtual_shards,
+                                                  m->shard_map_epoch + 1));
   resumed_progress_.lease_partition = -1;
   last_checkpoint_ = *m;
   next_checkpoint_id_ = m->id + 1;
@@ -82,8 +86,12 @@ Status Scheduler::OnRestoreReply(Node& node, const wire::Message& msg) {
                 static_cast<unsigned long long>(r.rows), r.bytes / 1e6, r.seconds);
   LOG(INFO) << text;
   RecordEvent("restored", text);
-  if (phase_ == Phase::kRestoring) {
-    if (!restoring_.empty()) return Status::OK();
+  if (phase_ == Phase::kRestoring) return restoring_.empty() ? FinishRestorePhase() : Status::OK();
+  return OnReplacementRestored(node, rank);
+}
+
+Status Scheduler::FinishRestorePhase() {
+  {
     // Every server has its rows: now the workers may start.
     for (const auto& [id, n] : nodes_) {
       if (n.role == wire::Role::kWorker) RETURN_IF_ERROR(SendTo(n, wire::ShardMapMsg{shard_map_}));
@@ -103,6 +111,9 @@ Status Scheduler::OnRestoreReply(Node& node, const wire::Message& msg) {
     }
     return Status::OK();
   }
+}
+
+Status Scheduler::OnReplacementRestored(Node& node, uint32_t rank) {
   // A replacement: it serves now; tell everybody where the rank lives.
   node.standby = false;
   std::vector<std::string> endpoints = shard_map_.endpoints();

@@ -47,7 +47,35 @@ Status Worker::Run() {
   options_.client.on_idle = [this] { return WhileWaiting(); };
   client_ = std::make_unique<PsClient>(ctx_, options_.client);
   RETURN_IF_ERROR(client_->Connect(link_.shard_map()));
+  while (true) {
+    Status st = TrainUntilDone();
+    if (st.ok() || !link_.rejoin_needed()) {
+      if (!st.ok() && !aborted_) link_.ReportFatal(st);
+      return st;
+    }
+    RETURN_IF_ERROR(RejoinScheduler());
+  }
+}
 
+Status Worker::RejoinScheduler() {
+  // What was pushed counts: wait for the acknowledgements, then start over
+  // with a new client (replies to pulls of abandoned batches must not land
+  // in buffers that are gone) and fresh totals (the new scheduler resumes
+  // from its checkpoint, which has the totals up to then).
+  Status flushed = client_->Flush();
+  if (!flushed.ok()) LOG(WARNING) << "flushing pushes before rejoining: " << flushed.message();
+  RETURN_IF_ERROR(link_.Rejoin(/*has_state=*/false));
+  options_.client.node_id = link_.node_id();
+  client_ = std::make_unique<PsClient>(ctx_, options_.client);
+  RETURN_IF_ERROR(client_->Connect(link_.shard_map()));
+  progress_ = wire::Progress{};
+  last_rate_progress_ = wire::Progress{};
+  pending_commits_.clear();
+  stop_requested_ = false;
+  return Status::OK();
+}
+
+Status Worker::TrainUntilDone() {
   int64_t finished = -1;
   while (true) {
     auto reply = link_.Call(wire::PartitionRequestMsg{finished, progress_},
@@ -87,11 +115,7 @@ Status Worker::Run() {
       LOG(INFO) << "resuming partition " << grant->partition.id << " (pass " << grant->pass
                 << ") after line " << grant->partition.skip_lines;
     }
-    Status st = TrainPartition(grant->partition);
-    if (!st.ok()) {
-      if (!aborted_) link_.ReportFatal(st);
-      return st;
-    }
+    RETURN_IF_ERROR(TrainPartition(grant->partition));
     if (stop_requested_) break;  // the partition is unfinished; the job is ending
     // Acknowledged pushes only: the scheduler treats a finished partition as
     // applied, also if this worker dies right after.

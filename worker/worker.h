@@ -75,6 +75,11 @@ class Worker {
     uint64_t position = 0;
   };
 
+  // Leases and trains partitions until the scheduler has no more, then
+  // reports done and waits for the end of the job.
+  Status TrainUntilDone();
+  // Registers again with a restarted scheduler (see SchedulerLink::Rejoin).
+  Status RejoinScheduler();
   Status TrainPartition(const Partition& partition);
   // options_.format, or the detected format of `file` (remembered per file).
   StatusOr<data::Format> FormatOf(const std::string& file);

@@ -95,6 +95,8 @@ void EncodeBody(cp::Envelope::Body::Builder b, const Body& body) {
             r.setHost(m.host);
             r.setPid(m.pid);
             if (!m.metrics_url.empty()) r.setMetricsUrl(m.metrics_url);
+            r.setPreviousRank(m.previous_rank);
+            r.setHasState(m.has_state);
           },
           [&](const RegisterReplyMsg& m) {
             auto r = b.initRegisterReply();
@@ -234,7 +236,8 @@ StatusOr<Body> DecodeBody(cp::Envelope::Body::Reader b) {
     case W::REGISTER: {
       auto r = b.getRegister();
       ASSIGN_OR_RETURN(Role role, CheckedEnum<Role>(static_cast<uint16_t>(r.getRole()), 4, "role"));
-      return Body(RegisterMsg{role, r.getEndpoint(), r.getHost(), r.getPid(), r.getMetricsUrl()});
+      return Body(RegisterMsg{role, r.getEndpoint(), r.getHost(), r.getPid(), r.getMetricsUrl(),
+                              r.getPreviousRank(), r.getHasState()});
     }
     case W::REGISTER_REPLY: {
       auto r = b.getRegisterReply();

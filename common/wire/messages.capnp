@@ -79,6 +79,10 @@ struct Register {
   host @2 :Text;
   pid @3 :UInt32;
   metricsUrl @4 :Text;    # the node's HTTP endpoint (http://HOST:PORT); empty: none
+  # Rejoining after the scheduler restarted: the rank held before (-1: a
+  # new node) and, for servers, whether it still holds that rank's rows.
+  previousRank @5 :Int32 = -1;
+  hasState @6 :Bool;
 }
 
 struct RegisterReply {

@@ -76,6 +76,10 @@ struct RegisterMsg {
   std::string host;
   uint32_t pid = 0;
   std::string metrics_url;  // http://HOST:PORT, or empty
+  // Rejoining after the scheduler restarted: the rank held before (-1: a
+  // new node) and, for servers, whether it still holds that rank's rows.
+  int32_t previous_rank = -1;
+  bool has_state = false;
 };
 struct RegisterReplyMsg {
   uint32_t node_id = 0;

@@ -1,0 +1,48 @@
+// Kill -9 the scheduler mid-training: `embedps local` restarts it on the
+// same endpoint with --resume; it loads the newest checkpoint's partition
+// state, the live servers rejoin with their rank and rows, the workers
+// rejoin, and the job completes having trained every row of every pass
+// (the rows trained between the checkpoint and the kill are counted once:
+// they are trained again from the checkpoint's positions).
+#include <gtest/gtest.h>
+
+#include "tests/support/fault_job.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/test_dirs.h"
+
+namespace embedps {
+namespace {
+
+using std::chrono::seconds;
+
+TEST(SchedulerRestartTest, KilledSchedulerResumesAndTheLiveNodesRejoin) {
+  testing::ScratchDir dir;
+  const std::string train = testing::GenerateCriteoFile(dir, "train.tsv", 60000, 61);
+  const std::string test = testing::GenerateCriteoFile(dir, "test.tsv", 10000, 62);
+  const int passes = 5;
+  testing::FaultJob job(dir, "run",
+                        {"--train=" + train, "--test=" + test, "--servers=2", "--workers=2",
+                         "--passes=" + std::to_string(passes), "--batch_size=200", "--checkpoint_interval_s=1",
+                         "--node_flags=--heartbeat_interval_ms=200"});
+  ASSERT_TRUE(job.AwaitOutput("checkpoint 1 (", seconds(60))) << job.output();
+  const auto servers = job.Daemons("embedps-server");
+  ASSERT_NE(job.Kill("embedps-scheduler"), 0) << "no scheduler to kill";
+  ASSERT_EQ(job.Wait(seconds(120)), 0) << job.output();
+  const std::string out = job.output();
+  EXPECT_NE(out.find("restarting it with --resume"), std::string::npos) << out;
+  EXPECT_NE(out.find("resuming from checkpoint"), std::string::npos) << out;
+  // The servers were not restarted: the same processes rejoined.
+  EXPECT_EQ(out.find("server-0 (pid"), std::string::npos) << out;
+  EXPECT_EQ(out.find("server-1 (pid"), std::string::npos) << out;
+  EXPECT_EQ(servers.size(), 2u);
+  for (const char* log : {"/logs/server-0.log", "/logs/server-1.log", "/logs/worker-0.log"}) {
+    EXPECT_NE(testing::ReadFile(job.run_dir() + log).find("rejoining the restarted scheduler"), std::string::npos)
+        << log;
+  }
+  auto summary = job.Summary();
+  EXPECT_EQ(summary.value("rows", 0), 60000 * passes) << summary.dump(2);
+  EXPECT_GT(summary.value("test_auc", 0.0), 0.6);
+}
+
+}  // namespace
+}  // namespace embedps
