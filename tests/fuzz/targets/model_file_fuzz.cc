@@ -1,7 +1,6 @@
 // Loading an exported model (.epsmodel): the input is the whole file, put
 // in an anonymous in-memory file. A file that loads must hold dim values per
-// key. (Checkpoints do not exist yet; their loader gets a target when it
-// does.)
+// key. (Checkpoints have their own target, checkpoint_file.)
 #include <sys/mman.h>
 #include <unistd.h>
 
