@@ -25,6 +25,7 @@ void EmbeddingTable::CopyForCut(Stripe& s, bool request) {
   s.removed.clear();
   std::fill(s.changed.begin(), s.changed.end(), 0);
   s.track_changes = true;
+  s.CoverArena();
   s.cut = nullptr;
   if (request) {
     const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -155,6 +156,7 @@ uint64_t EmbeddingTable::LoadRows(const char* records, uint64_t count, bool has_
     if (row == RowIndex::kNoRow) {
       row = s.arena.Allocate();
       s.index.Insert(key, row);
+      if (s.track_changes) s.CoverArena();
       rows_.fetch_add(1, std::memory_order_relaxed);
     }
     char* p = s.arena.Row(row);
@@ -197,6 +199,7 @@ void EmbeddingTable::MarkRestored() {
     std::fill(sp->changed.begin(), sp->changed.end(), 0);
     sp->removed.clear();
     sp->track_changes = true;
+    sp->CoverArena();
   }
   delta_base_ = cut_ == nullptr;
 }
