@@ -58,13 +58,7 @@ StatusOr<Run> WriteAndRestore(const ps::TableConfig& config, ps::EmbeddingTable&
 }  // namespace
 
 Status RunCheckpointBench(const CheckpointBenchOptions& o) {
-  if (o.rows == 0 || o.rows > (uint64_t{1} << 32) - 1) return InvalidArgument("--rows must be in 1..4294967295");
-  ps::TableConfig config;
-  config.dim = o.dim;
-  config.fp16 = o.fp16;
-  config.init = ps::Initializer::kNormal;
-  config.init_scale = 0.01f;
-  config.optimizer.name = o.optimizer;
+  ASSIGN_OR_RETURN(const ps::TableConfig config, BenchTableConfig(o.rows, o.dim, o.optimizer, o.fp16));
   ASSIGN_OR_RETURN(auto table, ps::EmbeddingTable::Create(config));
   RETURN_IF_ERROR(FillTable(*table, o.rows, "bench checkpoint", o.json));
 

@@ -27,13 +27,7 @@ uint64_t ResidentBytes() {
 }  // namespace
 
 Status RunMemoryBench(const MemoryBenchOptions& o) {
-  if (o.rows == 0 || o.rows > (uint64_t{1} << 32) - 1) return InvalidArgument("--rows must be in 1..4294967295");
-  ps::TableConfig config;
-  config.dim = o.dim;
-  config.fp16 = o.fp16;
-  config.init = ps::Initializer::kNormal;
-  config.init_scale = 0.01f;
-  config.optimizer.name = o.optimizer;
+  ASSIGN_OR_RETURN(const ps::TableConfig config, BenchTableConfig(o.rows, o.dim, o.optimizer, o.fp16));
   ASSIGN_OR_RETURN(auto optimizer, ps::MakeOptimizer(config.optimizer));
   const uint64_t payload = (o.fp16 ? 2 : 4) * uint64_t{o.dim} + 4 * uint64_t{optimizer->StateFloats(o.dim)};
 

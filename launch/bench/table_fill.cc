@@ -9,6 +9,18 @@
 
 namespace embedps::launch {
 
+StatusOr<ps::TableConfig> BenchTableConfig(uint64_t rows, uint32_t dim, const std::string& optimizer,
+                                           bool fp16) {
+  if (rows == 0 || rows > (uint64_t{1} << 32) - 1) return InvalidArgument("--rows must be in 1..4294967295");
+  ps::TableConfig config;
+  config.dim = dim;
+  config.fp16 = fp16;
+  config.init = ps::Initializer::kNormal;
+  config.init_scale = 0.01f;
+  config.optimizer.name = optimizer;
+  return config;
+}
+
 Status FillTable(ps::EmbeddingTable& table, uint64_t rows, const std::string& label, bool quiet) {
   const uint32_t dim = table.config().dim;
   const size_t batch = 100000;
