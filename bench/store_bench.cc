@@ -3,11 +3,13 @@
 // inserted before timing. Items processed = keys.
 #include <benchmark/benchmark.h>
 
+#include <filesystem>
 #include <random>
 #include <unordered_set>
 
 #include "common/hash.h"
 #include "datagen/zipf.h"
+#include "ps/checkpoint/checkpoint.h"
 #include "ps/embedding_table.h"
 
 namespace embedps::ps {
@@ -51,13 +53,25 @@ void BM_Pull(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * batches[0].size());
 }
 
-void BM_Push(benchmark::State& state, bool read_back) {
+// Writes a full checkpoint of `table` to a scratch file, so that the table
+// tracks changed rows for the next delta from then on.
+void CheckpointOnce(EmbeddingTable& table) {
+  char dir[] = "/tmp/store-bench-XXXXXX";
+  CHECK(mkdtemp(dir) != nullptr);
+  const std::string path = std::string(dir) + "/ckpt";
+  auto writer = checkpoint::Cut({&table}, checkpoint::CutInfo{});
+  CHECK(writer.ok() && (*writer)->Write(path).ok());
+  std::filesystem::remove_all(dir);
+}
+
+void BM_Push(benchmark::State& state, bool read_back, bool after_checkpoint = false) {
   const auto batches = Batches(state.range(0));
   const uint32_t dim = static_cast<uint32_t>(state.range(1));
   auto table = Table(dim, "adagrad");
   const size_t n = batches[0].size();
   std::vector<float> grads(n * dim, 0.001f), out(n * dim);
   for (const auto& keys : batches) (void)table->Push(keys.data(), n, grads.data());
+  if (after_checkpoint) CheckpointOnce(*table);
   size_t i = 0;
   for (auto _ : state) {
     const auto& keys = batches[i++ % batches.size()];
@@ -68,10 +82,13 @@ void BM_Push(benchmark::State& state, bool read_back) {
 
 void BM_PushAdagrad(benchmark::State& state) { BM_Push(state, false); }
 void BM_PushPullAdagrad(benchmark::State& state) { BM_Push(state, true); }
+// The same with change tracking on (after a checkpoint), as a delta needs.
+void BM_PushAdagradTracked(benchmark::State& state) { BM_Push(state, false, true); }
 
 BENCHMARK(BM_Pull)->Args({10000, 16})->Args({100000, 64});
 BENCHMARK(BM_PushAdagrad)->Args({10000, 16})->Args({100000, 64});
 BENCHMARK(BM_PushPullAdagrad)->Args({10000, 16})->Args({100000, 64});
+BENCHMARK(BM_PushAdagradTracked)->Args({10000, 16})->Args({100000, 64});
 
 }  // namespace
 }  // namespace embedps::ps

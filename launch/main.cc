@@ -6,7 +6,7 @@
 //   embedps export     --from RUN_DIR --out DIR
 //   embedps predict    --model DIR --input FILE [--output FILE]
 //   embedps recommend  --model DIR --user U [--k 10] [--json] | --serve PORT
-//   embedps bench      pushpull | memory | parse
+//   embedps bench      pushpull | memory | parse | checkpoint
 //   embedps status     --scheduler HOST:PORT [--json]
 //   embedps stop       --scheduler HOST:PORT [--token_file F]
 //   embedps checkpoint --scheduler HOST:PORT [--token_file F]
@@ -27,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "datagen/criteo_generator.h"
+#include "launch/bench/checkpoint_bench.h"
 #include "launch/bench/memory_bench.h"
 #include "launch/bench/parse_bench.h"
 #include "launch/bench/pushpull_bench.h"
@@ -53,7 +54,7 @@ DEFINE_int32(workers, 2, "local: number of workers");
 DEFINE_int32(passes, 1, "local: passes over the training data");
 DEFINE_int32(batch_size, 1000, "local, bench parse: examples per minibatch");
 DEFINE_int32(prefetch, 1, "local: batches whose rows each worker pulls ahead (0: none)");
-DEFINE_string(optimizer, "adagrad", "local: server optimizer (sgd, adagrad, rowwise_adagrad, adam, ftrl); bench memory: the table's optimizer");
+DEFINE_string(optimizer, "adagrad", "local: server optimizer (sgd, adagrad, rowwise_adagrad, adam, ftrl); bench memory, checkpoint: the table's optimizer");
 DEFINE_double(learning_rate, 0.05, "local: learning rate of the sparse tables");
 DECLARE_string(model);  // worker/model/model_flags.cc
 DEFINE_bool(shuffle, false,
@@ -77,7 +78,7 @@ DEFINE_string(ssh_options, "", "ssh: extra ssh options, space-separated (e.g. \"
 DEFINE_string(bind_host, "0.0.0.0", "ssh: interface the scheduler and servers listen on");
 DEFINE_int32(base_port, 29500, "ssh: the k-th node on a host listens on base_port + k");
 DEFINE_int32(http_base_port, -1, "ssh: the k-th node on a host gets --http_port=http_base_port + k; -1: do not pass HTTP flags");
-DEFINE_int64(rows, 0, "gen-criteo: rows to write");
+DEFINE_int64(rows, 0, "gen-criteo: rows to write; bench memory, checkpoint: rows in the table (bench checkpoint: 0 means 2000000)");
 DEFINE_uint64(seed, 1, "gen-criteo: seed that picks the rows");
 DEFINE_uint64(model_seed, 20261125, "gen-criteo: seed that picks the planted model");
 DEFINE_string(out, "", "gen-criteo: output file; keygen: key directory");
@@ -94,9 +95,10 @@ DEFINE_string(dim, "16", "bench: row dimension(s), comma-separated list");
 DEFINE_double(seconds, 3, "bench pushpull: seconds per timed phase");
 DEFINE_int32(depth, 4, "bench pushpull: requests in flight per worker");
 DEFINE_int32(server_threads, 0, "bench pushpull: handler threads per server; 0: half the cores");
-DEFINE_int32(repeat, 1, "bench pushpull, parse: timed runs per configuration (medians are reported)");
+DEFINE_int32(repeat, 1, "bench pushpull, parse, checkpoint: timed runs per configuration (medians are reported)");
 DEFINE_bool(json, false, "bench: print one JSON object per line; status: print the status as JSON; recommend: print the answer as JSON");
-DEFINE_bool(fp16, false, "bench memory: store weights as fp16");
+DEFINE_bool(fp16, false, "bench memory, checkpoint: store weights as fp16");
+DEFINE_string(bench_dir, "", "bench checkpoint: directory to write the checkpoint and the dd reference file in (default: a new directory under $TMPDIR or /tmp, removed afterwards)");
 DEFINE_bool(curve, false,
             "local: generate CURVE keys into the run directory and encrypt and authenticate all "
             "cluster traffic; bench pushpull: run with CURVE on");
@@ -136,8 +138,8 @@ constexpr char kUsage[] =
     "  recommend   top K unseen items of a user (--model DIR --user U --k 10), or serve\n"
     "              them over HTTP (--serve PORT)\n"
     "  keygen      write CURVE keys for a cluster (--out DIR [--nodes N | --add NAME])\n"
-    "  bench pushpull | memory | parse   measure push/pull throughput, memory per row or\n"
-    "              input parsing speed\n"
+    "  bench pushpull | memory | parse | checkpoint   measure push/pull throughput,\n"
+    "              memory per row, input parsing speed or checkpoint write/restore speed\n"
     "  status      show a running job: embedps status --scheduler HOST:PORT [--json]\n"
     "  stop        stop a running job: embedps stop --scheduler HOST:PORT [--token_file F]\n"
     "  checkpoint  checkpoint a running job now: embedps checkpoint --scheduler HOST:PORT [--token_file F]\n"
@@ -305,9 +307,22 @@ embedps::Status RunBenchCommand(const std::string& which) {
     o.json = FLAGS_json;
     return embedps::launch::RunParseBench(o);
   }
+  if (which == "checkpoint") {
+    RETURN_IF_ERROR(CheckRange("rows", FLAGS_rows, 0, (int64_t{1} << 32) - 1));
+    RETURN_IF_ERROR(CheckRange("repeat", FLAGS_repeat, 1, 100));
+    embedps::launch::CheckpointBenchOptions o;
+    if (FLAGS_rows > 0) o.rows = static_cast<uint64_t>(FLAGS_rows);
+    o.dim = dims[0];
+    o.optimizer = FLAGS_optimizer;
+    o.fp16 = FLAGS_fp16;
+    o.dir = FLAGS_bench_dir;
+    o.repeat = FLAGS_repeat;
+    o.json = FLAGS_json;
+    return embedps::launch::RunCheckpointBench(o);
+  }
   if (which != "pushpull") {
     return embedps::InvalidArgument("unknown benchmark '" + which +
-                                    "' (expected pushpull, memory or parse)");
+                                    "' (expected pushpull, memory, parse or checkpoint)");
   }
   RETURN_IF_ERROR(CheckRange("servers", FLAGS_servers, 1, 64));
   RETURN_IF_ERROR(CheckRange("workers", FLAGS_workers, 1, 64));

@@ -171,7 +171,10 @@ uint32_t EmbeddingTable::FindOrCreate(Stripe& s, uint64_t key, bool create) {
   WriteWeights(p, init);
   optimizer_->InitState(State(p), config_.dim);
   s.index.Insert(key, row);
-  if (s.track_changes) s.MarkChanged(row);
+  if (s.track_changes) {
+    s.CoverArena();
+    s.MarkChanged(row);
+  }
   rows_.fetch_add(1, std::memory_order_relaxed);
   return row;
 }

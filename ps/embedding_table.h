@@ -138,6 +138,10 @@ class EmbeddingTable {
   // stripes were taken and written, so later deltas may be relative to it.
   void EndCut(bool complete);
 
+  // Every row as a record (u64 key + the row's bytes, padding zeroed), in
+  // no particular order; for tests and tools that compare tables exactly.
+  StripeCopy ExportRecords() const;
+
   // Restore: raises the push counter to at least `step` (stamps of loaded
   // rows are relative to it). Call before LoadRows.
   void AdvanceStepTo(uint64_t step);
@@ -182,6 +186,9 @@ class EmbeddingTable {
   // tracking; `request`: a request waits on it, so the time counts as a
   // stall. Under s.mu.
   void CopyForCut(Stripe& s, bool request);
+  // Copies the rows of `s` (all, or only the changed ones) as records into
+  // `out`, which must hold `rows` records. Under s.mu.
+  void CopyRecords(const Stripe& s, bool changed_only, uint64_t rows, char* out) const;
   // Evicts rows last touched at least `min_age` steps ago.
   size_t EvictAged(uint32_t min_age);
   // The age from which rows must go to bring the table under 90% of its

@@ -12,30 +12,20 @@ void EmbeddingTable::CopyForCut(Stripe& s, bool request) {
   const auto start = std::chrono::steady_clock::now();
   CutState& cut = *s.cut;
   StripeCopy& out = cut.copies[s.index_in_table];
-  const size_t record = 8 + row_bytes_;
-  const size_t pad_from = config_.fp16 ? config_.dim * 2 : weight_bytes_;
   uint64_t rows = s.index.size();
   if (cut.delta) {
     rows = 0;
     for (uint64_t word : s.changed) rows += __builtin_popcountll(word);
   }
-  out.records.reset(new char[rows * record]);
-  char* dst = out.records.get();
-  s.index.ForEach([&](uint64_t key, uint32_t row) {
-    if (cut.delta && !s.IsChanged(row)) return;
-    std::memcpy(dst, &key, 8);
-    std::memcpy(dst + 8, s.arena.Row(row), row_bytes_);
-    // fp16 rows of odd dim have two bytes of padding, never written: zero
-    // them so that files are reproducible.
-    std::memset(dst + 8 + pad_from, 0, weight_bytes_ - pad_from);
-    dst += record;
-  });
+  out.records.reset(new char[rows * (8 + row_bytes_)]);
+  CopyRecords(s, cut.delta, rows, out.records.get());
   out.count = rows;
   if (cut.delta) out.removed.swap(s.removed);
   // The next delta is relative to this cut.
   s.removed.clear();
   std::fill(s.changed.begin(), s.changed.end(), 0);
   s.track_changes = true;
+  s.CoverArena();
   s.cut = nullptr;
   if (request) {
     const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -44,6 +34,37 @@ void EmbeddingTable::CopyForCut(Stripe& s, bool request) {
     while (ns > seen && !cut.max_stall_ns.compare_exchange_weak(seen, ns)) {
     }
   }
+}
+
+void EmbeddingTable::CopyRecords(const Stripe& s, bool changed_only, uint64_t rows, char* out) const {
+  const size_t pad_from = config_.fp16 ? config_.dim * 2 : weight_bytes_;
+  [[maybe_unused]] char* const end = out + rows * (8 + row_bytes_);
+  s.index.ForEach([&](uint64_t key, uint32_t row) {
+    if (changed_only && !s.IsChanged(row)) return;
+    DCHECK(out < end);
+    std::memcpy(out, &key, 8);
+    std::memcpy(out + 8, s.arena.Row(row), row_bytes_);
+    // fp16 rows of odd dim have two bytes of padding, never written: zero
+    // them so that files are reproducible.
+    std::memset(out + 8 + pad_from, 0, weight_bytes_ - pad_from);
+    out += 8 + row_bytes_;
+  });
+}
+
+StripeCopy EmbeddingTable::ExportRecords() const {
+  StripeCopy all;
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (const auto& sp : stripes_) {
+    locks.emplace_back(sp->mu);
+    all.count += sp->index.size();
+  }
+  all.records.reset(new char[all.count * (8 + row_bytes_)]);
+  char* out = all.records.get();
+  for (const auto& sp : stripes_) {
+    CopyRecords(*sp, false, sp->index.size(), out);
+    out += sp->index.size() * (8 + row_bytes_);
+  }
+  return all;
 }
 
 Status EmbeddingTable::CheckCut(bool delta) const {
@@ -135,6 +156,7 @@ uint64_t EmbeddingTable::LoadRows(const char* records, uint64_t count, bool has_
     if (row == RowIndex::kNoRow) {
       row = s.arena.Allocate();
       s.index.Insert(key, row);
+      if (s.track_changes) s.CoverArena();
       rows_.fetch_add(1, std::memory_order_relaxed);
     }
     char* p = s.arena.Row(row);
@@ -177,6 +199,7 @@ void EmbeddingTable::MarkRestored() {
     std::fill(sp->changed.begin(), sp->changed.end(), 0);
     sp->removed.clear();
     sp->track_changes = true;
+    sp->CoverArena();
   }
   delta_base_ = cut_ == nullptr;
 }

@@ -2,6 +2,7 @@
 // and the state of a checkpoint cut. Not for other modules.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <mutex>
@@ -27,11 +28,14 @@ struct EmbeddingTable::Stripe {
       : index_in_table(index), arena(row_bytes), sketch(admission ? kSketchWidth : 1) {}
   static constexpr uint32_t kSketchWidth = 1 << 14;
 
-  // Marks `row` changed since the last cut (only while track_changes).
-  void MarkChanged(uint32_t row) {
-    const size_t word = row >> 6;
-    if (word >= changed.size()) changed.resize(word + 1 + changed.size() / 2);
-    changed[word] |= uint64_t{1} << (row & 63);
+  // Marks `row` changed since the last cut (only while track_changes; the
+  // bitmap covers every row the arena has handed out, see CoverArena).
+  void MarkChanged(uint32_t row) { changed[row >> 6] |= uint64_t{1} << (row & 63); }
+  // Grows the bitmap to cover every row id the arena has handed out; call
+  // after each Allocate while tracking, so MarkChanged needs no check.
+  void CoverArena() {
+    const size_t words = (arena.rows_handed_out() + 63) / 64;
+    if (words > changed.size()) changed.resize(std::max(words, changed.size() * 3 / 2), 0);
   }
   bool IsChanged(uint32_t row) const {
     const size_t word = row >> 6;

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/hash.h"
+#include "launch/bench/table_fill.h"
 #include "ps/embedding_table.h"
 
 namespace embedps::launch {
@@ -27,35 +27,14 @@ uint64_t ResidentBytes() {
 }  // namespace
 
 Status RunMemoryBench(const MemoryBenchOptions& o) {
-  if (o.rows == 0 || o.rows > (uint64_t{1} << 32) - 1) return InvalidArgument("--rows must be in 1..4294967295");
-  ps::TableConfig config;
-  config.dim = o.dim;
-  config.fp16 = o.fp16;
-  config.init = ps::Initializer::kNormal;
-  config.init_scale = 0.01f;
-  config.optimizer.name = o.optimizer;
+  ASSIGN_OR_RETURN(const ps::TableConfig config, BenchTableConfig(o.rows, o.dim, o.optimizer, o.fp16));
   ASSIGN_OR_RETURN(auto optimizer, ps::MakeOptimizer(config.optimizer));
   const uint64_t payload = (o.fp16 ? 2 : 4) * uint64_t{o.dim} + 4 * uint64_t{optimizer->StateFloats(o.dim)};
 
   const uint64_t before = ResidentBytes();
   ASSIGN_OR_RETURN(auto table, ps::EmbeddingTable::Create(config));
   const auto start = std::chrono::steady_clock::now();
-  const size_t batch = 100000;
-  std::vector<uint64_t> keys(batch);
-  std::vector<float> grads(batch * o.dim, 0.01f);
-  auto last_report = start;
-  for (uint64_t done = 0; done < o.rows;) {
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(batch, o.rows - done));
-    for (size_t i = 0; i < n; ++i) keys[i] = Mix64(done + i + 1);
-    RETURN_IF_ERROR(table->Push(keys.data(), n, grads.data()));
-    done += n;
-    const auto now = std::chrono::steady_clock::now();
-    if (!o.json && now - last_report > std::chrono::seconds(5)) {
-      std::fprintf(stderr, "bench memory: %llu / %llu rows\n", static_cast<unsigned long long>(done),
-                   static_cast<unsigned long long>(o.rows));
-      last_report = now;
-    }
-  }
+  RETURN_IF_ERROR(FillTable(*table, o.rows, "bench memory", o.json));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const uint64_t after = ResidentBytes();
   const double per_row = static_cast<double>(after - before) / o.rows;

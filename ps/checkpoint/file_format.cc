@@ -205,12 +205,13 @@ StatusOr<Footer> DecodeFooter(const char* data, const std::string& what) {
   }
   ByteReader r(data + 8, kFooterBytes - 8);
   Footer f;
-  uint32_t crc = 0;
+  uint32_t crc = 0, zero = 0;
   r.Get(&f.blocks);
   r.Get(&f.rows);
   r.Get(&f.tombstones);
   r.Get(&crc);
-  if (Crc32(data, 32) != crc) return DataLoss(what + ": bad checksum in the footer");
+  r.Get(&zero);
+  if (Crc32(data, 32) != crc || zero != 0) return DataLoss(what + ": bad checksum in the footer");
   return f;
 }
 

@@ -45,7 +45,9 @@ struct TableInfo {
   bool has_stamp = false;
   uint64_t step_at_cut = 0;
   // Bytes of one record: u64 key, then the row.
-  size_t record_bytes() const { return 8 + weight_bytes + state_floats * 4 + (has_stamp ? 4 : 0); }
+  uint64_t record_bytes() const {
+    return 8 + uint64_t{weight_bytes} + uint64_t{state_floats} * 4 + (has_stamp ? 4 : 0);
+  }
 };
 
 struct FileHeader {

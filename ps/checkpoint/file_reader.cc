@@ -81,7 +81,8 @@ Status FileReader::CheckBlock(const BlockHeader& b, uint64_t index, uint64_t off
   }
   const uint64_t record =
       b.type == BlockType::kRows ? header_.tables[b.table].record_bytes() : uint64_t{8};
-  if (b.payload_bytes != b.count * record) {
+  // In 128 bits: a lying header may declare rows of any size.
+  if (b.payload_bytes != static_cast<unsigned __int128>(b.count) * record) {
     return DataLoss(where + ": " + std::to_string(b.payload_bytes) + " payload bytes for " +
                     std::to_string(b.count) + " records of " + std::to_string(record));
   }

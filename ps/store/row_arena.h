@@ -37,6 +37,8 @@ class RowArena {
 
   size_t row_bytes() const { return row_bytes_; }
   size_t live_rows() const { return next_ - free_.size(); }
+  // Row ids handed out so far are below this.
+  uint32_t rows_handed_out() const { return next_; }
   size_t MemoryBytes() const { return reserved_bytes_ + free_.capacity() * sizeof(uint32_t); }
 
  private:

@@ -21,6 +21,8 @@
 
 #include <zmq.hpp>
 
+#include "ps/embedding_table.h"
+
 namespace embedps::fuzz {
 
 // Envelope + payload frames through wire::Decode (frames are cut from the
@@ -37,6 +39,12 @@ int FuzzLibsvmLine(const uint8_t* data, size_t size);
 int FuzzModelFile(const uint8_t* data, size_t size);
 // Table declarations (--tables / --tables_file) through ps::ParseTableSpecs.
 int FuzzTableSpec(const uint8_t* data, size_t size);
+// A server checkpoint file through ps::checkpoint::Verify and Restore.
+int FuzzCheckpointFile(const uint8_t* data, size_t size);
+
+// The table the checkpoint_file target restores into (and its seeds are
+// written from).
+ps::TableConfig CheckpointFuzzTableConfig();
 
 // Frames in the wire_decode target's input format (for writing seeds).
 std::string FrameWireInput(const std::vector<zmq::message_t>& frames);

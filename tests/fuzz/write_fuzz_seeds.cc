@@ -9,6 +9,7 @@
 
 #include "common/model_file.h"
 #include "common/wire/codec.h"
+#include "ps/checkpoint/checkpoint.h"
 #include "tests/fuzz/fuzz_targets.h"
 
 namespace embedps::fuzz {
@@ -106,6 +107,47 @@ void TableSpecSeeds(const fs::path& dir) {
   Write(dir, "bad", "name=a dim=0\nname=a dim=2000 optimizer=none\nnoequals\n");
 }
 
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Writes a checkpoint of `table` to `tmp`; returns its bytes.
+std::string Checkpoint(ps::EmbeddingTable& table, ps::checkpoint::Kind kind, uint64_t id,
+                       const fs::path& tmp) {
+  ps::checkpoint::CutInfo info;
+  info.checkpoint_id = id;
+  info.base_id = id - 1;
+  info.kind = kind;
+  auto writer = ps::checkpoint::Cut({&table}, info);
+  if (!writer.ok() || !(*writer)->Write(tmp.string()).ok()) return "";
+  return ReadFile(tmp);
+}
+
+void CheckpointSeeds(const fs::path& dir) {
+  using ps::checkpoint::Kind;
+  const fs::path tmp = fs::temp_directory_path() / "embedps-seed.ckpt";
+  auto table = ps::EmbeddingTable::Create(CheckpointFuzzTableConfig()).value();
+  Write(dir, "empty", Checkpoint(*table, Kind::kFull, 1, tmp));
+  std::vector<uint64_t> keys;
+  for (uint64_t k = 1; k <= 40; ++k) keys.push_back(k * 0x9e3779b97f4a7c15ULL);
+  std::vector<float> grads(keys.size() * 3, 0.25f);
+  (void)table->Push(keys.data(), keys.size(), grads.data());
+  const std::string full = Checkpoint(*table, Kind::kFull, 2, tmp);
+  Write(dir, "full", full);
+  Write(dir, "truncated", full.substr(0, full.size() - 7));
+  std::string flipped = full;
+  flipped[full.size() / 2] ^= 1;
+  Write(dir, "flipped", flipped);
+  // Ten pushes to a few rows, so the others are evicted: rows and tombstones.
+  for (int i = 0; i < 10; ++i) (void)table->Push(keys.data(), 5, grads.data());
+  table->EvictIdle();
+  Write(dir, "delta", Checkpoint(*table, Kind::kDelta, 3, tmp));
+  fs::remove(tmp);
+}
+
 }  // namespace
 }  // namespace embedps::fuzz
 
@@ -119,6 +161,7 @@ int main(int argc, char** argv) {
   embedps::fuzz::CriteoSeeds(root / "criteo_line");
   embedps::fuzz::ModelSeeds(root / "model_file");
   embedps::fuzz::TableSpecSeeds(root / "table_spec");
+  embedps::fuzz::CheckpointSeeds(root / "checkpoint_file");
   std::printf("wrote seeds under %s\n", argv[1]);
   return 0;
 }

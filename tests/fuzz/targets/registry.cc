@@ -15,6 +15,7 @@ const std::vector<FuzzTarget>& FuzzTargets() {
       {"libsvm_line", FuzzLibsvmLine},
       {"model_file", FuzzModelFile},
       {"table_spec", FuzzTableSpec},
+      {"checkpoint_file", FuzzCheckpointFile},
   };
   return kTargets;
 }

@@ -1,0 +1,121 @@
+#include "launch/bench/checkpoint_bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "launch/bench/table_fill.h"
+#include "ps/checkpoint/checkpoint.h"
+
+namespace embedps::launch {
+namespace {
+
+namespace fs = std::filesystem;
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Runs dd writing `mib` MiB with fdatasync into `dir`; bytes per second.
+StatusOr<double> DdBytesPerSecond(const std::string& dir, uint64_t mib) {
+  const std::string file = dir + "/ddtest";
+  const std::string command = "dd if=/dev/zero of='" + file + "' bs=1M count=" +
+                              std::to_string(mib) + " conv=fdatasync 2>/dev/null";
+  const auto start = std::chrono::steady_clock::now();
+  const int rc = std::system(command.c_str());
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fs::remove(file);
+  if (rc != 0) return Unavailable("'" + command + "' failed (exit status " + std::to_string(rc) + ")");
+  return mib * 1048576.0 / seconds;
+}
+
+struct Run {
+  double write_seconds, verify_seconds, restore_seconds;
+  uint64_t bytes;
+};
+
+StatusOr<Run> WriteAndRestore(const ps::TableConfig& config, ps::EmbeddingTable& table,
+                              const std::string& path, uint64_t id) {
+  ps::checkpoint::CutInfo info;
+  info.checkpoint_id = id;
+  ASSIGN_OR_RETURN(auto writer, ps::checkpoint::Cut({&table}, info));
+  ASSIGN_OR_RETURN(const auto written, writer->Write(path));
+  const auto verify_start = std::chrono::steady_clock::now();
+  RETURN_IF_ERROR(ps::checkpoint::Verify(path));
+  const double verify_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - verify_start).count();
+  ASSIGN_OR_RETURN(auto fresh, ps::EmbeddingTable::Create(config));
+  ASSIGN_OR_RETURN(const auto restored,
+                   ps::checkpoint::Restore({{path}}, [](uint32_t, uint64_t) { return true; },
+                                           {fresh.get()}));
+  if (restored.rows_loaded != table.size()) return Internal("restore loaded the wrong row count");
+  fs::remove(path);
+  return Run{written.seconds, verify_seconds, restored.seconds, written.bytes};
+}
+
+}  // namespace
+
+Status RunCheckpointBench(const CheckpointBenchOptions& o) {
+  ASSIGN_OR_RETURN(const ps::TableConfig config, BenchTableConfig(o.rows, o.dim, o.optimizer, o.fp16));
+  ASSIGN_OR_RETURN(auto table, ps::EmbeddingTable::Create(config));
+  RETURN_IF_ERROR(FillTable(*table, o.rows, "bench checkpoint", o.json));
+
+  std::string dir = o.dir;
+  const bool own_dir = dir.empty();
+  if (own_dir) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string templ = std::string(tmp != nullptr ? tmp : "/tmp") + "/embedps-ckpt-bench-XXXXXX";
+    if (mkdtemp(templ.data()) == nullptr) return Unavailable("cannot create a directory under " + templ);
+    dir = templ;
+  }
+  std::vector<double> writes, verifies, restores;
+  uint64_t bytes = 0;
+  Status st;
+  for (uint32_t i = 0; i < o.repeat && st.ok(); ++i) {
+    auto run = WriteAndRestore(config, *table, dir + "/bench.ckpt", i + 1);
+    if (!run.ok()) {
+      st = run.status();
+      break;
+    }
+    writes.push_back(run->write_seconds);
+    verifies.push_back(run->verify_seconds);
+    restores.push_back(run->restore_seconds);
+    bytes = run->bytes;
+  }
+  StatusOr<double> dd = st.ok() ? DdBytesPerSecond(dir, std::max<uint64_t>(1, bytes >> 20))
+                                 : StatusOr<double>(st);
+  if (own_dir) fs::remove_all(dir);
+  RETURN_IF_ERROR(dd.status());
+  const double write_gbs = bytes / Median(writes) / 1e9;
+  const double verify_gbs = bytes / Median(verifies) / 1e9;
+  const double restore_gbs = bytes / Median(restores) / 1e9;
+  const double dd_gbs = *dd / 1e9;
+  nlohmann::json j = {{"bench", "checkpoint"}, {"rows", o.rows},         {"dim", o.dim},
+                      {"optimizer", o.optimizer}, {"fp16", o.fp16},      {"bytes", bytes},
+                      {"write_seconds", Median(writes)}, {"verify_seconds", Median(verifies)}, {"restore_seconds", Median(restores)},
+                      {"write_gb_per_s", write_gbs}, {"verify_gb_per_s", verify_gbs},
+                      {"restore_gb_per_s", restore_gbs},
+                      {"dd_gb_per_s", dd_gbs}, {"write_vs_dd", write_gbs / dd_gbs}};
+  if (o.json) {
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("bench checkpoint: %llu rows, dim %u, %s%s: %.1f MB file\n"
+                "  write   %.3f s  %.2f GB/s (cut, copy, checksum, write, fsync, rename)\n"
+                "  verify  %.3f s  %.2f GB/s (read and check every checksum; from the page cache)\n"
+                "  restore %.3f s  %.2f GB/s (verify all, then load into a new table)\n"
+                "  dd      %.2f GB/s (bs=1M conv=fdatasync, same directory); write/dd = %.2f\n",
+                static_cast<unsigned long long>(o.rows), o.dim, o.optimizer.c_str(),
+                o.fp16 ? ", fp16" : "", bytes / 1e6, Median(writes), write_gbs, Median(verifies), verify_gbs,
+                Median(restores),
+                restore_gbs, dd_gbs, write_gbs / dd_gbs);
+  }
+  return Status::OK();
+}
+
+}  // namespace embedps::launch
