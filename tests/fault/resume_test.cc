@@ -15,26 +15,33 @@ namespace {
 
 using std::chrono::seconds;
 
-std::vector<std::string> JobArgs(const std::string& train, const std::string& test, int servers, int passes) {
-  return {"--train=" + train, "--test=" + test, "--servers=" + std::to_string(servers), "--workers=2",
-          "--passes=" + std::to_string(passes), "--batch_size=500", "--http_port=-1"};
-}
+class ResumeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    train_ = testing::GenerateCriteoFile(dir_, "train.tsv", 30000, 51);
+    test_ = testing::GenerateCriteoFile(dir_, "test.tsv", 2000, 52);
+    checkpoints_ = dir_.File("checkpoints");
+  }
+  std::vector<std::string> Args(int servers, int passes, const std::string& extra) const {
+    return {"--train=" + train_, "--test=" + test_, "--servers=" + std::to_string(servers), "--workers=2",
+            "--passes=" + std::to_string(passes), "--batch_size=500", "--http_port=-1", extra};
+  }
+  // Runs a job that checkpoints into checkpoints_ and must succeed.
+  void RunFirst(testing::FaultJob& job) {
+    ASSERT_EQ(job.Wait(seconds(120)), 0) << job.output();
+  }
 
-TEST(ResumeTest, ResumingOntoMoreServersGivesIdenticalRows) {
-  testing::ScratchDir dir;
-  const std::string train = testing::GenerateCriteoFile(dir, "train.tsv", 30000, 51);
-  const std::string test = testing::GenerateCriteoFile(dir, "test.tsv", 2000, 52);
-  const std::string ckpt = dir.File("checkpoints");
-  auto first_args = JobArgs(train, test, 2, 1);
-  first_args.push_back("--checkpoint_dir=" + ckpt);
-  testing::FaultJob first(dir, "first", first_args);
-  ASSERT_EQ(first.Wait(seconds(120)), 0) << first.output();
+  testing::ScratchDir dir_;
+  std::string train_, test_, checkpoints_;
+};
+
+TEST_F(ResumeTest, ResumingOntoMoreServersGivesIdenticalRows) {
+  testing::FaultJob first(dir_, "first", Args(2, 1, "--checkpoint_dir=" + checkpoints_));
+  RunFirst(first);
   // The job ended with a checkpoint of its final state.
   EXPECT_NE(first.output().find("end of training) written"), std::string::npos) << first.output();
 
-  auto second_args = JobArgs(train, test, 3, 1);
-  second_args.push_back("--resume=" + ckpt);
-  testing::FaultJob second(dir, "second", second_args);
+  testing::FaultJob second(dir_, "second", Args(3, 1, "--resume=" + checkpoints_));
   ASSERT_EQ(second.Wait(seconds(120)), 0) << second.output();
   EXPECT_NE(second.output().find("written by 2 servers, restoring onto 3"), std::string::npos) << second.output();
 
@@ -53,19 +60,13 @@ TEST(ResumeTest, ResumingOntoMoreServersGivesIdenticalRows) {
   EXPECT_EQ(second.Summary().value("test_auc", 0.0), first.Summary().value("test_auc", 1.0));
 }
 
-TEST(ResumeTest, DamagedCheckpointIsDetectedAndThePreviousOneUsed) {
-  testing::ScratchDir dir;
-  const std::string train = testing::GenerateCriteoFile(dir, "train.tsv", 20000, 53);
-  const std::string test = testing::GenerateCriteoFile(dir, "test.tsv", 2000, 54);
-  const std::string ckpt = dir.File("checkpoints");
-  auto args = JobArgs(train, test, 2, 2);
-  args.push_back("--checkpoint_dir=" + ckpt);
-  testing::FaultJob first(dir, "first", args);
-  ASSERT_EQ(first.Wait(seconds(120)), 0) << first.output();
-  const auto ids = scheduler::ListCheckpoints(ckpt);
+TEST_F(ResumeTest, DamagedCheckpointIsDetectedAndThePreviousOneUsed) {
+  testing::FaultJob first(dir_, "first", Args(2, 2, "--checkpoint_dir=" + checkpoints_));
+  RunFirst(first);
+  const auto ids = scheduler::ListCheckpoints(checkpoints_);
   ASSERT_GE(ids.size(), 2u) << first.output();
   // One flipped byte in the middle of the newest checkpoint's first file.
-  const std::string victim = scheduler::CheckpointDir(ckpt, ids.back()) + "/server-0.ckpt";
+  const std::string victim = scheduler::CheckpointDir(checkpoints_, ids.back()) + "/server-0.ckpt";
   {
     std::fstream f(victim, std::ios::in | std::ios::out | std::ios::binary);
     ASSERT_TRUE(f.good()) << victim;
@@ -78,9 +79,7 @@ TEST(ResumeTest, DamagedCheckpointIsDetectedAndThePreviousOneUsed) {
     f.seekp(middle);
     f.write(&c, 1);
   }
-  auto resume_args = JobArgs(train, test, 2, 2);
-  resume_args.push_back("--resume=" + ckpt);
-  testing::FaultJob second(dir, "second", resume_args);
+  testing::FaultJob second(dir_, "second", Args(2, 2, "--resume=" + checkpoints_));
   ASSERT_EQ(second.Wait(seconds(120)), 0) << second.output();
   const std::string out = second.output();
   EXPECT_NE(out.find("checkpoint " + std::to_string(ids.back()) + " is unusable"), std::string::npos) << out;
