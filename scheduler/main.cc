@@ -1,5 +1,6 @@
 // embedps-scheduler: admits nodes, publishes the shard map, leases data
 // partitions, watches heartbeats and ends the job.
+#include <algorithm>
 #include <sstream>
 #include <thread>
 
@@ -30,6 +31,8 @@ DEFINE_string(checkpoint_dir, "",
 DEFINE_int32(checkpoint_interval_s, 60, "Checkpoint every this many seconds (0: not by time)");
 DEFINE_uint64(checkpoint_every_rows, 0, "Checkpoint every this many training rows (0: not by rows)");
 DEFINE_bool(checkpoint_each_pass, true, "Checkpoint at the end of every pass over the data");
+DEFINE_int32(checkpoint_min_gap_s, 5,
+             "Checkpoints at pass ends and by rows come at least this many seconds apart");
 DEFINE_int32(checkpoints_to_keep, 3, "Keep the newest this many checkpoints (and the ones their deltas need)");
 DEFINE_int32(full_checkpoint_every, 4, "Every Nth checkpoint is full, the others deltas (1: always full)");
 DEFINE_int32(checkpoint_timeout_ms, 300000, "A checkpoint not complete by then is abandoned");
@@ -96,6 +99,7 @@ embedps::StatusOr<embedps::scheduler::SchedulerOptions> OptionsFromFlags() {
   o.checkpoint_interval = std::chrono::seconds(FLAGS_checkpoint_interval_s);
   o.checkpoint_every_rows = FLAGS_checkpoint_every_rows;
   o.checkpoint_each_pass = FLAGS_checkpoint_each_pass;
+  o.checkpoint_min_gap = std::chrono::seconds(std::max(0, FLAGS_checkpoint_min_gap_s));
   o.checkpoints_to_keep = FLAGS_checkpoints_to_keep;
   o.full_checkpoint_every = FLAGS_full_checkpoint_every;
   o.checkpoint_timeout = std::chrono::milliseconds(FLAGS_checkpoint_timeout_ms);

@@ -77,6 +77,9 @@ struct SchedulerOptions {
   std::chrono::milliseconds checkpoint_interval{0};  // 0: not by time
   uint64_t checkpoint_every_rows = 0;                // 0: not by rows trained
   bool checkpoint_each_pass = true;                  // at the end of every pass
+  // Pass-end and row-count checkpoints come at least this far apart, so a
+  // job of many tiny passes does not checkpoint constantly.
+  std::chrono::milliseconds checkpoint_min_gap{5000};
   uint32_t checkpoints_to_keep = 3;
   // Every Nth checkpoint is full, the others deltas; 1: always full.
   uint32_t full_checkpoint_every = 4;

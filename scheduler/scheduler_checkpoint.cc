@@ -34,16 +34,17 @@ Status Scheduler::MaybeCheckpoint() {
   // as lost; wait until every rank is served again.
   if (!vacant_ranks_.empty() || !restoring_.empty()) return Status::OK();
   const auto now = Clock::now();
+  const bool gap_passed = now - last_checkpoint_time_ >= options_.checkpoint_min_gap;
   std::string reason;
   if (checkpoint_requested_) {
     reason = "requested";
-  } else if (options_.checkpoint_each_pass && partitions_->CurrentPass() > pass_at_last_checkpoint_ &&
+  } else if (gap_passed && options_.checkpoint_each_pass && partitions_->CurrentPass() > pass_at_last_checkpoint_ &&
              partitions_->CurrentPass() < partitions_->passes()) {
-    reason = "end of pass " + std::to_string(pass_at_last_checkpoint_ + 1);
+    reason = "end of pass " + std::to_string(partitions_->CurrentPass());
   } else if (options_.checkpoint_interval.count() > 0 &&
              now - last_checkpoint_time_ >= options_.checkpoint_interval) {
     reason = "interval";
-  } else if (options_.checkpoint_every_rows > 0 &&
+  } else if (gap_passed && options_.checkpoint_every_rows > 0 &&
              TotalProgress().rows - rows_at_last_checkpoint_ >= options_.checkpoint_every_rows) {
     reason = "rows";
   }

@@ -24,7 +24,9 @@ class ResumeTest : public ::testing::Test {
   }
   std::vector<std::string> Args(int servers, int passes, const std::string& extra) const {
     return {"--train=" + train_, "--test=" + test_, "--servers=" + std::to_string(servers), "--workers=2",
-            "--passes=" + std::to_string(passes), "--batch_size=500", "--http_port=-1", extra};
+            "--passes=" + std::to_string(passes), "--batch_size=500", "--http_port=-1",
+            // A checkpoint at every pass end, however short the pass.
+            "--scheduler_flags=--checkpoint_min_gap_s=0", extra};
   }
   // Runs a job that checkpoints into checkpoints_ and must succeed.
   void RunFirst(testing::FaultJob& job) {
