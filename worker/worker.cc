@@ -133,6 +133,12 @@ Status Worker::Run() {
   UpdateMetrics();
   LOG(INFO) << "worker " << link_.rank() << (stop_requested_ ? " stopped: " : " done: ")
             << progress_.rows << " rows, " << progress_.bad_lines << " bad lines";
+  if (options_.max_staleness >= 0) {
+    const Histogram::Snapshot waits = m_.ssp_wait->Get();
+    LOG(INFO) << "clock " << clock_ << ", max_staleness " << options_.max_staleness
+              << ": largest lead over the slowest worker " << max_lead_ << ", waited "
+              << waits.sum << " s in " << waits.count << " waits";
+  }
   return WaitForShutdown();
 }
 
@@ -249,7 +255,10 @@ void Worker::AdvanceCommitted() {
 }
 
 Status Worker::AwaitClock() {
-  if (options_.max_staleness < 0) return Status::OK();
+  if (options_.max_staleness < 0) {
+    if (trace_) trace_->Record("start", clock_);
+    return Status::OK();
+  }
   const uint64_t bound = static_cast<uint64_t>(options_.max_staleness);
   if (clock_ > known_min_ + bound) {
     const auto start = Clock::now();
