@@ -8,8 +8,10 @@ build=${1:-build}
 runs=${2:-3}
 work=$(mktemp -d /tmp/embedps-consistency.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-"$build/bin/embedps" gen-criteo --rows 400000 --seed 1 --out "$work/train.tsv" >/dev/null
-"$build/bin/embedps" gen-criteo --rows 50000 --seed 2 --out "$work/test.tsv" >/dev/null
+for data in train:400000:1 test:50000:2; do
+  IFS=: read -r name rows seed <<<"$data"
+  "$build/bin/embedps" gen-criteo --rows "$rows" --seed "$seed" --out "$work/$name.tsv" >/dev/null
+done
 for run in $(seq 1 "$runs"); do
   for k in -1 2 0; do
     "$build/bin/embedps" local --model lr --train "$work/train.tsv" --test "$work/test.tsv" \
