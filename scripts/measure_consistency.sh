@@ -10,7 +10,7 @@ work=$(mktemp -d /tmp/embedps-consistency.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 for data in train:400000:1 test:50000:2; do
   IFS=: read -r name rows seed <<<"$data"
-  "$build/bin/embedps" gen-criteo --rows "$rows" --seed "$seed" --out "$work/$name.tsv" >/dev/null
+  "$build/bin/embedps" gen-criteo --rows "$rows" --seed "$seed" --out "$work/$name.tsv" >/dev/null 2>&1
 done
 for run in $(seq 1 "$runs"); do
   for k in -1 2 0; do
@@ -20,7 +20,8 @@ for run in $(seq 1 "$runs"); do
     python3 -c '
 import json, sys
 s = json.load(open(sys.argv[1]))
-print(f"run {sys.argv[2]} max_staleness {sys.argv[3]:>2}: {s[\"rows_per_sec\"]:9.0f} rows/s, test AUC {s[\"test_auc\"]:.4f}")
+rate, auc = s["rows_per_sec"], s["test_auc"]
+print(f"run {sys.argv[2]} max_staleness {sys.argv[3]:>2}: {rate:9.0f} rows/s, test AUC {auc:.4f}")
 ' "$work/s.json" "$run" "$k"
     grep -h "largest lead" "$work"/run/logs/worker-*.log | sed 's/^.*\] /    /' || true
     rm -rf "$work/run"
