@@ -342,6 +342,7 @@ StatusOr<std::vector<std::string>> StartCluster(const LocalOptions& o, data::For
     names.push_back("worker-" + std::to_string(w));
     std::vector<std::string> args = {"--scheduler=" + endpoint, "--batch_size=" + std::to_string(o.batch_size),
                                      "--prefetch=" + std::to_string(o.prefetch),
+                                     "--max_staleness=" + std::to_string(o.max_staleness),
                                      std::string("--format=") + data::FormatName(format)};
     AppendAll(args, worker::ModelFlagArgs());
     AppendAll(args, o.extra.For("worker"));

@@ -37,6 +37,7 @@ struct LocalOptions {
   uint64_t seed = 1;
   uint32_t batch_size = 1000;
   uint32_t prefetch = 1;  // batches whose rows a worker pulls ahead
+  int32_t max_staleness = -1;  // SSP bound for the workers; 0: BSP; < 0: async
   std::string optimizer = "adagrad";
   double learning_rate = 0.05;
   // Dense tables (MLP weights of deepfm and ncf).

@@ -54,6 +54,9 @@ DEFINE_int32(workers, 2, "local: number of workers");
 DEFINE_int32(passes, 1, "local: passes over the training data");
 DEFINE_int32(batch_size, 1000, "local, bench parse: examples per minibatch");
 DEFINE_int32(prefetch, 1, "local: batches whose rows each worker pulls ahead (0: none)");
+DEFINE_int32(max_staleness, -1,
+             "local, ssh: bounded staleness: a worker's clock (batches trained) stays at most this many "
+             "ahead of the slowest worker's; 0: BSP (no prefetch); -1: asynchronous");
 DEFINE_string(optimizer, "adagrad", "local: server optimizer (sgd, adagrad, rowwise_adagrad, adam, ftrl); bench memory, checkpoint: the table's optimizer");
 DEFINE_double(learning_rate, 0.05, "local: learning rate of the sparse tables");
 DECLARE_string(model);  // worker/model/model_flags.cc
@@ -174,11 +177,13 @@ embedps::Status SetJobOptions(Options& o) {
   RETURN_IF_ERROR(CheckRange("passes", FLAGS_passes, 1, 1000));
   RETURN_IF_ERROR(CheckRange("batch_size", FLAGS_batch_size, 1, 1 << 20));
   RETURN_IF_ERROR(CheckRange("prefetch", FLAGS_prefetch, 0, 64));
+  RETURN_IF_ERROR(CheckRange("max_staleness", FLAGS_max_staleness, -1, 1 << 20));
   RETURN_IF_ERROR(CheckRange("timeout_s", FLAGS_timeout_s, 1, 1 << 30));
   o.train = FLAGS_train;
   o.passes = FLAGS_passes;
   o.batch_size = FLAGS_batch_size;
   o.prefetch = FLAGS_prefetch;
+  o.max_staleness = FLAGS_max_staleness;
   o.optimizer = FLAGS_optimizer;
   o.learning_rate = FLAGS_learning_rate;
   o.max_bad_line_fraction = FLAGS_max_bad_line_fraction;

@@ -41,6 +41,8 @@ Scheduler::Scheduler(zmq::context_t& ctx, SchedulerOptions options, MetricsRegis
   checkpoint_seconds_ = metrics_->GetGauge("scheduler.last_checkpoint_seconds");
   checkpoint_pause_ = metrics_->GetGauge("scheduler.last_checkpoint_pause_seconds");
   failover_seconds_ = metrics_->GetGauge("scheduler.last_failover_seconds");
+  min_clock_ = metrics_->GetGauge("scheduler.min_worker_clock");
+  clock_spread_ = metrics_->GetGauge("scheduler.worker_clock_spread_batches");
   DescribeMetrics();
 }
 
@@ -121,6 +123,7 @@ Status Scheduler::Run() {
       if (board_->TakeCheckpointRequest()) checkpoint_requested_ = true;
     }
     if (result.ok()) result = MaybeCheckpoint();
+    if (result.ok()) result = PublishMinClock();
     if (phase_ == Phase::kTraining && options_.print_progress &&
         Clock::now() - last_report_ >= options_.progress_interval) {
       ReportProgress(false);
@@ -193,6 +196,7 @@ Status Scheduler::Dispatch(Incoming& in) {
   if (auto* hb = std::get_if<wire::HeartbeatMsg>(&msg.body)) {
     if (node.role == wire::Role::kWorker && !node.done) {
       node.progress = hb->progress;
+      if (!node.dead) clocks_.Report(node.id, hb->progress.clock);
       if (hb->progress.lease_partition >= 0) {
         partitions_->UpdatePosition(node.id, static_cast<uint32_t>(hb->progress.lease_partition),
                                     hb->progress.lease_lines);
@@ -206,6 +210,7 @@ Status Scheduler::Dispatch(Incoming& in) {
     RETURN_IF_ERROR(OnPartitionRequest(node, msg));
     return CheckBadLines(false);
   }
+  if (std::holds_alternative<wire::ClockReportMsg>(msg.body)) return OnClockReport(node, msg);
   if (std::holds_alternative<wire::BarrierMsg>(msg.body)) return OnBarrier(node, msg);
   if (std::holds_alternative<wire::WorkerDoneMsg>(msg.body)) return OnWorkerDone(node, msg);
   if (std::holds_alternative<wire::ExportModelReplyMsg>(msg.body)) return OnExported(node, msg);
@@ -352,8 +357,13 @@ Status Scheduler::OnPartitionRequest(Node& node, const wire::Message& msg) {
                  << " it did not hold";
   }
   wire::PartitionGrantMsg grant;
-  if (stopping_) return SendTo(node, grant, msg.header.request_id);  // no more work
-  if (auto lease = partitions_->Acquire(node.id)) {
+  if (stopping_) {
+    RETURN_IF_ERROR(SetWorkerActive(node, false));
+    return SendTo(node, grant, msg.header.request_id);  // no more work
+  }
+  auto lease = partitions_->Acquire(node.id);
+  RETURN_IF_ERROR(SetWorkerActive(node, lease.has_value()));
+  if (lease) {
     grant.has_partition = true;
     grant.partition = lease->partition;
     grant.pass = lease->pass;
@@ -379,6 +389,7 @@ Status Scheduler::OnBarrier(Node& node, const wire::Message& msg) {
 Status Scheduler::OnWorkerDone(Node& node, const wire::Message& msg) {
   node.progress = std::get<wire::WorkerDoneMsg>(msg.body).progress;
   node.done = true;
+  clocks_.Remove(node.id);  // a finished worker holds nobody back
   LOG(INFO) << Describe(node) << " finished: " << node.progress.rows << " rows";
   RecordEvent("done", Describe(node) + " finished: " + std::to_string(node.progress.rows) + " rows");
   for (const auto& [id, n] : nodes_) {
@@ -453,6 +464,7 @@ Status Scheduler::CheckLiveness() {
     const bool finished_worker = node.role == wire::Role::kWorker && node.done;
     if (!node.dead && !finished_worker && now - node.last_seen > options_.node_timeout) {
       RETURN_IF_ERROR(OnNodeDead(node));
+      clocks_.Remove(node.id);  // a dead worker holds nobody back
     }
   }
   if (!vacant_ranks_.empty() && now - vacant_since_ > options_.recovery_timeout) {

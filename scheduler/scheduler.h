@@ -24,6 +24,7 @@
 #include "common/shard_map.h"
 #include "common/status.h"
 #include "common/transport.h"
+#include "scheduler/clock_tracker.h"
 #include "scheduler/manifest.h"
 #include "scheduler/partition_queue.h"
 #include "scheduler/status_board.h"
@@ -170,6 +171,14 @@ class Scheduler {
   nlohmann::json JobConfigJson() const;
   nlohmann::json LastCheckpointJson() const;
 
+  // Bounded staleness (scheduler_ssp.cc).
+  Status OnClockReport(Node& node, const wire::Message& msg);
+  // Counts the worker in the minimum clock while it holds a lease; a worker
+  // that starts one below the minimum is told to jump to it.
+  Status SetWorkerActive(const Node& node, bool active);
+  // Sends the minimum clock to the subscribed workers when it advanced.
+  Status PublishMinClock();
+
   // Recovery (scheduler_recovery.cc).
   // Loads the newest usable checkpoint for --resume.
   Status LoadResumePoint();
@@ -289,6 +298,11 @@ class Scheduler {
   Gauge* checkpoint_pause_;
   Gauge* failover_seconds_;
   std::map<uint32_t, Clock::time_point> died_at_;  // rank -> when its server died
+
+  // Bounded staleness: workers' clocks and their minimum.
+  ClockTracker clocks_;
+  Gauge* min_clock_;
+  Gauge* clock_spread_;
 };
 
 }  // namespace embedps::scheduler

@@ -1,4 +1,6 @@
 // embedps-worker: streams data partitions and trains against the servers.
+#include <cstdio>
+
 #include <gflags/gflags.h>
 
 #include "common/flags/node_flags.h"
@@ -9,6 +11,12 @@ DEFINE_int32(batch_size, 1000, "Examples per minibatch");
 DEFINE_int32(prefetch, 1,
              "Batches whose rows are pulled while the current batch trains (0: none; each adds "
              "one step of staleness)");
+DEFINE_int32(max_staleness, -1,
+             "Bounded staleness (SSP): start a batch only while this worker's clock (batches "
+             "trained) is at most this many ahead of the slowest worker's; 0: BSP (implies "
+             "--prefetch=0); -1: asynchronous. Give every worker of a job the same value");
+DEFINE_string(test_clock_trace, "", "Test only: write clock events to PATH.RANK");
+DEFINE_string(test_batch_delay, "", "Test only: RANK:MS, the worker of that rank sleeps MS ms after each batch");
 DEFINE_int32(request_timeout_ms, 30000, "Deadline for each pull and push window wait");
 DEFINE_int32(max_inflight_pushes, 16, "Unacknowledged push requests allowed in flight");
 DEFINE_string(format, "",
@@ -38,6 +46,19 @@ int main(int argc, char** argv) {
     return embedps::ExitWithError(kProg, embedps::InvalidArgument("--prefetch must be in 0..64"));
   }
   options.prefetch = static_cast<uint32_t>(FLAGS_prefetch);
+  if (FLAGS_max_staleness < -1) {
+    return embedps::ExitWithError(kProg, embedps::InvalidArgument("--max_staleness must be >= -1"));
+  }
+  options.max_staleness = FLAGS_max_staleness;
+  options.test_clock_trace = FLAGS_test_clock_trace;
+  if (!FLAGS_test_batch_delay.empty()) {
+    unsigned rank = 0, ms = 0;
+    if (std::sscanf(FLAGS_test_batch_delay.c_str(), "%u:%u", &rank, &ms) != 2) {
+      return embedps::ExitWithError(kProg, embedps::InvalidArgument("--test_batch_delay must be RANK:MS"));
+    }
+    options.test_delay_rank = static_cast<int32_t>(rank);
+    options.test_batch_delay = std::chrono::milliseconds(ms);
+  }
   auto format = embedps::data::FormatFromFlag(FLAGS_format);
   if (!format.ok()) return embedps::ExitWithError(kProg, format.status());
   options.format = format.value();

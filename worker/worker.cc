@@ -1,5 +1,6 @@
 #include "worker/worker.h"
 
+#include <algorithm>
 #include <thread>
 
 #include <glog/logging.h>
@@ -27,17 +28,35 @@ Worker::Worker(zmq::context_t& ctx, WorkerOptions options, MetricsRegistry* metr
   r.Describe("worker.rows_per_second", "Training examples per second over the last second");
   r.Describe("worker.train_logloss", "Mean training log loss over the last second's batches");
   r.Describe("worker.staleness_bound_batches",
-             "Staleness bound this worker runs with: batches whose rows are pulled ahead "
-             "(--prefetch); configured, not measured");
+             "Staleness bound this worker runs with: --max_staleness (clock ticks it may lead the "
+             "slowest worker) when set, else --prefetch (batches whose rows are pulled ahead); "
+             "configured, not measured");
+  m_.clock = r.GetGauge("worker.clock");
+  m_.clock_lead = r.GetGauge("worker.clock_lead_batches");
+  m_.max_clock_lead = r.GetGauge("worker.max_clock_lead_batches");
+  m_.ssp_wait = r.GetHistogram("worker.ssp_wait_seconds", LatencyBuckets());
+  r.Describe("worker.clock", "Batches trained whose pushes are acknowledged (the SSP clock)");
+  r.Describe("worker.clock_lead_batches",
+             "With --max_staleness: this worker's clock minus the slowest worker's, at the last batch start");
+  r.Describe("worker.max_clock_lead_batches",
+             "With --max_staleness: the largest clock lead over the slowest worker at a batch start");
+  r.Describe("worker.ssp_wait_seconds",
+             "With --max_staleness: time blocked before a batch until the slowest worker caught up");
   r.Describe("worker.inflight_pushes", "Push requests sent and not yet acknowledged");
   r.Describe("worker.pull_seconds", "Time from sending a pull to its last reply");
   r.Describe("worker.push_seconds", "Time from sending a push to its acknowledgement");
-  m_.staleness_bound->Set(options_.prefetch);
+  // BSP: a batch's pulls must see every worker's pushes of the batch
+  // before, so none may be pulled ahead.
+  if (options_.max_staleness == 0) options_.prefetch = 0;
+  m_.staleness_bound->Set(options_.max_staleness >= 0 ? options_.max_staleness : options_.prefetch);
   r.SetConstLabels(NodeLabels(JobIdFromClusterId(options_.link.cluster_id), "worker", -1));
 }
 
 Status Worker::Run() {
   RETURN_IF_ERROR(link_.Join());
+  if (!options_.test_clock_trace.empty()) {
+    ASSIGN_OR_RETURN(trace_, ClockTrace::Open(options_.test_clock_trace + "." + std::to_string(link_.rank())));
+  }
   metrics_->SetConstLabels(
       NodeLabels(JobIdFromClusterId(options_.link.cluster_id), "worker", link_.rank()));
   options_.client.cluster_id = options_.link.cluster_id;
@@ -78,6 +97,7 @@ Status Worker::RejoinScheduler() {
 Status Worker::TrainUntilDone() {
   int64_t finished = -1;
   while (true) {
+    if (trace_) trace_->Record("request", clock_);
     auto reply = link_.Call(wire::PartitionRequestMsg{finished, progress_},
                             std::chrono::milliseconds(options_.client.timeout));
     if (!reply.ok()) return reply.status();
@@ -86,6 +106,7 @@ Status Worker::TrainUntilDone() {
     }
     auto* grant = std::get_if<wire::PartitionGrantMsg>(&reply->body);
     if (grant == nullptr) return Internal("scheduler answered a partition request oddly");
+    if (trace_) trace_->Record(grant->has_partition ? "grant" : "nogrant", clock_);
     if (!grant->has_partition && grant->wait_ms > 0) {
       // Nothing to do right now, but a dead worker's lease may come back.
       finished = -1;
@@ -99,6 +120,7 @@ Status Worker::TrainUntilDone() {
           if (auto* p = std::get_if<wire::PauseTrainingMsg>(&ev->body)) {
             RETURN_IF_ERROR(link_.Send(wire::PausedMsg{p->checkpoint_id, progress_}).status());
           }
+          if (auto* c = std::get_if<wire::ClockUpdateMsg>(&ev->body)) OnClockUpdate(c->min_clock);
           if (std::holds_alternative<wire::StopTrainingMsg>(ev->body)) stop_requested_ = true;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -126,10 +148,21 @@ Status Worker::TrainUntilDone() {
   }
   // Every gradient must be applied before the scheduler may export the model.
   RETURN_IF_ERROR(client_->Flush());
+  AdvanceCommitted();
+  if (trace_) {
+    trace_->Record("done", clock_);
+    trace_->Flush();
+  }
   RETURN_IF_ERROR(link_.Send(wire::WorkerDoneMsg{progress_}).status());
   UpdateMetrics();
   LOG(INFO) << "worker " << link_.rank() << (stop_requested_ ? " stopped: " : " done: ")
             << progress_.rows << " rows, " << progress_.bad_lines << " bad lines";
+  if (options_.max_staleness >= 0) {
+    const Histogram::Snapshot waits = m_.ssp_wait->Get();
+    LOG(INFO) << "clock " << clock_ << ", max_staleness " << options_.max_staleness
+              << ": largest lead over the slowest worker " << max_lead_ << ", waited "
+              << waits.sum << " s in " << waits.count << " waits";
+  }
   return WaitForShutdown();
 }
 
@@ -160,6 +193,15 @@ Status Worker::TrainPartition(const Partition& partition) {
   std::deque<std::unique_ptr<InflightBatch>> inflight;
   bool reading = true;
   while (true) {
+    RETURN_IF_ERROR(AwaitClock());
+    if (stop_requested_) {
+      // Collect the pulls already started, so no reply lands in a reused
+      // buffer later; their batches are not trained.
+      for (auto& batch : inflight) {
+        for (uint64_t ticket : batch->tickets) RETURN_IF_ERROR(client_->Wait(ticket));
+      }
+      break;
+    }
     while (reading && inflight.size() < 1 + options_.prefetch) {
       auto slot = spare_.empty() ? std::make_unique<InflightBatch>() : std::move(spare_.back());
       if (!spare_.empty()) spare_.pop_back();
@@ -177,18 +219,14 @@ Status Worker::TrainPartition(const Partition& partition) {
     }
     if (inflight.empty()) break;
     RETURN_IF_ERROR(TrainBatch(*inflight.front()));
+    ++clock_;
     pending_commits_.push_back({client_->last_request_id(), inflight.front()->end_position});
     spare_.push_back(std::move(inflight.front()));
     inflight.pop_front();
-    RETURN_IF_ERROR(Upkeep());
-    if (stop_requested_) {
-      // Collect the pulls already started, so no reply lands in a reused
-      // buffer later; their batches are not trained.
-      for (auto& batch : inflight) {
-        for (uint64_t ticket : batch->tickets) RETURN_IF_ERROR(client_->Wait(ticket));
-      }
-      break;
+    if (options_.test_batch_delay.count() > 0 && options_.test_delay_rank == static_cast<int32_t>(link_.rank())) {
+      std::this_thread::sleep_for(options_.test_batch_delay);
     }
+    RETURN_IF_ERROR(Upkeep());
   }
   return Status::OK();
 }
@@ -231,14 +269,71 @@ Status Worker::TrainBatch(InflightBatch& b) {
 }
 
 void Worker::AdvanceCommitted() {
+  const uint64_t clock_before = progress_.clock;
   while (!pending_commits_.empty() && client_->AckedThrough(pending_commits_.front().last_request_id)) {
     progress_.lease_lines = pending_commits_.front().position;
     pending_commits_.pop_front();
+    ++progress_.clock;
   }
+  if (trace_ && progress_.clock != clock_before) trace_->Record("applied", progress_.clock);
+}
+
+Status Worker::AwaitClock() {
+  if (options_.max_staleness < 0) {
+    if (trace_) trace_->Record("start", clock_);
+    return Status::OK();
+  }
+  const uint64_t bound = static_cast<uint64_t>(options_.max_staleness);
+  if (clock_ > known_min_ + bound) {
+    const auto start = Clock::now();
+    // Blocked anyway: have every push acknowledged, so the clock the
+    // scheduler counts for this worker is its whole clock (BSP needs it).
+    RETURN_IF_ERROR(client_->Flush());
+    AdvanceCommitted();
+    auto next_report = start;
+    while (clock_ > known_min_ + bound && !stop_requested_) {
+      if (Clock::now() >= next_report) {
+        // Repeated: an update lost to a scheduler restart must not block
+        // this worker forever.
+        RETURN_IF_ERROR(ReportClock(/*waiting=*/true));
+        next_report = Clock::now() + std::chrono::milliseconds(500);
+      }
+      zmq::pollitem_t item{link_.socket().handle(), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, std::chrono::milliseconds(20));
+      RETURN_IF_ERROR(Upkeep());
+    }
+    m_.ssp_wait->Observe(std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  if (stop_requested_) return Status::OK();
+  const uint64_t lead = clock_ - std::min(clock_, known_min_);
+  max_lead_ = std::max(max_lead_, lead);
+  m_.clock_lead->Set(static_cast<double>(lead));
+  m_.max_clock_lead->Set(static_cast<double>(max_lead_));
+  if (trace_) trace_->Record("start", clock_);
+  return Status::OK();
+}
+
+Status Worker::ReportClock(bool waiting) {
+  if (options_.max_staleness < 0 || (!waiting && progress_.clock <= reported_clock_)) return Status::OK();
+  reported_clock_ = progress_.clock;
+  return link_.Send(wire::ClockReportMsg{progress_.clock, waiting}).status();
+}
+
+void Worker::OnClockUpdate(uint64_t min_clock) {
+  known_min_ = std::max(known_min_, min_clock);
+  if (min_clock <= clock_) return;
+  // Counted at the slowest worker's clock from now on (it joined late or
+  // waited for work).
+  const uint64_t jump = min_clock - clock_;
+  clock_ += jump;
+  progress_.clock += jump;
+  reported_clock_ = std::max(reported_clock_, progress_.clock);
+  if (trace_) trace_->Record("jump", clock_);
 }
 
 Status Worker::WhileWaiting() {
   AdvanceCommitted();
+  RETURN_IF_ERROR(ReportClock(/*waiting=*/false));
   RETURN_IF_ERROR(link_.Tick(progress_));
   if (client_ && link_.shard_map().epoch() > client_->epoch()) {
     RETURN_IF_ERROR(client_->UpdateMap(link_.shard_map()));
@@ -259,6 +354,7 @@ Status Worker::PauseForCheckpoint(uint64_t id) {
         m_.checkpoint_pause->Observe(std::chrono::duration<double>(Clock::now() - start).count());
         return Status::OK();
       }
+      if (auto* c = std::get_if<wire::ClockUpdateMsg>(&ev->body)) OnClockUpdate(c->min_clock);
       if (auto* s = std::get_if<wire::ShutdownMsg>(&ev->body)) {
         aborted_ = true;
         return Aborted(s->ok ? "scheduler ended the job during a checkpoint"
@@ -274,11 +370,16 @@ Status Worker::PauseForCheckpoint(uint64_t id) {
 Status Worker::Upkeep() {
   UpdateMetrics();
   AdvanceCommitted();
+  RETURN_IF_ERROR(ReportClock(/*waiting=*/false));
   RETURN_IF_ERROR(link_.Tick(progress_));
   if (link_.shard_map().epoch() > client_->epoch()) RETURN_IF_ERROR(client_->UpdateMap(link_.shard_map()));
   while (auto ev = link_.NextEvent()) {
     if (auto* p = std::get_if<wire::PauseTrainingMsg>(&ev->body)) {
       RETURN_IF_ERROR(PauseForCheckpoint(p->checkpoint_id));
+      continue;
+    }
+    if (auto* c = std::get_if<wire::ClockUpdateMsg>(&ev->body)) {
+      OnClockUpdate(c->min_clock);
       continue;
     }
     if (auto* s = std::get_if<wire::ShutdownMsg>(&ev->body)) {
@@ -297,6 +398,7 @@ Status Worker::Upkeep() {
 void Worker::UpdateMetrics() {
   m_.rows->AdvanceTo(progress_.rows);
   m_.lines_read->AdvanceTo(progress_.lines_read);
+  m_.clock->Set(static_cast<double>(progress_.clock));
   m_.bad_lines->AdvanceTo(progress_.bad_lines);
   if (client_) m_.inflight_pushes->Set(static_cast<double>(client_->inflight_pushes()));
   const auto now = Clock::now();

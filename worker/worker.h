@@ -4,6 +4,7 @@
 // gradients asynchronously), reporting progress in its heartbeats.
 #pragma once
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
@@ -17,6 +18,7 @@
 #include "common/rate_meter.h"
 #include "common/scheduler_link.h"
 #include "common/status.h"
+#include "worker/clock_trace.h"
 #include "worker/data/example_reader.h"
 #include "worker/data/side_features.h"
 #include "worker/model/model.h"
@@ -37,12 +39,23 @@ struct WorkerOptions {
   // adds one step of staleness: a prefetched batch does not see the pushes
   // of the batches before it.
   uint32_t prefetch = 1;
+  // Bounded staleness: a batch starts only while this worker's clock is at
+  // most this many ticks ahead of the slowest active worker's (see
+  // docs/architecture.md, "Consistency"). 0: BSP (and no prefetch); < 0:
+  // asynchronous.
+  int32_t max_staleness = -1;
   // The model; built from flags once the data format is known (see
   // ModelSpecFromFlags), so that it can depend on it.
   std::function<StatusOr<ModelSpec>(data::Format)> model_spec;
   // hybrid: appended to every example after parsing. Borrowed.
   const data::SideFeatures* side_features = nullptr;
   uint64_t seed = 1;
+  // Test only: write a clock trace (ClockTrace) to this path + ".RANK", and
+  // make the worker of rank `test_delay_rank` sleep `test_batch_delay` after
+  // each batch (a slow worker).
+  std::string test_clock_trace;
+  int32_t test_delay_rank = -1;
+  std::chrono::milliseconds test_batch_delay{0};
 };
 
 class Worker {
@@ -93,8 +106,16 @@ class Worker {
   // and a newer shard map (a failed server replaced).
   Status WhileWaiting();
   // Moves the lease's committed position past every batch whose pushes are
-  // all acknowledged.
+  // all acknowledged, and the clock (progress_.clock) with it.
   void AdvanceCommitted();
+  // Bounded staleness: waits until this worker's clock is within
+  // --max_staleness of the slowest worker's, heartbeating and answering
+  // checkpoint pauses meanwhile; returns early when a stop is requested.
+  Status AwaitClock();
+  // Tells the scheduler the clock when it advanced (or, `waiting`, always).
+  Status ReportClock(bool waiting);
+  // The scheduler's minimum clock; a worker below it starts there.
+  void OnClockUpdate(uint64_t min_clock);
   // Pauses for checkpoint `id`: flushes the pushes, reports its position,
   // and waits for the scheduler to resume training.
   Status PauseForCheckpoint(uint64_t id);
@@ -116,6 +137,14 @@ class Worker {
   bool aborted_ = false;
   bool stop_requested_ = false;  // the scheduler sent StopTraining
   std::string abort_reason_;
+  // Bounded staleness. clock_ counts the batches trained (plus a jump to the
+  // slowest worker's clock when starting late); progress_.clock those of
+  // them whose pushes are acknowledged, which is what the scheduler sees.
+  uint64_t clock_ = 0;
+  uint64_t reported_clock_ = 0;
+  uint64_t known_min_ = 0;  // the slowest active worker's clock, as last heard
+  uint64_t max_lead_ = 0;
+  std::unique_ptr<ClockTrace> trace_;  // test only
 
   struct Metrics {
     Counter* rows;
@@ -126,6 +155,10 @@ class Worker {
     Gauge* staleness_bound;
     Gauge* inflight_pushes;
     Histogram* checkpoint_pause;
+    Gauge* clock;
+    Gauge* clock_lead;
+    Gauge* max_clock_lead;
+    Histogram* ssp_wait;
   };
   Metrics m_;
   RateMeter rows_meter_;

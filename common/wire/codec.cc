@@ -28,11 +28,12 @@ void SetProgress(cp::Progress::Builder b, const Progress& p) {
   b.setLeasePartition(p.lease_partition);
   b.setLeasePass(p.lease_pass);
   b.setLeaseLines(p.lease_lines);
+  b.setClock(p.clock);
 }
 
 Progress GetProgress(cp::Progress::Reader r) {
   return Progress{r.getRows(),           r.getLossSum(),   r.getLinesRead(), r.getBadLines(),
-                  r.getLeasePartition(), r.getLeasePass(), r.getLeaseLines()};
+                  r.getLeasePartition(), r.getLeasePass(), r.getLeaseLines(), r.getClock()};
 }
 
 void EncodeHeartbeat(cp::Heartbeat::Builder b, const HeartbeatMsg& m) {
@@ -210,6 +211,12 @@ void EncodeBody(cp::Envelope::Body::Builder b, const Body& body) {
             r.setBytes(m.bytes);
             r.setSeconds(m.seconds);
           },
+          [&](const ClockReportMsg& m) {
+            auto r = b.initClockReport();
+            r.setClock(m.clock);
+            r.setWaiting(m.waiting);
+          },
+          [&](const ClockUpdateMsg& m) { b.initClockUpdate().setMinClock(m.min_clock); },
       },
       body);
 }
@@ -347,6 +354,12 @@ StatusOr<Body> DecodeBody(cp::Envelope::Body::Reader b) {
       auto r = b.getRestoreReply();
       return Body(RestoreReplyMsg{r.getOk(), r.getError(), r.getRows(), r.getBytes(), r.getSeconds()});
     }
+    case W::CLOCK_REPORT: {
+      auto r = b.getClockReport();
+      return Body(ClockReportMsg{r.getClock(), r.getWaiting()});
+    }
+    case W::CLOCK_UPDATE:
+      return Body(ClockUpdateMsg{b.getClockUpdate().getMinClock()});
   }
   return InvalidArgument("malformed: unknown message type");
 }

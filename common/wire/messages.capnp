@@ -69,6 +69,8 @@ struct Envelope {
     resumeTraining @29 :ResumeTraining;
     restore @30 :Restore;
     restoreReply @31 :RestoreReply;
+    clockReport @32 :ClockReport;
+    clockUpdate @33 :ClockUpdate;
   }
   version @24 :UInt16;    # wire-protocol version (kWireVersion); 0 before it existed
 }
@@ -109,6 +111,9 @@ struct Progress {
   leasePartition @4 :Int64 = -1;
   leasePass @5 :UInt32;
   leaseLines @6 :UInt64;
+  # Workers: batches trained whose pushes are all acknowledged (the SSP clock,
+  # see ClockReport).
+  clock @7 :UInt64;
 }
 
 struct Heartbeat {
@@ -268,4 +273,19 @@ struct RestoreReply {
   rows @2 :UInt64;
   bytes @3 :UInt64;
   seconds @4 :Float64;
+}
+
+# Bounded staleness (worker --max_staleness=k). A worker's clock counts the
+# batches it trained whose pushes are all acknowledged; a worker may start a
+# batch only while its clock is at most k ahead of the slowest active
+# worker's. Worker -> scheduler at every tick of its clock, and while it
+# waits on the bound.
+struct ClockReport {
+  clock @0 :UInt64;
+  waiting @1 :Bool;        # blocked on the bound: answer with the current minimum now
+}
+# Scheduler -> workers that report clocks: the minimum clock over the live,
+# unfinished workers holding a lease, whenever it advances.
+struct ClockUpdate {
+  minClock @0 :UInt64;
 }

@@ -68,6 +68,8 @@ struct Progress {
   int64_t lease_partition = -1;
   uint32_t lease_pass = 0;
   uint64_t lease_lines = 0;
+  // Workers: batches trained whose pushes are all acknowledged (the SSP clock).
+  uint64_t clock = 0;
 };
 
 struct RegisterMsg {
@@ -228,12 +230,26 @@ struct RestoreReplyMsg {
   double seconds = 0;
 };
 
+// Bounded staleness (--max_staleness): worker -> scheduler at every tick of
+// its clock, and with `waiting` while it is blocked on the bound (answered at
+// once with a ClockUpdateMsg).
+struct ClockReportMsg {
+  uint64_t clock = 0;
+  bool waiting = false;
+};
+// Scheduler -> clock-reporting workers: the minimum clock over the live,
+// unfinished workers that hold a lease.
+struct ClockUpdateMsg {
+  uint64_t min_clock = 0;
+};
+
 using Body = std::variant<RegisterMsg, RegisterReplyMsg, ShardMapMsg, HeartbeatMsg, PullMsg,
                           PullReplyMsg, PushMsg, PushReplyMsg, BarrierMsg, BarrierReplyMsg,
                           ErrorMsg, ShutdownMsg, PartitionRequestMsg, PartitionGrantMsg,
                           WorkerDoneMsg, ExportModelMsg, ExportModelReplyMsg, PushPullMsg,
                           StopTrainingMsg, CheckpointMsg, CheckpointReplyMsg, PauseTrainingMsg,
-                          PausedMsg, ResumeTrainingMsg, RestoreMsg, RestoreReplyMsg>;
+                          PausedMsg, ResumeTrainingMsg, RestoreMsg, RestoreReplyMsg,
+                          ClockReportMsg, ClockUpdateMsg>;
 
 // Short name of the body's type, for logs ("pull", "push", ...).
 const char* BodyName(const Body& body);

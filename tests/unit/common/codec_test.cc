@@ -77,6 +77,19 @@ TEST(CodecTest, StopTrainingRoundTrip) {
   EXPECT_STREQ(BodyName(Body(StopTrainingMsg{})), "stop_training");
 }
 
+TEST(CodecTest, ClockMessagesRoundTrip) {
+  auto r = std::get<ClockReportMsg>(RoundTrip(ClockReportMsg{41, true}).body);
+  EXPECT_EQ(r.clock, 41u);
+  EXPECT_TRUE(r.waiting);
+  EXPECT_FALSE(std::get<ClockReportMsg>(RoundTrip(ClockReportMsg{3, false}).body).waiting);
+  EXPECT_EQ(std::get<ClockUpdateMsg>(RoundTrip(ClockUpdateMsg{77}).body).min_clock, 77u);
+  EXPECT_STREQ(BodyName(Body(ClockReportMsg{})), "clock_report");
+  EXPECT_STREQ(BodyName(Body(ClockUpdateMsg{})), "clock_update");
+  Progress p;
+  p.clock = 1234;
+  EXPECT_EQ(std::get<HeartbeatMsg>(RoundTrip(HeartbeatMsg{p, std::nullopt}).body).progress.clock, 1234u);
+}
+
 TEST(CodecTest, ShardMapRoundTrip) {
   auto map = ShardMap::Balanced(3, 64, 5);
   ASSERT_TRUE(map.ok());
