@@ -23,7 +23,9 @@ TEST(SchedulerRestartTest, KilledSchedulerResumesAndTheLiveNodesRejoin) {
   testing::FaultJob job(dir, "run",
                         {"--train=" + train, "--test=" + test, "--servers=2", "--workers=2",
                          "--passes=" + std::to_string(passes), "--batch_size=200", "--checkpoint_interval_s=1",
-                         "--node_flags=--heartbeat_interval_ms=200"});
+                         "--node_flags=--heartbeat_interval_ms=200",
+                         // Checkpoints at pass ends from the start, so the kill lands mid-job.
+                         "--scheduler_flags=--checkpoint_min_gap_s=0"});
   ASSERT_TRUE(job.AwaitOutput("checkpoint 1 (", seconds(60))) << job.output();
   const auto servers = job.Daemons("embedps-server");
   ASSERT_NE(job.Kill("embedps-scheduler"), 0) << "no scheduler to kill";

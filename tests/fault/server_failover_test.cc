@@ -26,7 +26,7 @@ class ServerFailoverTest : public ::testing::Test {
     std::vector<std::string> args = {"--train=" + train_, "--test=" + test_, "--servers=2", "--workers=2",
                                      "--passes=6", "--batch_size=200", "--checkpoint_interval_s=1",
                                      // Detect the death quickly; the job is short.
-                                     "--scheduler_flags=--node_timeout_ms=1500",
+                                     "--scheduler_flags=--node_timeout_ms=1500 --checkpoint_min_gap_s=0",
                                      "--node_flags=--heartbeat_interval_ms=200"};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;

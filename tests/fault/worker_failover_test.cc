@@ -26,10 +26,17 @@ TEST(WorkerFailoverTest, KilledWorkersPartitionsAreFinishedByTheOthers) {
                          "--passes=" + std::to_string(passes), "--batch_size=50", "--http_port=-1",
                          "--restart_failed=false",
                          // One long partition per worker and pass, so the kill lands inside one.
-                         "--scheduler_flags=--node_timeout_ms=1500 --partitions_per_worker=1",
+                         "--scheduler_flags=--node_timeout_ms=1500 --partitions_per_worker=1 --progress_interval_ms=100",
                          "--node_flags=--heartbeat_interval_ms=200"});
   ASSERT_TRUE(job.AwaitOutput("cluster up", seconds(60))) << job.output();
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // mid-epoch, past a few heartbeats
+  // Mid-lease, and past heartbeats that reported how far: the scheduler's
+  // progress (from the same heartbeats as the lease positions) shows rows.
+  const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto rows = testing::NumbersBefore(job.output(), " rows, ");
+    if (!rows.empty() && rows.back() >= 20000) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   ASSERT_NE(job.Kill("embedps-worker"), 0) << "no worker to kill";
   ASSERT_EQ(job.Wait(seconds(120)), 0) << job.output();
   EXPECT_NE(job.output().find("worker"), std::string::npos);

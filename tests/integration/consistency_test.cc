@@ -159,7 +159,7 @@ TEST_F(ConsistencyTest, BspRunsInLockstepWithAsyncQuality) {
 // workers run out of work at each pass's end (they wait for leases without
 // counting): neither may deadlock or break the bound.
 TEST_F(ConsistencyTest, CheckpointPausesAndPassEndsDoNotDeadlockTheBound) {
-  const JobResult ssp = Run("ssp1-ckpt", 1, {"--passes=2", "--scheduler_flags=--checkpoint_every_rows=15000"}, 5);
+  const JobResult ssp = Run("ssp1-ckpt", 1, {"--passes=2", "--scheduler_flags=--checkpoint_every_rows=15000 --checkpoint_min_gap_s=0"}, 5);
   ASSERT_GT(ssp.leads.starts, 100u);
   EXPECT_LE(ssp.leads.max_lead, 1u);
   EXPECT_NE(ssp.output.find("checkpoint 2 "), std::string::npos) << ssp.output;
