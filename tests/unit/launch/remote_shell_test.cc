@@ -32,9 +32,10 @@ TEST(RemoteShellTest, QuotingSurvivesTheShell) {
 TEST(RemoteShellTest, WrapperRunsTheDaemonAndPassesItsExitCode) {
   testing::ScratchDir dir;
   const std::string remote = dir.File("remote");
-  // </dev/null as stdin: end of input at once, yet a daemon that finishes on
-  // its own still reports its status.
-  auto r = Sh(dir, RemoteNodeCommand(remote, "node", {"/bin/sh", "-c", "echo 'hi there'; exit 3"}) + " </dev/null");
+  // Input stays open (for a second) while the daemon finishes on its own:
+  // its exit status comes back. (With input at its end at once the wrapper
+  // would be right to kill the daemon, so </dev/null would race.)
+  auto r = Sh(dir, "sleep 1 | " + RemoteNodeCommand(remote, "node", {"/bin/sh", "-c", "echo 'hi there'; exit 3"}));
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.output.find("hi there"), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(remote + "/node.pid"));
