@@ -70,6 +70,12 @@ Status Scheduler::SendRestore(Node& node, uint32_t rank) {
     msg.checkpoint_id = last_checkpoint_->id;
     ASSIGN_OR_RETURN(msg.chain, ChainFiles(options_.checkpoint_dir, *last_checkpoint_));
   }
+  if (!last_checkpoint_ && phase_ != Phase::kRestoring) {
+    const std::string why = "no checkpoint yet: server " + std::to_string(rank) +
+                            "'s rows start again from their initial values";
+    LOG(WARNING) << why;
+    RecordEvent("restore", why);
+  }
   restoring_[node.id] = rank;
   return SendTo(node, msg);
 }
