@@ -70,7 +70,18 @@ Status Scheduler::Setup() {
   }
   ASSIGN_OR_RETURN(shard_map_, ShardMap::Balanced(options_.num_servers,
                                                   options_.num_virtual_shards, 1));
-  if (options_.resume) RETURN_IF_ERROR(LoadResumePoint());
+  if (options_.resume) {
+    RETURN_IF_ERROR(LoadResumePoint());
+  } else if (!options_.checkpoint_dir.empty()) {
+    // An earlier job's checkpoints stay usable; this job's come after them,
+    // so the newest checkpoint is always this job's.
+    const std::vector<uint64_t> earlier = ListCheckpoints(options_.checkpoint_dir);
+    if (!earlier.empty()) {
+      next_checkpoint_id_ = earlier.back() + 1;
+      LOG(INFO) << options_.checkpoint_dir << " holds checkpoints up to " << earlier.back()
+                << " of an earlier job; this job's start at " << next_checkpoint_id_;
+    }
+  }
   RETURN_IF_ERROR(SecureRouter());
   ASSIGN_OR_RETURN(endpoint_, BindSocket(router_, options_.bind_endpoint));
   const std::string& endpoint = endpoint_;

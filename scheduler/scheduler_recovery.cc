@@ -12,6 +12,8 @@
 //   - --resume: the queue and totals come from the newest usable manifest,
 //     and every server restores the rows it owns under the new map (any
 //     server count) before the workers get the map.
+#include <algorithm>
+
 #include <glog/logging.h>
 
 #include "scheduler/scheduler.h"
@@ -44,7 +46,9 @@ Status Scheduler::LoadResumePoint() {
                                                   m->shard_map_epoch + 1));
   resumed_progress_.lease_partition = -1;
   last_checkpoint_ = *m;
-  next_checkpoint_id_ = m->id + 1;
+  // After every checkpoint in the directory, damaged ones included, so no
+  // new checkpoint is written over an old directory.
+  next_checkpoint_id_ = std::max(m->id, ListCheckpoints(options_.checkpoint_dir).back()) + 1;
   // Server files of another topology cannot anchor deltas of this one.
   force_full_ = true;
   const std::string line = "resuming from checkpoint " + std::to_string(m->id) + " (" +
