@@ -18,15 +18,15 @@ using std::chrono::seconds;
 class ResumeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    train_ = testing::GenerateCriteoFile(dir_, "train.tsv", 30000, 51);
-    test_ = testing::GenerateCriteoFile(dir_, "test.tsv", 2000, 52);
+    data_ = testing::GenerateFaultData(dir_, 30000, 2000, 51);
     checkpoints_ = dir_.File("checkpoints");
   }
   std::vector<std::string> Args(int servers, int passes, const std::string& extra) const {
-    return {"--train=" + train_, "--test=" + test_, "--servers=" + std::to_string(servers), "--workers=2",
-            "--passes=" + std::to_string(passes), "--batch_size=500", "--http_port=-1",
-            // A checkpoint at every pass end, however short the pass.
-            "--scheduler_flags=--checkpoint_min_gap_s=0", extra};
+    // --servers comes last and wins over the shared default of 2.
+    return testing::FaultJobArgs(data_, passes, 500,
+                                 {"--http_port=-1", "--servers=" + std::to_string(servers),
+                                  // A checkpoint at every pass end, however short the pass.
+                                  "--scheduler_flags=--checkpoint_min_gap_s=0", extra});
   }
   // Runs a job that checkpoints into checkpoints_ and must succeed.
   void RunFirst(testing::FaultJob& job) {
@@ -34,7 +34,8 @@ class ResumeTest : public ::testing::Test {
   }
 
   testing::ScratchDir dir_;
-  std::string train_, test_, checkpoints_;
+  testing::FaultData data_;
+  std::string checkpoints_;
 };
 
 TEST_F(ResumeTest, ResumingOntoMoreServersGivesIdenticalRows) {

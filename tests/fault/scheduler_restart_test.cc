@@ -17,15 +17,13 @@ using std::chrono::seconds;
 
 TEST(SchedulerRestartTest, KilledSchedulerResumesAndTheLiveNodesRejoin) {
   testing::ScratchDir dir;
-  const std::string train = testing::GenerateCriteoFile(dir, "train.tsv", 60000, 61);
-  const std::string test = testing::GenerateCriteoFile(dir, "test.tsv", 10000, 62);
+  const auto data = testing::GenerateFaultData(dir, 60000, 10000, 61);
   const int passes = 5;
   testing::FaultJob job(dir, "run",
-                        {"--train=" + train, "--test=" + test, "--servers=2", "--workers=2",
-                         "--passes=" + std::to_string(passes), "--batch_size=200", "--checkpoint_interval_s=1",
-                         "--node_flags=--heartbeat_interval_ms=200",
-                         // Checkpoints at pass ends from the start, so the kill lands mid-job.
-                         "--scheduler_flags=--checkpoint_min_gap_s=0"});
+                        testing::FaultJobArgs(data, passes, 200,
+                                              {"--checkpoint_interval_s=1",
+                                               // Checkpoints at pass ends from the start, so the kill lands mid-job.
+                                               "--scheduler_flags=--checkpoint_min_gap_s=0"}));
   ASSERT_TRUE(job.AwaitOutput("checkpoint 1 (", seconds(60))) << job.output();
   const auto servers = job.Daemons("embedps-server");
   ASSERT_NE(job.Kill("embedps-scheduler"), 0) << "no scheduler to kill";

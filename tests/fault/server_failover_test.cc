@@ -18,18 +18,14 @@ using std::chrono::seconds;
 class ServerFailoverTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    train_ = testing::GenerateCriteoFile(dir_, "train.tsv", 60000, 31);
-    test_ = testing::GenerateCriteoFile(dir_, "test.tsv", 20000, 32);
+    data_ = testing::GenerateFaultData(dir_, 60000, 20000, 31);
   }
   // The job every run of this test trains; `extra` flags go last.
   std::vector<std::string> Args(std::vector<std::string> extra) const {
-    std::vector<std::string> args = {"--train=" + train_, "--test=" + test_, "--servers=2", "--workers=2",
-                                     "--passes=6", "--batch_size=200", "--checkpoint_interval_s=1",
-                                     // Detect the death quickly; the job is short.
-                                     "--scheduler_flags=--node_timeout_ms=1500 --checkpoint_min_gap_s=0",
-                                     "--node_flags=--heartbeat_interval_ms=200"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return args;
+    // Detect the death quickly; the job is short.
+    extra.insert(extra.begin(), {"--checkpoint_interval_s=1",
+                                 "--scheduler_flags=--node_timeout_ms=1500 --checkpoint_min_gap_s=0"});
+    return testing::FaultJobArgs(data_, 6, 200, extra);
   }
   double FaultFreeAuc() {
     testing::FaultJob clean(dir_, "clean", Args({}));
@@ -38,7 +34,7 @@ class ServerFailoverTest : public ::testing::Test {
   }
 
   testing::ScratchDir dir_;
-  std::string train_, test_;
+  testing::FaultData data_;
 };
 
 TEST_F(ServerFailoverTest, RestartedServerTakesOverAndAucMatchesAFaultFreeRun) {

@@ -18,16 +18,13 @@ using std::chrono::seconds;
 
 TEST(WorkerFailoverTest, KilledWorkersPartitionsAreFinishedByTheOthers) {
   testing::ScratchDir dir;
-  const std::string train = testing::GenerateCriteoFile(dir, "train.tsv", 120000, 41);
-  const std::string test = testing::GenerateCriteoFile(dir, "test.tsv", 5000, 42);
+  const auto data = testing::GenerateFaultData(dir, 120000, 5000, 41);
+  const std::string& train = data.train;
   const int passes = 3;
   testing::FaultJob job(dir, "run",
-                        {"--train=" + train, "--test=" + test, "--servers=2", "--workers=2",
-                         "--passes=" + std::to_string(passes), "--batch_size=50", "--http_port=-1",
-                         "--restart_failed=false",
+                        testing::FaultJobArgs(data, passes, 50, {"--http_port=-1", "--restart_failed=false",
                          // One long partition per worker and pass, so the kill lands inside one.
-                         "--scheduler_flags=--node_timeout_ms=1500 --partitions_per_worker=1 --progress_interval_ms=100",
-                         "--node_flags=--heartbeat_interval_ms=200"});
+                         "--scheduler_flags=--node_timeout_ms=1500 --partitions_per_worker=1 --progress_interval_ms=100"}));
   ASSERT_TRUE(job.AwaitOutput("cluster up", seconds(60))) << job.output();
   // Mid-lease, and past heartbeats that reported how far: the scheduler's
   // progress (from the same heartbeats as the lease positions) shows rows.

@@ -72,6 +72,19 @@ nlohmann::json FaultJob::TrainStats() const {
   return nlohmann::json::parse(ReadFile(run_dir() + "/train_stats.json"), nullptr, false);
 }
 
+FaultData GenerateFaultData(const ScratchDir& dir, uint64_t train_rows, uint64_t test_rows, uint64_t seed) {
+  return {GenerateCriteoFile(dir, "train.tsv", train_rows, seed), GenerateCriteoFile(dir, "test.tsv", test_rows, seed + 1)};
+}
+
+std::vector<std::string> FaultJobArgs(const FaultData& data, int passes, int batch_size,
+                                      std::vector<std::string> extra) {
+  std::vector<std::string> args = {"--train=" + data.train, "--test=" + data.test, "--servers=2", "--workers=2",
+                                   "--passes=" + std::to_string(passes), "--batch_size=" + std::to_string(batch_size),
+                                   "--node_flags=--heartbeat_interval_ms=200"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
 ModelRows ReadExportedRows(const std::string& model_dir) {
   ModelRows rows;
   for (const auto& entry : std::filesystem::directory_iterator(model_dir)) {

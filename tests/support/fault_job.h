@@ -47,6 +47,19 @@ class FaultJob {
   bool exited_ = false;
 };
 
+// Generated training and test files for a fault test's jobs.
+struct FaultData {
+  std::string train;
+  std::string test;
+};
+// `train_rows` and `test_rows` rows of synthetic Criteo data in `dir`, from
+// seeds `seed` and `seed + 1`.
+FaultData GenerateFaultData(const ScratchDir& dir, uint64_t train_rows, uint64_t test_rows, uint64_t seed);
+// The flags every fault test's job shares (2 servers, 2 workers, heartbeats
+// every 200 ms so deaths are noticed quickly), then `extra`.
+std::vector<std::string> FaultJobArgs(const FaultData& data, int passes, int batch_size,
+                                      std::vector<std::string> extra);
+
 // Every row of an exported model directory: table -> key -> values.
 using ModelRows = std::map<uint32_t, std::map<uint64_t, std::vector<float>>>;
 ModelRows ReadExportedRows(const std::string& model_dir);
