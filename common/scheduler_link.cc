@@ -118,14 +118,16 @@ Status SchedulerLink::Join() {
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
   return Register(wire::RegisterMsg{options_.role, options_.advertised_endpoint, host,
-                                    static_cast<uint32_t>(getpid()), options_.metrics_url});
+                                    static_cast<uint32_t>(getpid()), options_.metrics_url, -1, false,
+                                    options_.replica_endpoint});
 }
 
 Status SchedulerLink::Rejoin(bool has_state) {
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
   wire::RegisterMsg reg{options_.role, options_.advertised_endpoint, host, static_cast<uint32_t>(getpid()),
-                        options_.metrics_url, static_cast<int32_t>(rank_), has_state};
+                        options_.metrics_url, static_cast<int32_t>(rank_), has_state,
+                        options_.replica_endpoint};
   joined_ = false;
   rejoin_needed_ = false;
   events_.clear();

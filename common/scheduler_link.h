@@ -23,8 +23,10 @@ struct SchedulerLinkOptions {
   std::string scheduler_endpoint;
   uint64_t cluster_id = 0;
   wire::Role role = wire::Role::kUnknown;
-  // Servers: the endpoint workers should connect to.
+  // Servers: the endpoint workers should connect to, and the one where a
+  // primary forwards pushes to its backup (--replicas=2).
   std::string advertised_endpoint;
+  std::string replica_endpoint;
   // This node's HTTP endpoint (http://HOST:PORT), reported when joining so
   // the scheduler can list it; empty when the node serves no HTTP.
   std::string metrics_url;
@@ -85,6 +87,7 @@ class SchedulerLink {
   void set_advertised_endpoint(std::string endpoint) {
     options_.advertised_endpoint = std::move(endpoint);
   }
+  void set_replica_endpoint(std::string endpoint) { options_.replica_endpoint = std::move(endpoint); }
   void set_metrics_url(std::string url) { options_.metrics_url = std::move(url); }
 
   // Reports a fatal error to the scheduler (best effort) before exiting.

@@ -37,6 +37,31 @@ StatusOr<ShardMap> ShardMap::FromParts(uint64_t epoch, std::vector<uint32_t> own
   return map;
 }
 
+Status ShardMap::SetReplication(uint32_t replicas, std::vector<std::string> replica_endpoints) {
+  if (replicas != 1 && replicas != 2) {
+    return InvalidArgument("--replicas must be 1 or 2, got " + std::to_string(replicas));
+  }
+  if (replicas == 2 && num_servers_ < 2) {
+    return InvalidArgument("--replicas=2 needs at least 2 servers (a server's copy lives on another one)");
+  }
+  if (!replica_endpoints.empty() && replica_endpoints.size() != num_servers_) {
+    return InvalidArgument("shard map lists " + std::to_string(replica_endpoints.size()) +
+                           " replica endpoints for " + std::to_string(num_servers_) + " servers");
+  }
+  replicas_ = replicas;
+  replica_endpoints_ = std::move(replica_endpoints);
+  return Status::OK();
+}
+
+ShardMap ShardMap::WithServer(uint64_t epoch, uint32_t rank, std::string endpoint,
+                              std::string replica_endpoint) const {
+  ShardMap next = *this;
+  next.epoch_ = epoch;
+  if (rank < next.endpoints_.size()) next.endpoints_[rank] = std::move(endpoint);
+  if (rank < next.replica_endpoints_.size()) next.replica_endpoints_[rank] = std::move(replica_endpoint);
+  return next;
+}
+
 std::vector<uint32_t> ShardMap::ShardCounts() const {
   std::vector<uint32_t> counts(num_servers_, 0);
   for (uint32_t owner : owners_) ++counts[owner];

@@ -52,6 +52,22 @@ class ShardMap {
   const std::vector<std::string>& endpoints() const { return endpoints_; }
   void set_endpoints(std::vector<std::string> endpoints) { endpoints_ = std::move(endpoints); }
 
+  // Replication (--replicas): 1, or 2 when server BackupOf(r) keeps a copy of
+  // server r's rows and r forwards each push to replica_endpoints()[backup]
+  // before acknowledging it. The ring (r+1) % S spreads the copies evenly.
+  uint32_t replicas() const { return replicas_; }
+  const std::vector<std::string>& replica_endpoints() const { return replica_endpoints_; }
+  // InvalidArgument unless replicas is 1, or 2 with at least two servers and
+  // one replica endpoint per server (empty before the servers are known).
+  Status SetReplication(uint32_t replicas, std::vector<std::string> replica_endpoints);
+  uint32_t BackupOf(uint32_t rank) const { return (rank + 1) % num_servers_; }
+  // The server whose rows `rank` keeps a copy of.
+  uint32_t BackedUpBy(uint32_t rank) const { return (rank + num_servers_ - 1) % num_servers_; }
+
+  // This map with server `rank` at new endpoints, under `epoch`.
+  ShardMap WithServer(uint64_t epoch, uint32_t rank, std::string endpoint,
+                      std::string replica_endpoint) const;
+
   // Number of virtual shards owned by each server rank.
   std::vector<uint32_t> ShardCounts() const;
 
@@ -63,6 +79,8 @@ class ShardMap {
   uint32_t num_servers_ = 0;
   std::vector<uint32_t> owners_;
   std::vector<std::string> endpoints_;
+  uint32_t replicas_ = 1;
+  std::vector<std::string> replica_endpoints_;
 };
 
 }  // namespace embedps

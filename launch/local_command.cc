@@ -322,6 +322,7 @@ StatusOr<std::vector<std::string>> StartCluster(const LocalOptions& o, data::For
     sched_args.push_back("--checkpoint_interval_s=" + std::to_string(o.checkpoint_interval_s));
   }
   if (!o.resume.empty()) sched_args.push_back("--resume=" + o.resume);
+  if (o.replicas > 1) sched_args.push_back("--replicas=" + std::to_string(o.replicas));
   AppendAll(sched_args, o.extra.For("scheduler"));
   RETURN_IF_ERROR(StartNode(o, run_dir, key_dir, group, specs, "scheduler", "embedps-scheduler", token, sched_args,
                             /*inherit_stdout=*/true));

@@ -72,6 +72,9 @@ struct LocalOptions {
   std::string resume;
   // Spare servers that take over a dead server's rank.
   uint32_t standby_servers = 0;
+  // 2: every server's rows are also kept by the next server, which hands
+  // them to a dead server's replacement (nothing acknowledged is lost).
+  uint32_t replicas = 1;
   // Restart a server or worker killed from outside (it rejoins: a server as
   // a standby that is promoted, a worker as a new worker), at most
   // max_restarts times in all.

@@ -105,6 +105,9 @@ DEFINE_string(bench_dir, "", "bench checkpoint: directory to write the checkpoin
 DEFINE_bool(curve, false,
             "local: generate CURVE keys into the run directory and encrypt and authenticate all "
             "cluster traffic; bench pushpull: run with CURVE on");
+DEFINE_bool(replicas_compare, false,
+            "bench pushpull: run every configuration with one copy of the rows, then two (--replicas=2), "
+            "and report the ratio");
 DEFINE_bool(curve_compare, false,
             "bench pushpull: run every configuration with CURVE off and on and report the ratio");
 DEFINE_int32(nodes, 16, "keygen: node keypairs to write (node-0 .. node-N-1)");
@@ -117,6 +120,9 @@ DEFINE_string(checkpoint_dir, "", "local: where checkpoints go (default RUN_DIR/
 DEFINE_int32(checkpoint_interval_s, 30, "local: checkpoint every this many seconds (and at the end of each pass)");
 DEFINE_string(resume, "", "local: resume the job from the newest usable checkpoint in this directory");
 DEFINE_int32(standby_servers, 0, "local: spare servers that take over the rank of a dead server");
+DEFINE_int32(replicas, 1,
+             "local, bench pushpull: 2 keeps a copy of each server's rows on the next server, fed by every push before it is "
+             "acknowledged, so a dead server's replacement loses nothing acknowledged (needs --servers >= 2)");
 DEFINE_bool(restart_failed, true, "local: restart a server or worker killed from outside (it rejoins the job)");
 DEFINE_string(token_file, "", "stop: file with the bearer token of the scheduler's --http_token_file");
 // Shared with the daemons (common/flags/node_flags.cc). local passes them
@@ -231,6 +237,15 @@ embedps::Status RunLocalCommand() {
   o.checkpoint_interval_s = FLAGS_checkpoint_interval_s;
   o.resume = FLAGS_resume;
   o.standby_servers = FLAGS_standby_servers;
+  RETURN_IF_ERROR(CheckRange("replicas", FLAGS_replicas, 1, 2));
+  if (FLAGS_replicas == 2 && FLAGS_servers < 2) {
+    return embedps::InvalidArgument("--replicas=2 needs --servers >= 2: a server's copy lives on another server");
+  }
+  if (FLAGS_replicas == 2 && !FLAGS_checkpoints) {
+    return embedps::InvalidArgument("--replicas=2 needs --checkpoints: a dead server's rows are handed over in files "
+                                    "under the checkpoint directory");
+  }
+  o.replicas = static_cast<uint32_t>(FLAGS_replicas);
   o.restart_failed = FLAGS_restart_failed;
   if (!o.resume.empty() && !o.checkpoints) return embedps::InvalidArgument("--resume needs --checkpoints");
   return embedps::launch::RunLocal(o);
@@ -346,6 +361,8 @@ embedps::Status RunBenchCommand(const std::string& which) {
   o.null_store = FLAGS_null_store;
   o.curve = FLAGS_curve;
   o.curve_compare = FLAGS_curve_compare;
+  o.replicas = static_cast<uint32_t>(FLAGS_replicas);
+  o.replicas_compare = FLAGS_replicas_compare;
   return embedps::launch::RunPushPullBench(o);
 }
 

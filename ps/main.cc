@@ -34,6 +34,10 @@ DEFINE_int64(max_server_memory_mb, 0,
              "Requests that would grow the rows of all tables (rows x (row bytes + 16)) past "
              "this are refused; 0: 80% of this machine's memory");
 
+DEFINE_int32(replica_timeout_ms, 2000,
+             "--replicas=2: how long a push waits for the backup server's confirmation before the worker is "
+             "told to send it again");
+
 namespace {
 
 embedps::StatusOr<std::vector<embedps::ps::TableConfig>> TablesFromFlags() {
@@ -94,6 +98,10 @@ int main(int argc, char** argv) {
   if (!limits.ok()) return embedps::ExitWithError(kProg, limits.status());
   options.limits = limits.value();
   options.max_tables = static_cast<uint32_t>(FLAGS_max_tables);
+  if (FLAGS_replica_timeout_ms < 1) {
+    return embedps::ExitWithError(kProg, embedps::InvalidArgument("--replica_timeout_ms must be >= 1"));
+  }
+  options.replica_timeout = std::chrono::milliseconds(FLAGS_replica_timeout_ms);
 
   // Declared before the server: the HTTP endpoint serves the registry the
   // server fills, and is stopped after the server is gone.

@@ -58,4 +58,46 @@ void RequestDedup::Finish(uint32_t sender, uint64_t request_id, bool applied) {
   if (applied) Set(s.applied, slot);
 }
 
+std::vector<RequestDedup::SenderIds> RequestDedup::ExportApplied() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<SenderIds> out;
+  out.reserve(senders_.size());
+  for (const auto& [id, s] : senders_) out.push_back(SenderIds{id, s.highest, s.applied});
+  return out;
+}
+
+Status RequestDedup::ImportApplied(const std::vector<SenderIds>& ids) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const SenderIds& in : ids) {
+    if (in.applied.size() != window_ / 64) {
+      return InvalidArgument("request ids tracked over a window of " + std::to_string(in.applied.size() * 64) +
+                             ", this server's is " + std::to_string(window_));
+    }
+  }
+  for (const SenderIds& in : ids) {
+    auto it = senders_.find(in.sender);
+    if (it == senders_.end()) {
+      if (senders_.size() >= max_senders_) return ResourceExhausted("too many senders to track");
+      Sender s;
+      s.highest = in.highest;
+      s.applied = in.applied;
+      s.in_progress.assign(window_ / 64, 0);
+      senders_.emplace(in.sender, std::move(s));
+      continue;
+    }
+    // Bring both to the same highest id, then union the applied bits.
+    Sender& s = it->second;
+    std::vector<uint64_t> theirs = in.applied;
+    if (in.highest > s.highest) {
+      Advance(s, in.highest);
+    } else if (in.highest < s.highest) {
+      Sender shifted{in.highest, std::move(theirs), std::vector<uint64_t>(window_ / 64, 0)};
+      Advance(shifted, s.highest);
+      theirs = std::move(shifted.applied);
+    }
+    for (size_t w = 0; w < s.applied.size(); ++w) s.applied[w] |= theirs[w];
+  }
+  return Status::OK();
+}
+
 }  // namespace embedps::ps

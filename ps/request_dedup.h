@@ -15,6 +15,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/status.h"
+
 namespace embedps::ps {
 
 class RequestDedup {
@@ -35,6 +37,20 @@ class RequestDedup {
   // Records how a kNew claim ended. Not applied (refused) releases the
   // claim, so a copy of the request is judged afresh.
   void Finish(uint32_t sender, uint64_t request_id, bool applied);
+
+  // The applied ids of each sender, so that another server can take over
+  // rows these requests were applied to (the replication handoff) and
+  // still recognise their retries. `applied` is the bitset, id % window.
+  struct SenderIds {
+    uint32_t sender = 0;
+    uint64_t highest = 0;
+    std::vector<uint64_t> applied;
+  };
+  std::vector<SenderIds> ExportApplied();
+  // Adds `ids` (exported by a RequestDedup with the same window) to what
+  // this one knows. InvalidArgument on a window mismatch.
+  Status ImportApplied(const std::vector<SenderIds>& ids);
+  uint64_t window() const { return window_; }
 
  private:
   struct Sender {

@@ -1,6 +1,7 @@
 #include "ps/request_handler.h"
 
 #include <cstring>
+#include <optional>
 
 #include <glog/logging.h>
 
@@ -73,6 +74,8 @@ RequestHandler::RequestHandler(const ServingState* state, MetricsRegistry* metri
   limit_rows_ = metrics->GetCounter("server.limit.rows_per_table");
   limit_memory_ = metrics->GetCounter("server.limit.server_memory");
   duplicates_ = metrics->GetCounter("server.duplicate_requests");
+  replica_refusals_ = metrics->GetCounter("server.replica_refused_pushes");
+  metrics->Describe("server.replica_refused_pushes", "Pushes the backup refused, so not applied here either");
 }
 
 void RequestHandler::SetShardMap(const ShardMap& map) {
@@ -192,6 +195,27 @@ void RequestHandler::HandleData(const zmq::message_t& from, wire::Message& msg,
   if (state_->null_store) {
     if (req.wants_values) std::memset(values.data(), 0, values.size() * sizeof(float));
   } else if (req.has_grads) {
+    // --replicas=2: the backup applies it first; unconfirmed, it is not
+    // applied here either. The ticket holds off a handoff cut until the
+    // push is applied here too.
+    std::optional<ReplicaForwarder::Ticket> ticket;
+    if (forwarder_ != nullptr && forwarder_->enabled()) {
+      ticket.emplace(forwarder_);
+      std::string why;
+      const auto outcome = forwarder_->Forward(msg.header, req.table, req.num_keys, dim, msg.payloads[0],
+                                               msg.payloads[1], &why);
+      if (outcome == ReplicaForwarder::Outcome::kUnavailable || outcome == ReplicaForwarder::Outcome::kRefused) {
+        dedup_.Finish(msg.header.sender, msg.header.request_id, false);
+        const bool retry = outcome == ReplicaForwarder::Outcome::kUnavailable;
+        if (!retry) {
+          replica_refusals_->Add();
+          rejected_->Add();
+        }
+        ReplyError(from, msg.header, retry ? wire::ErrorCode::kUnavailable : wire::ErrorCode::kBadValues, why,
+                   socket);
+        return;
+      }
+    }
     const float* grads = AlignedView(msg.payloads[1], &grad_scratch);
     Status st = table->Push(keys, req.num_keys, grads, req.wants_values ? values.data() : nullptr);
     dedup_.Finish(msg.header.sender, msg.header.request_id, st.ok());

@@ -17,6 +17,7 @@
 #include "common/transport.h"
 #include "common/wire/codec.h"
 #include "ps/embedding_table.h"
+#include "ps/replication/replica_forwarder.h"
 #include "ps/request_dedup.h"
 
 namespace embedps::ps {
@@ -46,6 +47,10 @@ struct ServingState {
   // (the scheduler publishes its endpoint only once it serves).
   std::atomic<bool> serving{true};
   std::map<uint32_t, std::unique_ptr<EmbeddingTable>> tables;
+  // --replicas=2: this server's copy of the rows of the server it backs up
+  // (same table ids and configs), kept apart so exports and checkpoints
+  // hold each row once.
+  std::map<uint32_t, std::unique_ptr<EmbeddingTable>> replica_tables;
   // Benchmark reference only: validate and answer requests but skip the
   // tables (pulls return zeros, pushes change nothing), which measures the
   // transport's ceiling on the same machine.
@@ -54,7 +59,9 @@ struct ServingState {
   // Live bytes of all tables' rows (approximate; see ServerLimits).
   uint64_t LiveBytes() const {
     uint64_t bytes = 0;
-    for (const auto& [id, table] : tables) bytes += table->approx_rows() * table->bytes_per_live_row();
+    for (const auto* set : {&tables, &replica_tables}) {
+      for (const auto& [id, table] : *set) bytes += table->approx_rows() * table->bytes_per_live_row();
+    }
     return bytes;
   }
 };
@@ -68,6 +75,12 @@ class RequestHandler {
   // epoch are still served when this server owns their keys: failover
   // changes endpoints, not ownership, so requests in flight stay valid.
   void SetShardMap(const ShardMap& map);
+
+  // --replicas=2: pushes go through `forwarder` (borrowed) before they are
+  // applied. Set before serving.
+  void set_forwarder(ReplicaForwarder* forwarder) { forwarder_ = forwarder; }
+  // Request ids applied here, to seed from a replication handoff.
+  RequestDedup& applied_ids() const { return dedup_; }
 
   // Handles `in` (already received, possibly malformed) and replies on `socket`.
   void Handle(Incoming& in, zmq::socket_t& socket) const;
@@ -99,6 +112,8 @@ class RequestHandler {
   mutable std::mutex map_mu_;  // guards map_ (the pointer, not the map)
   std::shared_ptr<const ShardMap> map_;
   mutable RequestDedup dedup_;  // thread-safe
+  ReplicaForwarder* forwarder_ = nullptr;
+  Counter* replica_refusals_;
   Counter* pulls_;
   Counter* pushes_;
   Counter* keys_pulled_;

@@ -9,6 +9,7 @@
 
 #include "common/security/socket_security.h"
 #include "ps/checkpoint/checkpoint.h"
+#include "ps/replication/applied_ids_file.h"
 
 namespace embedps::ps {
 
@@ -85,7 +86,8 @@ Status Server::Setup() {
   RETURN_IF_ERROR(BindSocket(backend_, backend_endpoint_).status());
   RETURN_IF_ERROR(BindSocket(control_, "inproc://ps-control-" + tag).status());
   RETURN_IF_ERROR(ConnectSocket(control_client_, "inproc://ps-control-" + tag));
-  link_.set_advertised_endpoint(AdvertisedEndpoint());
+  link_.set_advertised_endpoint(Advertised(endpoint_));
+  RETURN_IF_ERROR(SetupReplication());
   LOG(INFO) << "server listening on " << endpoint_ << " with " << options_.handler_threads
             << " handler threads and " << options_.tables.size() << " table(s); "
             << (options_.link.curve.enabled()
@@ -109,8 +111,35 @@ Status Server::Setup() {
   state_.limits = options_.limits;
   state_.limits.max_reply_bytes = options_.link.limits.max_message_bytes;
   handler_ = std::make_unique<RequestHandler>(&state_, metrics_);
-  handler_->SetShardMap(link_.shard_map());
+  if (!state_.null_store) handler_->set_forwarder(forwarder_.get());
+  ApplyShardMap();
   return Status::OK();
+}
+
+Status Server::SetupReplication() {
+  for (const auto& cfg : options_.tables) {
+    ASSIGN_OR_RETURN(auto table, EmbeddingTable::Create(cfg));
+    state_.replica_tables.emplace(cfg.id, std::move(table));
+  }
+  ReplicaForwarderOptions fo;
+  fo.timeout = options_.replica_timeout;
+  fo.max_message_bytes = options_.link.limits.max_message_bytes;
+  fo.limits = options_.link.limits;
+  fo.curve = options_.link.curve;
+  forwarder_ = std::make_unique<ReplicaForwarder>(ctx_, fo, metrics_);
+  receiver_ = std::make_unique<ReplicaReceiver>(ctx_, options_.link.cluster_id, &state_.replica_tables, metrics_);
+  ASSIGN_OR_RETURN(std::string bound, receiver_->Start(endpoint_, options_.link.curve,
+                                                       options_.link.limits.max_message_bytes,
+                                                       options_.link.limits));
+  link_.set_replica_endpoint(Advertised(bound));
+  return Status::OK();
+}
+
+void Server::ApplyShardMap() {
+  const ShardMap& map = link_.shard_map();
+  handler_->SetShardMap(map);
+  forwarder_->SetMap(map, state_.rank);
+  receiver_->SetMap(map, state_.rank);
 }
 
 Status Server::SecureRouter() {
@@ -123,11 +152,11 @@ Status Server::SecureRouter() {
   return security::SecureBindingSocket(router_, curve);
 }
 
-std::string Server::AdvertisedEndpoint() const {
-  // endpoint_ is "tcp://HOST:PORT" as ZeroMQ reports it.
-  const size_t colon = endpoint_.rfind(':');
-  std::string host = endpoint_.substr(6, colon - 6);
-  const std::string port = endpoint_.substr(colon + 1);
+std::string Server::Advertised(const std::string& bound) const {
+  // `bound` is "tcp://HOST:PORT" as ZeroMQ reports it.
+  const size_t colon = bound.rfind(':');
+  std::string host = bound.substr(6, colon - 6);
+  const std::string port = bound.substr(colon + 1);
   if (!options_.advertise_host.empty()) {
     host = options_.advertise_host;
   } else if (host == "0.0.0.0") {
@@ -159,6 +188,7 @@ void Server::StartThreads() {
 
 void Server::StopThreads() {
   stopping_ = true;
+  if (receiver_ != nullptr) receiver_->Stop();
   for (auto& t : handler_threads_) t.join();
   handler_threads_.clear();
   if (proxy_thread_.joinable()) {
@@ -220,6 +250,7 @@ Status Server::Run() {
 }
 
 void Server::Evict() {
+  for (auto& [id, table] : state_.replica_tables) table->EvictIdle();
   for (auto& [id, table] : state_.tables) {
     const size_t n = table->EvictIdle();
     if (n > 0) {
@@ -295,22 +326,26 @@ Status Server::HandleEvents(bool* done) {
       RETURN_IF_ERROR(StartCheckpoint(*c));
     } else if (auto* r = std::get_if<wire::RestoreMsg>(&ev->body)) {
       RETURN_IF_ERROR(StartRestore(*r));
+    } else if (auto* h = std::get_if<wire::HandoffMsg>(&ev->body)) {
+      RETURN_IF_ERROR(StartHandoff(*h));
     } else if (std::holds_alternative<wire::ShardMapMsg>(ev->body)) {
-      handler_->SetShardMap(link_.shard_map());
+      ApplyShardMap();
       LOG(INFO) << "shard map now at epoch " << link_.shard_map().epoch();
     }
   }
   return Status::OK();
 }
 
-std::vector<EmbeddingTable*> Server::TablesById() const {
+static std::vector<EmbeddingTable*> TablesOf(const std::map<uint32_t, std::unique_ptr<EmbeddingTable>>& set) {
   // Table ids are 0..n-1 (the table spec numbers them in order).
-  std::vector<EmbeddingTable*> tables(state_.tables.size(), nullptr);
-  for (const auto& [id, table] : state_.tables) {
+  std::vector<EmbeddingTable*> tables(set.size(), nullptr);
+  for (const auto& [id, table] : set) {
     if (id < tables.size()) tables[id] = table.get();
   }
   return tables;
 }
+
+std::vector<EmbeddingTable*> Server::TablesById() const { return TablesOf(state_.tables); }
 
 Status Server::StartCheckpoint(const wire::CheckpointMsg& msg) {
   wire::CheckpointReplyMsg reply;
@@ -354,21 +389,29 @@ Status Server::StartCheckpoint(const wire::CheckpointMsg& msg) {
   return Status::OK();
 }
 
+Status Server::AwaitBackgroundJob() {
+  if (background_.valid()) background_.wait();
+  return FinishBackgroundJob();
+}
+
 Status Server::StartRestore(const wire::RestoreMsg& msg) {
-  if (background_.valid()) {
-    // A checkpoint of the old rank is being written; its file must not be
-    // mixed with the new rank's rows.
-    background_.wait();
-    RETURN_IF_ERROR(FinishBackgroundJob());
-  }
+  // A checkpoint of the old rank may be being written; its file must not
+  // be mixed with the new rank's rows.
+  RETURN_IF_ERROR(AwaitBackgroundJob());
   state_.serving = false;
   state_.rank = msg.rank;
+  ApplyShardMap();
   metrics_->SetConstLabels(NodeLabels(JobIdFromClusterId(options_.link.cluster_id), "server", msg.rank));
   LOG(INFO) << "restoring as server " << msg.rank << " from checkpoint " << msg.checkpoint_id;
   background_what_ = "restore";
   const ShardMap map = link_.shard_map();
   background_ = std::async(std::launch::async, [this, msg, map] {
     wire::RestoreReplyMsg reply;
+    auto fail = [&reply](const Status& st) {
+      reply.ok = false;
+      reply.error = st.ToString();
+      return wire::Body(reply);
+    };
     // No checkpoint yet: the rank's rows are their deterministic initial
     // values, which this server creates on first touch anyway.
     if (msg.chain.empty()) return wire::Body(reply);
@@ -376,14 +419,94 @@ Status Server::StartRestore(const wire::RestoreMsg& msg) {
     auto stats = checkpoint::Restore(
         msg.chain, [&map, rank](uint32_t, uint64_t key) { return map.ServerOf(key) == rank; },
         TablesById());
-    if (!stats.ok()) {
-      reply.ok = false;
-      reply.error = stats.status().ToString();
-      return wire::Body(reply);
-    }
+    if (!stats.ok()) return fail(stats.status());
     reply.rows = stats->rows_loaded;
     reply.bytes = stats->bytes_read;
     reply.seconds = stats->seconds;
+    if (!msg.replica_chain.empty()) {
+      // The copy of the rows of the server this one backs up.
+      const uint32_t primary = map.BackedUpBy(rank);
+      auto copy = checkpoint::Restore(
+          msg.replica_chain, [&map, primary](uint32_t, uint64_t key) { return map.ServerOf(key) == primary; },
+          TablesOf(state_.replica_tables));
+      if (!copy.ok()) return fail(copy.status().WithContext("copy of server " + std::to_string(primary)));
+      reply.bytes += copy->bytes_read;
+      reply.seconds += copy->seconds;
+      LOG(INFO) << "loaded the copy of server " << primary << "'s rows: " << copy->rows_loaded << " rows";
+    }
+    if (!msg.dedup_file.empty()) {
+      RequestDedup& applied = handler_->applied_ids();
+      auto ids = ReadAppliedIds(msg.dedup_file, applied.window());
+      if (!ids.ok()) return fail(ids.status());
+      Status st = applied.ImportApplied(*ids);
+      if (!st.ok()) return fail(st);
+      LOG(INFO) << "took over the applied request ids of " << ids->size() << " workers";
+    }
+    return wire::Body(reply);
+  });
+  return Status::OK();
+}
+
+Status Server::StartHandoff(const wire::HandoffMsg& msg) {
+  // An abandoned checkpoint's write finishes first: the tables allow one
+  // cut at a time.
+  RETURN_IF_ERROR(AwaitBackgroundJob());
+  const ShardMap map = link_.shard_map();
+  const uint32_t rank = state_.rank;
+  const bool holds_copy = map.BackupOf(msg.rank) == rank;   // of the dead server's rows
+  const bool backed_up = map.BackedUpBy(msg.rank) == rank;  // by the dead server
+  LOG(INFO) << "handoff " << msg.id << " for dead server " << msg.rank << ": writing"
+            << (holds_copy ? " our copy of its rows" : "") << (holds_copy && backed_up ? " and" : "")
+            << (backed_up ? " our own rows" : "") << " to " << msg.directory;
+  background_what_ = "handoff " + std::to_string(msg.id);
+  // In the background: waiting for pushes in flight must not hold up the
+  // heartbeats.
+  background_ = std::async(std::launch::async, [this, msg, rank, holds_copy, backed_up] {
+    const auto start = Clock::now();
+    wire::HandoffReplyMsg reply;
+    reply.id = msg.id;
+    auto fail = [&reply, &msg](const Status& s) {
+      reply.ok = false;
+      reply.error = s.ToString();
+      LOG(ERROR) << "handoff " << msg.id << ": " << reply.error;
+      return wire::Body(reply);
+    };
+    auto write = [&](const std::vector<EmbeddingTable*>& tables, uint32_t of_rank,
+                     const std::string& path) -> Status {
+      checkpoint::CutInfo info;
+      info.checkpoint_id = msg.id;
+      info.kind = checkpoint::Kind::kFull;
+      info.cluster_id = state_.cluster_id;
+      info.server_rank = of_rank;
+      ASSIGN_OR_RETURN(auto writer, checkpoint::Cut(tables, info));
+      ASSIGN_OR_RETURN(auto stats, writer->Write(path));
+      reply.rows += stats.rows;
+      return Status::OK();
+    };
+    std::error_code ec;
+    std::filesystem::create_directories(msg.directory, ec);
+    if (ec) return fail(Unavailable("cannot create " + msg.directory + ": " + ec.message()));
+    if (backed_up) {
+      // Our copy died with it: stop changing our rows, so what we write is
+      // exactly what its replacement's copy starts from.
+      Status st = forwarder_->Suspend("server " + std::to_string(msg.rank) + " (our backup) died",
+                                      options_.replica_timeout * 5);
+      if (!st.ok()) return fail(st);
+      reply.primary_file = msg.directory + "/server-" + std::to_string(rank) + ".ckpt";
+      st = write(TablesById(), rank, reply.primary_file);
+      if (!st.ok()) return fail(st);
+    }
+    if (holds_copy) {
+      // Forwarded pushes ended with the dead server: the copy holds its
+      // last acknowledged ones, and their request ids go with it.
+      reply.replica_file = msg.directory + "/copy-of-server-" + std::to_string(msg.rank) + ".ckpt";
+      reply.dedup_file = msg.directory + "/applied-ids-server-" + std::to_string(msg.rank) + ".bin";
+      RequestDedup& applied = receiver_->applied();
+      Status st = write(TablesOf(state_.replica_tables), msg.rank, reply.replica_file);
+      if (st.ok()) st = WriteAppliedIds(reply.dedup_file, applied.window(), applied.ExportApplied());
+      if (!st.ok()) return fail(st);
+    }
+    reply.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     return wire::Body(reply);
   });
   return Status::OK();
@@ -404,7 +527,7 @@ Status Server::RejoinScheduler() {
   }
   state_.rank = link_.rank();
   state_.serving = link_.rank() < link_.shard_map().num_servers() && had_rows;
-  handler_->SetShardMap(link_.shard_map());
+  ApplyShardMap();
   LOG(INFO) << "rejoined as server " << link_.rank() << (state_.serving ? ", serving its rows" : ", standing by");
   return Status::OK();
 }
@@ -422,6 +545,12 @@ Status Server::FinishBackgroundJob() {
                 << c->stall_seconds * 1e3 << " ms)";
     } else {
       LOG(ERROR) << "checkpoint " << c->id << " failed: " << c->error;
+    }
+  } else if (auto* h = std::get_if<wire::HandoffReplyMsg>(&reply)) {
+    if (h->ok) {
+      LOG(INFO) << "handoff " << h->id << ": wrote " << h->rows << " rows in " << h->seconds << " s";
+    } else {
+      LOG(ERROR) << "handoff " << h->id << " failed: " << h->error;
     }
   } else if (auto* r = std::get_if<wire::RestoreReplyMsg>(&reply)) {
     if (!r->ok) {

@@ -25,6 +25,8 @@
 #include "common/scheduler_link.h"
 #include "common/security/zap_handler.h"
 #include "common/status.h"
+#include "ps/replication/replica_forwarder.h"
+#include "ps/replication/replica_receiver.h"
 #include "ps/request_handler.h"
 
 namespace embedps::ps {
@@ -59,6 +61,9 @@ struct ServerOptions {
   uint32_t max_tables = 1024;
   // How often idle and over-budget rows are evicted.
   std::chrono::milliseconds eviction_interval{1000};
+  // --replicas=2 (set by the scheduler): how long a push waits for the
+  // backup's confirmation before the worker is told to send it again.
+  std::chrono::milliseconds replica_timeout{2000};
 };
 
 class Server {
@@ -78,7 +83,15 @@ class Server {
   Status Setup();
   // With CURVE: starts the ZAP handler and turns CURVE on for router_.
   Status SecureRouter();
-  std::string AdvertisedEndpoint() const;
+  // `bound` ("tcp://HOST:PORT") as others reach it (see advertise_host).
+  std::string Advertised(const std::string& bound) const;
+  // Creates the copy tables and the replication halves (see ps/replication/).
+  Status SetupReplication();
+  // Follows a new shard map or rank: request routing and replication.
+  void ApplyShardMap();
+  // --replicas=2: writes what this server holds of dead server msg.rank in
+  // the background (see HandoffMsg).
+  Status StartHandoff(const wire::HandoffMsg& msg);
   void StartThreads();
   void StopThreads();
   void HandlerLoop();
@@ -98,6 +111,8 @@ class Server {
   Status RejoinScheduler();
   // Sends the answer of the background job once it has finished.
   Status FinishBackgroundJob();
+  // Waits for the background job, if any, and sends its answer.
+  Status AwaitBackgroundJob();
   std::vector<EmbeddingTable*> TablesById() const;
   void Evict();
   void LogStats() const;
@@ -119,6 +134,8 @@ class Server {
   SchedulerLink link_;
   ServingState state_;
   std::unique_ptr<RequestHandler> handler_;
+  std::unique_ptr<ReplicaForwarder> forwarder_;
+  std::unique_ptr<ReplicaReceiver> receiver_;
   std::string endpoint_;
   std::thread proxy_thread_;
   std::vector<std::thread> handler_threads_;

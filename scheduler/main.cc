@@ -16,6 +16,9 @@ DEFINE_string(endpoint_file, "", "Write the bound endpoint to this file once lis
 DEFINE_int32(num_servers, 1, "Servers to wait for");
 DEFINE_int32(num_workers, 1, "Workers to wait for");
 DEFINE_int32(virtual_shards, 1024, "Virtual shards in the shard map");
+DEFINE_int32(replicas, 1,
+             "Copies of each server's rows: 1, or 2 (the next server keeps a copy fed by every push before "
+             "it is acknowledged; a dead server's replacement loses nothing acknowledged). Needs 2+ servers");
 DEFINE_string(train, "", "Training file(s), comma-separated");
 DEFINE_int32(partitions_per_worker, 4, "Data partitions per worker and pass");
 DEFINE_int32(passes, 1, "Passes over the training data");
@@ -79,6 +82,16 @@ embedps::StatusOr<embedps::scheduler::SchedulerOptions> OptionsFromFlags() {
   o.num_servers = FLAGS_num_servers;
   o.num_workers = FLAGS_num_workers;
   o.num_virtual_shards = FLAGS_virtual_shards;
+  if (FLAGS_replicas != 1 && FLAGS_replicas != 2) {
+    return embedps::InvalidArgument("--replicas must be 1 or 2, got " + std::to_string(FLAGS_replicas));
+  }
+  if (FLAGS_replicas == 2 && FLAGS_num_servers < 2) {
+    return embedps::InvalidArgument("--replicas=2 needs --num_servers >= 2: a server's copy lives on another server");
+  }
+  if (FLAGS_replicas == 2 && FLAGS_checkpoint_dir.empty() && FLAGS_resume.empty()) {
+    return embedps::InvalidArgument("--replicas=2 needs --checkpoint_dir: the handoff files to a dead server's replacement go there");
+  }
+  o.replicas = static_cast<uint32_t>(FLAGS_replicas);
   std::stringstream files(FLAGS_train);
   for (std::string f; std::getline(files, f, ',');) {
     if (!f.empty()) o.train_files.push_back(f);

@@ -70,6 +70,7 @@ Status Scheduler::Setup() {
   }
   ASSIGN_OR_RETURN(shard_map_, ShardMap::Balanced(options_.num_servers,
                                                   options_.num_virtual_shards, 1));
+  RETURN_IF_ERROR(shard_map_.SetReplication(options_.replicas, {}));
   if (options_.resume) {
     RETURN_IF_ERROR(LoadResumePoint());
   } else if (!options_.checkpoint_dir.empty()) {
@@ -228,6 +229,7 @@ Status Scheduler::Dispatch(Incoming& in) {
   if (std::holds_alternative<wire::PausedMsg>(msg.body)) return OnPaused(node, msg);
   if (std::holds_alternative<wire::CheckpointReplyMsg>(msg.body)) return OnCheckpointReply(node, msg);
   if (std::holds_alternative<wire::RestoreReplyMsg>(msg.body)) return OnRestoreReply(node, msg);
+  if (std::holds_alternative<wire::HandoffReplyMsg>(msg.body)) return OnHandoffReply(node, msg);
   if (auto* err = std::get_if<wire::ErrorMsg>(&msg.body)) {
     if (err->fatal) {
       RecordEvent("error", Describe(node) + " failed: " + err->message);
@@ -299,6 +301,7 @@ Status Scheduler::OnRegister(const std::string& from, const Incoming& in) {
   node.host = reg.host;
   node.pid = reg.pid;
   node.metrics_url = reg.metrics_url;
+  node.replica_endpoint = reg.replica_endpoint;
   node.last_seen = Clock::now();
   const std::string where = reg.host + " pid " + std::to_string(reg.pid) +
                             (reg.endpoint.empty() ? "" : ", " + reg.endpoint) +
@@ -320,10 +323,22 @@ Status Scheduler::OnRegister(const std::string& from, const Incoming& in) {
 
 Status Scheduler::StartTraining() {
   std::vector<std::string> endpoints(options_.num_servers);
+  std::vector<std::string> replica_endpoints(options_.num_servers);
   for (const auto& [id, node] : nodes_) {
-    if (IsServing(node)) endpoints[node.rank] = node.endpoint;
+    if (!IsServing(node)) continue;
+    endpoints[node.rank] = node.endpoint;
+    replica_endpoints[node.rank] = node.replica_endpoint;
   }
   shard_map_.set_endpoints(endpoints);
+  if (options_.replicas > 1) {
+    for (uint32_t r = 0; r < options_.num_servers; ++r) {
+      if (replica_endpoints[r].empty()) {
+        return FailedPrecondition("--replicas=2, but server " + std::to_string(r) +
+                                  " did not say where its primary forwards pushes (an older embedps-server?)");
+      }
+    }
+  }
+  RETURN_IF_ERROR(shard_map_.SetReplication(options_.replicas, std::move(replica_endpoints)));
   if (last_checkpoint_ && phase_ == Phase::kAdmitting) {
     // --resume: the servers load their rows before any worker sees the map.
     phase_ = Phase::kRestoring;

@@ -39,6 +39,9 @@ struct SchedulerOptions {
   uint32_t num_servers = 1;
   uint32_t num_workers = 1;
   uint32_t num_virtual_shards = kDefaultVirtualShards;
+  // 2: each server's rows are copied on the next server, which hands them
+  // to a dead server's replacement (docs/fault-tolerance.md).
+  uint32_t replicas = 1;
   // Files or glob patterns whose partitions are leased to workers; may be
   // empty.
   std::vector<std::string> train_files;
@@ -111,6 +114,7 @@ class Scheduler {
     uint32_t rank = 0;
     std::string routing_id;
     std::string endpoint;
+    std::string replica_endpoint;  // servers: where forwarded pushes arrive
     std::string host;
     uint32_t pid = 0;
     std::string metrics_url;
@@ -193,6 +197,18 @@ class Scheduler {
   Status FinishRestorePhase();
   // A standby restored a dead server's rank: publish the new map.
   Status OnReplacementRestored(Node& node, uint32_t rank);
+  // Replication (scheduler_replication.cc). Asks the neighbours of dead
+  // server `rank` for its rows and its copy of rank-1's rows.
+  Status StartHandoff(uint32_t rank);
+  Status OnHandoffReply(Node& node, const wire::Message& msg);
+  // True while the handoff for `rank` still waits for a neighbour.
+  bool HandoffPending(uint32_t rank) const;
+  // Fills msg's files from a finished handoff for its rank (true), or
+  // leaves it to the checkpoint (false: no handoff, or it failed).
+  bool UseHandoff(wire::RestoreMsg* msg);
+  // A neighbour died during a handoff: the replacement falls back to the
+  // checkpoint.
+  void FailHandoffsWaitingOn(const Node& node);
   // Admits a node arriving after training began: a server as a standby, a
   // worker as an extra worker.
   Status AdmitLate(Node& node, uint64_t request_id);
@@ -298,6 +314,17 @@ class Scheduler {
   Gauge* checkpoint_pause_;
   Gauge* failover_seconds_;
   std::map<uint32_t, Clock::time_point> died_at_;  // rank -> when its server died
+  // --replicas=2: a dead server's rows, collected from its neighbours.
+  struct HandoffRun {
+    uint64_t id = 0;
+    std::string directory;
+    std::set<uint32_t> waiting;  // node ids yet to answer
+    bool failed = false;
+    wire::HandoffReplyMsg files;  // merged answers
+  };
+  std::map<uint32_t, HandoffRun> handoffs_;  // by dead rank
+  std::map<uint32_t, std::string> handoff_dirs_;  // rank -> files its replacement restores
+  uint64_t next_handoff_id_ = 1;
 
   // Bounded staleness: workers' clocks and their minimum.
   ClockTracker clocks_;

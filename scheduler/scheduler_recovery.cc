@@ -13,6 +13,7 @@
 //     and every server restores the rows it owns under the new map (any
 //     server count) before the workers get the map.
 #include <algorithm>
+#include <filesystem>
 
 #include <glog/logging.h>
 
@@ -44,6 +45,7 @@ Status Scheduler::LoadResumePoint() {
   // an old one.
   ASSIGN_OR_RETURN(shard_map_, ShardMap::Balanced(options_.num_servers, options_.num_virtual_shards,
                                                   m->shard_map_epoch + 1));
+  RETURN_IF_ERROR(shard_map_.SetReplication(options_.replicas, {}));
   resumed_progress_.lease_partition = -1;
   last_checkpoint_ = *m;
   // After every checkpoint in the directory, damaged ones included, so no
@@ -70,9 +72,16 @@ Status Scheduler::LoadResumePoint() {
 Status Scheduler::SendRestore(Node& node, uint32_t rank) {
   wire::RestoreMsg msg;
   msg.rank = rank;
+  if (UseHandoff(&msg)) {
+    LOG(INFO) << "server " << rank << "'s replacement restores from its neighbours' handoff, not the checkpoint";
+    restoring_[node.id] = rank;
+    return SendTo(node, msg);
+  }
   if (last_checkpoint_) {
     msg.checkpoint_id = last_checkpoint_->id;
     ASSIGN_OR_RETURN(msg.chain, ChainFiles(options_.checkpoint_dir, *last_checkpoint_));
+    // The copy this server keeps of rank-1's rows comes from the same files.
+    if (shard_map_.replicas() > 1) msg.replica_chain = msg.chain;
   }
   if (!last_checkpoint_ && phase_ != Phase::kRestoring) {
     const std::string why = "no checkpoint yet: server " + std::to_string(rank) +
@@ -126,9 +135,12 @@ Status Scheduler::FinishRestorePhase() {
 Status Scheduler::OnReplacementRestored(Node& node, uint32_t rank) {
   // A replacement: it serves now; tell everybody where the rank lives.
   node.standby = false;
-  std::vector<std::string> endpoints = shard_map_.endpoints();
-  endpoints[rank] = node.endpoint;
-  ASSIGN_OR_RETURN(shard_map_, ShardMap::FromParts(shard_map_.epoch() + 1, shard_map_.owners(), endpoints));
+  shard_map_ = shard_map_.WithServer(shard_map_.epoch() + 1, rank, node.endpoint, node.replica_endpoint);
+  if (auto dir = handoff_dirs_.find(rank); dir != handoff_dirs_.end()) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir->second, ec);
+    handoff_dirs_.erase(dir);
+  }
   for (const auto& [id, n] : nodes_) {
     if (!n.dead) RETURN_IF_ERROR(SendTo(n, wire::ShardMapMsg{shard_map_}));
   }
@@ -184,14 +196,17 @@ Status Scheduler::OnNodeDead(Node& node) {
   if (restoring_.erase(node.id) > 0 && phase_ == Phase::kRestoring) {
     return Unavailable(Describe(node) + " died while restoring");
   }
+  FailHandoffsWaitingOn(node);
   if (vacant_ranks_.empty()) vacant_since_ = Clock::now();
   vacant_ranks_.push_back(node.rank);
   died_at_[node.rank] = Clock::now();
+  if (shard_map_.replicas() > 1 && phase_ == Phase::kTraining) RETURN_IF_ERROR(StartHandoff(node.rank));
   return PromoteStandbys();
 }
 
 Status Scheduler::PromoteStandbys() {
   while (!vacant_ranks_.empty()) {
+    if (HandoffPending(vacant_ranks_.front())) return Status::OK();  // promoted once it is written
     Node* spare = nullptr;
     for (auto& [id, n] : nodes_) {
       if (n.role == wire::Role::kServer && n.standby && !n.dead && restoring_.count(id) == 0) {
@@ -210,9 +225,7 @@ Status Scheduler::PromoteStandbys() {
     spare->rank = rank;
     // It learns the map with its own endpoint at `rank` now; everybody
     // else once its rows are restored.
-    std::vector<std::string> endpoints = shard_map_.endpoints();
-    endpoints[rank] = spare->endpoint;
-    ASSIGN_OR_RETURN(ShardMap its_map, ShardMap::FromParts(shard_map_.epoch(), shard_map_.owners(), endpoints));
+    const ShardMap its_map = shard_map_.WithServer(shard_map_.epoch(), rank, spare->endpoint, spare->replica_endpoint);
     RETURN_IF_ERROR(SendTo(*spare, wire::ShardMapMsg{its_map}));
     RETURN_IF_ERROR(SendRestore(*spare, rank));
   }

@@ -11,6 +11,10 @@
 #include "common/wire/codec.h"
 
 namespace embedps::worker {
+namespace {
+// How soon a request answered "unavailable" is sent again.
+constexpr std::chrono::milliseconds kUnavailableBackoff{100};
+}  // namespace
 
 PsClient::PsClient(zmq::context_t& ctx, PsClientOptions options)
     : options_(std::move(options)), ctx_(ctx) {
@@ -73,6 +77,7 @@ void PsClient::Resend(uint32_t server, Unanswered& kept) {
   std::vector<zmq::message_t> frames;
   for (auto& f : kept.frames) frames.emplace_back().copy(f);
   kept.sent = Clock::now();
+  kept.retry_at.reset();
   ++retries_;
   Status st = SendFrames(sockets_[server], std::move(frames));
   if (!st.ok()) {
@@ -112,7 +117,9 @@ Status PsClient::Send(uint32_t server, const wire::Body& body,
 void PsClient::ResendDue() {
   const auto now = Clock::now();
   for (auto& [id, kept] : unanswered_) {
-    if (now - kept.sent >= options_.retry_interval) Resend(kept.server, kept);
+    const bool due = kept.retry_at ? now >= *kept.retry_at
+                                   : options_.retry_interval.count() > 0 && now - kept.sent >= options_.retry_interval;
+    if (due) Resend(kept.server, kept);
   }
 }
 
@@ -279,7 +286,7 @@ Status PsClient::PumpUntil(Done done, const char* what) {
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
     zmq::poll(poll_items_.data(), poll_items_.size(), std::min(left, std::chrono::milliseconds(100)));
-    if (options_.retry_interval.count() > 0 && !unanswered_.empty()) ResendDue();
+    if (!unanswered_.empty()) ResendDue();
     if (options_.on_idle) RETURN_IF_ERROR(options_.on_idle());
     for (uint32_t s = 0; s < sockets_.size(); ++s) {
       Incoming in;
@@ -299,7 +306,17 @@ Status PsClient::PumpUntil(Done done, const char* what) {
 
 void PsClient::HandleReply(uint32_t server, wire::Message& msg) {
   const uint64_t id = msg.header.request_id;
-  // Any answer, even a refusal, ends the resending of that request.
+  if (const auto* err = std::get_if<wire::ErrorMsg>(&msg.body); err != nullptr && err->code == wire::ErrorCode::kUnavailable) {
+    // Not applied for now (the server's backup is being replaced): send the
+    // same request again shortly.
+    if (auto it = unanswered_.find(id); it != unanswered_.end()) {
+      ++unavailable_answers_;
+      it->second.retry_at = Clock::now() + kUnavailableBackoff;
+      LOG_EVERY_N(INFO, 100) << "server " << server << " asked to send a request again: " << err->message;
+      return;
+    }
+  }
+  // Any other answer, even a refusal, ends the resending of that request.
   unanswered_.erase(id);
   if (auto* err = std::get_if<wire::ErrorMsg>(&msg.body)) {
     if (id == 0) {

@@ -101,6 +101,8 @@ class PsClient {
   size_t inflight_pushes() const { return inflight_pushes_.size(); }
   // Requests sent again after retry_interval without a reply.
   uint64_t retries() const { return retries_; }
+  // Pushes a server asked to send again (its backup was down, --replicas=2).
+  uint64_t unavailable_answers() const { return unavailable_answers_; }
   // Requests sent (each part of a split request counts), retries excluded.
   uint64_t requests_sent() const { return header_.request_id; }
 
@@ -125,6 +127,9 @@ class PsClient {
     uint32_t server = 0;
     Clock::time_point sent;
     std::vector<zmq::message_t> frames;
+    // Set when the server answered "unavailable" (a replica is down): send
+    // it again at this time.
+    std::optional<Clock::time_point> retry_at;
   };
 
   // Groups key positions by owning server.
@@ -165,6 +170,7 @@ class PsClient {
   Status push_error_;  // first push refusal not yet returned
   std::map<uint64_t, Unanswered> unanswered_;  // by request id
   uint64_t retries_ = 0;
+  uint64_t unavailable_answers_ = 0;
   // Servers that moved (failover), until their first push acknowledgement,
   // which is logged with the time since the new map arrived.
   std::map<uint32_t, Clock::time_point> moved_at_;

@@ -86,6 +86,22 @@ void SetRowsHeader(Builder r, const Msg& m) {
   r.setDtype(static_cast<cp::DataType>(m.dtype));
 }
 
+void SetChain(::capnp::List<cp::FileList>::Builder out, const std::vector<std::vector<std::string>>& chain) {
+  for (size_t i = 0; i < chain.size(); ++i) {
+    auto files = out[i].initFiles(static_cast<unsigned>(chain[i].size()));
+    for (size_t j = 0; j < chain[i].size(); ++j) files.set(j, chain[i][j]);
+  }
+}
+
+std::vector<std::vector<std::string>> GetChain(::capnp::List<cp::FileList>::Reader in) {
+  std::vector<std::vector<std::string>> chain;
+  for (auto level : in) {
+    auto& files = chain.emplace_back();
+    for (auto f : level.getFiles()) files.emplace_back(f.cStr());
+  }
+  return chain;
+}
+
 void EncodeBody(cp::Envelope::Body::Builder b, const Body& body) {
   std::visit(
       Overloaded{
@@ -98,6 +114,7 @@ void EncodeBody(cp::Envelope::Body::Builder b, const Body& body) {
             if (!m.metrics_url.empty()) r.setMetricsUrl(m.metrics_url);
             r.setPreviousRank(m.previous_rank);
             r.setHasState(m.has_state);
+            if (!m.replica_endpoint.empty()) r.setReplicaEndpoint(m.replica_endpoint);
           },
           [&](const RegisterReplyMsg& m) {
             auto r = b.initRegisterReply();
@@ -114,6 +131,10 @@ void EncodeBody(cp::Envelope::Body::Builder b, const Body& body) {
             for (size_t i = 0; i < m.map.owners().size(); ++i) owners.set(i, m.map.owners()[i]);
             auto eps = r.initServerEndpoints(m.map.endpoints().size());
             for (size_t i = 0; i < m.map.endpoints().size(); ++i) eps.set(i, m.map.endpoints()[i]);
+            r.setReplicas(m.map.replicas());
+            const auto& reps = m.map.replica_endpoints();
+            auto reps_out = r.initReplicaEndpoints(static_cast<unsigned>(reps.size()));
+            for (size_t i = 0; i < reps.size(); ++i) reps_out.set(i, reps[i]);
           },
           [&](const HeartbeatMsg& m) { EncodeHeartbeat(b.initHeartbeat(), m); },
           [&](const PullMsg& m) {
@@ -197,11 +218,9 @@ void EncodeBody(cp::Envelope::Body::Builder b, const Body& body) {
             auto r = b.initRestore();
             r.setRank(m.rank);
             r.setCheckpointId(m.checkpoint_id);
-            auto chain = r.initChain(static_cast<unsigned>(m.chain.size()));
-            for (size_t i = 0; i < m.chain.size(); ++i) {
-              auto files = chain[i].initFiles(static_cast<unsigned>(m.chain[i].size()));
-              for (size_t j = 0; j < m.chain[i].size(); ++j) files.set(j, m.chain[i][j]);
-            }
+            SetChain(r.initChain(static_cast<unsigned>(m.chain.size())), m.chain);
+            SetChain(r.initReplicaChain(static_cast<unsigned>(m.replica_chain.size())), m.replica_chain);
+            if (!m.dedup_file.empty()) r.setDedupFile(m.dedup_file);
           },
           [&](const RestoreReplyMsg& m) {
             auto r = b.initRestoreReply();
@@ -217,6 +236,35 @@ void EncodeBody(cp::Envelope::Body::Builder b, const Body& body) {
             r.setWaiting(m.waiting);
           },
           [&](const ClockUpdateMsg& m) { b.initClockUpdate().setMinClock(m.min_clock); },
+          [&](const HandoffMsg& m) {
+            auto r = b.initHandoff();
+            r.setId(m.id);
+            r.setRank(m.rank);
+            r.setDirectory(m.directory);
+          },
+          [&](const HandoffReplyMsg& m) {
+            auto r = b.initHandoffReply();
+            r.setId(m.id);
+            r.setOk(m.ok);
+            r.setError(m.error);
+            r.setReplicaFile(m.replica_file);
+            r.setDedupFile(m.dedup_file);
+            r.setPrimaryFile(m.primary_file);
+            r.setRows(m.rows);
+            r.setSeconds(m.seconds);
+          },
+          [&](const ReplicaPushMsg& m) {
+            auto r = b.initReplicaPush();
+            r.setTable(m.table);
+            r.setNumKeys(m.num_keys);
+            r.setDim(m.dim);
+            r.setPrimaryRank(m.primary_rank);
+          },
+          [&](const ReplicaAckMsg& m) {
+            auto r = b.initReplicaAck();
+            r.setOk(m.ok);
+            r.setError(m.error);
+          },
       },
       body);
 }
@@ -244,7 +292,7 @@ StatusOr<Body> DecodeBody(cp::Envelope::Body::Reader b) {
       auto r = b.getRegister();
       ASSIGN_OR_RETURN(Role role, CheckedEnum<Role>(static_cast<uint16_t>(r.getRole()), 4, "role"));
       return Body(RegisterMsg{role, r.getEndpoint(), r.getHost(), r.getPid(), r.getMetricsUrl(),
-                              r.getPreviousRank(), r.getHasState()});
+                              r.getPreviousRank(), r.getHasState(), r.getReplicaEndpoint()});
     }
     case W::REGISTER_REPLY: {
       auto r = b.getRegisterReply();
@@ -262,6 +310,10 @@ StatusOr<Body> DecodeBody(cp::Envelope::Body::Reader b) {
       }
       auto map = ShardMap::FromParts(r.getEpoch(), std::move(owners), std::move(eps));
       if (!map.ok()) return map.status().WithContext("malformed shard map");
+      std::vector<std::string> reps;
+      for (auto e : r.getReplicaEndpoints()) reps.emplace_back(e.cStr());
+      Status replication = map->SetReplication(r.getReplicas(), std::move(reps));
+      if (!replication.ok()) return replication.WithContext("malformed shard map");
       return Body(ShardMapMsg{std::move(map).value()});
     }
     case W::HEARTBEAT:
@@ -343,12 +395,8 @@ StatusOr<Body> DecodeBody(cp::Envelope::Body::Reader b) {
       return Body(ResumeTrainingMsg{b.getResumeTraining().getCheckpointId()});
     case W::RESTORE: {
       auto r = b.getRestore();
-      RestoreMsg m{r.getRank(), r.getCheckpointId(), {}};
-      for (auto level : r.getChain()) {
-        auto& files = m.chain.emplace_back();
-        for (auto f : level.getFiles()) files.emplace_back(f.cStr());
-      }
-      return Body(std::move(m));
+      return Body(RestoreMsg{r.getRank(), r.getCheckpointId(), GetChain(r.getChain()),
+                             GetChain(r.getReplicaChain()), r.getDedupFile()});
     }
     case W::RESTORE_REPLY: {
       auto r = b.getRestoreReply();
@@ -360,6 +408,23 @@ StatusOr<Body> DecodeBody(cp::Envelope::Body::Reader b) {
     }
     case W::CLOCK_UPDATE:
       return Body(ClockUpdateMsg{b.getClockUpdate().getMinClock()});
+    case W::HANDOFF: {
+      auto r = b.getHandoff();
+      return Body(HandoffMsg{r.getId(), r.getRank(), r.getDirectory()});
+    }
+    case W::HANDOFF_REPLY: {
+      auto r = b.getHandoffReply();
+      return Body(HandoffReplyMsg{r.getId(), r.getOk(), r.getError(), r.getReplicaFile(), r.getDedupFile(),
+                                  r.getPrimaryFile(), r.getRows(), r.getSeconds()});
+    }
+    case W::REPLICA_PUSH: {
+      auto r = b.getReplicaPush();
+      return Body(ReplicaPushMsg{r.getTable(), r.getNumKeys(), r.getDim(), r.getPrimaryRank()});
+    }
+    case W::REPLICA_ACK: {
+      auto r = b.getReplicaAck();
+      return Body(ReplicaAckMsg{r.getOk(), r.getError()});
+    }
   }
   return InvalidArgument("malformed: unknown message type");
 }
@@ -416,6 +481,7 @@ Status CheckPayloads(const Body& body, const std::vector<zmq::message_t>& p) {
   };
   if (auto* m = std::get_if<PushMsg>(&body)) return check_push(m->num_keys, m->dim);
   if (auto* m = std::get_if<PushPullMsg>(&body)) return check_push(m->num_keys, m->dim);
+  if (auto* m = std::get_if<ReplicaPushMsg>(&body)) return check_push(m->num_keys, m->dim);
   return want(0);
 }
 

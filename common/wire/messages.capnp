@@ -34,6 +34,7 @@ enum ErrorCode {
   internal @11;
   versionMismatch @12;   # the message used another wire-protocol version
   limitExceeded @13;     # a server limit (keys per request, rows, memory) refused it
+  unavailable @14;       # not applied for now (a replica is down); send it again shortly
 }
 
 struct Envelope {
@@ -71,6 +72,10 @@ struct Envelope {
     restoreReply @31 :RestoreReply;
     clockReport @32 :ClockReport;
     clockUpdate @33 :ClockUpdate;
+    handoff @34 :Handoff;
+    handoffReply @35 :HandoffReply;
+    replicaPush @36 :ReplicaPush;
+    replicaAck @37 :ReplicaAck;
   }
   version @24 :UInt16;    # wire-protocol version (kWireVersion); 0 before it existed
 }
@@ -85,6 +90,7 @@ struct Register {
   # new node) and, for servers, whether it still holds that rank's rows.
   previousRank @5 :Int32 = -1;
   hasState @6 :Bool;
+  replicaEndpoint @7 :Text;  # servers: where their primary forwards pushes (--replicas=2)
 }
 
 struct RegisterReply {
@@ -99,6 +105,10 @@ struct ShardMap {
   numVirtualShards @1 :UInt32;
   owners @2 :List(UInt32);          # server rank of each virtual shard
   serverEndpoints @3 :List(Text);   # indexed by server rank
+  # --replicas: 1, or 2 when server (r+1) % S keeps a copy of server r's rows,
+  # fed by r forwarding every push there (replicaEndpoints, by rank) first.
+  replicas @4 :UInt32 = 1;
+  replicaEndpoints @5 :List(Text);
 }
 
 struct Progress {
@@ -265,6 +275,10 @@ struct Restore {
   rank @0 :UInt32;
   checkpointId @1 :UInt64;
   chain @2 :List(FileList);   # a full checkpoint's files, then each delta's
+  # --replicas=2: where the copy of server (rank-1)'s rows comes from (a
+  # chain, as above), and request ids already applied to the restored rows.
+  replicaChain @3 :List(FileList);
+  dedupFile @4 :Text;
 }
 
 struct RestoreReply {
@@ -288,4 +302,41 @@ struct ClockReport {
 # unfinished workers holding a lease, whenever it advances.
 struct ClockUpdate {
   minClock @0 :UInt64;
+}
+
+# --replicas=2, scheduler -> the servers next to a dead server `rank`: write
+# what you hold of it to `directory`. Its backup (rank+1) writes its copy of
+# the dead server's rows and the request ids applied to them; the server it
+# backed up (rank-1) stops applying pushes (their copy is gone) and writes
+# its own rows, to seed the replacement's copy.
+struct Handoff {
+  id @0 :UInt64;
+  rank @1 :UInt32;
+  directory @2 :Text;
+}
+
+struct HandoffReply {
+  id @0 :UInt64;
+  ok @1 :Bool;
+  error @2 :Text;
+  replicaFile @3 :Text;    # the dead rank's rows (from its backup)
+  dedupFile @4 :Text;      # request ids applied to them
+  primaryFile @5 :Text;    # rank-1's rows (the replacement's copy)
+  rows @6 :UInt64;
+  seconds @7 :Float64;
+}
+
+# Primary -> backup: apply this push (keys, gradients frames) to your copy.
+# The envelope is the worker's (sender, request id), so the backup drops a
+# push it has already applied.
+struct ReplicaPush {
+  table @0 :UInt32;
+  numKeys @1 :UInt32;
+  dim @2 :UInt32;
+  primaryRank @3 :UInt32;
+}
+
+struct ReplicaAck {
+  ok @0 :Bool;
+  error @1 :Text;
 }

@@ -21,7 +21,7 @@ inline constexpr uint32_t kWireMagic = 0x45505331;
 // receive: a peer speaking another version is refused. Version 1 was the
 // unversioned format (its envelopes read as version 0); bump this whenever
 // the meaning of a message changes.
-inline constexpr uint16_t kWireVersion = 3;
+inline constexpr uint16_t kWireVersion = 4;
 // Largest row dimension a message may carry.
 inline constexpr uint32_t kMaxWireDim = 1024;
 
@@ -42,9 +42,10 @@ enum class ErrorCode : uint16_t {
   kInternal,
   kVersionMismatch,
   kLimitExceeded,
+  kUnavailable,  // not applied for now; the sender tries again shortly
 };
 // Largest ErrorCode value, for range checks when decoding.
-inline constexpr uint16_t kMaxErrorCode = static_cast<uint16_t>(ErrorCode::kLimitExceeded);
+inline constexpr uint16_t kMaxErrorCode = static_cast<uint16_t>(ErrorCode::kUnavailable);
 const char* RoleName(Role role);
 const char* ErrorCodeName(ErrorCode code);
 
@@ -82,6 +83,7 @@ struct RegisterMsg {
   // new node) and, for servers, whether it still holds that rank's rows.
   int32_t previous_rank = -1;
   bool has_state = false;
+  std::string replica_endpoint;  // servers: where forwarded pushes arrive
 };
 struct RegisterReplyMsg {
   uint32_t node_id = 0;
@@ -221,6 +223,10 @@ struct RestoreMsg {
   uint32_t rank = 0;
   uint64_t checkpoint_id = 0;
   std::vector<std::vector<std::string>> chain;
+  // --replicas=2: the chain of server (rank-1)'s rows for this server's copy
+  // of them, and a file of request ids already applied to the rows.
+  std::vector<std::vector<std::string>> replica_chain;
+  std::string dedup_file;
 };
 struct RestoreReplyMsg {
   bool ok = true;
@@ -243,13 +249,44 @@ struct ClockUpdateMsg {
   uint64_t min_clock = 0;
 };
 
+// --replicas=2, scheduler -> the neighbours of dead server `rank`: write
+// what you hold of its rows (the backup: its copy and the applied request
+// ids; the server it backed up: stop applying pushes, write your rows).
+struct HandoffMsg {
+  uint64_t id = 0;
+  uint32_t rank = 0;
+  std::string directory;
+};
+struct HandoffReplyMsg {
+  uint64_t id = 0;
+  bool ok = true;
+  std::string error;
+  std::string replica_file;
+  std::string dedup_file;
+  std::string primary_file;
+  uint64_t rows = 0;
+  double seconds = 0;
+};
+// Primary -> backup, under the worker's envelope; payloads: keys, gradients.
+struct ReplicaPushMsg {
+  uint32_t table = 0;
+  uint32_t num_keys = 0;
+  uint32_t dim = 0;
+  uint32_t primary_rank = 0;
+};
+struct ReplicaAckMsg {
+  bool ok = true;
+  std::string error;
+};
+
 using Body = std::variant<RegisterMsg, RegisterReplyMsg, ShardMapMsg, HeartbeatMsg, PullMsg,
                           PullReplyMsg, PushMsg, PushReplyMsg, BarrierMsg, BarrierReplyMsg,
                           ErrorMsg, ShutdownMsg, PartitionRequestMsg, PartitionGrantMsg,
                           WorkerDoneMsg, ExportModelMsg, ExportModelReplyMsg, PushPullMsg,
                           StopTrainingMsg, CheckpointMsg, CheckpointReplyMsg, PauseTrainingMsg,
                           PausedMsg, ResumeTrainingMsg, RestoreMsg, RestoreReplyMsg,
-                          ClockReportMsg, ClockUpdateMsg>;
+                          ClockReportMsg, ClockUpdateMsg, HandoffMsg, HandoffReplyMsg,
+                          ReplicaPushMsg, ReplicaAckMsg>;
 
 // Short name of the body's type, for logs ("pull", "push", ...).
 const char* BodyName(const Body& body);

@@ -20,7 +20,8 @@ InProcessCluster::~InProcessCluster() {
 
 Status InProcessCluster::Start(uint32_t servers, uint32_t workers,
                                const std::vector<ps::TableConfig>& tables, int server_threads,
-                               const std::string& token, bool null_store, bool curve) {
+                               const std::string& token, bool null_store, bool curve,
+                               uint32_t replicas) {
   if (curve) RETURN_IF_ERROR(MakeKeys(servers, workers));
   std::string dir = "/tmp/embedps-bench-XXXXXX";
   if (mkdtemp(dir.data()) == nullptr) return Unavailable("cannot create a temporary directory");
@@ -32,6 +33,7 @@ Status InProcessCluster::Start(uint32_t servers, uint32_t workers,
   so.cluster_id = cluster_id;
   so.num_servers = servers;
   so.num_workers = workers;
+  so.replicas = replicas;
   so.print_progress = false;  // benchmarks print their own figures
   so.curve = NodeCurve("", /*binds=*/true);
   auto& sched = nodes_.emplace_back(std::make_unique<Node>());

@@ -30,7 +30,7 @@ class InProcessCluster {
   // workers then connect with WorkerCurve(i).
   Status Start(uint32_t servers, uint32_t workers, const std::vector<ps::TableConfig>& tables,
                int server_threads, const std::string& token, bool null_store = false,
-               bool curve = false);
+               bool curve = false, uint32_t replicas = 1);
   // Waits for the job to end (the workers must report done first).
   Status Join();
 

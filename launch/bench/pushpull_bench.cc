@@ -193,7 +193,7 @@ struct RunFigures {
 
 // One whole benchmark run on a fresh cluster, with CURVE on or off; calls
 // `report` with each configuration's figures as soon as they are known.
-Status RunOnce(const PushPullBenchOptions& o, bool curve,
+Status RunOnce(const PushPullBenchOptions& o, bool curve, uint32_t replicas,
                const std::function<void(const nlohmann::json&)>& report) {
   std::vector<ps::TableConfig> tables;
   for (uint32_t i = 0; i < o.dims.size(); ++i) {
@@ -209,7 +209,7 @@ Status RunOnce(const PushPullBenchOptions& o, bool curve,
   const std::string token = "bench-" + std::to_string(Clock::now().time_since_epoch().count());
   InProcessCluster cluster;
   RETURN_IF_ERROR(cluster.Start(o.servers, o.workers, tables, o.server_threads, token,
-                                o.null_store, curve));
+                                o.null_store, curve, replicas));
 
   PhaseSync sync(static_cast<int>(o.workers) + 1);
   std::vector<std::unique_ptr<BenchWorker>> workers;
@@ -278,7 +278,8 @@ Status RunOnce(const PushPullBenchOptions& o, bool curve,
       nlohmann::json j = {{"bench", "pushpull"}, {"servers", o.servers}, {"workers", o.workers},
                           {"keys", k}, {"dim", o.dims[t]}, {"depth", o.depth},
                           {"server_threads", o.server_threads}, {"seconds", o.seconds},
-                          {"repeat", o.repeat}, {"null_store", o.null_store}, {"curve", curve}};
+                          {"repeat", o.repeat}, {"null_store", o.null_store}, {"curve", curve},
+                          {"replicas", replicas}};
       for (int p = 0; p < kPhases; ++p) {
         std::vector<double> rate, p50, p99, ns;
         for (const auto& run : runs) {
@@ -314,7 +315,8 @@ void PrintFigures(const nlohmann::json& j, bool json) {
     std::printf("keys %6u dim %4u%s | pull %6.2f M keys/s | push %6.2f M keys/s | push+pull %6.2f M "
                 "keys/s, %7.1f MB/s of values, p50 %.2f ms, p99 %.2f ms | server %.1f ns/key\n",
                 j["keys"].get<uint32_t>(), j["dim"].get<uint32_t>(),
-                j["curve"].get<bool>() ? " curve" : "", j["pull_keys_per_sec"].get<double>() / 1e6,
+                j["curve"].get<bool>() ? " curve" : j["replicas"].get<uint32_t>() > 1 ? " 2 copies" : "",
+                j["pull_keys_per_sec"].get<double>() / 1e6,
                 j["push_keys_per_sec"].get<double>() / 1e6,
                 j["pushpull_keys_per_sec"].get<double>() / 1e6,
                 j["pushpull_value_mb_per_sec"].get<double>(), j["pushpull_p50_ms"].get<double>(),
@@ -323,9 +325,10 @@ void PrintFigures(const nlohmann::json& j, bool json) {
   std::fflush(stdout);
 }
 
-// One configuration with CURVE off and on: throughputs and on/off ratios.
-void PrintComparison(const nlohmann::json& off, const nlohmann::json& on, bool json) {
-  nlohmann::json j = {{"bench", "pushpull_curve"}, {"keys", off["keys"]}, {"dim", off["dim"]},
+// One configuration without and with a feature (CURVE, a second copy):
+// throughputs and on/off ratios.
+void PrintComparison(const nlohmann::json& off, const nlohmann::json& on, const std::string& feature, bool json) {
+  nlohmann::json j = {{"bench", "pushpull_" + feature}, {"keys", off["keys"]}, {"dim", off["dim"]},
                       {"servers", off["servers"]}, {"workers", off["workers"]},
                       {"depth", off["depth"]}, {"seconds", off["seconds"]},
                       {"repeat", off["repeat"]}};
@@ -341,9 +344,9 @@ void PrintComparison(const nlohmann::json& off, const nlohmann::json& on, bool j
   if (json) {
     std::printf("%s\n", j.dump().c_str());
   } else {
-    std::printf("keys %6u dim %4u | CURVE off/on (M keys/s, ratio on/off): pull %.2f/%.2f (%.2f) | "
+    std::printf("keys %6u dim %4u | %s off/on (M keys/s, ratio on/off): pull %.2f/%.2f (%.2f) | "
                 "push %.2f/%.2f (%.2f) | push+pull %.2f/%.2f (%.2f), p50 %.2f/%.2f ms\n",
-                j["keys"].get<uint32_t>(), j["dim"].get<uint32_t>(),
+                j["keys"].get<uint32_t>(), j["dim"].get<uint32_t>(), feature.c_str(),
                 j["pull_off_keys_per_sec"].get<double>() / 1e6,
                 j["pull_on_keys_per_sec"].get<double>() / 1e6, j["pull_ratio"].get<double>(),
                 j["push_off_keys_per_sec"].get<double>() / 1e6,
@@ -368,13 +371,22 @@ Status RunPushPullBench(const PushPullBenchOptions& o) {
   for (uint32_t k : o.keys) {
     if (k == 0 || k > o.key_space / 4) return InvalidArgument("--keys must be in 1..key_space/4");
   }
-  if (!o.curve_compare) {
-    return RunOnce(o, o.curve, [&](const nlohmann::json& j) { PrintFigures(j, o.json); });
+  if (o.replicas != 1 && o.replicas != 2) return InvalidArgument("--replicas must be 1 or 2");
+  if ((o.replicas > 1 || o.replicas_compare) && o.servers < 2) {
+    return InvalidArgument("a second copy of the rows needs --servers >= 2");
   }
+  if (o.curve_compare && o.replicas_compare) return InvalidArgument("compare CURVE or replicas, not both at once");
+  if (!o.curve_compare && !o.replicas_compare) {
+    return RunOnce(o, o.curve, o.replicas, [&](const nlohmann::json& j) { PrintFigures(j, o.json); });
+  }
+  // The same configurations without, then with the feature.
+  const std::string feature = o.curve_compare ? "curve" : "replicas";
   std::vector<nlohmann::json> off;
-  RETURN_IF_ERROR(RunOnce(o, false, [&](const nlohmann::json& j) { off.push_back(j); }));
+  RETURN_IF_ERROR(RunOnce(o, o.curve_compare ? false : o.curve, o.curve_compare ? o.replicas : 1,
+                          [&](const nlohmann::json& j) { off.push_back(j); }));
   size_t next = 0;
-  return RunOnce(o, true, [&](const nlohmann::json& j) { PrintComparison(off[next++], j, o.json); });
+  return RunOnce(o, o.curve_compare ? true : o.curve, o.curve_compare ? o.replicas : 2,
+                 [&](const nlohmann::json& j) { PrintComparison(off[next++], j, feature, o.json); });
 }
 
 }  // namespace embedps::launch

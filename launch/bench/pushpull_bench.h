@@ -32,6 +32,12 @@ struct PushPullBenchOptions {
   // Run every configuration with CURVE off, then on, and print both with
   // the ratio (on / off) of each throughput.
   bool curve_compare = false;
+  // Copies of each server's rows (2: every push is confirmed by the next
+  // server before it is acknowledged; needs 2+ servers).
+  uint32_t replicas = 1;
+  // Run every configuration with 1 copy, then 2, and print both with the
+  // ratio (2 / 1) of each throughput.
+  bool replicas_compare = false;
 };
 
 // Runs the benchmark and prints one line (JSON with `json`) per configuration.

@@ -37,7 +37,9 @@ Status ProcessCluster::Start() {
     if (endpoint_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   if (endpoint_.empty()) return DeadlineExceeded("scheduler did not publish its endpoint");
-  for (int s = 0; s < spec_.servers; ++s) {
+  for (int s = 0; s < spec_.servers + spec_.standby_servers; ++s) {
+    // Admission is in arrival order: the standbys come last.
+    if (s == spec_.servers) std::this_thread::sleep_for(std::chrono::milliseconds(500));
     launch::ChildSpec server{"server-" + std::to_string(s), BinDir() + "/embedps-server",
                              {"--cluster_token=" + spec_.token, "--scheduler=" + endpoint_},
                              dir_.File("server-" + std::to_string(s) + ".log")};
@@ -46,7 +48,8 @@ Status ProcessCluster::Start() {
       server.args.push_back("--curve_dir=" + spec_.curve_dir);
       server.args.push_back("--curve_key=server-" + std::to_string(s));
     }
-    RETURN_IF_ERROR(group_.Start(server).status());
+    ASSIGN_OR_RETURN(pid_t pid, group_.Start(server));
+    server_pids_.push_back(pid);
   }
   return Status::OK();
 }

@@ -21,6 +21,8 @@ struct ClusterSpec {
   std::string token = "test-cluster";
   int servers = 2;
   int workers = 1;
+  // Spare servers, started once the others had time to register first.
+  int standby_servers = 0;
   std::vector<std::string> scheduler_flags;
   std::vector<std::string> server_flags;
   // With a key directory from keygen: CURVE on for the scheduler and the
@@ -42,12 +44,15 @@ class ProcessCluster {
   const ScratchDir& dir() const { return dir_; }
   std::string model_dir() const { return dir_.File("model"); }
   launch::ProcessGroup& group() { return group_; }
+  // Process ids of the servers, then the standbys, in start order.
+  const std::vector<pid_t>& server_pids() const { return server_pids_; }
 
  private:
   ClusterSpec spec_;
   ScratchDir dir_;
   launch::ProcessGroup group_;
   std::string endpoint_;
+  std::vector<pid_t> server_pids_;
 };
 
 // A scheduler link for this test process acting as a worker of the cluster

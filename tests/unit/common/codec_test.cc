@@ -101,6 +101,60 @@ TEST(CodecTest, ShardMapRoundTrip) {
   EXPECT_EQ(got.endpoints(), map->endpoints());
 }
 
+TEST(CodecTest, ShardMapCarriesReplication) {
+  auto map = ShardMap::Balanced(2, 16, 4);
+  ASSERT_TRUE(map.ok());
+  map->set_endpoints({"tcp://a:1", "tcp://b:2"});
+  ASSERT_TRUE(map->SetReplication(2, {"tcp://a:11", "tcp://b:12"}).ok());
+  const Message m = RoundTrip(ShardMapMsg{*map});
+  const auto& got = std::get<ShardMapMsg>(m.body).map;
+  EXPECT_EQ(got.replicas(), 2u);
+  EXPECT_EQ(got.replica_endpoints(), map->replica_endpoints());
+  // A map without replication decodes as one copy.
+  auto plain = ShardMap::Balanced(1, 16, 1);
+  plain->set_endpoints({"tcp://a:1"});
+  EXPECT_EQ(std::get<ShardMapMsg>(RoundTrip(ShardMapMsg{*plain}).body).map.replicas(), 1u);
+}
+
+TEST(CodecTest, ReplicationMessagesRoundTrip) {
+  auto h = std::get<HandoffMsg>(RoundTrip(HandoffMsg{9, 1, "/ckpt/handoff-9"}).body);
+  EXPECT_EQ(h.id, 9u);
+  EXPECT_EQ(h.rank, 1u);
+  EXPECT_EQ(h.directory, "/ckpt/handoff-9");
+  auto hr = std::get<HandoffReplyMsg>(
+      RoundTrip(HandoffReplyMsg{9, false, "disk full", "/c", "/d", "/p", 120, 0.5}).body);
+  EXPECT_FALSE(hr.ok);
+  EXPECT_EQ(hr.error, "disk full");
+  EXPECT_EQ(hr.replica_file, "/c");
+  EXPECT_EQ(hr.dedup_file, "/d");
+  EXPECT_EQ(hr.primary_file, "/p");
+  EXPECT_EQ(hr.rows, 120u);
+  RestoreMsg restore{2, 0, {{"/c"}}, {{"/p"}}, "/d"};
+  auto r = std::get<RestoreMsg>(RoundTrip(restore).body);
+  EXPECT_EQ(r.chain, restore.chain);
+  EXPECT_EQ(r.replica_chain, restore.replica_chain);
+  EXPECT_EQ(r.dedup_file, "/d");
+  std::vector<zmq::message_t> payloads;
+  const uint64_t keys[2] = {5, 6};
+  const float grads[4] = {1, 2, 3, 4};
+  payloads.emplace_back(keys, sizeof(keys));
+  payloads.emplace_back(grads, sizeof(grads));
+  Message push = RoundTrip(ReplicaPushMsg{3, 2, 2, 1}, std::move(payloads));
+  const auto& rp = std::get<ReplicaPushMsg>(push.body);
+  EXPECT_EQ(rp.table, 3u);
+  EXPECT_EQ(rp.primary_rank, 1u);
+  ASSERT_EQ(push.payloads.size(), 2u);
+  EXPECT_EQ(push.payloads[1].size(), sizeof(grads));
+  // Its frames are checked like a push's.
+  std::vector<zmq::message_t> short_grads;
+  short_grads.emplace_back(keys, sizeof(keys));
+  short_grads.emplace_back(grads, sizeof(float));
+  EXPECT_FALSE(Decode(Frames(Header{}, ReplicaPushMsg{3, 2, 2, 1}, std::move(short_grads)), DecodeLimits{}).ok());
+  auto ack = std::get<ReplicaAckMsg>(RoundTrip(ReplicaAckMsg{false, "wrong primary"}).body);
+  EXPECT_FALSE(ack.ok);
+  EXPECT_EQ(ack.error, "wrong primary");
+}
+
 TEST(CodecTest, PushWithPayloadsRoundTrip) {
   std::vector<uint64_t> keys = {1, 0xffffffffffffffffULL, 42};
   std::vector<float> grads = {0.5f, -1.25f, 3.0f, 4.0f, -0.0f, 1e-30f};
@@ -257,11 +311,12 @@ TEST(CodecTest, CarriesAndChecksTheWireVersion) {
 }
 
 TEST(CodecTest, NewErrorCodesRoundTrip) {
-  for (ErrorCode code : {ErrorCode::kVersionMismatch, ErrorCode::kLimitExceeded}) {
+  for (ErrorCode code : {ErrorCode::kVersionMismatch, ErrorCode::kLimitExceeded, ErrorCode::kUnavailable}) {
     Message m = RoundTrip(ErrorMsg{code, "why", false});
     EXPECT_EQ(std::get<ErrorMsg>(m.body).code, code);
   }
   EXPECT_STREQ(ErrorCodeName(ErrorCode::kLimitExceeded), "limit_exceeded");
+  EXPECT_STREQ(ErrorCodeName(ErrorCode::kUnavailable), "unavailable");
 }
 
 TEST(CodecTest, RejectsOversizedMessage) {

@@ -83,5 +83,28 @@ TEST(ShardMapTest, RejectsBadShapes) {
   EXPECT_TRUE(ShardMap::FromParts(1, {0, 1, 1}, {"a", "b"}).ok());
 }
 
+TEST(ShardMapTest, ReplicationRingAndValidation) {
+  auto map = ShardMap::Balanced(3, 64, 1);
+  ASSERT_TRUE(map.ok());
+  EXPECT_EQ(map->replicas(), 1u);
+  EXPECT_FALSE(map->SetReplication(3, {}).ok());
+  EXPECT_FALSE(map->SetReplication(2, {"tcp://a:1"}).ok()) << "one replica endpoint per server";
+  ASSERT_TRUE(map->SetReplication(2, {"tcp://a:1", "tcp://b:1", "tcp://c:1"}).ok());
+  // Each server's copy lives on the next one; every server holds one copy.
+  EXPECT_EQ(map->BackupOf(0), 1u);
+  EXPECT_EQ(map->BackupOf(2), 0u);
+  EXPECT_EQ(map->BackedUpBy(0), 2u);
+  EXPECT_EQ(map->BackedUpBy(1), 0u);
+  // A replacement changes endpoints and epoch, nothing else.
+  ShardMap next = map->WithServer(2, 1, "tcp://new:1", "tcp://new:2");
+  EXPECT_EQ(next.epoch(), 2u);
+  EXPECT_EQ(next.endpoints()[1], "tcp://new:1");
+  EXPECT_EQ(next.replica_endpoints()[1], "tcp://new:2");
+  EXPECT_EQ(next.owners(), map->owners());
+  EXPECT_EQ(next.replicas(), 2u);
+  auto single = ShardMap::Balanced(1, 64, 1);
+  EXPECT_FALSE(single->SetReplication(2, {}).ok()) << "a copy needs another server";
+}
+
 }  // namespace
 }  // namespace embedps

@@ -72,5 +72,33 @@ TEST(RequestDedupTest, ConcurrentCopiesAreClaimedExactlyOnce) {
   EXPECT_EQ(claimed.load(), 20000);
 }
 
+TEST(RequestDedupTest, ImportedIdsAreRecognisedAsApplied) {
+  // The backup's record of a dead server's pushes seeds its replacement.
+  RequestDedup backup(128);
+  for (uint64_t id : {3, 4, 200}) {
+    ASSERT_EQ(backup.Claim(1, id), V::kNew);
+    backup.Finish(1, id, true);
+  }
+  ASSERT_EQ(backup.Claim(2, 10), V::kNew);
+  backup.Finish(2, 10, true);
+  ASSERT_EQ(backup.Claim(2, 11), V::kNew);
+  backup.Finish(2, 11, /*applied=*/false);
+
+  RequestDedup replacement(128);
+  // The replacement already saw a newer request from sender 2.
+  ASSERT_EQ(replacement.Claim(2, 100), V::kNew);
+  replacement.Finish(2, 100, true);
+  ASSERT_TRUE(replacement.ImportApplied(backup.ExportApplied()).ok());
+  EXPECT_EQ(replacement.Claim(1, 200), V::kApplied);
+  EXPECT_EQ(replacement.Claim(1, 199), V::kNew);   // never applied
+  EXPECT_EQ(replacement.Claim(1, 4), V::kTooOld);   // 200 - 128 and older: outside the window
+  EXPECT_EQ(replacement.Claim(2, 10), V::kApplied);  // shifted to the newer highest id, still known
+  EXPECT_EQ(replacement.Claim(2, 100), V::kApplied);
+  EXPECT_EQ(replacement.Claim(2, 11), V::kNew);     // refused on the backup: may be applied now
+
+  RequestDedup other_window(256);
+  EXPECT_FALSE(other_window.ImportApplied(backup.ExportApplied()).ok());
+}
+
 }  // namespace
 }  // namespace embedps::ps
