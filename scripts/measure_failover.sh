@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Measures the time from SIGKILL of a server to the first push the workers
 # get acknowledged by its replacement, on a local job (docs/performance.md).
-# Usage: scripts/measure_failover.sh [BUILD_DIR] [NODE_TIMEOUT_MS]
+# Usage: scripts/measure_failover.sh [BUILD_DIR] [NODE_TIMEOUT_MS] [REPLICAS]
+# With REPLICAS=2 the replacement restores from the backup's copy.
 set -euo pipefail
 build=${1:-build}
 timeout_ms=${2:-1500}
+replicas=${3:-1}
 work=$(mktemp -d /tmp/embedps-failover.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 "$build/bin/embedps" gen-criteo --rows 400000 --seed 7 --out "$work/train.tsv" >/dev/null
 "$build/bin/embedps" gen-criteo --rows 20000 --seed 8 --out "$work/test.tsv" >/dev/null
 "$build/bin/embedps" local --train "$work/train.tsv" --test "$work/test.tsv" --passes 4 \
-  --run_dir "$work/run" --checkpoint_interval_s 1 --http_port -1 \
+  --run_dir "$work/run" --checkpoint_interval_s 1 --http_port -1 --replicas "$replicas" \
   --scheduler_flags="--node_timeout_ms=$timeout_ms" --node_flags="--heartbeat_interval_ms=200" \
   >"$work/out.txt" 2>&1 &
 launcher=$!
@@ -30,3 +32,4 @@ for line in sys.stdin:
           f"(detection timeout {sys.argv[2]} ms); {what}")
 ' "$killed_at" "$timeout_ms"
 grep -h "is back" "$work/out.txt"
+grep -h "handoff\|restores from\|test AUC\|test_auc" "$work/out.txt" "$work"/run/logs/scheduler.log 2>/dev/null | sed 's/^.*\] //' | sort -u | head -8
