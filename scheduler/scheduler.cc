@@ -537,6 +537,11 @@ wire::Progress Scheduler::TotalProgress() const {
   return total;
 }
 
+double Scheduler::RowsPerSecond(const wire::Progress& total, double seconds) const {
+  // Rows trained before a --resume were not trained in these seconds.
+  return seconds > 0 ? (total.rows - std::min(total.rows, resumed_progress_.rows)) / seconds : 0.0;
+}
+
 void Scheduler::ReportProgress(bool final_report) {
   const auto now = Clock::now();
   const wire::Progress total = TotalProgress();
@@ -547,13 +552,12 @@ void Scheduler::ReportProgress(bool final_report) {
     std::printf("embedps: trained %llu rows in %.1f s (%.0f rows/s), mean train logloss %.4f, "
                 "%llu bad lines skipped\n",
                 static_cast<unsigned long long>(total.rows), elapsed,
-                elapsed > 0 ? total.rows / elapsed : 0.0,
-                total.rows > 0 ? total.loss_sum / total.rows : 0.0,
+                RowsPerSecond(total, elapsed), total.rows > 0 ? total.loss_sum / total.rows : 0.0,
                 static_cast<unsigned long long>(total.bad_lines));
   } else {
     std::printf("progress: %llu rows, %.0f rows/s, logloss %.4f (last %.0f s), partitions %zu/%zu\n",
                 static_cast<unsigned long long>(total.rows),
-                elapsed > 0 ? total.rows / elapsed : 0.0, loss, Seconds(now - last_report_),
+                RowsPerSecond(total, elapsed), loss, Seconds(now - last_report_),
                 partitions_->finished(), partitions_->total());
   }
   std::fflush(stdout);
@@ -593,7 +597,7 @@ Status Scheduler::WriteStats() const {
   nlohmann::json j;
   j["rows"] = total.rows;
   j["train_seconds"] = seconds;
-  j["rows_per_sec"] = seconds > 0 ? total.rows / seconds : 0.0;
+  j["rows_per_sec"] = RowsPerSecond(total, seconds);
   j["train_logloss"] = total.rows > 0 ? total.loss_sum / total.rows : 0.0;
   j["lines_read"] = total.lines_read;
   j["bad_lines"] = total.bad_lines;

@@ -221,6 +221,9 @@ class Scheduler {
   // Fails the job when the malformed-line fraction passed the threshold.
   Status CheckBadLines(bool final_check) const;
   void ReportProgress(bool final_report);
+  // Rows per second trained by this run (not counting rows resumed from a
+  // checkpoint) over `seconds`.
+  double RowsPerSecond(const wire::Progress& total, double seconds) const;
   Status SendTo(const Node& node, const wire::Body& body, uint64_t request_id = 0);
   void SendToRouting(const std::string& routing_id, const wire::Body& body, uint64_t request_id);
   // Tells every node to stop; ok=false carries `reason`.

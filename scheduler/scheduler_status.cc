@@ -199,7 +199,7 @@ nlohmann::json Scheduler::ProgressJson() const {
   const double seconds = trained ? Seconds(end - train_start_) : 0.0;
   return {{"rows", total.rows},
           {"rows_per_sec", recent_rows_per_sec_},
-          {"mean_rows_per_sec", seconds > 0 ? total.rows / seconds : 0.0},
+          {"mean_rows_per_sec", RowsPerSecond(total, seconds)},
           {"train_seconds", seconds},
           {"train_logloss", total.rows > 0 ? nlohmann::json(total.loss_sum / total.rows) : nlohmann::json()},
           {"recent_logloss", recent_loss_ >= 0 ? nlohmann::json(recent_loss_) : nlohmann::json()},
