@@ -13,15 +13,14 @@ void RowArena::AddChunk() {
   if (slab_used_ == slab_chunks_) {
     // Neither allocation touches the memory, so pages of a fresh slab cost
     // no resident memory until rows are written to them.
-    if (chunks_.empty()) {
-      slab_chunks_ = 1;
-      char* p = static_cast<char*>(std::malloc(chunk_bytes));
-      if (p == nullptr) throw std::bad_alloc();
-      slabs_.emplace_back(p);
-    } else {
-      slab_chunks_ = std::max<size_t>(1, kSlabBytes / chunk_bytes);
-      slabs_.push_back(AllocateHuge(slab_chunks_ * chunk_bytes));
-    }
+    // Each slab holds as many chunks as the arena has so far (1, 1, 2, 4,
+    // ...) up to about 8 MiB: a stripe of a small table keeps small mallocs,
+    // and huge pages (AllocateHuge advises them from 2 MiB) come only once
+    // the stripe fills them. A fixed 8 MiB slab made the first row written
+    // to it fault in, and zero, a whole 2 MiB page per stripe.
+    const size_t cap = std::max<size_t>(1, kSlabBytes / chunk_bytes);
+    slab_chunks_ = std::clamp<size_t>(chunks_.size(), 1, cap);
+    slabs_.push_back(AllocateHuge(slab_chunks_ * chunk_bytes));
     slab_used_ = 0;
     reserved_bytes_ += slab_chunks_ * chunk_bytes;
   }

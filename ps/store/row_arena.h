@@ -2,9 +2,9 @@
 // Rows never move once allocated (chunks are never reallocated), freed rows
 // are reused first, and there is no per-row heap allocation.
 //
-// The first chunk comes from malloc, so a small table stays small. Later
-// chunks are carved from slabs of about 8 MiB on transparent huge pages:
-// a big table's rows are then reached without a TLB miss per row.
+// Chunks are carved from slabs that double with the arena up to about
+// 8 MiB: a small table stays in small mallocs, and a big table's rows sit
+// on transparent huge pages, reached without a TLB miss per row.
 //
 // Not thread-safe; guarded by the owning stripe's lock.
 #pragma once

@@ -35,6 +35,19 @@ TEST(RowArenaTest, RowsAreStableAndReused) {
   EXPECT_EQ(std::set<uint32_t>({a, b}), std::set<uint32_t>({rows[5], rows[7]}));
 }
 
+TEST(RowArenaTest, ReservesInProportionToItsRows) {
+  // A stripe of a small table must not reserve a whole 8 MiB slab (which
+  // on huge pages costs a 2 MiB page fault on the first row written).
+  RowArena arena(8);
+  for (int i = 0; i < 10000; ++i) arena.Allocate();
+  EXPECT_LE(arena.MemoryBytes(), 2 * 16384 * 8u) << "10,000 rows of 8 bytes";
+  // A big one grows by slabs of at most about 8 MiB, never more than twice
+  // what it holds.
+  for (int i = 0; i < 3000000; ++i) arena.Allocate();
+  EXPECT_LE(arena.MemoryBytes(), 3010000 * 8u + (size_t{8} << 20));
+  EXPECT_GE(arena.MemoryBytes(), 3010000 * 8u);
+}
+
 TEST(HalfTest, ExactValuesRoundTrip) {
   for (float v : {0.0f, -0.0f, 1.0f, -2.5f, 0.5f, 65504.0f, 6.103515625e-05f /* min normal */,
                   5.960464477539063e-08f /* min subnormal */, 1024.0f, 0.333251953125f}) {
