@@ -7,6 +7,7 @@
 #include <benchmark/benchmark.h>
 
 #include "common/hash.h"
+#include "worker/model/batch_index.h"
 #include "worker/model/deepfm_model.h"
 #include "worker/model/factor_models.h"
 
@@ -50,6 +51,18 @@ void BM_DeepFmStep(benchmark::State& state) {
   RunSteps(state, deepfm);
 }
 
+// Dedup of a batch's keys (every model's Prepare starts with it).
+void BM_BatchIndexBuild(benchmark::State& state) {
+  const auto batch = CriteoShapedBatch(static_cast<size_t>(state.range(0)));
+  BatchIndex index;
+  for (auto _ : state) {
+    index.Build(batch, {1});
+    benchmark::DoNotOptimize(index.keys().data());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(batch.size()));
+}
+
+BENCHMARK(BM_BatchIndexBuild)->Arg(1000);
 BENCHMARK(BM_FmStep)->Arg(1000);
 BENCHMARK(BM_DeepFmStep)->Arg(1000);
 

@@ -23,6 +23,7 @@ class BatchIndex {
 
  private:
   KeyDedup dedup_;
+  std::vector<uint64_t> keys_;  // every feature of the batch, in order
   std::vector<uint32_t> slots_;
   std::vector<size_t> offsets_;
 };

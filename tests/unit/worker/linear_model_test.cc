@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <cmath>
 #include <random>
 
@@ -40,6 +42,29 @@ TEST(KeyDedupTest, SlotsAreStableAndUnique) {
   d.Reset(2);
   EXPECT_TRUE(d.unique_keys().empty());
   EXPECT_EQ(d.Insert(9), 0u);
+}
+
+TEST(KeyDedupTest, BatchInsertMatchesOneByOneAcrossManyBatches) {
+  // Entries of earlier batches are told apart by generation, not cleared:
+  // after many resets (and a growth) every batch must still dedup exactly.
+  std::mt19937_64 rng(3);
+  KeyDedup batched, single;
+  for (int b = 0; b < 50; ++b) {
+    const size_t n = 100 + rng() % (b < 25 ? 200 : 5000);
+    std::vector<uint64_t> keys(n);
+    for (auto& k : keys) k = rng() % 700;  // many repeats, and keys seen in earlier batches
+    batched.Reset(n);
+    single.Reset(n);
+    std::vector<uint32_t> slots(n);
+    batched.InsertAll(keys.data(), n, slots.data());
+    std::map<uint64_t, uint32_t> first;
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_EQ(slots[i], single.Insert(keys[i]));
+      first.emplace(keys[i], static_cast<uint32_t>(first.size()));
+      ASSERT_EQ(slots[i], first.at(keys[i])) << "slots number keys in order of first appearance";
+    }
+    ASSERT_EQ(batched.unique_keys().size(), first.size());
+  }
 }
 
 class LinearModelTest : public ::testing::TestWithParam<bool> {};
