@@ -40,13 +40,14 @@ struct RunResult {
   std::string logs;
 };
 
-// A 2-server job with a standby; pushes kSteps batches, kills server-0 at
-// kKillAtStep, then compares every row with the pushes' sums.
-RunResult RunWithKill(int replicas) {
+// A job of `servers` servers and a standby; pushes kSteps batches, kills
+// the server started `victim`-th at kKillAtStep, then compares every row
+// with the pushes' sums.
+RunResult RunWithKill(int replicas, int servers = 2, int victim = 0) {
   RunResult result;
   testing::ClusterSpec spec;
   spec.token = kToken;
-  spec.servers = 2;
+  spec.servers = servers;
   spec.standby_servers = 1;
   spec.workers = 1;
   testing::ScratchDir ckpt;
@@ -91,7 +92,7 @@ RunResult RunWithKill(int replicas) {
   std::mt19937_64 rng(5);
   for (int step = 0; st.ok() && step < kSteps; ++step) {
     if (step == kKillAtStep) {
-      EXPECT_EQ(kill(cluster.server_pids()[0], SIGKILL), 0);
+      EXPECT_EQ(kill(cluster.server_pids()[victim], SIGKILL), 0);
     }
     const uint32_t n = 100 + rng() % 200;
     const uint32_t first = rng() % kKeys;
@@ -121,8 +122,9 @@ RunResult RunWithKill(int replicas) {
   }
   cluster.group().TerminateAll(milliseconds(2000));
   result.scheduler_log = testing::ReadFile(cluster.dir().File("scheduler.log"));
-  for (const char* name : {"server-0", "server-1", "server-2"}) {
-    result.logs += std::string("---- ") + name + "\n" + testing::ReadFile(cluster.dir().File(std::string(name) + ".log"));
+  for (int s = 0; s <= servers; ++s) {
+    const std::string name = "server-" + std::to_string(s);
+    result.logs += "---- " + name + "\n" + testing::ReadFile(cluster.dir().File(name + ".log"));
   }
   return result;
 }
@@ -137,6 +139,17 @@ TEST(ReplicationTest, AcknowledgedPushesSurviveAServerKillExactly) {
   EXPECT_NE(r.scheduler_log.find("is back (shard map epoch"), std::string::npos) << r.scheduler_log;
   EXPECT_NE(r.logs.find("took over the applied request ids"), std::string::npos) << r.logs;
   LOG(INFO) << "pushes asked to be sent again while the backup was replaced: " << r.unavailable_answers;
+}
+
+TEST(ReplicationTest, ThreeServersNeighboursOnBothSidesHandOver) {
+  // The dead server's backup and the server it backed up are now two
+  // different servers; each writes its part of the handoff.
+  const RunResult r = RunWithKill(/*replicas=*/2, /*servers=*/3, /*victim=*/1);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString() << "\n" << r.scheduler_log << r.logs;
+  EXPECT_EQ(r.mismatches, 0u) << r.scheduler_log << r.logs;
+  EXPECT_NE(r.scheduler_log.find("restores from its neighbours' handoff"), std::string::npos) << r.scheduler_log;
+  EXPECT_NE(r.logs.find("writing our copy of its rows to"), std::string::npos) << r.logs;
+  EXPECT_NE(r.logs.find("writing our own rows to"), std::string::npos) << r.logs;
 }
 
 TEST(ReplicationTest, WithoutReplicasTheDeadServersPushesAreLost) {
