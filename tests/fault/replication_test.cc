@@ -52,7 +52,7 @@ RunResult RunWithKill(int replicas, int servers = 2, int victim = 0) {
   spec.workers = 1;
   testing::ScratchDir ckpt;
   spec.scheduler_flags = {"--replicas=" + std::to_string(replicas), "--checkpoint_dir=" + ckpt.path(),
-                          "--checkpoint_interval_s=0", "--checkpoint_each_pass=false", "--node_timeout_ms=1500"};
+                          "--checkpoint_interval_s=0", "--checkpoint_each_pass=false", "--node_timeout_ms=2500"};
   spec.server_flags = {"--optimizer=sgd", "--learning_rate=1", "--init=zeros", "--server_threads=2"};
   testing::ProcessCluster cluster(spec);
   Status st = cluster.Start();
