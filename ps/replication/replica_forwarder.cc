@@ -145,6 +145,13 @@ ReplicaForwarder::Outcome ReplicaForwarder::Forward(const wire::Header& header, 
     return Outcome::kRefused;
   }
   if (const auto* err = std::get_if<wire::ErrorMsg>(&in.message.body)) {
+    if (err->code == wire::ErrorCode::kStaleEpoch) {
+      // The backup is alive but has not applied the shard map that makes
+      // it our backup yet: the push is not applied and comes again.
+      refused_->Add();
+      *error = "the backup server is not ready: " + err->message + "; send the push again";
+      return Outcome::kUnavailable;
+    }
     *error = "the backup refused the push: " + err->message;
     return err->code == wire::ErrorCode::kBadValues ? Outcome::kRefused : give_up(err->message);
   }

@@ -77,9 +77,16 @@ void ReplicaReceiver::Handle(Incoming& in) {
   }
   const int64_t primary = primary_rank_.load();
   if (primary < 0 || push->primary_rank != static_cast<uint64_t>(primary)) {
-    return Reply(in.routing_id, msg.header, false,
-                 "this server keeps the copy of server " + std::to_string(primary) + ", not of server " +
-                     std::to_string(push->primary_rank));
+    // Most likely the shard map that makes this server the backup has
+    // reached the primary first: not applied, the push comes again.
+    (void)SendMessage(socket_, msg.header,
+                      wire::ErrorMsg{wire::ErrorCode::kStaleEpoch,
+                                     primary < 0 ? "this server is not a backup yet (no replicated shard map)"
+                                                 : "this server keeps the copy of server " + std::to_string(primary) +
+                                                       ", not of server " + std::to_string(push->primary_rank),
+                                     false},
+                      {}, &in.routing_id);
+    return;
   }
   auto it = tables_->find(push->table);
   if (it == tables_->end() || it->second->config().dim != push->dim) {
