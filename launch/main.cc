@@ -54,6 +54,15 @@ DEFINE_int32(workers, 2, "local: number of workers");
 DEFINE_int32(passes, 1, "local: passes over the training data");
 DEFINE_int32(batch_size, 1000, "local, bench parse: examples per minibatch");
 DEFINE_int32(prefetch, 1, "local: batches whose rows each worker pulls ahead (0: none)");
+DEFINE_int32(dense_pull_every, 1,
+             "local, ssh: workers pull the dense tables (MLP weights of deepfm, ncf) in one batch of "
+             "this many and reuse that copy in between (gradients are pushed every batch)");
+DEFINE_double(eval_every_s, 0,
+              "local: evaluate on --test every this many seconds of training (one worker scores it "
+              "against the servers' rows; in the progress lines and the summary's \"evals\"), and "
+              "once at the end; 0: not by time");
+DEFINE_uint64(eval_every_rows, 0, "local: evaluate on --test every this many rows trained, and once at the end; 0: not by rows");
+DEFINE_uint64(eval_rows, 0, "local: test rows scored by each evaluation during training (0: all; the final one scores all)");
 DEFINE_int32(max_staleness, -1,
              "local, ssh: bounded staleness: a worker's clock (batches trained) stays at most this many "
              "ahead of the slowest worker's; 0: BSP (no prefetch); -1: asynchronous");
@@ -178,12 +187,14 @@ embedps::Status SetJobOptions(Options& o) {
   RETURN_IF_ERROR(CheckRange("batch_size", FLAGS_batch_size, 1, 1 << 20));
   RETURN_IF_ERROR(CheckRange("prefetch", FLAGS_prefetch, 0, 64));
   RETURN_IF_ERROR(CheckRange("max_staleness", FLAGS_max_staleness, -1, 1 << 20));
+  RETURN_IF_ERROR(CheckRange("dense_pull_every", FLAGS_dense_pull_every, 1, 1 << 20));
   RETURN_IF_ERROR(CheckRange("timeout_s", FLAGS_timeout_s, 1, 1 << 30));
   o.train = FLAGS_train;
   o.passes = FLAGS_passes;
   o.batch_size = FLAGS_batch_size;
   o.prefetch = FLAGS_prefetch;
   o.max_staleness = FLAGS_max_staleness;
+  o.dense_pull_every = FLAGS_dense_pull_every;
   o.optimizer = FLAGS_optimizer;
   o.learning_rate = FLAGS_learning_rate;
   o.max_bad_line_fraction = FLAGS_max_bad_line_fraction;
@@ -200,6 +211,9 @@ embedps::Status RunLocalCommand() {
   RETURN_IF_ERROR(SetJobOptions(o));
   o.test = FLAGS_test;
   o.format = FLAGS_format;
+  o.eval_every_s = FLAGS_eval_every_s;
+  o.eval_every_rows = FLAGS_eval_every_rows;
+  o.eval_rows = FLAGS_eval_rows;
   o.dense_optimizer = FLAGS_dense_optimizer;
   o.dense_learning_rate = FLAGS_dense_learning_rate;
   // Explicit ratings are a small data set trained for many epochs in small

@@ -28,7 +28,8 @@ const char* BodyName(const Body& body) {
       "push", "push_reply", "barrier", "barrier_reply", "error", "shutdown",
       "partition_request", "partition_grant", "worker_done", "export_model", "export_model_reply",
       "push_pull", "stop_training", "checkpoint", "checkpoint_reply", "pause_training", "paused",
-      "resume_training", "restore", "restore_reply", "clock_report", "clock_update"};
+      "resume_training", "restore", "restore_reply", "clock_report", "clock_update",
+      "evaluate", "eval_result"};
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == std::variant_size_v<Body>);
   return kNames[body.index()];
 }

@@ -70,6 +70,8 @@ struct Progress {
   uint64_t lease_lines = 0;
   // Workers: batches trained whose pushes are all acknowledged (the SSP clock).
   uint64_t clock = 0;
+  // Workers: batches that pulled the dense tables (--dense_pull_every).
+  uint64_t dense_pulls = 0;
 };
 
 struct RegisterMsg {
@@ -117,6 +119,7 @@ struct HeartbeatMsg {
 struct PullMsg {
   uint32_t table = 0;
   uint32_t num_keys = 0;
+  bool read_only = false;  // evaluation: create no rows, mark none as used
 };
 // Payload 0: num_keys * dim float32 values, in the order of the pulled keys.
 struct PullReplyMsg {
@@ -243,13 +246,32 @@ struct ClockUpdateMsg {
   uint64_t min_clock = 0;
 };
 
+// Periodic evaluation: scheduler -> one worker, which scores the test set
+// against the servers' current rows and answers with an EvalResultMsg.
+struct EvaluateMsg {
+  uint64_t id = 0;
+  uint64_t max_rows = 0;  // 0: every test row
+  bool final = false;     // after training ended, before the export
+};
+struct EvalResultMsg {
+  uint64_t id = 0;
+  bool ok = true;
+  std::string error;
+  uint64_t test_rows = 0;
+  double auc = 0;
+  double logloss = 0;
+  double rmse = 0;
+  double mae = 0;
+  double seconds = 0;
+};
+
 using Body = std::variant<RegisterMsg, RegisterReplyMsg, ShardMapMsg, HeartbeatMsg, PullMsg,
                           PullReplyMsg, PushMsg, PushReplyMsg, BarrierMsg, BarrierReplyMsg,
                           ErrorMsg, ShutdownMsg, PartitionRequestMsg, PartitionGrantMsg,
                           WorkerDoneMsg, ExportModelMsg, ExportModelReplyMsg, PushPullMsg,
                           StopTrainingMsg, CheckpointMsg, CheckpointReplyMsg, PauseTrainingMsg,
                           PausedMsg, ResumeTrainingMsg, RestoreMsg, RestoreReplyMsg,
-                          ClockReportMsg, ClockUpdateMsg>;
+                          ClockReportMsg, ClockUpdateMsg, EvaluateMsg, EvalResultMsg>;
 
 // Short name of the body's type, for logs ("pull", "push", ...).
 const char* BodyName(const Body& body);
