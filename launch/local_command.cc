@@ -58,6 +58,7 @@ Status Validate(const LocalOptions& o) {
     ps::OptimizerConfig optimizer;
     optimizer.name = name;
     optimizer.learning_rate = static_cast<float>(lr);
+    if (std::string(flag) == "--optimizer") optimizer.factor_learning_rate = static_cast<float>(o.factor_learning_rate);
     if (auto made = ps::MakeOptimizer(optimizer); !made.ok()) return made.status().WithContext(flag);
   }
   return Status::OK();
@@ -173,7 +174,9 @@ std::string TableSpecs(const LocalOptions& o, const worker::Model& model) {
     const double lr = t.dense ? o.dense_learning_rate : o.learning_rate;
     text += "name=" + t.name + " dim=" + std::to_string(t.dim) + " init=" + t.initializer +
             " init_scale=" + std::to_string(t.init_scale) + " seed=" + std::to_string(kTableSeed) +
-            " optimizer=" + optimizer + " lr=" + std::to_string(lr) + "\n";
+            " optimizer=" + optimizer + " lr=" + std::to_string(lr);
+    if (t.factor_row && o.factor_learning_rate > 0) text += " factor_lr=" + std::to_string(o.factor_learning_rate);
+    text += "\n";
   }
   return text;
 }

@@ -46,6 +46,9 @@ struct LocalOptions {
   int32_t max_staleness = -1;  // SSP bound for the workers; 0: BSP; < 0: async
   std::string optimizer = "adagrad";
   double learning_rate = 0.05;
+  // The factors of [linear weight, factors] rows (fm, deepfm, mf, hybrid)
+  // with adagrad or rowwise_adagrad; 0: learning_rate.
+  double factor_learning_rate = 0;
   // Dense tables (MLP weights of deepfm and ncf).
   std::string dense_optimizer = "adam";
   double dense_learning_rate = 0.001;

@@ -68,6 +68,10 @@ DEFINE_int32(max_staleness, -1,
              "ahead of the slowest worker's; 0: BSP (no prefetch); -1: asynchronous");
 DEFINE_string(optimizer, "adagrad", "local: server optimizer (sgd, adagrad, rowwise_adagrad, adam, ftrl); bench memory, checkpoint: the table's optimizer");
 DEFINE_double(learning_rate, 0.05, "local: learning rate of the sparse tables");
+DEFINE_double(factor_learning_rate, 0,
+              "local: learning rate of the factors in the [w, v] rows of fm, deepfm, mf and hybrid, "
+              "with --optimizer adagrad or rowwise_adagrad (w keeps --learning_rate); 0: "
+              "--learning_rate (default for fm and deepfm: 0.01)");
 DECLARE_string(model);  // worker/model/model_flags.cc
 DEFINE_bool(shuffle, false,
             "local: train on a shuffled copy of the training files and shuffle partitions every pass "
@@ -204,6 +208,9 @@ embedps::Status SetJobOptions(Options& o) {
   return embedps::Status::OK();
 }
 
+// Default --factor_learning_rate of fm and deepfm.
+constexpr double kFmFactorLearningRate = 0.01;
+
 embedps::Status RunLocalCommand() {
   RETURN_IF_ERROR(CheckRange("servers", FLAGS_servers, 1, 64));
   RETURN_IF_ERROR(CheckRange("workers", FLAGS_workers, 1, 64));
@@ -211,6 +218,7 @@ embedps::Status RunLocalCommand() {
   RETURN_IF_ERROR(SetJobOptions(o));
   o.test = FLAGS_test;
   o.format = FLAGS_format;
+  o.factor_learning_rate = FLAGS_factor_learning_rate;
   o.eval_every_s = FLAGS_eval_every_s;
   o.eval_every_rows = FLAGS_eval_every_rows;
   o.eval_rows = FLAGS_eval_rows;
@@ -225,6 +233,11 @@ embedps::Status RunLocalCommand() {
   }
   o.hold_out_latest = model == "ncf" && o.test.empty();
   if (model == "ncf" && !embedps::worker::FlagWasSet("passes")) o.passes = 20;
+  // FM interactions are unstable at the linear weights' rate (docs/results.md).
+  const bool adagrad = o.optimizer == "adagrad" || o.optimizer == "rowwise_adagrad";
+  if ((model == "fm" || model == "deepfm") && adagrad && !embedps::worker::FlagWasSet("factor_learning_rate")) {
+    o.factor_learning_rate = kFmFactorLearningRate;
+  }
   if (model == "mf" || model == "hybrid") {
     if (!embedps::worker::FlagWasSet("passes")) o.passes = 20;
     if (!embedps::worker::FlagWasSet("batch_size")) o.batch_size = 32;
