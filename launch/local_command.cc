@@ -49,6 +49,7 @@ Status Validate(const LocalOptions& o) {
   if (o.http_port < -1 || o.http_port > 65535) {
     return InvalidArgument("--http_port must be -1 (off), 0 (any free port) or 1..65535");
   }
+  if (!(o.eval_every_s >= 0)) return InvalidArgument("--eval_every_s must be >= 0");
   if (o.http_enable_mutations && o.http_token_file.empty()) {
     return InvalidArgument("--http_enable_mutations needs --http_token_file");
   }
@@ -57,6 +58,7 @@ Status Validate(const LocalOptions& o) {
     ps::OptimizerConfig optimizer;
     optimizer.name = name;
     optimizer.learning_rate = static_cast<float>(lr);
+    if (std::string(flag) == "--optimizer") optimizer.factor_learning_rate = static_cast<float>(o.factor_learning_rate);
     if (auto made = ps::MakeOptimizer(optimizer); !made.ok()) return made.status().WithContext(flag);
   }
   return Status::OK();
@@ -172,7 +174,9 @@ std::string TableSpecs(const LocalOptions& o, const worker::Model& model) {
     const double lr = t.dense ? o.dense_learning_rate : o.learning_rate;
     text += "name=" + t.name + " dim=" + std::to_string(t.dim) + " init=" + t.initializer +
             " init_scale=" + std::to_string(t.init_scale) + " seed=" + std::to_string(kTableSeed) +
-            " optimizer=" + optimizer + " lr=" + std::to_string(lr) + "\n";
+            " optimizer=" + optimizer + " lr=" + std::to_string(lr);
+    if (t.factor_row && o.factor_learning_rate > 0) text += " factor_lr=" + std::to_string(o.factor_learning_rate);
+    text += "\n";
   }
   return text;
 }
@@ -323,6 +327,12 @@ StatusOr<std::vector<std::string>> StartCluster(const LocalOptions& o, data::For
   }
   if (!o.resume.empty()) sched_args.push_back("--resume=" + o.resume);
   if (o.replicas > 1) sched_args.push_back("--replicas=" + std::to_string(o.replicas));
+  const bool evaluate = o.eval_every_s > 0 || o.eval_every_rows > 0;
+  if (evaluate) {
+    sched_args.push_back("--eval_every_s=" + std::to_string(o.eval_every_s));
+    sched_args.push_back("--eval_every_rows=" + std::to_string(o.eval_every_rows));
+    sched_args.push_back("--eval_rows=" + std::to_string(o.eval_rows));
+  }
   AppendAll(sched_args, o.extra.For("scheduler"));
   RETURN_IF_ERROR(StartNode(o, run_dir, key_dir, group, specs, "scheduler", "embedps-scheduler", token, sched_args,
                             /*inherit_stdout=*/true));
@@ -344,7 +354,9 @@ StatusOr<std::vector<std::string>> StartCluster(const LocalOptions& o, data::For
     std::vector<std::string> args = {"--scheduler=" + endpoint, "--batch_size=" + std::to_string(o.batch_size),
                                      "--prefetch=" + std::to_string(o.prefetch),
                                      "--max_staleness=" + std::to_string(o.max_staleness),
+                                     "--dense_pull_every=" + std::to_string(o.dense_pull_every),
                                      std::string("--format=") + data::FormatName(format)};
+    if (evaluate) args.push_back("--eval_test=" + o.test);
     AppendAll(args, worker::ModelFlagArgs());
     AppendAll(args, o.extra.For("worker"));
     RETURN_IF_ERROR(StartNode(o, run_dir, key_dir, group, specs, names.back(), "embedps-worker", token, args));
@@ -443,6 +455,10 @@ Status RunLocal(const LocalOptions& options) {
   ASSIGN_OR_RETURN(auto side, worker::SideFeaturesFromFlags());
   ASSIGN_OR_RETURN(const worker::ModelSpec spec, worker::ModelSpecFromFlags(format, side.get()));
   ASSIGN_OR_RETURN(auto model, worker::MakeModel(spec));
+  if ((o.eval_every_s > 0 || o.eval_every_rows > 0) && spec.model == "ncf") {
+    // Its test set holds positives only; NCF is judged by ranking (HR@10).
+    return InvalidArgument("--eval_every_s/--eval_every_rows: periodic evaluation does not support --model ncf");
+  }
   ASSIGN_OR_RETURN(const std::string run_dir, MakeRunDir(o.run_dir));
   if (o.test.empty()) {
     ASSIGN_OR_RETURN(const HoldoutSplit split, SplitLatestPerUser(o.train, format, run_dir));

@@ -37,9 +37,18 @@ struct LocalOptions {
   uint64_t seed = 1;
   uint32_t batch_size = 1000;
   uint32_t prefetch = 1;  // batches whose rows a worker pulls ahead
+  uint32_t dense_pull_every = 1;  // batches per pull of the dense tables
+  // Periodic evaluation on the test set (scheduler --eval_every_s,
+  // --eval_every_rows, --eval_rows; the workers get --eval_test).
+  double eval_every_s = 0;
+  uint64_t eval_every_rows = 0;
+  uint64_t eval_rows = 0;
   int32_t max_staleness = -1;  // SSP bound for the workers; 0: BSP; < 0: async
   std::string optimizer = "adagrad";
   double learning_rate = 0.05;
+  // The factors of [linear weight, factors] rows (fm, deepfm, mf, hybrid)
+  // with adagrad or rowwise_adagrad; 0: learning_rate.
+  double factor_learning_rate = 0;
   // Dense tables (MLP weights of deepfm and ncf).
   std::string dense_optimizer = "adam";
   double dense_learning_rate = 0.001;

@@ -54,11 +54,24 @@ DEFINE_int32(workers, 2, "local: number of workers");
 DEFINE_int32(passes, 1, "local: passes over the training data");
 DEFINE_int32(batch_size, 1000, "local, bench parse: examples per minibatch");
 DEFINE_int32(prefetch, 1, "local: batches whose rows each worker pulls ahead (0: none)");
+DEFINE_int32(dense_pull_every, 1,
+             "local, ssh: workers pull the dense tables (MLP weights of deepfm, ncf) in one batch of "
+             "this many and reuse that copy in between (gradients are pushed every batch)");
+DEFINE_double(eval_every_s, 0,
+              "local: evaluate on --test every this many seconds of training (one worker scores it "
+              "against the servers' rows; in the progress lines and the summary's \"evals\"), and "
+              "once at the end; 0: not by time");
+DEFINE_uint64(eval_every_rows, 0, "local: evaluate on --test every this many rows trained, and once at the end; 0: not by rows");
+DEFINE_uint64(eval_rows, 0, "local: test rows scored by each evaluation during training (0: all; the final one scores all)");
 DEFINE_int32(max_staleness, -1,
              "local, ssh: bounded staleness: a worker's clock (batches trained) stays at most this many "
              "ahead of the slowest worker's; 0: BSP (no prefetch); -1: asynchronous");
 DEFINE_string(optimizer, "adagrad", "local: server optimizer (sgd, adagrad, rowwise_adagrad, adam, ftrl); bench memory, checkpoint: the table's optimizer");
 DEFINE_double(learning_rate, 0.05, "local: learning rate of the sparse tables");
+DEFINE_double(factor_learning_rate, 0,
+              "local: learning rate of the factors in the [w, v] rows of fm, deepfm, mf and hybrid, "
+              "with --optimizer adagrad or rowwise_adagrad (w keeps --learning_rate); 0: "
+              "--learning_rate (default for fm and deepfm: 0.01)");
 DECLARE_string(model);  // worker/model/model_flags.cc
 DEFINE_bool(shuffle, false,
             "local: train on a shuffled copy of the training files and shuffle partitions every pass "
@@ -184,12 +197,14 @@ embedps::Status SetJobOptions(Options& o) {
   RETURN_IF_ERROR(CheckRange("batch_size", FLAGS_batch_size, 1, 1 << 20));
   RETURN_IF_ERROR(CheckRange("prefetch", FLAGS_prefetch, 0, 64));
   RETURN_IF_ERROR(CheckRange("max_staleness", FLAGS_max_staleness, -1, 1 << 20));
+  RETURN_IF_ERROR(CheckRange("dense_pull_every", FLAGS_dense_pull_every, 1, 1 << 20));
   RETURN_IF_ERROR(CheckRange("timeout_s", FLAGS_timeout_s, 1, 1 << 30));
   o.train = FLAGS_train;
   o.passes = FLAGS_passes;
   o.batch_size = FLAGS_batch_size;
   o.prefetch = FLAGS_prefetch;
   o.max_staleness = FLAGS_max_staleness;
+  o.dense_pull_every = FLAGS_dense_pull_every;
   o.optimizer = FLAGS_optimizer;
   o.learning_rate = FLAGS_learning_rate;
   o.max_bad_line_fraction = FLAGS_max_bad_line_fraction;
@@ -199,6 +214,9 @@ embedps::Status SetJobOptions(Options& o) {
   return embedps::Status::OK();
 }
 
+// Default --factor_learning_rate of fm and deepfm.
+constexpr double kFmFactorLearningRate = 0.01;
+
 embedps::Status RunLocalCommand() {
   RETURN_IF_ERROR(CheckRange("servers", FLAGS_servers, 1, 64));
   RETURN_IF_ERROR(CheckRange("workers", FLAGS_workers, 1, 64));
@@ -206,6 +224,10 @@ embedps::Status RunLocalCommand() {
   RETURN_IF_ERROR(SetJobOptions(o));
   o.test = FLAGS_test;
   o.format = FLAGS_format;
+  o.factor_learning_rate = FLAGS_factor_learning_rate;
+  o.eval_every_s = FLAGS_eval_every_s;
+  o.eval_every_rows = FLAGS_eval_every_rows;
+  o.eval_rows = FLAGS_eval_rows;
   o.dense_optimizer = FLAGS_dense_optimizer;
   o.dense_learning_rate = FLAGS_dense_learning_rate;
   // Explicit ratings are a small data set trained for many epochs in small
@@ -217,6 +239,11 @@ embedps::Status RunLocalCommand() {
   }
   o.hold_out_latest = model == "ncf" && o.test.empty();
   if (model == "ncf" && !embedps::worker::FlagWasSet("passes")) o.passes = 20;
+  // FM interactions are unstable at the linear weights' rate (docs/results.md).
+  const bool adagrad = o.optimizer == "adagrad" || o.optimizer == "rowwise_adagrad";
+  if ((model == "fm" || model == "deepfm") && adagrad && !embedps::worker::FlagWasSet("factor_learning_rate")) {
+    o.factor_learning_rate = kFmFactorLearningRate;
+  }
   if (model == "mf" || model == "hybrid") {
     if (!embedps::worker::FlagWasSet("passes")) o.passes = 20;
     if (!embedps::worker::FlagWasSet("batch_size")) o.batch_size = 32;

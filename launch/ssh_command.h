@@ -36,6 +36,7 @@ struct SshOptions {
   uint32_t passes = 1;
   uint32_t batch_size = 1000;
   uint32_t prefetch = 1;
+  uint32_t dense_pull_every = 1;  // batches per pull of the dense tables
   int32_t max_staleness = -1;
   std::string optimizer = "adagrad";
   double learning_rate = 0.05;

@@ -189,9 +189,10 @@ void EmbeddingTable::ResolveRows(Stripe& s, const uint64_t* keys, uint32_t count
   }
 }
 
-void EmbeddingTable::Pull(const uint64_t* keys, size_t n, float* out) {
+void EmbeddingTable::Pull(const uint64_t* keys, size_t n, float* out, bool read_only) {
   const uint32_t dim = config_.dim;
-  const bool create = config_.admit_after <= 1;
+  const bool create = config_.admit_after <= 1 && !read_only;
+  const bool stamp = track_steps_ && !read_only;
   const uint32_t now = static_cast<uint32_t>(step_.load(std::memory_order_relaxed));
   ForEachStripe(keys, n, [&](Stripe& s, const uint32_t* pos, const uint64_t* skeys,
                                  uint32_t count) {
@@ -199,9 +200,9 @@ void EmbeddingTable::Pull(const uint64_t* keys, size_t n, float* out) {
     rows.resize(count);
     std::lock_guard<std::mutex> lock(s.mu);
     // A pull changes the stripe when it creates rows or stamps them.
-    if (s.cut != nullptr && (create || track_steps_)) CopyForCut(s, true);
+    if (s.cut != nullptr && (create || stamp)) CopyForCut(s, true);
     // A stamp is part of the row, so stamped rows go into the next delta.
-    const bool mark = track_steps_ && s.track_changes;
+    const bool mark = stamp && s.track_changes;
     // Two passes: find every row first, then copy, prefetching rows ahead.
     ResolveRows(s, skeys, count, rows.data(), [&](uint64_t key) {
       const uint32_t row = FindOrCreate(s, key, create);
@@ -220,7 +221,7 @@ void EmbeddingTable::Pull(const uint64_t* keys, size_t n, float* out) {
         continue;
       }
       ReadWeights(p, out + size_t{i} * dim);
-      if (track_steps_) *LastStep(p) = now;
+      if (stamp) *LastStep(p) = now;
     }
   });
 }

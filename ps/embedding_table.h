@@ -76,8 +76,10 @@ class EmbeddingTable {
   ~EmbeddingTable();
 
   // Copies the rows of `keys` into out[n * dim], creating missing rows
-  // (unless admission holds them back).
-  void Pull(const uint64_t* keys, size_t n, float* out);
+  // (unless admission holds them back). `read_only` (evaluation): missing
+  // rows read as their initial values without being created, and no row is
+  // stamped as used.
+  void Pull(const uint64_t* keys, size_t n, float* out, bool read_only = false);
 
   // Applies grads[n * dim] to the rows of `keys`; with `out`, also copies
   // the updated rows there (a push+pull in one pass). The whole push is

@@ -104,15 +104,23 @@ class SgdOptimizer final : public OptimizerBase {
 class AdagradOptimizer final : public OptimizerBase {
  public:
   explicit AdagradOptimizer(const OptimizerConfig& c)
-      : OptimizerBase(c), init_(c.initial_accumulator), loop_(PickAdagradLoop()) {}
+      : OptimizerBase(c), init_(c.initial_accumulator), factor_lr_(c.factor_learning_rate),
+        loop_(PickAdagradLoop()) {}
   uint32_t StateFloats(uint32_t dim) const override { return dim; }
   void InitState(float* acc, uint32_t dim) const override { std::fill_n(acc, dim, init_); }
   void Apply(float* w, float* acc, const float* g, uint32_t dim) const override {
-    loop_(w, acc, g, dim, GradScale(g, dim), lr(), l2());
+    const float s = GradScale(g, dim);
+    if (factor_lr_ > 0 && dim > 1) {
+      loop_(w, acc, g, 1, s, lr(), l2());
+      loop_(w + 1, acc + 1, g + 1, dim - 1, s, factor_lr_, l2());
+      return;
+    }
+    loop_(w, acc, g, dim, s, lr(), l2());
   }
 
  private:
   const float init_;
+  const float factor_lr_;
   const AdagradLoopFn loop_;
 };
 
@@ -122,7 +130,7 @@ class AdagradOptimizer final : public OptimizerBase {
 class RowwiseAdagradOptimizer final : public OptimizerBase {
  public:
   explicit RowwiseAdagradOptimizer(const OptimizerConfig& c)
-      : OptimizerBase(c), init_(c.initial_accumulator) {}
+      : OptimizerBase(c), init_(c.initial_accumulator), factor_lr_(c.factor_learning_rate) {}
   uint32_t StateFloats(uint32_t) const override { return 1; }
   void InitState(float* acc, uint32_t) const override { *acc = init_; }
   void Apply(float* w, float* acc, const float* g, uint32_t dim) const override {
@@ -134,11 +142,13 @@ class RowwiseAdagradOptimizer final : public OptimizerBase {
     const double sum_sq = SumOfSquares(dim, [=](uint32_t i) { return s * g[i] + l2 * w[i]; });
     *acc += static_cast<float>(sum_sq / dim);
     const float step = lr / std::sqrt(*acc);
-    for (uint32_t i = 0; i < dim; ++i) w[i] -= step * (s * g[i] + l2 * w[i]);
+    const float factor_step = factor_lr_ > 0 ? factor_lr_ / std::sqrt(*acc) : step;
+    for (uint32_t i = 0; i < dim; ++i) w[i] -= (i == 0 ? step : factor_step) * (s * g[i] + l2 * w[i]);
   }
 
  private:
   const float init_;
+  const float factor_lr_;
 };
 
 // Lazy Adam (Kingma & Ba 2015) with a step count per row, so the bias
@@ -321,6 +331,7 @@ Status CheckAllFinite(const OptimizerConfig& c) {
       {"l1", c.l1},
       {"ftrl_beta", c.ftrl_beta},
       {"clip_norm", c.clip_norm},
+      {"factor_learning_rate", c.factor_learning_rate},
   };
   for (const auto& [field, value] : fields) {
     if (!std::isfinite(value)) return BadValue(c, field, "finite", value);
@@ -344,7 +355,12 @@ Status CheckDecayRate(const OptimizerConfig& c, const char* field, float value) 
 
 Status CheckOptimizerSpecific(const OptimizerConfig& c) {
   if (c.name == "adagrad" || c.name == "rowwise_adagrad") {
+    RETURN_IF_ERROR(CheckNonNegative(c, "factor_learning_rate", c.factor_learning_rate));
     return CheckPositive(c, "initial_accumulator", c.initial_accumulator);
+  }
+  if (c.factor_learning_rate != 0.0f) {
+    return InvalidArgument("optimizer '" + c.name +
+                           "': factor_learning_rate is supported by adagrad and rowwise_adagrad only");
   }
   if (c.name == "adam") {
     RETURN_IF_ERROR(CheckDecayRate(c, "beta1", c.beta1));

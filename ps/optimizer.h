@@ -39,6 +39,12 @@ struct OptimizerConfig {
   float initial_accumulator = 0.1f;
   // L2 penalty: added to the gradient as l2 * w, or lambda2 for ftrl.
   float l2 = 0.0f;
+  // Adagrad (both kinds), for rows [linear weight, factors...] (the FM,
+  // DeepFM and MF "factors" table): when > 0, the step size of every
+  // coordinate but the first; the first keeps learning_rate. 0: one rate.
+  // Not stored in checkpoints: it changes no state, and the table
+  // declarations of the resumed job give it again.
+  float factor_learning_rate = 0.0f;
 
   // Adam: moment decay rates in [0, 1) and the denominator's epsilon (> 0).
   float beta1 = 0.9f;

@@ -27,11 +27,12 @@ struct DataRequest {
   uint32_t dim = 0;
   bool has_grads = false;
   bool wants_values = false;
+  bool read_only = false;
 };
 
 bool Describe(const wire::Body& body, DataRequest* r) {
   if (auto* m = std::get_if<wire::PullMsg>(&body)) {
-    *r = DataRequest{m->table, m->num_keys, 0, false, true};
+    *r = DataRequest{m->table, m->num_keys, 0, false, true, m->read_only};
   } else if (auto* m = std::get_if<wire::PushMsg>(&body)) {
     *r = DataRequest{m->table, m->num_keys, m->dim, true, false};
   } else if (auto* m = std::get_if<wire::PushPullMsg>(&body)) {
@@ -228,7 +229,7 @@ void RequestHandler::HandleData(const zmq::message_t& from, wire::Message& msg,
     pushes_->Add();
     keys_pushed_->Add(req.num_keys);
   } else {
-    table->Pull(keys, req.num_keys, values.data());
+    table->Pull(keys, req.num_keys, values.data(), req.read_only);
   }
   if (req.has_grads && state_->null_store) dedup_.Finish(msg.header.sender, msg.header.request_id, true);
   const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();

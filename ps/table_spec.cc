@@ -36,6 +36,7 @@ Status Apply(const std::string& key, const std::string& value, TableConfig* t) {
   if (key == "dim") return ParseNumber(value, &t->dim);
   if (key == "lr") return ParseNumber(value, &o.learning_rate);
   if (key == "initial_accumulator") return ParseNumber(value, &o.initial_accumulator);
+  if (key == "factor_lr") return ParseNumber(value, &o.factor_learning_rate);
   if (key == "l1") return ParseNumber(value, &o.l1);
   if (key == "l2") return ParseNumber(value, &o.l2);
   if (key == "beta1") return ParseNumber(value, &o.beta1);

@@ -45,6 +45,13 @@ DEFINE_string(resume, "",
 DEFINE_int32(recovery_timeout_ms, 120000,
              "How long to wait for a replacement of a dead server, or for any worker when all died");
 DEFINE_int32(progress_interval_ms, 2000, "How often progress is printed");
+DEFINE_double(eval_every_s, 0,
+              "Evaluate the model on the test set (the workers' --eval_test) every this many seconds of "
+              "training, and once at the end; 0: not by time");
+DEFINE_uint64(eval_every_rows, 0,
+              "Evaluate the model every this many rows trained (all workers), and once at the end; 0: "
+              "not by rows");
+DEFINE_uint64(eval_rows, 0, "Test rows scored by each evaluation during training (0: all); the final one scores all");
 DEFINE_string(job_name, "embedps", "Name of the job shown on /status and the dashboard");
 DEFINE_int32(http_linger_ms, 0,
              "Keep serving /status and the dashboard this long after the job ended, so its "
@@ -71,6 +78,7 @@ embedps::StatusOr<embedps::scheduler::SchedulerOptions> OptionsFromFlags() {
         "--checkpoint_timeout_ms and --recovery_timeout_ms > 0");
   }
   if (FLAGS_http_linger_ms < 0) return InvalidArgument("--http_linger_ms must be >= 0");
+  if (!(FLAGS_eval_every_s >= 0)) return InvalidArgument("--eval_every_s must be >= 0");
   if (FLAGS_train.empty()) return InvalidArgument("--train is required");
   if (!(FLAGS_max_bad_line_fraction >= 0 && FLAGS_max_bad_line_fraction <= 1)) {
     return InvalidArgument("--max_bad_line_fraction must be in [0, 1]");
@@ -117,6 +125,9 @@ embedps::StatusOr<embedps::scheduler::SchedulerOptions> OptionsFromFlags() {
   o.full_checkpoint_every = FLAGS_full_checkpoint_every;
   o.checkpoint_timeout = std::chrono::milliseconds(FLAGS_checkpoint_timeout_ms);
   o.recovery_timeout = std::chrono::milliseconds(FLAGS_recovery_timeout_ms);
+  o.eval_every = std::chrono::milliseconds(static_cast<int64_t>(FLAGS_eval_every_s * 1000));
+  o.eval_every_rows = FLAGS_eval_every_rows;
+  o.eval_rows = FLAGS_eval_rows;
   ASSIGN_OR_RETURN(o.curve, embedps::CurveConfigFromFlags(/*binds=*/true, /*connects=*/false));
   return o;
 }

@@ -136,7 +136,8 @@ Status Scheduler::Run() {
     }
     if (result.ok()) result = MaybeCheckpoint();
     if (result.ok()) result = PublishMinClock();
-    if (phase_ == Phase::kTraining && options_.print_progress &&
+    if (result.ok()) result = MaybeEvaluate();
+    if (phase_ == Phase::kTraining && !final_eval_asked_ && options_.print_progress &&
         Clock::now() - last_report_ >= options_.progress_interval) {
       ReportProgress(false);
     }
@@ -230,6 +231,7 @@ Status Scheduler::Dispatch(Incoming& in) {
   if (std::holds_alternative<wire::CheckpointReplyMsg>(msg.body)) return OnCheckpointReply(node, msg);
   if (std::holds_alternative<wire::RestoreReplyMsg>(msg.body)) return OnRestoreReply(node, msg);
   if (std::holds_alternative<wire::HandoffReplyMsg>(msg.body)) return OnHandoffReply(node, msg);
+  if (std::holds_alternative<wire::EvalResultMsg>(msg.body)) return OnEvalResult(node, msg);
   if (auto* err = std::get_if<wire::ErrorMsg>(&msg.body)) {
     if (err->fatal) {
       RecordEvent("error", Describe(node) + " failed: " + err->message);
@@ -423,12 +425,22 @@ Status Scheduler::OnWorkerDone(Node& node, const wire::Message& msg) {
   }
   // Work given back by a dead worker waits for a live one.
   if (partitions_->finished() < partitions_->total() && !stopping_) return Status::OK();
-  if (final_checkpoint_) return Status::OK();
+  if (final_checkpoint_ || final_eval_asked_) return Status::OK();
   if (checkpoint_) AbandonCheckpoint("training ended");
   train_end_ = Clock::now();
   SampleHistory(train_end_, /*force=*/true);  // the last point of the plots
   RETURN_IF_ERROR(CheckBadLines(true));
   if (options_.print_progress) ReportProgress(true);
+  if (EvalEnabled()) {
+    final_eval_asked_ = true;
+    // A periodic evaluation still running is superseded by the final one.
+    eval_.reset();
+    if (RequestEvaluation(/*final=*/true)) return Status::OK();
+  }
+  return EndTraining();
+}
+
+Status Scheduler::EndTraining() {
   if (!options_.checkpoint_dir.empty()) {
     // The trained state, checkpointed: a job resumed from it has nothing
     // left to train and exports exactly this model.
@@ -533,6 +545,7 @@ wire::Progress Scheduler::TotalProgress() const {
     total.loss_sum += node.progress.loss_sum;
     total.lines_read += node.progress.lines_read;
     total.bad_lines += node.progress.bad_lines;
+    total.dense_pulls += node.progress.dense_pulls;
   }
   return total;
 }
@@ -601,6 +614,8 @@ Status Scheduler::WriteStats() const {
   j["train_logloss"] = total.rows > 0 ? total.loss_sum / total.rows : 0.0;
   j["lines_read"] = total.lines_read;
   j["bad_lines"] = total.bad_lines;
+  j["dense_pulls"] = total.dense_pulls;
+  if (EvalEnabled()) j["evals"] = evals_;
   j["servers"] = options_.num_servers;
   j["workers"] = options_.num_workers;
   j["passes"] = options_.passes;

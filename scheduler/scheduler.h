@@ -93,6 +93,18 @@ struct SchedulerOptions {
   // How long the job waits for a replacement (a standby or a restarted
   // process) when a server or every worker is gone.
   std::chrono::milliseconds recovery_timeout{120000};
+
+  // Periodic evaluation (scheduler_eval.cc): every eval_every and/or every
+  // eval_every_rows rows trained, and once after training, one worker scores
+  // its --eval_test files against the servers' rows; at most eval_rows test
+  // rows during training (0: all), all of them at the end. Off when both
+  // intervals are 0.
+  std::chrono::milliseconds eval_every{0};
+  uint64_t eval_every_rows = 0;
+  uint64_t eval_rows = 0;
+  // A request unanswered this long is given up (the export waits at most
+  // this long for the final one).
+  std::chrono::milliseconds eval_timeout{600000};
 };
 
 class Scheduler {
@@ -209,6 +221,21 @@ class Scheduler {
   // A neighbour died during a handoff: the replacement falls back to the
   // checkpoint.
   void FailHandoffsWaitingOn(const Node& node);
+
+  // Periodic evaluation (scheduler_eval.cc).
+  bool EvalEnabled() const {
+    return options_.eval_every.count() > 0 || options_.eval_every_rows > 0;
+  }
+  // Asks a worker for an evaluation when one is due during training, and
+  // gives up on one that is overdue or whose worker died.
+  Status MaybeEvaluate();
+  // Sends an evaluation request to the live worker of lowest rank; false
+  // when there is none.
+  bool RequestEvaluation(bool final);
+  Status OnEvalResult(Node& node, const wire::Message& msg);
+  // After training: the final checkpoint (when checkpointing), then the
+  // export.
+  Status EndTraining();
   // Admits a node arriving after training began: a server as a standby, a
   // worker as an extra worker.
   Status AdmitLate(Node& node, uint64_t request_id);
@@ -328,6 +355,22 @@ class Scheduler {
   std::map<uint32_t, HandoffRun> handoffs_;  // by dead rank
   std::map<uint32_t, std::string> handoff_dirs_;  // rank -> files its replacement restores
   uint64_t next_handoff_id_ = 1;
+
+  // Periodic evaluation: the request in flight and the results so far.
+  struct EvalRequest {
+    uint64_t id = 0;
+    uint32_t node = 0;
+    uint64_t rows = 0;  // rows trained when it was asked for
+    double train_seconds = 0;
+    bool final = false;
+    Clock::time_point sent;
+  };
+  std::optional<EvalRequest> eval_;
+  uint64_t next_eval_id_ = 1;
+  Clock::time_point last_eval_time_;
+  uint64_t last_eval_rows_ = 0;
+  bool final_eval_asked_ = false;
+  nlohmann::json evals_ = nlohmann::json::array();
 
   // Bounded staleness: workers' clocks and their minimum.
   ClockTracker clocks_;

@@ -15,6 +15,12 @@ DEFINE_int32(max_staleness, -1,
              "Bounded staleness (SSP): start a batch only while this worker's clock (batches "
              "trained) is at most this many ahead of the slowest worker's; 0: BSP (implies "
              "--prefetch=0); -1: asynchronous. Give every worker of a job the same value");
+DEFINE_int32(dense_pull_every, 1,
+             "Pull the dense tables (MLP weights) in one batch of this many and reuse that copy in "
+             "the batches between; gradients are pushed every batch. 1: every batch");
+DEFINE_string(eval_test, "",
+              "Test data this worker scores against the servers' rows when the scheduler asks "
+              "(scheduler --eval_every_s / --eval_every_rows): a file, comma-separated files or a glob");
 DEFINE_string(test_clock_trace, "", "Test only: write clock events to PATH.RANK");
 DEFINE_string(test_batch_delay, "", "Test only: RANK:MS, the worker of that rank sleeps MS ms after each batch");
 DEFINE_int32(request_timeout_ms, 30000, "Deadline for each pull and push window wait");
@@ -50,7 +56,12 @@ int main(int argc, char** argv) {
     return embedps::ExitWithError(kProg, embedps::InvalidArgument("--max_staleness must be >= -1"));
   }
   options.max_staleness = FLAGS_max_staleness;
+  if (FLAGS_dense_pull_every < 1) {
+    return embedps::ExitWithError(kProg, embedps::InvalidArgument("--dense_pull_every must be >= 1"));
+  }
+  options.dense_pull_every = static_cast<uint32_t>(FLAGS_dense_pull_every);
   options.test_clock_trace = FLAGS_test_clock_trace;
+  options.eval_test = FLAGS_eval_test;
   if (!FLAGS_test_batch_delay.empty()) {
     unsigned rank = 0, ms = 0;
     if (std::sscanf(FLAGS_test_batch_delay.c_str(), "%u:%u", &rank, &ms) != 2) {

@@ -135,7 +135,8 @@ Status PsClient::CheckFinite(const std::vector<float>& grads) {
 StatusOr<uint64_t> PsClient::StartValuesOp(uint32_t table, uint32_t dim,
                                            const std::vector<uint64_t>& keys,
                                            const std::vector<float>* grads,
-                                           std::vector<float>* values) {
+                                           std::vector<float>* values,
+                                           bool read_only) {
   if (grads != nullptr) {
     if (grads->size() != keys.size() * dim) {
       return InvalidArgument("push of " + std::to_string(keys.size()) + " keys needs " +
@@ -165,7 +166,7 @@ StatusOr<uint64_t> PsClient::StartValuesOp(uint32_t table, uint32_t dim,
     }
     std::vector<zmq::message_t> payloads;
     payloads.push_back(std::move(part_keys).Release());
-    wire::Body body = wire::PullMsg{table, n};
+    wire::Body body = wire::PullMsg{table, n, read_only};
     if (grads != nullptr) {
       wire::PayloadBuffer<float> part_grads(size_t{n} * dim);
       if (whole) {
@@ -192,8 +193,8 @@ StatusOr<uint64_t> PsClient::StartValuesOp(uint32_t table, uint32_t dim,
 
 StatusOr<uint64_t> PsClient::StartPull(uint32_t table, uint32_t dim,
                                        const std::vector<uint64_t>& keys,
-                                       std::vector<float>* values) {
-  return StartValuesOp(table, dim, keys, nullptr, values);
+                                       std::vector<float>* values, bool read_only) {
+  return StartValuesOp(table, dim, keys, nullptr, values, read_only);
 }
 
 StatusOr<uint64_t> PsClient::StartPushPull(uint32_t table, uint32_t dim,
@@ -224,9 +225,9 @@ Status PsClient::Wait(uint64_t ticket) {
 }
 
 Status PsClient::Pull(uint32_t table, uint32_t dim, const std::vector<uint64_t>& keys,
-                      std::vector<float>* values) {
+                      std::vector<float>* values, bool read_only) {
   if (!push_error_.ok()) return std::exchange(push_error_, Status::OK());
-  ASSIGN_OR_RETURN(uint64_t ticket, StartPull(table, dim, keys, values));
+  ASSIGN_OR_RETURN(uint64_t ticket, StartPull(table, dim, keys, values, read_only));
   RETURN_IF_ERROR(Wait(ticket));
   return std::exchange(push_error_, Status::OK());
 }

@@ -58,9 +58,11 @@ class PsClient {
 
   // Starts fetching the rows of `keys` from `table`; when the ticket
   // completes, values[keys.size() * dim] holds them in key order. `values`
-  // must stay alive until then; `keys` may be reused at once.
+  // must stay alive until then; `keys` may be reused at once. `read_only`
+  // (evaluation): the servers create no rows for it (missing keys read as
+  // their initial values) and mark none as used.
   StatusOr<uint64_t> StartPull(uint32_t table, uint32_t dim, const std::vector<uint64_t>& keys,
-                               std::vector<float>* values);
+                               std::vector<float>* values, bool read_only = false);
   // Starts a push of grads[keys.size() * dim] whose reply carries the rows
   // after the update, written to *values.
   StatusOr<uint64_t> StartPushPull(uint32_t table, uint32_t dim, const std::vector<uint64_t>& keys,
@@ -71,7 +73,7 @@ class PsClient {
 
   // StartPull + Wait.
   Status Pull(uint32_t table, uint32_t dim, const std::vector<uint64_t>& keys,
-              std::vector<float>* values);
+              std::vector<float>* values, bool read_only = false);
 
   // Sends grads[keys.size() * dim] for `keys` without waiting for the
   // servers, blocking only while the push window is full. A server's refusal
@@ -136,7 +138,8 @@ class PsClient {
   void Route(const std::vector<uint64_t>& keys, std::vector<std::vector<uint32_t>>* routed) const;
   // Starts a pull (grads == nullptr) or a push+pull.
   StatusOr<uint64_t> StartValuesOp(uint32_t table, uint32_t dim, const std::vector<uint64_t>& keys,
-                                   const std::vector<float>* grads, std::vector<float>* values);
+                                   const std::vector<float>* grads, std::vector<float>* values,
+                                   bool read_only = false);
   Status Send(uint32_t server, const wire::Body& body, std::vector<zmq::message_t> payloads,
               uint64_t* request_id);
   // Receives and handles replies until `done()` or the deadline.

@@ -5,6 +5,8 @@
 
 #include <glog/logging.h>
 
+#include "worker/eval/server_evaluator.h"
+
 namespace embedps::worker {
 
 Worker::Worker(zmq::context_t& ctx, WorkerOptions options, MetricsRegistry* metrics)
@@ -13,6 +15,10 @@ Worker::Worker(zmq::context_t& ctx, WorkerOptions options, MetricsRegistry* metr
   m_.rows = r.GetCounter("worker.rows");
   m_.lines_read = r.GetCounter("worker.lines_read");
   m_.bad_lines = r.GetCounter("worker.bad_lines");
+  m_.dense_pulls = r.GetCounter("worker.dense_pulls");
+  r.Describe("worker.dense_pulls",
+             "Batches that pulled the dense tables (MLP weights) from the servers; the others reuse "
+             "the last pulled copy (--dense_pull_every)");
   m_.rows_per_second = r.GetGauge("worker.rows_per_second");
   m_.loss = r.GetGauge("worker.train_logloss");
   m_.staleness_bound = r.GetGauge("worker.staleness_bound_batches");
@@ -122,7 +128,9 @@ Status Worker::TrainUntilDone() {
           }
           if (auto* c = std::get_if<wire::ClockUpdateMsg>(&ev->body)) OnClockUpdate(c->min_clock);
           if (std::holds_alternative<wire::StopTrainingMsg>(ev->body)) stop_requested_ = true;
+          if (auto* e = std::get_if<wire::EvaluateMsg>(&ev->body)) pending_eval_ = *e;
         }
+        RETURN_IF_ERROR(MaybeEvaluate());
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
       if (stop_requested_) break;
@@ -245,18 +253,56 @@ StatusOr<bool> Worker::StartBatch(data::ExampleReader& reader, data::Format form
   m.Prepare(b->examples);
   const auto& tables = m.tables();
   b->rows.resize(tables.size());
-  b->tickets.resize(tables.size());
+  b->tickets.clear();
+  b->cached.assign(tables.size(), 0);
+  const bool pull_dense = batches_started_++ % options_.dense_pull_every == 0;
+  bool pulled_dense = false;
   for (size_t t = 0; t < tables.size(); ++t) {
-    ASSIGN_OR_RETURN(b->tickets[t], client_->StartPull(static_cast<uint32_t>(t), tables[t].dim, m.Keys(t),
-                                                       &b->rows[t]));
+    if (tables[t].dense && !pull_dense) {
+      b->cached[t] = 1;
+      continue;
+    }
+    pulled_dense |= tables[t].dense;
+    ASSIGN_OR_RETURN(uint64_t ticket, client_->StartPull(static_cast<uint32_t>(t), tables[t].dim, m.Keys(t),
+                                                         &b->rows[t]));
+    b->tickets.push_back(ticket);
   }
+  if (pulled_dense) ++progress_.dense_pulls;
   return true;
+}
+
+Status Worker::UseCachedRows(InflightBatch& b) {
+  const auto& tables = b.model->tables();
+  dense_cache_.resize(tables.size());
+  for (size_t t = 0; t < tables.size(); ++t) {
+    if (!tables[t].dense) continue;
+    const size_t size = b.model->Keys(t).size() * tables[t].dim;
+    if (!b.cached[t]) {
+      dense_cache_[t] = b.rows[t];
+      continue;
+    }
+    if (dense_cache_[t].size() != size) {
+      // The batch that was to pull them was abandoned (a rejoin): pull now.
+      RETURN_IF_ERROR(client_->Pull(static_cast<uint32_t>(t), tables[t].dim, b.model->Keys(t), &dense_cache_[t]));
+      ++progress_.dense_pulls;
+    }
+    b.rows[t].swap(dense_cache_[t]);
+  }
+  return Status::OK();
+}
+
+void Worker::ReturnCachedRows(InflightBatch& b) {
+  for (size_t t = 0; t < b.cached.size(); ++t) {
+    if (b.cached[t]) b.rows[t].swap(dense_cache_[t]);
+  }
 }
 
 Status Worker::TrainBatch(InflightBatch& b) {
   for (uint64_t ticket : b.tickets) RETURN_IF_ERROR(client_->Wait(ticket));
+  if (options_.dense_pull_every > 1) RETURN_IF_ERROR(UseCachedRows(b));
   Model& m = *b.model;
   const double loss = m.Step(b.examples, b.rows, &b.grads);
+  ReturnCachedRows(b);
   const auto& tables = m.tables();
   for (size_t t = 0; t < tables.size(); ++t) {
     RETURN_IF_ERROR(client_->Push(static_cast<uint32_t>(t), tables[t].dim, m.Keys(t), b.grads[t]));
@@ -391,8 +437,49 @@ Status Worker::Upkeep() {
       LOG(INFO) << "stopping: " << stop->reason;
       stop_requested_ = true;
     }
+    if (auto* e = std::get_if<wire::EvaluateMsg>(&ev->body)) pending_eval_ = *e;
   }
-  return Status::OK();
+  return MaybeEvaluate();
+}
+
+Status Worker::MaybeEvaluate() {
+  if (!pending_eval_ || evaluating_) return Status::OK();
+  const wire::EvaluateMsg request = *pending_eval_;
+  pending_eval_.reset();
+  const auto start = Clock::now();
+  wire::EvalResultMsg reply;
+  reply.id = request.id;
+  StatusOr<EvalResult> result = FailedPrecondition("this worker has no --eval_test");
+  if (!options_.eval_test.empty() && spec_) {
+    ServerEvalOptions eval;
+    eval.test_files = options_.eval_test;
+    eval.format = options_.format;
+    eval.side = options_.side_features;
+    eval.max_rows = request.max_rows;
+    // Heartbeats and checkpoint pauses go on; a nested request waits.
+    eval.between_batches = [this] { return Upkeep(); };
+    evaluating_ = true;
+    result = EvaluateOnServers(*client_, *spec_, eval);
+    evaluating_ = false;
+    if (!result.ok() && aborted_) return result.status();
+  } else if (!options_.eval_test.empty()) {
+    result = FailedPrecondition("this worker has not trained yet, so it does not know the model");
+  }
+  reply.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (result.ok()) {
+    reply.test_rows = result->rows;
+    reply.auc = result->auc;
+    reply.logloss = result->logloss;
+    reply.rmse = result->rmse;
+    reply.mae = result->mae;
+    LOG(INFO) << "evaluation " << request.id << (request.final ? " (final)" : "") << ": " << result->rows
+              << " test rows in " << reply.seconds << " s";
+  } else {
+    reply.ok = false;
+    reply.error = result.status().ToString();
+    LOG(WARNING) << "evaluation " << request.id << " failed: " << reply.error;
+  }
+  return link_.Send(reply).status();
 }
 
 void Worker::UpdateMetrics() {
@@ -400,6 +487,7 @@ void Worker::UpdateMetrics() {
   m_.lines_read->AdvanceTo(progress_.lines_read);
   m_.clock->Set(static_cast<double>(progress_.clock));
   m_.bad_lines->AdvanceTo(progress_.bad_lines);
+  m_.dense_pulls->AdvanceTo(progress_.dense_pulls);
   if (client_) m_.inflight_pushes->Set(static_cast<double>(client_->inflight_pushes()));
   const auto now = Clock::now();
   if (now < next_rate_update_) return;
@@ -422,7 +510,9 @@ Status Worker::WaitForShutdown() {
         // Done: every push is acknowledged already, there is nothing to pause.
         RETURN_IF_ERROR(link_.Send(wire::PausedMsg{p->checkpoint_id, progress_}).status());
       }
+      if (auto* e = std::get_if<wire::EvaluateMsg>(&ev->body)) pending_eval_ = *e;
     }
+    RETURN_IF_ERROR(MaybeEvaluate());
     zmq::pollitem_t item{link_.socket().handle(), 0, ZMQ_POLLIN, 0};
     zmq::poll(&item, 1, std::chrono::milliseconds(100));
   }

@@ -44,12 +44,19 @@ struct WorkerOptions {
   // docs/architecture.md, "Consistency"). 0: BSP (and no prefetch); < 0:
   // asynchronous.
   int32_t max_staleness = -1;
+  // Dense tables (MLP weights) are pulled by one batch in this many; the
+  // batches between reuse the last pulled copy. Their gradients are pushed
+  // every batch regardless. 1: every batch pulls.
+  uint32_t dense_pull_every = 1;
   // The model; built from flags once the data format is known (see
   // ModelSpecFromFlags), so that it can depend on it.
   std::function<StatusOr<ModelSpec>(data::Format)> model_spec;
   // hybrid: appended to every example after parsing. Borrowed.
   const data::SideFeatures* side_features = nullptr;
   uint64_t seed = 1;
+  // Periodic evaluation: the test files this worker scores when the
+  // scheduler asks (wire::EvaluateMsg); empty: it answers with an error.
+  std::string eval_test;
   // Test only: write a clock trace (ClockTrace) to this path + ".RANK", and
   // make the worker of rank `test_delay_rank` sleep `test_batch_delay` after
   // each batch (a slow worker).
@@ -79,7 +86,9 @@ class Worker {
     std::unique_ptr<Model> model;  // one per batch: it holds the batch's key index
     TableRows rows;
     TableRows grads;
-    std::vector<uint64_t> tickets;  // one pull per table
+    std::vector<uint64_t> tickets;  // the pulls started, at most one per table
+    // Per table: its rows come from dense_cache_ instead of a pull.
+    std::vector<char> cached;
     uint64_t end_position = 0;  // partition lines consumed through this batch
   };
   // A trained batch whose pushes may not all be acknowledged yet.
@@ -100,6 +109,11 @@ class Worker {
   StatusOr<bool> StartBatch(data::ExampleReader& reader, data::Format format, InflightBatch* b);
   // Waits for the batch's rows, computes, and pushes its gradients.
   Status TrainBatch(InflightBatch& batch);
+  // Dense tables (--dense_pull_every): after a batch's pulls completed,
+  // keeps the pulled dense rows as the cache and gives cached tables the
+  // cached rows; UseCachedRows swaps them in, ReturnCachedRows back.
+  Status UseCachedRows(InflightBatch& batch);
+  void ReturnCachedRows(InflightBatch& batch);
   // Heartbeats and handles scheduler events between batches.
   Status Upkeep();
   // Keeps the control channel alive while waiting on the servers: heartbeats
@@ -120,6 +134,10 @@ class Worker {
   // and waits for the scheduler to resume training.
   Status PauseForCheckpoint(uint64_t id);
   Status WaitForShutdown();
+  // Runs the evaluation the scheduler asked for (pending_eval_), if any and
+  // none is running, and sends the result. Fails only when the job ends
+  // meanwhile; a failed evaluation is reported to the scheduler instead.
+  Status MaybeEvaluate();
   // Copies progress into the metrics; rates and loss once a second.
   void UpdateMetrics();
 
@@ -145,11 +163,18 @@ class Worker {
   uint64_t known_min_ = 0;  // the slowest active worker's clock, as last heard
   uint64_t max_lead_ = 0;
   std::unique_ptr<ClockTrace> trace_;  // test only
+  // The last pulled rows of each dense table (empty for sparse tables), and
+  // the batches started since the job began, which pick the pulling ones.
+  TableRows dense_cache_;
+  uint64_t batches_started_ = 0;
+  std::optional<wire::EvaluateMsg> pending_eval_;
+  bool evaluating_ = false;
 
   struct Metrics {
     Counter* rows;
     Counter* lines_read;
     Counter* bad_lines;
+    Counter* dense_pulls;
     Gauge* rows_per_second;
     Gauge* loss;
     Gauge* staleness_bound;

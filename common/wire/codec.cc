@@ -29,11 +29,13 @@ void SetProgress(cp::Progress::Builder b, const Progress& p) {
   b.setLeasePass(p.lease_pass);
   b.setLeaseLines(p.lease_lines);
   b.setClock(p.clock);
+  b.setDensePulls(p.dense_pulls);
 }
 
 Progress GetProgress(cp::Progress::Reader r) {
   return Progress{r.getRows(),           r.getLossSum(),   r.getLinesRead(), r.getBadLines(),
-                  r.getLeasePartition(), r.getLeasePass(), r.getLeaseLines(), r.getClock()};
+                  r.getLeasePartition(), r.getLeasePass(), r.getLeaseLines(), r.getClock(),
+                  r.getDensePulls()};
 }
 
 void EncodeHeartbeat(cp::Heartbeat::Builder b, const HeartbeatMsg& m) {
@@ -141,6 +143,7 @@ void EncodeBody(cp::Envelope::Body::Builder b, const Body& body) {
             auto r = b.initPull();
             r.setTable(m.table);
             r.setNumKeys(m.num_keys);
+            r.setReadOnly(m.read_only);
           },
           [&](const PullReplyMsg& m) { SetRowsHeader(b.initPullReply(), m); },
           [&](const PushMsg& m) { SetRowsHeader(b.initPush(), m); },
@@ -265,6 +268,24 @@ void EncodeBody(cp::Envelope::Body::Builder b, const Body& body) {
             r.setOk(m.ok);
             r.setError(m.error);
           },
+          [&](const EvaluateMsg& m) {
+            auto r = b.initEvaluate();
+            r.setId(m.id);
+            r.setMaxRows(m.max_rows);
+            r.setFinal(m.final);
+          },
+          [&](const EvalResultMsg& m) {
+            auto r = b.initEvalResult();
+            r.setId(m.id);
+            r.setOk(m.ok);
+            r.setError(m.error);
+            r.setTestRows(m.test_rows);
+            r.setAuc(m.auc);
+            r.setLogloss(m.logloss);
+            r.setRmse(m.rmse);
+            r.setMae(m.mae);
+            r.setSeconds(m.seconds);
+          },
       },
       body);
 }
@@ -320,7 +341,7 @@ StatusOr<Body> DecodeBody(cp::Envelope::Body::Reader b) {
       return Body(DecodeHeartbeat(b.getHeartbeat()));
     case W::PULL: {
       auto r = b.getPull();
-      return Body(PullMsg{r.getTable(), r.getNumKeys()});
+      return Body(PullMsg{r.getTable(), r.getNumKeys(), r.getReadOnly()});
     }
     case W::PULL_REPLY:
       return GetRowsHeader<PullReplyMsg>(b.getPullReply());
@@ -424,6 +445,15 @@ StatusOr<Body> DecodeBody(cp::Envelope::Body::Reader b) {
     case W::REPLICA_ACK: {
       auto r = b.getReplicaAck();
       return Body(ReplicaAckMsg{r.getOk(), r.getError()});
+    }
+    case W::EVALUATE: {
+      auto r = b.getEvaluate();
+      return Body(EvaluateMsg{r.getId(), r.getMaxRows(), r.getFinal()});
+    }
+    case W::EVAL_RESULT: {
+      auto r = b.getEvalResult();
+      return Body(EvalResultMsg{r.getId(), r.getOk(), r.getError(), r.getTestRows(), r.getAuc(),
+                                r.getLogloss(), r.getRmse(), r.getMae(), r.getSeconds()});
     }
   }
   return InvalidArgument("malformed: unknown message type");

@@ -76,6 +76,8 @@ struct Envelope {
     handoffReply @35 :HandoffReply;
     replicaPush @36 :ReplicaPush;
     replicaAck @37 :ReplicaAck;
+    evaluate @38 :Evaluate;
+    evalResult @39 :EvalResult;
   }
   version @24 :UInt16;    # wire-protocol version (kWireVersion); 0 before it existed
 }
@@ -124,6 +126,9 @@ struct Progress {
   # Workers: batches trained whose pushes are all acknowledged (the SSP clock,
   # see ClockReport).
   clock @7 :UInt64;
+  # Workers: batches whose dense tables (MLP weights) were pulled from the
+  # servers; with --dense_pull_every=K about one batch in K.
+  densePulls @8 :UInt64;
 }
 
 struct Heartbeat {
@@ -152,6 +157,9 @@ struct ServerStats {
 struct Pull {
   table @0 :UInt32;
   numKeys @1 :UInt32;     # payload 0: numKeys uint64 keys
+  # Evaluation: missing rows are answered with their initial values and not
+  # created, and no row is marked as used.
+  readOnly @2 :Bool;
 }
 
 struct PullReply {
@@ -339,4 +347,25 @@ struct ReplicaPush {
 struct ReplicaAck {
   ok @0 :Bool;
   error @1 :Text;
+}
+
+# Periodic evaluation (scheduler --eval_every_s / --eval_every_rows). The
+# scheduler asks one worker to score the test set against the servers' rows
+# now (`final`: after every worker finished, before the export); the worker
+# answers with the metrics at its next batch boundary.
+struct Evaluate {
+  id @0 :UInt64;
+  maxRows @1 :UInt64;      # test rows to score; 0: all
+  final @2 :Bool;
+}
+struct EvalResult {
+  id @0 :UInt64;
+  ok @1 :Bool;
+  error @2 :Text;
+  testRows @3 :UInt64;
+  auc @4 :Float64;         # binary objectives
+  logloss @5 :Float64;
+  rmse @6 :Float64;        # ratings
+  mae @7 :Float64;
+  seconds @8 :Float64;     # time the evaluation took
 }

@@ -29,7 +29,7 @@ const char* BodyName(const Body& body) {
       "partition_request", "partition_grant", "worker_done", "export_model", "export_model_reply",
       "push_pull", "stop_training", "checkpoint", "checkpoint_reply", "pause_training", "paused",
       "resume_training", "restore", "restore_reply", "clock_report", "clock_update", "handoff",
-      "handoff_reply", "replica_push", "replica_ack"};
+      "handoff_reply", "replica_push", "replica_ack", "evaluate", "eval_result"};
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == std::variant_size_v<Body>);
   return kNames[body.index()];
 }

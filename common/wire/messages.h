@@ -71,6 +71,8 @@ struct Progress {
   uint64_t lease_lines = 0;
   // Workers: batches trained whose pushes are all acknowledged (the SSP clock).
   uint64_t clock = 0;
+  // Workers: batches that pulled the dense tables (--dense_pull_every).
+  uint64_t dense_pulls = 0;
 };
 
 struct RegisterMsg {
@@ -119,6 +121,7 @@ struct HeartbeatMsg {
 struct PullMsg {
   uint32_t table = 0;
   uint32_t num_keys = 0;
+  bool read_only = false;  // evaluation: create no rows, mark none as used
 };
 // Payload 0: num_keys * dim float32 values, in the order of the pulled keys.
 struct PullReplyMsg {
@@ -278,6 +281,24 @@ struct ReplicaAckMsg {
   bool ok = true;
   std::string error;
 };
+// Periodic evaluation: scheduler -> one worker, which scores the test set
+// against the servers' current rows and answers with an EvalResultMsg.
+struct EvaluateMsg {
+  uint64_t id = 0;
+  uint64_t max_rows = 0;  // 0: every test row
+  bool final = false;     // after training ended, before the export
+};
+struct EvalResultMsg {
+  uint64_t id = 0;
+  bool ok = true;
+  std::string error;
+  uint64_t test_rows = 0;
+  double auc = 0;
+  double logloss = 0;
+  double rmse = 0;
+  double mae = 0;
+  double seconds = 0;
+};
 
 using Body = std::variant<RegisterMsg, RegisterReplyMsg, ShardMapMsg, HeartbeatMsg, PullMsg,
                           PullReplyMsg, PushMsg, PushReplyMsg, BarrierMsg, BarrierReplyMsg,
@@ -286,7 +307,7 @@ using Body = std::variant<RegisterMsg, RegisterReplyMsg, ShardMapMsg, HeartbeatM
                           StopTrainingMsg, CheckpointMsg, CheckpointReplyMsg, PauseTrainingMsg,
                           PausedMsg, ResumeTrainingMsg, RestoreMsg, RestoreReplyMsg,
                           ClockReportMsg, ClockUpdateMsg, HandoffMsg, HandoffReplyMsg,
-                          ReplicaPushMsg, ReplicaAckMsg>;
+                          ReplicaPushMsg, ReplicaAckMsg, EvaluateMsg, EvalResultMsg>;
 
 // Short name of the body's type, for logs ("pull", "push", ...).
 const char* BodyName(const Body& body);

@@ -15,12 +15,16 @@ Status ScanExamples(const std::string& files, std::optional<data::Format> format
   data::ReaderOptions reader_options;
   reader_options.max_bad_line_fraction = options.max_bad_line_fraction;
   std::vector<data::Example> batch;
+  uint64_t left = options.max_rows > 0 ? options.max_rows : UINT64_MAX;
   for (const Partition& p : parts.value()) {
+    if (left == 0) break;
     ASSIGN_OR_RETURN(const data::Format file_format, data::ResolveFormat(format, p.file));
     ASSIGN_OR_RETURN(auto reader, data::ExampleReader::Open(p, file_format, reader_options));
-    while (true) {
+    while (left > 0) {
       ASSIGN_OR_RETURN(size_t n, reader->NextBatch(options.batch_size, &batch));
       if (n == 0) break;
+      if (n > left) batch.resize(left);
+      left -= batch.size();
       RETURN_IF_ERROR(fn(batch));
     }
     if (bad_lines != nullptr) *bad_lines += reader->bad_lines();

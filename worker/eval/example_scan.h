@@ -17,6 +17,8 @@ namespace embedps::worker {
 struct ScanOptions {
   double max_bad_line_fraction = 0.01;
   size_t batch_size = 4096;
+  // Stop after this many examples; 0: read everything.
+  uint64_t max_rows = 0;
 };
 
 // Calls `fn` with each batch (it may modify the batch) of `files` (a file,

@@ -25,8 +25,18 @@ StatusOr<EvalResult> EvaluateModel(ExportedModel& exported, const std::string& t
       },
       &result.bad_lines).WithContext("test data"));
   if (scores.empty()) return InvalidArgument("test data " + test_files + " has no valid rows");
+  EvalResult metrics = MetricsOf(result.objective, scores, labels);
+  metrics.bad_lines = result.bad_lines;
+  metrics.model_rows = result.model_rows;
+  return metrics;
+}
+
+EvalResult MetricsOf(Objective objective, const std::vector<float>& scores, const std::vector<float>& labels) {
+  EvalResult result;
+  result.objective = objective;
   result.rows = scores.size();
-  if (result.objective == Objective::kBinary) {
+  if (scores.empty()) return result;
+  if (objective == Objective::kBinary) {
     result.auc = RocAuc(scores, labels);
     result.logloss = LogLoss(scores, labels);
     double positives = 0;

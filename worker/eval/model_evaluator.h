@@ -27,6 +27,10 @@ struct EvalResult {
   double mae = 0;
 };
 
+// The metrics of `objective` for scores (probabilities or ratings) against
+// labels; rows, bad_lines and model_rows are left for the caller.
+EvalResult MetricsOf(Objective objective, const std::vector<float>& scores, const std::vector<float>& labels);
+
 // `test_files`: a file, comma-separated files or a glob (plain or gzip), read
 // as `format` or as each file's detected format. `side` (hybrid) is appended
 // to every example as in training. InvalidArgument past

@@ -16,7 +16,8 @@ using ConstVec = Eigen::Map<const Eigen::VectorXf>;
 uint64_t GlobalBiasKey() { return HashBytes("embedps.global_bias"); }
 
 FactorModelBase::FactorModelBase(const FactorModelOptions& o) : o_(o) {
-  tables_.push_back(ModelTable{"factors", o_.factors + 1, "normal", o_.init_scale});
+  tables_.push_back(ModelTable{"factors", o_.factors + 1, "normal", o_.init_scale, /*dense=*/false,
+                               /*factor_row=*/true});
 }
 
 void FactorModelBase::Prepare(const std::vector<data::Example>& batch) {

@@ -29,6 +29,9 @@ struct ModelTable {
   // Dense parameters (MLP weights): every batch reads all rows, keys
   // 0..rows-1, and they take the job's dense optimizer.
   bool dense = false;
+  // Rows are [linear weight, factors...]: the factors may take their own
+  // learning rate (--factor_learning_rate).
+  bool factor_row = false;
 };
 
 // What the model optimizes, which decides the metrics the job reports.

@@ -71,6 +71,37 @@ TEST(CodecTest, ServerHeartbeatCarriesTableStats) {
   EXPECT_FALSE(worker_hb.server.has_value());
 }
 
+TEST(CodecTest, EvaluationMessagesRoundTrip) {
+  auto e = std::get<EvaluateMsg>(RoundTrip(EvaluateMsg{5, 2000, true}).body);
+  EXPECT_EQ(e.id, 5u);
+  EXPECT_EQ(e.max_rows, 2000u);
+  EXPECT_TRUE(e.final);
+  auto r = std::get<EvalResultMsg>(
+      RoundTrip(EvalResultMsg{5, false, "no test data", 1234, 0.75, 0.45, 0.9, 0.7, 1.5}).body);
+  EXPECT_EQ(r.id, 5u);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "no test data");
+  EXPECT_EQ(r.test_rows, 1234u);
+  EXPECT_DOUBLE_EQ(r.auc, 0.75);
+  EXPECT_DOUBLE_EQ(r.logloss, 0.45);
+  EXPECT_DOUBLE_EQ(r.rmse, 0.9);
+  EXPECT_DOUBLE_EQ(r.mae, 0.7);
+  EXPECT_DOUBLE_EQ(r.seconds, 1.5);
+}
+
+TEST(CodecTest, ReadOnlyPullAndDensePullsRoundTrip) {
+  for (bool read_only : {false, true}) {
+    std::vector<zmq::message_t> payloads;
+    payloads.emplace_back(8);
+    auto pull = std::get<PullMsg>(RoundTrip(PullMsg{2, 1, read_only}, std::move(payloads)).body);
+    EXPECT_EQ(pull.read_only, read_only);
+  }
+  Progress p;
+  p.dense_pulls = 77;
+  auto hb = std::get<HeartbeatMsg>(RoundTrip(HeartbeatMsg{p, std::nullopt}).body);
+  EXPECT_EQ(hb.progress.dense_pulls, 77u);
+}
+
 TEST(CodecTest, StopTrainingRoundTrip) {
   auto m = std::get<StopTrainingMsg>(RoundTrip(StopTrainingMsg{"operator"}).body);
   EXPECT_EQ(m.reason, "operator");

@@ -86,6 +86,7 @@ TEST(ShardMapTest, RejectsBadShapes) {
 TEST(ShardMapTest, ReplicationRingAndValidation) {
   auto map = ShardMap::Balanced(3, 64, 1);
   ASSERT_TRUE(map.ok());
+  map->set_endpoints({"tcp://a:0", "tcp://b:0", "tcp://c:0"});
   EXPECT_EQ(map->replicas(), 1u);
   EXPECT_FALSE(map->SetReplication(3, {}).ok());
   EXPECT_FALSE(map->SetReplication(2, {"tcp://a:1"}).ok()) << "one replica endpoint per server";

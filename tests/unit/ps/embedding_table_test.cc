@@ -38,6 +38,26 @@ TEST(EmbeddingTableTest, FirstTouchIsDeterministicAndBounded) {
   EXPECT_EQ(a->size(), 2u);
 }
 
+TEST(EmbeddingTableTest, ReadOnlyPullCreatesNoRows) {
+  auto table = EmbeddingTable::Create(Config(3, 0.5f)).value();
+  const uint64_t keys[2] = {7, 8};
+  float ro[6], created[6];
+  table->Pull(keys, 2, ro, /*read_only=*/true);
+  EXPECT_EQ(table->size(), 0u);  // initial values, nothing stored
+  table->Pull(keys, 2, created);
+  EXPECT_EQ(table->size(), 2u);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(ro[i], created[i]);
+  // An existing row reads as it is, updates included.
+  const float grad[3] = {1, 1, 1};
+  ASSERT_TRUE(table->Push(keys, 1, grad).ok());
+  table->Pull(keys, 2, ro, /*read_only=*/true);
+  EXPECT_EQ(ro[0], created[0] - 1.0f);
+  EXPECT_EQ(ro[3], created[3]);
+  const uint64_t other = 9;
+  table->Pull(&other, 1, ro, /*read_only=*/true);
+  EXPECT_EQ(table->size(), 2u);
+}
+
 TEST(EmbeddingTableTest, SeedChangesInitialValues) {
   auto a = EmbeddingTable::Create(Config(2, 1.0f)).value();
   TableConfig other = Config(2, 1.0f);

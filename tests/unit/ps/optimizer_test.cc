@@ -133,6 +133,37 @@ TEST(OptimizerTest, AdagradIsPerCoordinate) {
   EXPECT_FLOAT_EQ(acc[1], 1.0f);
 }
 
+TEST(OptimizerTest, FactorLearningRateStepsAllButTheFirstCoordinate) {
+  for (const char* name : {"adagrad", "rowwise_adagrad"}) {
+    OptimizerConfig c = Config(name, 1.0f);
+    c.initial_accumulator = 1.0f;
+    c.factor_learning_rate = 0.25f;
+    auto ada = Make(c);
+    OptimizerConfig plain_config = Config(name, 1.0f);
+    plain_config.initial_accumulator = 1.0f;
+    auto plain = Make(plain_config);
+    float w[3] = {0, 0, 0}, acc[3], pw[3] = {0, 0, 0}, pacc[3];
+    ada->InitState(acc, 3);
+    plain->InitState(pacc, 3);
+    const float g[3] = {3.0f, 3.0f, -1.0f};
+    ada->Apply(w, acc, g, 3);
+    plain->Apply(pw, pacc, g, 3);
+    // The linear weight steps as with one rate, the factors a quarter as far.
+    EXPECT_FLOAT_EQ(w[0], pw[0]) << name;
+    EXPECT_NEAR(w[1], 0.25f * pw[1], 1e-6) << name;
+    EXPECT_NEAR(w[2], 0.25f * pw[2], 1e-6) << name;
+    EXPECT_LT(w[1], 0.0f) << name;
+  }
+  for (const char* name : {"sgd", "adam", "ftrl"}) {
+    OptimizerConfig c = Config(name, 0.1f);
+    c.factor_learning_rate = 0.01f;
+    EXPECT_FALSE(MakeOptimizer(c).ok()) << name;
+  }
+  OptimizerConfig negative = Config("adagrad", 0.1f);
+  negative.factor_learning_rate = -1.0f;
+  EXPECT_FALSE(MakeOptimizer(negative).ok());
+}
+
 TEST(OptimizerTest, AdagradWithL2TwoSteps) {
   OptimizerConfig c = Config("adagrad", 1.5f);
   c.initial_accumulator = 5.0f;

@@ -17,7 +17,7 @@ TEST(TableSpecTest, ParsesEverySetting) {
       "init_scale=0.02 fp16=1 clip_norm=5\n"
       "# a comment line\n"
       "name=item dim=8 optimizer=ftrl l1=0.5 l2=0.25 ftrl_beta=2 admit_after=3 "
-      "evict_after_steps=1000 memory_budget_mb=64 init=zeros; name=bias optimizer=sgd",
+      "evict_after_steps=1000 memory_budget_mb=64 init=zeros; name=bias optimizer=adagrad factor_lr=0.01",
       defaults);
   ASSERT_TRUE(tables.ok()) << tables.status().ToString();
   ASSERT_EQ(tables->size(), 3u);
@@ -49,6 +49,7 @@ TEST(TableSpecTest, ParsesEverySetting) {
   EXPECT_EQ((*tables)[2].name, "bias");
   EXPECT_EQ((*tables)[2].dim, defaults.dim);
   EXPECT_EQ((*tables)[2].id, 2u);
+  EXPECT_FLOAT_EQ((*tables)[2].optimizer.factor_learning_rate, 0.01f);
 }
 
 TEST(TableSpecTest, ErrorsNameTheTableAndSetting) {

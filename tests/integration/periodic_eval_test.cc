@@ -1,0 +1,59 @@
+// End to end: with --eval_every_rows, `embedps local` evaluates on the test
+// set during training (one worker scoring against the servers' rows) and
+// once after training; the evaluations show in the progress lines and the
+// summary's "evals", and the final one is the export's test metric.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/subprocess.h"
+#include "tests/support/test_dirs.h"
+
+namespace embedps {
+namespace {
+
+TEST(PeriodicEvalTest, EvaluatesDuringTrainingAndAtTheEnd) {
+  testing::ScratchDir dir;
+  const std::string train = testing::GenerateCriteoFile(dir, "train.tsv", 120000, 21);
+  const std::string test = testing::GenerateCriteoFile(dir, "test.tsv", 10000, 22);
+  const std::string summary_path = dir.File("summary.json");
+  auto run = testing::RunBinary(
+      "embedps",
+      {"local", "--model=lr", "--train=" + train, "--test=" + test, "--servers=2", "--workers=2",
+       "--eval_every_rows=30000", "--eval_rows=4000", "--http_port=-1", "--summary_json=" + summary_path,
+       "--run_dir=" + dir.File("run")},
+      dir.File("local.log"), std::chrono::seconds(240));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("eval: "), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("eval (final): "), std::string::npos) << run.output;
+
+  auto summary = nlohmann::json::parse(testing::ReadFile(summary_path));
+  ASSERT_TRUE(summary.contains("evals")) << summary.dump(2);
+  const auto& evals = summary["evals"];
+  ASSERT_GE(evals.size(), 3u) << evals.dump(2);  // at least two during training, then the final one
+  uint64_t last_rows = 0;
+  for (size_t i = 0; i < evals.size(); ++i) {
+    const auto& e = evals[i];
+    const bool final = i + 1 == evals.size();
+    EXPECT_EQ(e["final"].get<bool>(), final) << e.dump();
+    EXPECT_EQ(e["test_rows"].get<uint64_t>(), final ? 10000u : 4000u) << e.dump();
+    const double auc = e["test_auc"].get<double>(), logloss = e["test_logloss"].get<double>();
+    EXPECT_TRUE(std::isfinite(auc) && auc > 0.6 && auc < 1.0) << e.dump();
+    EXPECT_TRUE(std::isfinite(logloss) && logloss > 0.3 && logloss < 0.6) << e.dump();
+    EXPECT_GE(e["rows"].get<uint64_t>(), last_rows) << e.dump();
+    last_rows = e["rows"].get<uint64_t>();
+  }
+  // The final evaluation ran against the servers after every push landed:
+  // the same rows the export holds, scored by the same model code.
+  const auto& last = evals.back();
+  EXPECT_EQ(last["rows"].get<uint64_t>(), 120000u);
+  EXPECT_NEAR(last["test_auc"].get<double>(), summary["test_auc"].get<double>(), 1e-6);
+  EXPECT_NEAR(last["test_logloss"].get<double>(), summary["test_logloss"].get<double>(), 1e-6);
+  // The first one ran while training went on.
+  EXPECT_LT(evals[0]["rows"].get<uint64_t>(), 120000u);
+}
+
+}  // namespace
+}  // namespace embedps
