@@ -7,6 +7,7 @@
 #include <zmq_addon.hpp>
 
 #include "common/hash.h"
+#include "common/security/curve_keys.h"
 
 namespace embedps {
 
@@ -98,8 +99,11 @@ bool ReceiveMessage(zmq::socket_t& s, bool router, std::chrono::milliseconds tim
     // connection's properties.
     const char* addr = frames.empty() ? nullptr : zmq_msg_gets(frames[0].handle(), "Peer-Address");
     const char* user = frames.empty() ? nullptr : zmq_msg_gets(frames[0].handle(), "User-Id");
+    const char* role =
+        frames.empty() ? nullptr : zmq_msg_gets(frames[0].handle(), security::kKeyRoleProperty);
     out->peer_address = addr != nullptr ? addr : "";
     out->key_name = user != nullptr ? user : "";
+    out->key_role = role != nullptr ? role : "";
   }
   auto decoded = wire::Decode(std::move(frames), limits);
   if (decoded.ok()) {

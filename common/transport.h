@@ -49,9 +49,12 @@ Status SendFrames(zmq::socket_t& s, std::vector<zmq::message_t> frames,
 struct Incoming {
   zmq::message_t routing_id;
   // ROUTER sockets only: the sender's IP address, and with CURVE the name of
-  // its key on the allow-list (empty without CURVE). For logs.
+  // its key on the allow-list (empty without CURVE), for logs, and the role
+  // that key is bound to ("server", "worker", ...; empty without CURVE or
+  // for a key that admits any role), for admission.
   std::string peer_address;
   std::string key_name;
+  std::string key_role;
   Status status;
   wire::Message message;
   size_t bytes = 0;

@@ -18,6 +18,7 @@
 #include "launch/holdout_split.h"
 #include "launch/job_control.h"
 #include "common/security/curve_keys.h"
+#include "launch/keygen_command.h"
 #include "launch/process_group.h"
 #include "ps/optimizer.h"
 #include "worker/data/format.h"
@@ -107,13 +108,15 @@ StatusOr<std::string> PrepareKeys(const LocalOptions& o, const std::string& run_
   const std::string dir = run_dir + "/keys";
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
-  std::vector<std::string> names;
-  for (uint32_t s = 0; s < o.servers; ++s) names.push_back("server-" + std::to_string(s));
-  for (uint32_t w = 0; w < o.workers; ++w) names.push_back("worker-" + std::to_string(w));
-  RETURN_IF_ERROR(security::WriteKeyDirectory(dir, names));
+  // One key per child, named after it and bound to its role.
+  std::vector<security::NodeKeySpec> keys = RoleNodeKeys(o.servers, o.workers);
+  for (uint32_t s = o.servers; s < o.servers + o.standby_servers; ++s) {
+    keys.push_back({"standby-" + std::to_string(s), security::KeyRole::kServer});
+  }
+  RETURN_IF_ERROR(security::WriteKeyDirectoryWithRoles(dir, keys));
   std::printf("embedps: CURVE is on: every connection is encrypted and admitted by key (%zu node "
-              "keys in %s)\n",
-              names.size(), dir.c_str());
+              "keys in %s, each bound to its role)\n",
+              keys.size(), dir.c_str());
   return dir;
 }
 

@@ -123,8 +123,19 @@ DEFINE_bool(replicas_compare, false,
             "and report the ratio");
 DEFINE_bool(curve_compare, false,
             "bench pushpull: run every configuration with CURVE off and on and report the ratio");
-DEFINE_int32(nodes, 16, "keygen: node keypairs to write (node-0 .. node-N-1)");
+DEFINE_int32(nodes, 0,
+             "keygen: write N node keypairs node-0 .. node-N-1 that admit any role (default: "
+             "role-bound keys server-0.. and worker-0.. from --servers and --workers)");
 DEFINE_string(add, "", "keygen: add one node keypair with this name to an existing --out DIR");
+DEFINE_string(role, "",
+              "keygen --add: the role the new key admits: scheduler, server, worker, client or any");
+DEFINE_bool(insecure, false,
+            "ssh: run the job without CURVE (cluster traffic unencrypted and unauthenticated); "
+            "prints a warning");
+// ssh: the key directory from `embedps keygen --servers S --workers W`, at
+// this path on every host (required unless --insecure). Defined with the
+// daemons' flags (common/flags/node_flags.cc), which this binary links.
+DECLARE_string(curve_dir);
 DEFINE_bool(null_store, false,
             "bench pushpull: reference run whose servers skip their tables (transport ceiling)");
 DEFINE_int32(timeout_ms, 5000, "status, stop: give up on an unreachable scheduler after this long");
@@ -159,7 +170,7 @@ constexpr char kUsage[] =
     "  predict     score a data file with an exported model (--model DIR --input FILE)\n"
     "  recommend   top K unseen items of a user (--model DIR --user U --k 10), or serve\n"
     "              them over HTTP (--serve PORT)\n"
-    "  keygen      write CURVE keys for a cluster (--out DIR [--nodes N | --add NAME])\n"
+    "  keygen      write CURVE keys for a cluster (--out DIR [--servers S --workers W | --nodes N | --add NAME --role R])\n"
     "  bench pushpull | memory | parse | checkpoint   measure push/pull throughput,\n"
     "              memory per row, input parsing speed or checkpoint write/restore speed\n"
     "  status      show a running job: embedps status --scheduler HOST:PORT [--json]\n"
@@ -288,6 +299,8 @@ embedps::Status RunSshCommand() {
   o.remote_dir = FLAGS_remote_dir;
   o.remote_bin_dir = FLAGS_remote_bin_dir.empty() ? BinDir() : FLAGS_remote_bin_dir;
   o.ssh = FLAGS_ssh;
+  o.curve_dir = FLAGS_curve_dir;
+  o.insecure = FLAGS_insecure;
   o.ssh_options = embedps::launch::SplitWords(FLAGS_ssh_options);
   o.bind_host = FLAGS_bind_host;
   o.ports.base_port = FLAGS_base_port;
@@ -497,8 +510,14 @@ int main(int argc, char** argv) {
   } else if (command == "recommend") {
     st = RunRecommendCommand();
   } else if (command == "keygen") {
-    st = embedps::launch::RunKeygen({FLAGS_out, static_cast<uint32_t>(std::max(0, FLAGS_nodes)),
-                                     FLAGS_add});
+    embedps::launch::KeygenOptions o;
+    o.out = FLAGS_out;
+    o.nodes = static_cast<uint32_t>(std::max(0, FLAGS_nodes));
+    o.servers = static_cast<uint32_t>(std::max(0, FLAGS_servers));
+    o.workers = static_cast<uint32_t>(std::max(0, FLAGS_workers));
+    o.add = FLAGS_add;
+    o.add_role = FLAGS_role;
+    st = embedps::launch::RunKeygen(o);
   } else {
     std::fprintf(stderr, "embedps: error: unknown command '%s'\n%s\n", command.c_str(), kUsage);
     return 2;

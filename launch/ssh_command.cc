@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/security/curve_keys.h"
 #include "launch/job_control.h"
 #include "launch/process_group.h"
 #include "launch/remote_shell.h"
@@ -75,6 +76,10 @@ std::vector<std::string> DaemonArgs(const Job& job, const PlannedNode& n) {
   }
   if (n.http_port >= 0) {
     a.insert(a.end(), {"--http_port=" + std::to_string(n.http_port), "--http_bind=" + o.http_bind});
+  }
+  if (!o.curve_dir.empty()) {
+    a.push_back("--curve_dir=" + o.curve_dir);
+    if (n.role != "scheduler") a.push_back("--curve_key=" + n.name);
   }
   const auto extra = o.extra.For(n.role);
   a.insert(a.end(), extra.begin(), extra.end());
@@ -210,6 +215,40 @@ Status WriteSummary(const Job& job, nlohmann::json summary, double wall_seconds)
   return Status::OK();
 }
 
+// CURVE is on by default across hosts: checks, on this machine, that the key
+// directory holds the cluster keys and one key per node, bound to the
+// node's role (or to any role), so a job does not fail on its hosts later.
+Status CheckKeys(const SshOptions& o, const std::vector<PlannedNode>& nodes) {
+  if (o.insecure) {
+    if (!o.curve_dir.empty()) return InvalidArgument("--insecure and --curve_dir exclude each other");
+    std::fprintf(stderr,
+                 "embedps ssh: WARNING: --insecure: CURVE is off; traffic between the hosts is "
+                 "unencrypted and any machine that reaches the ports can join the job\n");
+    return Status::OK();
+  }
+  if (o.curve_dir.empty()) {
+    return InvalidArgument(
+        "CURVE is on by default for multi-host jobs: give --curve_dir=DIR, a key directory from "
+        "`embedps keygen --out DIR --servers S --workers W` at the same path on every host, or "
+        "--insecure to run without CURVE");
+  }
+  ASSIGN_OR_RETURN(security::CurveConfig binding, security::LoadCurveConfig(o.curve_dir, "", true));
+  for (const auto& n : nodes) {
+    if (n.role == "scheduler") continue;
+    RETURN_IF_ERROR(security::LoadCurveConfig(o.curve_dir, n.name, false).status());
+    const security::AllowList::Entry* e = binding.allowed->FindName(n.name);
+    if (e == nullptr) {
+      return InvalidArgument(o.curve_dir + "/" + security::kAllowListFile + " does not admit " + n.name);
+    }
+    if (e->role != security::KeyRole::kAny && n.role != security::KeyRoleName(e->role)) {
+      return InvalidArgument("the key " + n.name + " in " + o.curve_dir + " admits a " +
+                             security::KeyRoleName(e->role) + ", not a " + n.role);
+    }
+  }
+  std::printf("embedps: CURVE is on: keys from %s\n", o.curve_dir.c_str());
+  return Status::OK();
+}
+
 Status Validate(const SshOptions& o) {
   if (o.hostfile.empty()) return InvalidArgument("--hostfile is required");
   if (o.train.empty()) return InvalidArgument("--train is required (a path valid on every worker's host)");
@@ -226,6 +265,7 @@ Status RunSsh(const SshOptions& o) {
   job.options = &o;
   ASSIGN_OR_RETURN(auto entries, ReadHostfile(o.hostfile));
   ASSIGN_OR_RETURN(job.nodes, PlanNodes(entries, o.ports));
+  RETURN_IF_ERROR(CheckKeys(o, job.nodes));
   for (const auto& n : job.nodes) {
     if (n.role == "server") ++job.servers;
     if (n.role == "worker") ++job.workers;

@@ -47,6 +47,10 @@ struct SshOptions {
   ExtraFlags extra;
   std::string summary_json;
   uint32_t timeout_s = 3600;
+  // CURVE key directory (embedps keygen), the same path on every host;
+  // required unless `insecure`, which runs the job without CURVE.
+  std::string curve_dir;
+  bool insecure = false;
 };
 
 // Runs the job to its end. A failing node ends it with a Status naming the

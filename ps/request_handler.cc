@@ -2,6 +2,8 @@
 
 #include <cstring>
 #include <optional>
+#include <string>
+#include <variant>
 
 #include <glog/logging.h>
 
@@ -43,6 +45,14 @@ bool Describe(const wire::Body& body, DataRequest* r) {
   return true;
 }
 
+// Whether a connection whose CURVE key is bound to `role` may send `body`:
+// workers read and write rows, clients only read them, and the keys of
+// servers and the scheduler never touch another server's rows.
+bool RoleMaySend(const std::string& role, const wire::Body& body) {
+  if (role == wire::RoleName(wire::Role::kWorker)) return true;
+  return role == wire::RoleName(wire::Role::kClient) && std::holds_alternative<wire::PullMsg>(body);
+}
+
 }  // namespace
 
 RequestHandler::RequestHandler(const ServingState* state, MetricsRegistry* metrics)
@@ -67,8 +77,8 @@ RequestHandler::RequestHandler(const ServingState* state, MetricsRegistry* metri
   metrics->Describe("server.keys_pushed", "Keys whose gradients were applied");
   metrics->Describe("server.malformed_messages", "Requests that could not be decoded");
   metrics->Describe("server.rejected_requests",
-                    "Requests refused: wrong cluster, unknown table, stale epoch, not owner, "
-                    "dimension mismatch, non-finite gradients");
+                    "Requests refused: wrong cluster, a CURVE key of another role, unknown table, "
+                    "stale epoch, not owner, dimension mismatch, non-finite gradients");
   metrics->Describe("server.handler_nanos", "Total handler time, in nanoseconds");
   limit_refusals_ = metrics->GetCounter("server.limit_refusals");
   limit_keys_ = metrics->GetCounter("server.limit.keys_per_request");
@@ -118,6 +128,16 @@ void RequestHandler::Handle(Incoming& in, zmq::socket_t& socket) const {
                               << ", ours is " << state_->cluster_id << "; check --cluster_token)";
     ReplyError(in.routing_id, msg.header, wire::ErrorCode::kWrongCluster,
                "request from another cluster refused", socket);
+    return;
+  }
+  if (!in.key_role.empty() && !RoleMaySend(in.key_role, msg.body)) {
+    rejected_->Add();
+    const std::string why = std::string("its CURVE key ") + in.key_name + " admits a " +
+                            in.key_role + ", which may not send a " + wire::BodyName(msg.body) +
+                            " to a server";
+    LOG_EVERY_N(WARNING, 100) << "security: refused a " << wire::BodyName(msg.body) << " from node "
+                              << msg.header.sender << " at " << in.peer_address << ": " << why;
+    ReplyError(in.routing_id, msg.header, wire::ErrorCode::kNotAdmitted, why, socket);
     return;
   }
   HandleData(in.routing_id, msg, socket);

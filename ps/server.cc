@@ -268,6 +268,11 @@ void Server::LogStats() const {
             << m["server.limit_refusals"] << " over limits), " << m["server.duplicate_requests"]
             << " duplicates suppressed, " << m["security.refused_connections"]
             << " connections refused";
+  if (m["server.replica_forwards"] + m["server.replica_pushes_applied"] > 0) {
+    LOG(INFO) << "replication: " << m["server.replica_forwards"] << " pushes confirmed by our backup, "
+              << m["server.replica_pushes_applied"] << " forwarded pushes applied to our copy, "
+              << m["server.replica_unavailable_refusals"] << " pushes sent back while the backup was unavailable";
+  }
   for (const auto& [id, table] : state_.tables) {
     const TableStats s = table->Stats();
     LOG(INFO) << "table " << table->config().name << ": " << s.rows << " rows, "

@@ -256,6 +256,11 @@ Status Scheduler::OnRegister(const std::string& from, const Incoming& in) {
   std::string refusal;
   if (!is_server && !is_worker) {
     refusal = std::string("cannot admit a node with role ") + wire::RoleName(reg.role);
+  } else if (!in.key_role.empty() && in.key_role != wire::RoleName(reg.role)) {
+    // Keys admit roles: a worker's key (stolen, or given by mistake) must not
+    // make its holder a server that workers send their gradients to.
+    refusal = "its CURVE key " + in.key_name + " (from " + in.peer_address + ") admits a " +
+              in.key_role + ", not a " + wire::RoleName(reg.role);
   } else if (phase_ != Phase::kAdmitting && (options_.checkpoint_dir.empty() || phase_ == Phase::kExporting ||
                                              phase_ == Phase::kFinished)) {
     refusal = "the job has already started";

@@ -98,10 +98,34 @@ bool IsValidNodeName(const std::string& name) {
   return name != "cluster" && name[0] != '.';
 }
 
-Status AllowList::Add(const std::string& name, const std::string& public_key_z85) {
+const char* KeyRoleName(KeyRole role) {
+  switch (role) {
+    case KeyRole::kScheduler: return "scheduler";
+    case KeyRole::kServer: return "server";
+    case KeyRole::kWorker: return "worker";
+    case KeyRole::kClient: return "client";
+    case KeyRole::kAny: break;
+  }
+  return "any";
+}
+
+StatusOr<KeyRole> ParseKeyRole(const std::string& name) {
+  for (KeyRole r : {KeyRole::kAny, KeyRole::kScheduler, KeyRole::kServer, KeyRole::kWorker,
+                    KeyRole::kClient}) {
+    if (name == KeyRoleName(r)) return r;
+  }
+  return InvalidArgument("unknown key role '" + name +
+                         "' (expected scheduler, server, worker, client or any)");
+}
+
+Status AllowList::Add(const std::string& name, const std::string& public_key_z85, KeyRole role) {
   if (!IsValidNodeName(name)) return InvalidArgument("invalid node name '" + name + "'");
   ASSIGN_OR_RETURN(std::string raw, DecodeKey(public_key_z85, "key of " + name));
-  if (names_.emplace(raw, name).second) order_.push_back(raw);
+  for (const auto& [key, entry] : entries_) {
+    // One name, one key: logs and role checks identify a node by its name.
+    if (entry.name == name && key != raw) return InvalidArgument("node name '" + name + "' is listed twice");
+  }
+  if (entries_.emplace(raw, Entry{name, role}).second) order_.push_back(raw);
   return Status::OK();
 }
 
@@ -114,13 +138,19 @@ StatusOr<AllowList> AllowList::Parse(const std::string& text, const std::string&
     const size_t first = line.find_first_not_of(" \t");
     if (first == std::string::npos || line[first] == '#') continue;
     std::istringstream fields(line);
-    std::string name, key, extra;
-    fields >> name >> key;
+    std::string name, key, role_name, extra;
+    fields >> name >> key >> role_name;
     const std::string where = origin + ":" + std::to_string(number);
     if (key.empty() || (fields >> extra)) {
-      return InvalidArgument(where + ": expected 'NAME PUBLIC_KEY'");
+      return InvalidArgument(where + ": expected 'NAME PUBLIC_KEY [ROLE]'");
     }
-    Status st = list.Add(name, key);
+    KeyRole role = KeyRole::kAny;
+    if (!role_name.empty()) {
+      auto parsed = ParseKeyRole(role_name);
+      if (!parsed.ok()) return parsed.status().WithContext(where);
+      role = *parsed;
+    }
+    Status st = list.Add(name, key, role);
     if (!st.ok()) return st.WithContext(where);
   }
   return list;
@@ -134,23 +164,41 @@ StatusOr<AllowList> AllowList::ReadFile(const std::string& path) {
   return Parse(text.str(), path);
 }
 
-const std::string* AllowList::Find(const void* key, size_t size) const {
+const AllowList::Entry* AllowList::Find(const void* key, size_t size) const {
   if (size != kRawKeyBytes) return nullptr;
-  auto it = names_.find(std::string(static_cast<const char*>(key), size));
-  return it == names_.end() ? nullptr : &it->second;
+  auto it = entries_.find(std::string(static_cast<const char*>(key), size));
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+const AllowList::Entry* AllowList::FindName(const std::string& name) const {
+  for (const auto& [key, entry] : entries_) {
+    if (entry.name == name) return &entry;
+  }
+  return nullptr;
 }
 
 std::string AllowList::ToText() const {
-  std::string out = "# Public CURVE keys admitted into this cluster: NAME KEY per line.\n";
+  std::string out =
+      "# Public CURVE keys admitted into this cluster: NAME KEY ROLE per line\n"
+      "# (ROLE: scheduler, server, worker or client; none: any role).\n";
   for (const std::string& raw : order_) {
     char z85[kZ85KeyChars + 1] = {0};
     zmq_z85_encode(z85, reinterpret_cast<const uint8_t*>(raw.data()), raw.size());
-    out += names_.at(raw) + " " + z85 + "\n";
+    const Entry& e = entries_.at(raw);
+    out += e.name + " " + z85;
+    if (e.role != KeyRole::kAny) out += std::string(" ") + KeyRoleName(e.role);
+    out += "\n";
   }
   return out;
 }
 
 Status WriteKeyDirectory(const std::string& dir, const std::vector<std::string>& node_names) {
+  std::vector<NodeKeySpec> nodes;
+  for (const std::string& name : node_names) nodes.push_back(NodeKeySpec{name, KeyRole::kAny});
+  return WriteKeyDirectoryWithRoles(dir, nodes);
+}
+
+Status WriteKeyDirectoryWithRoles(const std::string& dir, const std::vector<NodeKeySpec>& nodes) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Unavailable("cannot create " + dir + ": " + ec.message());
@@ -160,24 +208,24 @@ Status WriteKeyDirectory(const std::string& dir, const std::vector<std::string>&
   }
   ASSIGN_OR_RETURN(CurveKeyPair cluster, GenerateKeyPair());
   AllowList allowed;
-  for (const std::string& name : node_names) {
-    if (!IsValidNodeName(name)) return InvalidArgument("invalid node name '" + name + "'");
+  for (const NodeKeySpec& node : nodes) {
+    if (!IsValidNodeName(node.name)) return InvalidArgument("invalid node name '" + node.name + "'");
     ASSIGN_OR_RETURN(CurveKeyPair keys, GenerateKeyPair());
-    RETURN_IF_ERROR(WriteNodeKeys(dir, name, keys));
-    RETURN_IF_ERROR(allowed.Add(name, keys.public_key));
+    RETURN_IF_ERROR(WriteNodeKeys(dir, node.name, keys));
+    RETURN_IF_ERROR(allowed.Add(node.name, keys.public_key, node.role));
   }
   RETURN_IF_ERROR(WriteNewFile(dir + "/" + kClusterSecretFile, cluster.secret_key + "\n", 0600));
   RETURN_IF_ERROR(WriteNewFile(dir + "/" + kClusterPublicFile, cluster.public_key + "\n", 0644));
   return WriteNewFile(dir + "/" + kAllowListFile, allowed.ToText(), 0644);
 }
 
-Status AddNodeKey(const std::string& dir, const std::string& name) {
+Status AddNodeKey(const std::string& dir, const std::string& name, KeyRole role) {
   if (!IsValidNodeName(name)) return InvalidArgument("invalid node name '" + name + "'");
   const std::string list_path = dir + "/" + kAllowListFile;
   ASSIGN_OR_RETURN(AllowList allowed, AllowList::ReadFile(list_path));
   ASSIGN_OR_RETURN(CurveKeyPair keys, GenerateKeyPair());
   RETURN_IF_ERROR(WriteNodeKeys(dir, name, keys));
-  RETURN_IF_ERROR(allowed.Add(name, keys.public_key));
+  RETURN_IF_ERROR(allowed.Add(name, keys.public_key, role));
   // Replace the list atomically so a binding node never reads half of it.
   const std::string tmp = list_path + ".tmp";
   std::filesystem::remove(tmp);

@@ -23,26 +23,55 @@ struct CurveKeyPair {
 // libzmq has no CURVE support.
 StatusOr<CurveKeyPair> GenerateKeyPair();
 
-// The public keys admitted into a cluster, each with a node name for logs.
-// File format: one "NAME Z85KEY" per line; blank lines and lines starting
-// with '#' are ignored. Names are [A-Za-z0-9_.-]+.
+// The role a key admits its holder in. A stolen worker key must not make
+// its holder a server (or a scheduler's peer that pushes as one), so keygen
+// binds each node key to one role. kAny: a key without a role (from
+// `keygen --nodes`, or an allow-list written before roles) admits any role.
+enum class KeyRole { kAny, kScheduler, kServer, kWorker, kClient };
+// "any", "scheduler", "server", "worker", "client" (the wire role names).
+const char* KeyRoleName(KeyRole role);
+StatusOr<KeyRole> ParseKeyRole(const std::string& name);
+
+// The message property (zmq_msg_gets) that the ZAP handler attaches to the
+// messages of an admitted connection: the role its key is bound to
+// ("worker", ...); absent for keys that admit any role.
+inline constexpr char kKeyRoleProperty[] = "X-Embedps-Role";
+
+// One node key to generate: its name (file names, logs) and its role.
+struct NodeKeySpec {
+  std::string name;
+  KeyRole role = KeyRole::kAny;
+};
+
+// The public keys admitted into a cluster, each with a node name for logs
+// and the role it admits. File format: one "NAME Z85KEY [ROLE]" per line
+// (no ROLE: any role); blank lines and lines starting with '#' are
+// ignored. Names are [A-Za-z0-9_.-]+ and unique.
 class AllowList {
  public:
+  struct Entry {
+    std::string name;
+    KeyRole role = KeyRole::kAny;
+  };
   // InvalidArgument naming `origin` and the line for a malformed entry.
   static StatusOr<AllowList> Parse(const std::string& text, const std::string& origin);
   static StatusOr<AllowList> ReadFile(const std::string& path);
 
-  // Adds `name` with its Z85 public key; InvalidArgument if either is malformed.
-  Status Add(const std::string& name, const std::string& public_key_z85);
-  // The name of a raw 32-byte public key, or nullptr when it is not admitted.
-  const std::string* Find(const void* key, size_t size) const;
-  size_t size() const { return names_.size(); }
+  // Adds `name` with its Z85 public key; InvalidArgument if either is
+  // malformed or the name is taken by another key.
+  Status Add(const std::string& name, const std::string& public_key_z85,
+             KeyRole role = KeyRole::kAny);
+  // The entry of a raw 32-byte public key, or nullptr when it is not admitted.
+  const Entry* Find(const void* key, size_t size) const;
+  // The entry named `name`, or nullptr.
+  const Entry* FindName(const std::string& name) const;
+  size_t size() const { return entries_.size(); }
   // The file form (see above).
   std::string ToText() const;
 
  private:
-  std::map<std::string, std::string> names_;  // raw 32-byte key -> name
-  std::vector<std::string> order_;            // raw keys in insertion order
+  std::map<std::string, Entry> entries_;  // raw 32-byte key -> entry
+  std::vector<std::string> order_;        // raw keys in insertion order
 };
 
 // What one node needs to speak CURVE. Binding nodes (scheduler, servers)
@@ -64,13 +93,15 @@ inline constexpr char kClusterPublicFile[] = "cluster.pub";
 inline constexpr char kClusterSecretFile[] = "cluster.secret";
 inline constexpr char kAllowListFile[] = "allowed_keys";
 
-// Writes a new key directory: the cluster keypair, one keypair per name in
-// `node_names` (NAME.pub, NAME.secret) and the allow-list of their public
-// keys. Secret files are mode 0600. AlreadyExists if `dir` holds keys.
+// Writes a new key directory: the cluster keypair, one keypair per node
+// (NAME.pub, NAME.secret) and the allow-list of their public keys with
+// their roles. Secret files are mode 0600. AlreadyExists if `dir` holds keys.
+Status WriteKeyDirectoryWithRoles(const std::string& dir, const std::vector<NodeKeySpec>& nodes);
+// The same with keys that admit any role.
 Status WriteKeyDirectory(const std::string& dir, const std::vector<std::string>& node_names);
 
 // Adds one node keypair to an existing directory and its allow-list.
-Status AddNodeKey(const std::string& dir, const std::string& name);
+Status AddNodeKey(const std::string& dir, const std::string& name, KeyRole role = KeyRole::kAny);
 
 // Loads what a node needs from `dir`: with `binds`, the cluster secret and
 // the allow-list; with a non-empty `node_name`, that node's keypair.

@@ -77,6 +77,20 @@ std::string HandshakeFailure(uint32_t code) {
   }
 }
 
+// ZAP metadata (ZMTP property encoding: name length, name, 32-bit
+// big-endian value length, value) naming the role a key admits; ZeroMQ
+// attaches it to every message of the connection.
+std::string RoleMetadata(KeyRole role) {
+  if (role == KeyRole::kAny) return "";
+  const std::string value = KeyRoleName(role);
+  std::string out;
+  out += static_cast<char>(std::strlen(kKeyRoleProperty));
+  out += kKeyRoleProperty;
+  const uint32_t n = static_cast<uint32_t>(value.size());
+  for (int shift : {24, 16, 8, 0}) out += static_cast<char>((n >> shift) & 0xff);
+  return out + value;
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<ZapHandler>> ZapHandler::Start(zmq::context_t& ctx,
@@ -159,17 +173,18 @@ void ZapHandler::ServeZapRequest() {
   // mechanism, credentials...
   std::vector<zmq::message_t> req;
   if (!zmq::recv_multipart(zap_, std::back_inserter(req), zmq::recv_flags::dontwait)) return;
-  std::string status = "400", text = "malformed ZAP request", user;
+  std::string status = "400", text = "malformed ZAP request", user, metadata;
   if (req.size() >= 6) {
     const std::string address = req[3].to_string();
     const std::string mechanism = req[5].to_string();
     if (mechanism != "CURVE" || req.size() < 7) {
       text = "mechanism " + mechanism + " is not allowed";
       Refuse(address, "it uses the " + mechanism + " mechanism; only CURVE is admitted");
-    } else if (const std::string* name = allowed_->Find(req[6].data(), req[6].size())) {
+    } else if (const AllowList::Entry* entry = allowed_->Find(req[6].data(), req[6].size())) {
       status = "200";
       text = "OK";
-      user = *name;
+      user = entry->name;
+      metadata = RoleMetadata(entry->role);
     } else {
       text = "key not on the allow-list";
       Refuse(address, "its CURVE public key " + Z85(req[6].data(), req[6].size()) +
@@ -182,7 +197,7 @@ void ZapHandler::ServeZapRequest() {
   reply.emplace_back(status);
   reply.emplace_back(text);
   reply.emplace_back(user);  // becomes the "User-Id" property of its messages
-  reply.emplace_back();      // no metadata
+  reply.emplace_back(metadata);  // the key's role, as the kKeyRoleProperty property
   zmq::send_multipart(zap_, reply);
 }
 

@@ -1,6 +1,7 @@
 // The process's gatekeeper for CURVE: a ZAP handler (ZeroMQ's authentication
 // protocol, served on inproc://zeromq.zap.01 of one context) that admits
-// only public keys on the cluster's allow-list, plus a watcher of the
+// only public keys on the cluster's allow-list (and tells the receiving
+// socket the role each key admits, kKeyRoleProperty), plus a watcher of the
 // binding sockets' handshakes that logs the peers ZAP never hears about
 // (no CURVE at all, or another cluster's keys).
 //

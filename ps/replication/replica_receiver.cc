@@ -71,6 +71,11 @@ void ReplicaReceiver::Handle(Incoming& in) {
   if (msg.header.cluster_id != cluster_id_) {
     return Reply(in.routing_id, msg.header, false, "forwarded push from another cluster");
   }
+  // With role-bound CURVE keys only a server may forward pushes.
+  if (!in.key_role.empty() && in.key_role != "server") {
+    return Reply(in.routing_id, msg.header, false,
+                 "key " + in.key_name + " admits a " + in.key_role + ", and only servers forward pushes");
+  }
   if (push == nullptr) {
     return Reply(in.routing_id, msg.header, false,
                  std::string("the replica endpoint accepts forwarded pushes only, not ") + wire::BodyName(msg.body));

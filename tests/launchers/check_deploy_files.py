@@ -184,8 +184,13 @@ class Checker:
                     f"{len(roles['embedps-server'])} server services but --num_servers={sched.get('num_servers')}")
         self.expect(str(len(roles["embedps-worker"])) == sched.get("num_workers"), where,
                     f"{len(roles['embedps-worker'])} worker services but --num_workers={sched.get('num_workers')}")
-        for need in ("datagen", "prometheus", "grafana"):
+        for need in ("datagen", "keygen", "prometheus", "grafana"):
             self.expect(need in services, where, f"no {need} service")
+        # CURVE on by default: keygen writes one role-bound key per daemon.
+        keygen = " ".join((services.get("keygen") or {}).get("command") or [])
+        for flag in ("--out=/data/keys", f"--servers={sched.get('num_servers')}",
+                     f"--workers={sched.get('num_workers')}"):
+            self.expect(flag in keygen, f"{where} keygen", f"embedps keygen must get {flag}")
         sched_name = roles["embedps-scheduler"][0] if roles["embedps-scheduler"] else "scheduler"
         sched_port = daemons.get(sched_name, (None, {}))[1].get("bind", "").rsplit(":", 1)[-1]
         for name, (binary, flags) in daemons.items():
@@ -197,10 +202,14 @@ class Checker:
             self.expect(flags.get("http_port") == str(HTTP_PORT) and flags.get("http_bind") == "0.0.0.0", w,
                         f"must serve /metrics: --http_port={HTTP_PORT} --http_bind=0.0.0.0")
             deps = svc.get("depends_on", {})
+            self.expect(flags.get("curve_dir") == "/data/keys", w, "CURVE must be on: --curve_dir=/data/keys")
+            if binary != "embedps-scheduler":
+                self.expect(flags.get("curve_key") == name, w, "--curve_key must be the service name")
             if binary == "embedps-scheduler":
-                cond = deps.get("datagen", {}).get("condition") if isinstance(deps, dict) else None
-                self.expect(cond == "service_completed_successfully", w,
-                            "must wait for datagen to complete (service_completed_successfully)")
+                for need in ("datagen", "keygen"):
+                    cond = deps.get(need, {}).get("condition") if isinstance(deps, dict) else None
+                    self.expect(cond == "service_completed_successfully", w,
+                                f"must wait for {need} to complete (service_completed_successfully)")
             else:
                 self.expect(sched_name in deps, w, f"must depend on {sched_name}")
                 self.expect(flags.get("scheduler") == f"tcp://{sched_name}:{sched_port}", w,
@@ -294,6 +303,36 @@ class Checker:
         workloads = (by_kind["Deployment"]["embedps-scheduler"], sts, job)
         for wl in workloads:
             self.check_k8s_workload(where, wl, sched_ports, by_kind)
+        self.check_k8s_keys(where, workloads, int(sts["spec"].get("replicas", 0)),
+                            int(job["spec"].get("completions", 0)))
+
+    def check_k8s_keys(self, where, workloads, servers, workers):
+        """CURVE on by default: each pod mounts the Secret's files its role needs."""
+        binding = {"cluster.pub", "cluster.secret", "allowed_keys"}
+        need = {
+            "embedps-scheduler": (binding, None),
+            "embedps-server": (binding | {f"server-{i}.{e}" for i in range(servers) for e in ("pub", "secret")},
+                               "server-$(POD_INDEX)"),
+            "embedps-worker": ({"cluster.pub"} | {f"worker-{i}.{e}" for i in range(workers) for e in ("pub", "secret")},
+                               "worker-$(WORKER_INDEX)"),
+        }
+        for wl in workloads:
+            pod = wl["spec"]["template"]["spec"]
+            w = f"{where} {wl['metadata']['name']}"
+            secret = {v["name"]: v.get("secret") for v in pod.get("volumes", [])}.get("keys") or {}
+            self.expect(secret.get("secretName") == "embedps-keys", w, "needs volume keys from Secret embedps-keys")
+            items = {i["key"] for i in secret.get("items", [])}
+            for c in pod["containers"]:
+                binary, args = c["command"][0], c["command"][1:]
+                files, key = need[binary]
+                self.expect(items == files, w, f"Secret items {sorted(items)}, expected {sorted(files)}")
+                self.expect(binary == "embedps-worker" or "cluster.secret" in items, w, "binding nodes need cluster.secret")
+                self.expect(binary != "embedps-worker" or "cluster.secret" not in items, w,
+                            "workers must not get cluster.secret")
+                mounts = {m["name"]: m["mountPath"] for m in c.get("volumeMounts", [])}
+                flags = dict(a[2:].split("=", 1) for a in args if a.startswith("--") and "=" in a)
+                self.expect(flags.get("curve_dir") == mounts.get("keys"), w, "--curve_dir must be the keys mount")
+                self.expect(flags.get("curve_key") == key, w, f"--curve_key must be {key}")
 
     def check_k8s_workload(self, where, wl, sched_ports, by_kind):
         name = wl["metadata"]["name"]

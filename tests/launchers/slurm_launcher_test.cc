@@ -61,6 +61,14 @@ TEST_F(SlurmLauncherTest, RanksBecomeSchedulerServersAndWorkers) {
 
   const std::string logs = dir_.File("embedps-4242/logs/");
   const std::string sched = testing::ReadFile(logs + "scheduler.log");
+  // CURVE is on by default: keys made in the run directory, one per task,
+  // each task admitted with its own.
+  EXPECT_NE(r.output.find("CURVE is on: keys from " + dir_.File("embedps-4242/keys")), std::string::npos)
+      << r.output;
+  for (const char* key : {"CURVE key server-0", "CURVE key server-1", "CURVE key worker-0",
+                          "CURVE key worker-1"}) {
+    EXPECT_NE(sched.find(key), std::string::npos) << key << ": " << sched;
+  }
   EXPECT_NE(sched.find("listening on tcp://127.0.0.1:" + std::to_string(base_port_)), std::string::npos)
       << sched;
   // Servers are tasks 1 and 2: ports base+1 and base+2, advertised by node name.
@@ -79,8 +87,11 @@ TEST_F(SlurmLauncherTest, RanksBecomeSchedulerServersAndWorkers) {
 }
 
 TEST_F(SlurmLauncherTest, AFailingTaskFailsTheJobAndIsNamed) {
-  auto r = Sbatch({"--passes=500", "--worker_flags=--batch_size=0"});
+  // Also the opt-out: --insecure runs without CURVE, and says so.
+  auto r = Sbatch({"--passes=500", "--worker_flags=--batch_size=0", "--insecure"});
   EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("WARNING: --insecure: CURVE is off"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("embedps-4242/keys")));
   // Whichever worker fails first is named (the other may be killed first).
   const std::string why = ": embedps-worker: error: --batch_size must be >= 1";
   EXPECT_TRUE(r.output.find("worker-0" + why) != std::string::npos ||
@@ -98,6 +109,9 @@ TEST_F(SlurmLauncherTest, BadFlagsAreClearErrors) {
   r = Sbatch({"--servers=4"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("5 tasks leave no worker"), std::string::npos) << r.output;
+  r = Sbatch({"--curve_dir=" + dir_.File("no-keys")});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("holds no CURVE keys"), std::string::npos) << r.output;
 }
 
 }  // namespace

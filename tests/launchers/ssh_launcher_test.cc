@@ -1,7 +1,8 @@
 // `embedps ssh` against a private sshd on 127.0.0.1: a real job through ssh
 // (several nodes per host, ports per host, logs gathered per node), and the
 // two ways a job ends early (a remote worker SIGKILLed, the launcher
-// interrupted) leaving no process and no remote file behind.
+// interrupted) leaving no process and no remote file behind. CURVE is on
+// unless the launcher is told --insecure.
 #include <signal.h>
 
 #include <gtest/gtest.h>
@@ -32,6 +33,10 @@ class SshLauncherTest : public ::testing::Test {
     if (sshd_status_->ok()) {
       train_ = testing::GenerateCriteoFile(*sshd_dir_, "train.tsv", 20000, 1);
       test_ = testing::GenerateCriteoFile(*sshd_dir_, "test.tsv", 4000, 2);
+      keys_ = sshd_dir_->File("keys");
+      auto r = testing::RunBinary("embedps", {"keygen", "--out=" + keys_, "--servers=2", "--workers=2"},
+                                  sshd_dir_->File("keygen.log"), seconds(20));
+      if (r.exit_code != 0) *sshd_status_ = Internal("embedps keygen failed: " + r.output);
     }
   }
   static void TearDownTestSuite() {
@@ -60,7 +65,7 @@ class SshLauncherTest : public ::testing::Test {
             "--ssh_options=-F " + sshd_->config(), "--bind_host=127.0.0.1",
             "--base_port=" + std::to_string(base_port_), "--run_dir=" + dir_.File("job"),
             "--remote_dir=" + remote_dir(), "--node_flags=--cluster_token=" + token_,
-            "--timeout_s=120"};
+            "--timeout_s=120", "--curve_dir=" + keys_};
   }
   std::string remote_dir() const { return dir_.File("remote"); }
 
@@ -76,7 +81,7 @@ class SshLauncherTest : public ::testing::Test {
   static testing::ScratchDir* sshd_dir_;
   static testing::TestSshd* sshd_;
   static Status* sshd_status_;
-  static std::string train_, test_;
+  static std::string train_, test_, keys_;
   testing::ScratchDir dir_;
   int base_port_ = 0;
   std::string token_;
@@ -108,6 +113,13 @@ TEST_F(SshLauncherTest, TrainsThroughSsh) {
     EXPECT_FALSE(log.empty()) << node;
     EXPECT_EQ(log.find("error"), std::string::npos) << node << ": " << log;
   }
+  // CURVE is on by default: every node was admitted with its own key.
+  EXPECT_NE(r.output.find("CURVE is on: keys from " + keys_), std::string::npos) << r.output;
+  const std::string sched = testing::ReadFile(dir_.File("job/logs/scheduler.log"));
+  for (const char* key : {"CURVE key server-0", "CURVE key server-1", "CURVE key worker-0",
+                          "CURVE key worker-1"}) {
+    EXPECT_NE(sched.find(key), std::string::npos) << key << ": " << sched;
+  }
   const std::string server1 = testing::ReadFile(dir_.File("job/logs/server-1.log"));
   EXPECT_NE(server1.find("listening on tcp://127.0.0.1:" + std::to_string(base_port_ + 2)), std::string::npos)
       << server1;
@@ -124,6 +136,7 @@ testing::TestSshd* SshLauncherTest::sshd_ = nullptr;
 Status* SshLauncherTest::sshd_status_ = new Status();
 std::string SshLauncherTest::train_;
 std::string SshLauncherTest::test_;
+std::string SshLauncherTest::keys_;
 
 // Starts a long job and waits until it trains, with every remote pid file in place.
 pid_t StartLongJob(launch::ProcessGroup& group, const std::vector<std::string>& args,
@@ -179,11 +192,49 @@ TEST_F(SshLauncherTest, UnreachableHostIsNamed) {
                                                             testing::ReadFile(sshd_->config()));
   hostfile_ = dir_.Write("hosts2", "127.0.0.1 scheduler 1\n127.0.0.1 server 1\nunreachable worker 1\n");
   auto args = LauncherArgs(train_, 1);
+  args.pop_back();  // --curve_dir: this job opts out of CURVE, and is warned
+  args.push_back("--insecure");
   args.push_back("--ssh_options=-F " + config);
   auto r = testing::RunBinary("embedps", args, dir_.File("launcher.log"), seconds(60));
   EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("WARNING: --insecure: CURVE is off"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("worker-0 on unreachable could not be reached"), std::string::npos) << r.output;
   ExpectNothingLeft();
+}
+
+TEST_F(SshLauncherTest, KeysAreRequiredAndMustFitTheRoles) {
+  // Neither --curve_dir nor --insecure: refused before any ssh starts.
+  auto args = LauncherArgs(train_, 1);
+  args.pop_back();
+  auto r = testing::RunBinary("embedps", args, dir_.File("none.log"), seconds(20));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("CURVE is on by default for multi-host jobs: give --curve_dir=DIR"),
+            std::string::npos) << r.output;
+
+  // Keys for too few workers: the missing key is named.
+  const std::string small = dir_.File("small_keys");
+  r = testing::RunBinary("embedps", {"keygen", "--out=" + small, "--servers=2", "--workers=1"},
+                         dir_.File("keygen.log"), seconds(20));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  args.push_back("--curve_dir=" + small);
+  r = testing::RunBinary("embedps", args, dir_.File("small.log"), seconds(20));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find(small + "/worker-1.pub does not exist"), std::string::npos) << r.output;
+
+  // A key bound to another role than the node that would use it.
+  const std::string swapped = dir_.File("swapped_keys");
+  r = testing::RunBinary("embedps", {"keygen", "--out=" + swapped, "--servers=3", "--workers=1"},
+                         dir_.File("keygen2.log"), seconds(20));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = testing::RunBinary("embedps", {"keygen", "--out=" + swapped, "--add=worker-1", "--role=server"},
+                         dir_.File("keygen3.log"), seconds(20));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  args.back() = "--curve_dir=" + swapped;
+  r = testing::RunBinary("embedps", args, dir_.File("swapped.log"), seconds(20));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("the key worker-1 in " + swapped + " admits a server, not a worker"),
+            std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("job/logs/scheduler.log")));
 }
 
 }  // namespace

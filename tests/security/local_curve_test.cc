@@ -38,13 +38,40 @@ TEST(KeygenTest, WritesKeysOnceAndAddsNodes) {
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_NE(run.output.find("already holds cluster keys"), std::string::npos) << run.output;
 
+  // An added key names its role.
   run = testing::RunBinary("embedps", {"keygen", "--out=" + keys, "--add=late-worker"},
+                           dir.File("add0.log"), std::chrono::seconds(20));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.output.find("--add needs --role"), std::string::npos) << run.output;
+  run = testing::RunBinary("embedps", {"keygen", "--out=" + keys, "--add=late-worker", "--role=worker"},
                            dir.File("add.log"), std::chrono::seconds(20));
   ASSERT_EQ(run.exit_code, 0) << run.output;
   allowed = security::AllowList::ReadFile(keys + "/allowed_keys");
   ASSERT_TRUE(allowed.ok());
   EXPECT_EQ(allowed->size(), 4u);
+  EXPECT_EQ(allowed->FindName("late-worker")->role, security::KeyRole::kWorker);
+  EXPECT_EQ(allowed->FindName("node-0")->role, security::KeyRole::kAny);  // --nodes: any role
   EXPECT_TRUE(security::LoadCurveConfig(keys, "late-worker", /*binds=*/false).ok());
+}
+
+TEST(KeygenTest, KeysAreBoundToTheirRoleByDefault) {
+  testing::ScratchDir dir;
+  const std::string keys = dir.File("keys");
+  auto run = testing::RunBinary("embedps", {"keygen", "--out=" + keys, "--servers=2", "--workers=3"},
+                                dir.File("keygen.log"), std::chrono::seconds(20));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto allowed = security::AllowList::ReadFile(keys + "/allowed_keys");
+  ASSERT_TRUE(allowed.ok()) << allowed.status().ToString();
+  EXPECT_EQ(allowed->size(), 5u);
+  for (const char* name : {"server-0", "server-1"}) {
+    ASSERT_NE(allowed->FindName(name), nullptr) << name;
+    EXPECT_EQ(allowed->FindName(name)->role, security::KeyRole::kServer) << name;
+  }
+  for (const char* name : {"worker-0", "worker-1", "worker-2"}) {
+    ASSERT_NE(allowed->FindName(name), nullptr) << name;
+    EXPECT_EQ(allowed->FindName(name)->role, security::KeyRole::kWorker) << name;
+  }
+  EXPECT_NE(testing::ReadFile(keys + "/allowed_keys").find(" worker\n"), std::string::npos);
 }
 
 class LocalCurveTest : public ::testing::Test {
