@@ -31,7 +31,7 @@ using data::kCriteoIntFields;
 
 // ---- Knobs of the planted model. Changing any of them changes every file
 // generated from a given model_seed, so bump kModelVersion with them.
-constexpr int kModelVersion = 1;
+constexpr int kModelVersion = 2;
 // Categorical vocabularies are log-spaced between these sizes, as Criteo's
 // range from a handful of values to millions.
 constexpr double kMinVocab = 10;
@@ -43,13 +43,23 @@ constexpr double kMaxZipfS = 1.2;
 constexpr double kCatScale = 0.19;
 constexpr double kCatScaleSpread = 0.5;
 constexpr double kIntScale = 0.135;
-// Pairs of fields whose combination carries its own weight: signal a linear
-// model cannot capture. Pairs are drawn among the fields with the smallest
-// vocabularies so that combinations recur often enough to be learnable by
-// models with interactions.
-constexpr int kInteractions = 5;
-constexpr int kInteractionFieldLimit = 14;
-constexpr double kInteractionScale = 0.25;
+// Interactions (model version 2). Each category of the first
+// kLatentFields fields (the smaller vocabularies, whose values recur often
+// enough to be learnable in one pass) has a latent vector of kLatentDim
+// Gaussian coordinates times the field's latent scale, and the logit gains
+//  - a pairwise term sum_{a<b} <u_a, u_b>: low rank, the structure a
+//    factorization machine represents and a linear model cannot;
+//  - a deep term: a fixed random one-hidden-layer ReLU network over the
+//    concatenated latent vectors, signal of every order that an MLP over the
+//    field embeddings (DeepFM) can learn and an FM only partly.
+// Version 1 planted random tables over value pairs instead, which no
+// low-rank model can represent: FM and DeepFM learned no more than LR.
+constexpr int kLatentFields = 14;
+constexpr int kLatentDim = 4;
+constexpr double kLatentScale = 0.21;
+constexpr double kLatentScaleSpread = 0.3;
+constexpr int kDeepHidden = 16;
+constexpr double kDeepScale = 1.2;
 constexpr double kTargetPositiveRate = 0.25;
 constexpr int kCalibrationRows = 100000;
 // Integer values are capped so that formatting never sees absurd magnitudes.
@@ -65,7 +75,9 @@ enum Salt : uint64_t {
   kSaltWeight,
   kSaltIntShape,
   kSaltIntWeight,
-  kSaltPair,
+  kSaltLatent,
+  kSaltLatentScale,
+  kSaltDeep,
   kSaltCalibration,
   kSaltRows,
   kSaltGauss,
@@ -134,11 +146,22 @@ struct IntField {
   uint64_t weight_salt = 0;
 };
 
-struct Interaction {
-  int a = 0;
-  int b = 0;
-  double scale = 0;
-  uint64_t salt = 0;
+// One hidden unit of the planted deep term: relu(<w, u> / norm + shift),
+// weighted by `out`. `norm` makes <w, u> about unit variance.
+struct DeepUnit {
+  std::array<double, kLatentFields * kLatentDim> w{};
+  double norm = 1;
+  double shift = 0;
+  double out = 0;
+};
+
+// Parts of the true logit, kept apart so meta.json can say how much of the
+// signal each model class can reach.
+struct LogitParts {
+  double linear = 0;
+  double pairwise = 0;
+  double deep = 0;
+  double Sum() const { return linear + pairwise + deep; }
 };
 
 // Raw features of one row; category 0 means the field is empty.
@@ -155,15 +178,20 @@ class PlantedModel {
 
   // Draws the raw features of one row.
   void Sample(SplitMix64& rng, Row* row) const;
-  // True click logit of a row.
-  double Logit(const Row& row) const { return bias_ + LogitWithoutBias(row); }
+  // True click logit of a row, and its parts without the bias.
+  double Logit(const Row& row, LogitParts* parts) const {
+    *parts = Parts(row);
+    return bias_ + parts->Sum();
+  }
   // Appends the row as one Criteo line (with newline) at p; returns the end.
   char* Format(const Row& row, int label, char* p) const;
   // The model's parameters for meta.json.
   nlohmann::json Describe() const;
 
  private:
-  double LogitWithoutBias(const Row& row) const;
+  LogitParts Parts(const Row& row) const;
+  // Latent vector of category c of latent field j (zero for the empty one).
+  void Latent(int j, uint64_t c, double* u) const;
   // Sets bias_ so that the expected positive rate is kTargetPositiveRate, on a
   // fixed sample drawn from model_seed (so the bias is part of the model).
   void CalibrateBias(uint64_t model_seed);
@@ -171,7 +199,9 @@ class PlantedModel {
   std::array<CatField, kCriteoCatFields> cat_;
   std::vector<ZipfSampler> zipf_;
   std::array<IntField, kCriteoIntFields> int_;
-  std::vector<Interaction> pairs_;
+  std::array<double, kLatentFields> latent_scale_{};
+  std::array<uint64_t, kLatentFields> latent_salt_{};
+  std::vector<DeepUnit> deep_;
   double bias_ = 0;
 };
 
@@ -204,20 +234,26 @@ PlantedModel::PlantedModel(uint64_t model_seed) {
     f.center = f.mu * f.mu;  // bucket of the median value: floor(ln(e^mu)^2)
     f.weight_salt = ModelHash(model_seed, kSaltIntWeight, i);
   }
-  // Distinct random pairs among the small-vocabulary fields.
-  for (uint64_t k = 0; static_cast<int>(pairs_.size()) < kInteractions; ++k) {
-    const uint64_t h = ModelHash(model_seed, kSaltPair, k);
-    Interaction in;
-    in.a = static_cast<int>(h % kInteractionFieldLimit);
-    in.b = static_cast<int>(Mix64(h) % kInteractionFieldLimit);
-    if (in.a == in.b) continue;
-    if (in.a > in.b) std::swap(in.a, in.b);
-    bool seen = false;
-    for (const Interaction& p : pairs_) seen |= (p.a == in.a && p.b == in.b);
-    if (seen) continue;
-    in.scale = kInteractionScale;
-    in.salt = Mix64(h + 1);
-    pairs_.push_back(in);
+  for (int j = 0; j < kLatentFields; ++j) {
+    latent_scale_[j] = kLatentScale * std::exp(kLatentScaleSpread *
+                                                GaussianFromHash(ModelHash(model_seed, kSaltLatentScale, j)));
+    latent_salt_[j] = ModelHash(model_seed, kSaltLatent, j);
+  }
+  for (int h = 0; h < kDeepHidden; ++h) {
+    DeepUnit unit;
+    const uint64_t base = ModelHash(model_seed, kSaltDeep, h);
+    double var = 0;
+    for (int i = 0; i < kLatentFields * kLatentDim; ++i) {
+      unit.w[i] = GaussianFromHash(HashCombine(base, i));
+      const double s = latent_scale_[i / kLatentDim];
+      var += unit.w[i] * unit.w[i] * s * s;
+    }
+    unit.norm = 1.0 / std::sqrt(var);
+    // Shifts below zero make most units fire on a minority of rows, which
+    // keeps the term far from linear.
+    unit.shift = -1.0 + 1.2 * HashToUnit(HashCombine(base, kSaltScale));
+    unit.out = GaussianFromHash(HashCombine(base, kSaltWeight)) / std::sqrt(kDeepHidden);
+    deep_.push_back(unit);
   }
   CalibrateBias(model_seed);
 }
@@ -243,8 +279,18 @@ void PlantedModel::Sample(SplitMix64& rng, Row* row) const {
   }
 }
 
-double PlantedModel::LogitWithoutBias(const Row& row) const {
-  double z = 0;
+void PlantedModel::Latent(int j, uint64_t c, double* u) const {
+  if (c == 0) {
+    std::fill(u, u + kLatentDim, 0.0);
+    return;
+  }
+  const uint64_t h = HashCombine(latent_salt_[j], c);
+  for (int d = 0; d < kLatentDim; ++d) u[d] = latent_scale_[j] * GaussianFromHash(HashCombine(h, d));
+}
+
+LogitParts PlantedModel::Parts(const Row& row) const {
+  LogitParts parts;
+  double& z = parts.linear;
   for (int j = 0; j < kCriteoCatFields; ++j) {
     // The empty category (0) gets a weight of its own like any category.
     z += cat_[j].scale * GaussianFromHash(HashCombine(cat_[j].weight_salt, row.cats[j]));
@@ -261,13 +307,28 @@ double PlantedModel::LogitWithoutBias(const Row& row) const {
     z += f.scale * (f.trend * std::tanh((static_cast<double>(b) - f.center) / 4) +
                     0.5 * GaussianFromHash(HashCombine(f.weight_salt, static_cast<uint64_t>(b))));
   }
-  for (const Interaction& p : pairs_) {
-    const uint64_t ca = row.cats[p.a];
-    const uint64_t cb = row.cats[p.b];
-    if (ca == 0 || cb == 0) continue;
-    z += p.scale * GaussianFromHash(HashCombine(HashCombine(p.salt, ca), cb));
+  // sum_{a<b} <u_a, u_b> = (|sum_a u_a|^2 - sum_a |u_a|^2) / 2.
+  std::array<double, kLatentFields * kLatentDim> u;
+  std::array<double, kLatentDim> sum{};
+  double squares = 0;
+  for (int j = 0; j < kLatentFields; ++j) {
+    double* uj = u.data() + j * kLatentDim;
+    Latent(j, row.cats[j], uj);
+    for (int d = 0; d < kLatentDim; ++d) {
+      sum[d] += uj[d];
+      squares += uj[d] * uj[d];
+    }
   }
-  return z;
+  double total = 0;
+  for (double s : sum) total += s * s;
+  parts.pairwise = 0.5 * (total - squares);
+  for (const DeepUnit& unit : deep_) {
+    double p = 0;
+    for (size_t i = 0; i < u.size(); ++i) p += unit.w[i] * u[i];
+    parts.deep += unit.out * std::max(0.0, p * unit.norm + unit.shift);
+  }
+  parts.deep *= kDeepScale;
+  return parts;
 }
 
 void PlantedModel::CalibrateBias(uint64_t model_seed) {
@@ -276,7 +337,7 @@ void PlantedModel::CalibrateBias(uint64_t model_seed) {
   Row row;
   for (double& z : logits) {
     Sample(rng, &row);
-    z = LogitWithoutBias(row);
+    z = Parts(row).Sum();
   }
   // The mean probability grows monotonically with the bias: bisect.
   double lo = -30, hi = 30;
@@ -317,15 +378,17 @@ nlohmann::json PlantedModel::Describe() const {
     cats.push_back({{"vocab", f.vocab}, {"zipf_s", f.zipf_s}, {"empty_prob", f.empty_prob},
                     {"scale", f.scale}});
   }
-  nlohmann::json pairs = nlohmann::json::array();
-  for (const Interaction& p : pairs_) {
+  nlohmann::json latent = nlohmann::json::array();
+  for (int j = 0; j < kLatentFields; ++j) {
     // 1-based Criteo names, as a reader of the data would call the fields.
-    pairs.push_back({"C" + std::to_string(p.a + 1), "C" + std::to_string(p.b + 1)});
+    latent.push_back({{"field", "C" + std::to_string(j + 1)}, {"scale", latent_scale_[j]}});
   }
   return {{"version", kModelVersion},
           {"bias", bias_},
           {"categorical_fields", cats},
-          {"interactions", pairs}};
+          {"latent_dim", kLatentDim},
+          {"latent_fields", latent},
+          {"deep_hidden_units", kDeepHidden}};
 }
 
 // Longest line Format can produce: label, 13 int64s, 26 tokens, separators.
@@ -373,13 +436,26 @@ StatusOr<CriteoGeneratorResult> GenerateCriteo(const CriteoGeneratorOptions& opt
   char* p = buf.data();
   std::vector<float> probs(opts.rows);
   std::vector<float> labels(opts.rows);
+  // Scores of the linear part alone and of linear + pairwise, for the
+  // oracle AUC of each part, and the parts' running moments.
+  std::vector<float> linear_scores(opts.rows);
+  std::vector<float> fm_scores(opts.rows);
+  std::array<double, 3> part_sum{}, part_sq{};
   uint64_t positives = 0;
   double logloss_sum = 0;
   auto last_report = start;
   Row row;
   for (uint64_t r = 0; r < opts.rows; ++r) {
     model.Sample(rng, &row);
-    const double z = model.Logit(row);
+    LogitParts parts;
+    const double z = model.Logit(row, &parts);
+    linear_scores[r] = static_cast<float>(parts.linear);
+    fm_scores[r] = static_cast<float>(parts.linear + parts.pairwise);
+    const std::array<double, 3> values = {parts.linear, parts.pairwise, parts.deep};
+    for (int k = 0; k < 3; ++k) {
+      part_sum[k] += values[k];
+      part_sq[k] += values[k] * values[k];
+    }
     const double prob = 1.0 / (1.0 + std::exp(-z));
     const int label = Unit(rng) < prob ? 1 : 0;
     probs[r] = static_cast<float>(prob);
@@ -412,6 +488,13 @@ StatusOr<CriteoGeneratorResult> GenerateCriteo(const CriteoGeneratorOptions& opt
   result.positive_rate = static_cast<double>(positives) / static_cast<double>(opts.rows);
   result.oracle_auc = RocAuc(probs, labels);
   result.oracle_logloss = logloss_sum / static_cast<double>(opts.rows);
+  result.oracle_auc_linear_part = RocAuc(linear_scores, labels);
+  result.oracle_auc_without_deep_part = RocAuc(fm_scores, labels);
+  const auto std_of = [&](int k) {
+    const double n = static_cast<double>(opts.rows);
+    const double mean = part_sum[k] / n;
+    return std::sqrt(std::max(0.0, part_sq[k] / n - mean * mean));
+  };
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
 
   nlohmann::json meta = {
@@ -422,6 +505,9 @@ StatusOr<CriteoGeneratorResult> GenerateCriteo(const CriteoGeneratorOptions& opt
       {"positive_rate", result.positive_rate},
       {"oracle_auc", result.oracle_auc},
       {"oracle_logloss", result.oracle_logloss},
+      {"oracle_auc_linear_part", result.oracle_auc_linear_part},
+      {"oracle_auc_without_deep_part", result.oracle_auc_without_deep_part},
+      {"logit_std", {{"linear", std_of(0)}, {"pairwise", std_of(1)}, {"deep", std_of(2)}}},
       {"model", model.Describe()},
   };
   RETURN_IF_ERROR(WriteMeta(opts.out + ".meta.json", meta));

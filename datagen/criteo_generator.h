@@ -29,15 +29,22 @@ struct CriteoGeneratorResult {
   double positive_rate = 0;
   double oracle_auc = 0;      // AUC of the true probabilities on these rows
   double oracle_logloss = 0;  // mean log loss of the true probabilities
+  // AUC of the true logit's linear part alone, and of linear + pairwise
+  // parts (what a model of exactly that class would reach if it learned
+  // the planted parameters perfectly; a fitted LR or FM also absorbs the
+  // additive share of the parts it lacks, so it can exceed these).
+  double oracle_auc_linear_part = 0;
+  double oracle_auc_without_deep_part = 0;
   double seconds = 0;
 };
 
 // Writes `rows` Criteo-format lines (label, 13 integer and 26 categorical
 // fields, tab-separated) to opts.out and a JSON file opts.out + ".meta.json"
 // with format, rows, seed, model_seed, positive_rate, oracle_auc,
-// oracle_logloss and a description of the planted model. InvalidArgument for
+// oracle_logloss, the parts' AUCs and logit standard deviations, and a
+// description of the planted model. InvalidArgument for
 // rows == 0 or an empty path; FailedPrecondition or DataLoss when a file
-// cannot be written. Keeps 8 bytes per row in memory for the exact oracle AUC.
+// cannot be written. Keeps 16 bytes per row in memory for the exact AUCs.
 [[nodiscard]] StatusOr<CriteoGeneratorResult> GenerateCriteo(const CriteoGeneratorOptions& opts);
 
 }  // namespace embedps::datagen

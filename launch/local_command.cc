@@ -358,6 +358,7 @@ StatusOr<std::vector<std::string>> StartCluster(const LocalOptions& o, data::For
                                      "--prefetch=" + std::to_string(o.prefetch),
                                      "--max_staleness=" + std::to_string(o.max_staleness),
                                      "--dense_pull_every=" + std::to_string(o.dense_pull_every),
+                                     "--dense_push_every=" + std::to_string(o.dense_push_every),
                                      std::string("--format=") + data::FormatName(format)};
     if (evaluate) args.push_back("--eval_test=" + o.test);
     AppendAll(args, worker::ModelFlagArgs());

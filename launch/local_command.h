@@ -38,6 +38,7 @@ struct LocalOptions {
   uint32_t batch_size = 1000;
   uint32_t prefetch = 1;  // batches whose rows a worker pulls ahead
   uint32_t dense_pull_every = 1;  // batches per pull of the dense tables
+  uint32_t dense_push_every = 1;  // batches whose dense gradients are pushed as one
   // Periodic evaluation on the test set (scheduler --eval_every_s,
   // --eval_every_rows, --eval_rows; the workers get --eval_test).
   double eval_every_s = 0;

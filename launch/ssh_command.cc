@@ -72,7 +72,8 @@ std::vector<std::string> DaemonArgs(const Job& job, const PlannedNode& n) {
     a.insert(a.end(), {"--scheduler=" + scheduler, "--batch_size=" + std::to_string(o.batch_size),
                        "--prefetch=" + std::to_string(o.prefetch),
                        "--max_staleness=" + std::to_string(o.max_staleness),
-                       "--dense_pull_every=" + std::to_string(o.dense_pull_every)});
+                       "--dense_pull_every=" + std::to_string(o.dense_pull_every),
+                       "--dense_push_every=" + std::to_string(o.dense_push_every)});
   }
   if (n.http_port >= 0) {
     a.insert(a.end(), {"--http_port=" + std::to_string(n.http_port), "--http_bind=" + o.http_bind});

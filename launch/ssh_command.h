@@ -37,6 +37,7 @@ struct SshOptions {
   uint32_t batch_size = 1000;
   uint32_t prefetch = 1;
   uint32_t dense_pull_every = 1;  // batches per pull of the dense tables
+  uint32_t dense_push_every = 1;  // batches whose dense gradients are pushed as one
   int32_t max_staleness = -1;
   std::string optimizer = "adagrad";
   double learning_rate = 0.05;

@@ -17,7 +17,10 @@ DEFINE_int32(max_staleness, -1,
              "--prefetch=0); -1: asynchronous. Give every worker of a job the same value");
 DEFINE_int32(dense_pull_every, 1,
              "Pull the dense tables (MLP weights) in one batch of this many and reuse that copy in "
-             "the batches between; gradients are pushed every batch. 1: every batch");
+             "the batches between. 1: every batch");
+DEFINE_int32(dense_push_every, 1,
+             "Sum the dense tables' gradients over this many batches and push them as one (one "
+             "server optimizer step per K batches). 1: every batch");
 DEFINE_string(eval_test, "",
               "Test data this worker scores against the servers' rows when the scheduler asks "
               "(scheduler --eval_every_s / --eval_every_rows): a file, comma-separated files or a glob");
@@ -60,6 +63,10 @@ int main(int argc, char** argv) {
     return embedps::ExitWithError(kProg, embedps::InvalidArgument("--dense_pull_every must be >= 1"));
   }
   options.dense_pull_every = static_cast<uint32_t>(FLAGS_dense_pull_every);
+  if (FLAGS_dense_push_every < 1) {
+    return embedps::ExitWithError(kProg, embedps::InvalidArgument("--dense_push_every must be >= 1"));
+  }
+  options.dense_push_every = static_cast<uint32_t>(FLAGS_dense_push_every);
   options.test_clock_trace = FLAGS_test_clock_trace;
   options.eval_test = FLAGS_eval_test;
   if (!FLAGS_test_batch_delay.empty()) {

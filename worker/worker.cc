@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 
+#include <Eigen/Core>
 #include <glog/logging.h>
 
 #include "worker/eval/server_evaluator.h"
@@ -228,13 +229,37 @@ Status Worker::TrainPartition(const Partition& partition) {
     if (inflight.empty()) break;
     RETURN_IF_ERROR(TrainBatch(*inflight.front()));
     ++clock_;
-    pending_commits_.push_back({client_->last_request_id(), inflight.front()->end_position});
+    RETURN_IF_ERROR(CommitBatch(inflight.front()->end_position));
     spare_.push_back(std::move(inflight.front()));
     inflight.pop_front();
     if (options_.test_batch_delay.count() > 0 && options_.test_delay_rank == static_cast<int32_t>(link_.rank())) {
       std::this_thread::sleep_for(options_.test_batch_delay);
     }
     RETURN_IF_ERROR(Upkeep());
+  }
+  return PushDenseGradients();
+}
+
+Status Worker::CommitBatch(uint64_t position) {
+  uncommitted_position_ = position;
+  if (dense_grad_batches_ > 0 && dense_grad_batches_ < options_.dense_push_every) return Status::OK();
+  return PushDenseGradients();
+}
+
+Status Worker::PushDenseGradients() {
+  if (dense_grad_batches_ > 0) {
+    for (size_t t = 0; t < dense_grad_sum_.size(); ++t) {
+      if (dense_grad_keys_[t].empty()) continue;
+      RETURN_IF_ERROR(client_->Push(static_cast<uint32_t>(t),
+                                    static_cast<uint32_t>(dense_grad_sum_[t].size() / dense_grad_keys_[t].size()),
+                                    dense_grad_keys_[t], dense_grad_sum_[t]));
+      std::fill(dense_grad_sum_[t].begin(), dense_grad_sum_[t].end(), 0.0f);
+    }
+    dense_grad_batches_ = 0;
+  }
+  if (uncommitted_position_) {
+    pending_commits_.push_back({client_->last_request_id(), *uncommitted_position_});
+    uncommitted_position_.reset();
   }
   return Status::OK();
 }
@@ -304,9 +329,27 @@ Status Worker::TrainBatch(InflightBatch& b) {
   const double loss = m.Step(b.examples, b.rows, &b.grads);
   ReturnCachedRows(b);
   const auto& tables = m.tables();
+  const bool sum_dense = options_.dense_push_every > 1;
+  bool summed = false;
+  if (sum_dense) {
+    dense_grad_sum_.resize(tables.size());
+    dense_grad_keys_.resize(tables.size());
+  }
   for (size_t t = 0; t < tables.size(); ++t) {
+    if (sum_dense && tables[t].dense) {
+      std::vector<float>& sum = dense_grad_sum_[t];
+      if (sum.size() != b.grads[t].size()) {
+        sum.assign(b.grads[t].size(), 0.0f);
+        dense_grad_keys_[t] = m.Keys(t);
+      }
+      Eigen::Map<Eigen::VectorXf>(sum.data(), static_cast<Eigen::Index>(sum.size())) +=
+          Eigen::Map<const Eigen::VectorXf>(b.grads[t].data(), static_cast<Eigen::Index>(sum.size()));
+      summed = true;
+      continue;
+    }
     RETURN_IF_ERROR(client_->Push(static_cast<uint32_t>(t), tables[t].dim, m.Keys(t), b.grads[t]));
   }
+  if (summed) ++dense_grad_batches_;
   progress_.rows += b.read;
   // The loss of the read examples and, for ncf, their sampled negatives,
   // scaled to a per-read-example sum so progress lines stay comparable.
@@ -334,6 +377,7 @@ Status Worker::AwaitClock() {
     const auto start = Clock::now();
     // Blocked anyway: have every push acknowledged, so the clock the
     // scheduler counts for this worker is its whole clock (BSP needs it).
+    RETURN_IF_ERROR(PushDenseGradients());
     RETURN_IF_ERROR(client_->Flush());
     AdvanceCommitted();
     auto next_report = start;
@@ -389,6 +433,7 @@ Status Worker::WhileWaiting() {
 
 Status Worker::PauseForCheckpoint(uint64_t id) {
   const auto start = Clock::now();
+  RETURN_IF_ERROR(PushDenseGradients());
   RETURN_IF_ERROR(client_->Flush());
   AdvanceCommitted();
   RETURN_IF_ERROR(link_.Send(wire::PausedMsg{id, progress_}).status());

@@ -45,9 +45,13 @@ struct WorkerOptions {
   // asynchronous.
   int32_t max_staleness = -1;
   // Dense tables (MLP weights) are pulled by one batch in this many; the
-  // batches between reuse the last pulled copy. Their gradients are pushed
-  // every batch regardless. 1: every batch pulls.
+  // batches between reuse the last pulled copy. 1: every batch pulls.
   uint32_t dense_pull_every = 1;
+  // Dense tables' gradients are summed over this many batches and pushed as
+  // one, so the servers take one optimizer step per K batches (the MLP
+  // trains at batch K x batch_size while the embeddings step every batch).
+  // A batch counts as committed once its dense share is pushed too.
+  uint32_t dense_push_every = 1;
   // The model; built from flags once the data format is known (see
   // ModelSpecFromFlags), so that it can depend on it.
   std::function<StatusOr<ModelSpec>(data::Format)> model_spec;
@@ -114,6 +118,14 @@ class Worker {
   // cached rows; UseCachedRows swaps them in, ReturnCachedRows back.
   Status UseCachedRows(InflightBatch& batch);
   void ReturnCachedRows(InflightBatch& batch);
+  // Records a trained batch (lines consumed through `position`) for commit,
+  // pushing the summed dense gradients when --dense_push_every batches have
+  // added to them; until then the commit waits with them.
+  Status CommitBatch(uint64_t position);
+  // Pushes the summed dense gradients, if any, and commits the batches that
+  // waited for them. Called at every point that needs all gradients sent:
+  // partition end, checkpoint pause, a bounded-staleness wait.
+  Status PushDenseGradients();
   // Heartbeats and handles scheduler events between batches.
   Status Upkeep();
   // Keeps the control channel alive while waiting on the servers: heartbeats
@@ -167,6 +179,13 @@ class Worker {
   // the batches started since the job began, which pick the pulling ones.
   TableRows dense_cache_;
   uint64_t batches_started_ = 0;
+  // --dense_push_every: per dense table the gradients summed so far and the
+  // table's keys, the batches summed, and the newest trained position that
+  // waits for them.
+  TableRows dense_grad_sum_;
+  std::vector<std::vector<uint64_t>> dense_grad_keys_;
+  uint32_t dense_grad_batches_ = 0;
+  std::optional<uint64_t> uncommitted_position_;
   std::optional<wire::EvaluateMsg> pending_eval_;
   bool evaluating_ = false;
 

@@ -55,7 +55,7 @@ Status ProcessCluster::Start() {
 }
 
 Status ProcessCluster::AwaitExit(std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = std::chrono::steady_clock::now() + timeout * TimeoutScale();
   while (group_.running() > 0) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());

@@ -49,7 +49,7 @@ Status LocalJob::Start(size_t samples) {
                           "--http_enable_mutations", "--http_token_file=" + token_file_},
                          dir_.File("local.log")};
   RETURN_IF_ERROR(group_.Start(spec).status());
-  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  const auto deadline = Clock::now() + std::chrono::seconds(60) * TimeoutScale();
   while (Clock::now() < deadline) {
     if (auto exit = group_.WaitAny(std::chrono::milliseconds(100))) {
       return Internal("embedps local exited early with " + std::to_string(exit->exit_code) + ":\n" + output());

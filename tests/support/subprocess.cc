@@ -12,6 +12,8 @@
 
 namespace embedps::testing {
 
+int TimeoutScale() { return EMBEDPS_TIMEOUT_SCALE; }
+
 RunResult RunBinary(const std::string& binary, const std::vector<std::string>& args,
                     const std::string& log_file, std::chrono::seconds timeout) {
   return RunProgram(BinDir() + "/" + binary, args, log_file, timeout);
@@ -27,7 +29,7 @@ RunResult RunProgram(const std::string& path, const std::vector<std::string>& ar
     result.output = pid.status().ToString();
     return result;
   }
-  auto exit = group.WaitAny(timeout);
+  auto exit = group.WaitAny(timeout * TimeoutScale());
   if (!exit) {
     result.timed_out = true;
     group.TerminateAll(std::chrono::milliseconds(0));

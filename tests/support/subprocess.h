@@ -21,8 +21,13 @@ struct RunResult {
   std::string output;     // stdout and stderr together
 };
 
+// How many times slower than a plain build the binaries run: 1, or more in
+// sanitized builds (-DEMBEDPS_TSAN / -DEMBEDPS_ASAN), whose deadlines
+// stretch by this factor so that a test fails on a finding, not on time.
+int TimeoutScale();
+
 // Runs bin/<binary> with `args`, capturing its output in `log_file`, and
-// kills it if it runs longer than `timeout`.
+// kills it if it runs longer than `timeout` (times TimeoutScale()).
 RunResult RunBinary(const std::string& binary, const std::vector<std::string>& args,
                     const std::string& log_file, std::chrono::seconds timeout);
 

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <thread>
@@ -65,6 +67,15 @@ Status TestSshd::WriteConfigs() {
       << "UsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
       << "PubkeyAuthentication yes\nPermitRootLogin prohibit-password\nPrintMotd no\n"
       << "UseDNS no\nLogLevel ERROR\n";
+  // Sanitized test runs: the daemons the launcher starts over ssh get the
+  // sanitizer settings (suppressions) this test runs with.
+  for (const char* name : {"TSAN_OPTIONS", "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"}) {
+    const char* value = std::getenv(name);
+    // Quoted: TSAN_OPTIONS separates its settings with spaces.
+    if (value != nullptr && *value != '\0' && std::strpbrk(value, "\"\n") == nullptr) {
+      std::ofstream(dir_ + "/sshd_config", std::ios::app) << "SetEnv \"" << name << "=" << value << "\"\n";
+    }
+  }
   std::ofstream(config()) << "Host *\n  Port " << port_ << "\n  User " << UserName()
                           << "\n  IdentityFile " << dir_ << "/client_key\n  IdentitiesOnly yes\n"
                           << "  UserKnownHostsFile " << dir_ << "/known_hosts\n"

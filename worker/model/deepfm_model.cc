@@ -35,12 +35,13 @@ void DeepFmModel::Forward(const std::vector<data::Example>& batch, const TableRo
     wide_[i] = r[0] + fm_.Forward(ex, slots, r);
     auto in = deep_input_.row(static_cast<Eigen::Index>(i));
     for (size_t j = 0; j < ex.keys.size(); ++j) {
-      if (ex.fields[j] >= o_.fields) continue;
-      in.segment(ex.fields[j] * k, k) +=
+      const uint32_t f = ex.fields[j] - o_.first_field;  // wraps for fields below first_field
+      if (f >= o_.fields) continue;
+      in.segment(f * k, k) +=
           ex.values[j] * Eigen::Map<const Eigen::RowVectorXf>(r + size_t{slots[j]} * dim + 1, k);
     }
     const size_t dense = std::min<size_t>(ex.dense.size(), o_.dense_features);
-    for (size_t d = 0; d < dense; ++d) in[o_.fields * k + d] = ex.dense[d];
+    for (size_t d = 0; d < dense; ++d) in[o_.fields * k + d] = o_.dense_scale * ex.dense[d];
   }
 }
 
@@ -67,9 +68,10 @@ double DeepFmModel::Step(const std::vector<data::Example>& batch, const TableRow
     fm_.Forward(ex, slots, r);  // restores the per-example cache Backward reads
     fm_.Backward(ex, slots, r, dy, g);
     for (size_t j = 0; j < ex.keys.size(); ++j) {
-      if (ex.fields[j] >= o_.fields) continue;
+      const uint32_t f = ex.fields[j] - o_.first_field;
+      if (f >= o_.fields) continue;
       Eigen::Map<Eigen::RowVectorXf>(g + size_t{slots[j]} * dim + 1, k) +=
-          ex.values[j] * d_in.row(static_cast<Eigen::Index>(i)).segment(ex.fields[j] * k, k);
+          ex.values[j] * d_in.row(static_cast<Eigen::Index>(i)).segment(f * k, k);
     }
     fm_.AddL2(ex, slots, r, g);
   }

@@ -6,7 +6,8 @@
 // The FM part is FmModel's (one "factors" table, rows [w, v]); the MLP reads
 // the concatenation of each field's embedding (the sum of the field's
 // feature vectors times their values, for multi-hot fields) and the
-// example's dense features, and its weights are dense server tables.
+// example's dense features times dense_scale, and its weights are dense
+// server tables.
 #pragma once
 
 #include "worker/model/factor_models.h"
@@ -16,9 +17,12 @@ namespace embedps::worker {
 
 struct DeepFmOptions {
   FactorModelOptions fm;
-  // Fields 0..fields-1 feed the MLP (features of other fields only the FM).
+  // Fields first_field..first_field+fields-1 feed the MLP (features of
+  // other fields only the FM).
+  uint32_t first_field = 0;
   uint32_t fields = 40;
   uint32_t dense_features = 13;
+  float dense_scale = 1.0f;  // multiplies the dense features fed to the MLP
   std::vector<int> hidden = {400, 400, 400};
 };
 

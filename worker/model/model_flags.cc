@@ -12,6 +12,9 @@ DEFINE_uint32(factors, 16, "Embedding size of fm, deepfm, mf, hybrid and ncf (mf
 DEFINE_double(l2, 0.0, "L2 penalty on embeddings, applied each time an example uses a row (mf: 0.1)");
 DEFINE_double(bias_l2, 0.0, "L2 penalty on the linear weights / biases of fm, mf and hybrid");
 DEFINE_double(init_scale, 0.01, "Std-dev of the initial embeddings");
+DEFINE_double(dense_feature_scale, 0.1,
+              "deepfm: the dense features enter the MLP as this times log(1 + x) (embeddings are "
+              "about 0.1, the logs up to about 20)");
 DEFINE_string(hidden, "", "MLP hidden sizes, comma-separated (deepfm default 400,400,400; ncf 64,32,16)");
 DEFINE_uint32(negatives, 4, "ncf: sampled negatives per observed interaction");
 DEFINE_double(min_rating, 1.0, "Rating models: predictions are clipped to [min_rating, max_rating]");
@@ -56,6 +59,7 @@ StatusOr<ModelSpec> ModelSpecFromFlags(data::Format format, const data::SideFeat
   s.l2 = static_cast<float>(FLAGS_l2);
   s.bias_l2 = static_cast<float>(FLAGS_bias_l2);
   s.init_scale = static_cast<float>(FLAGS_init_scale);
+  s.dense_scale = static_cast<float>(FLAGS_dense_feature_scale);
   s.negatives = FLAGS_negatives;
   s.min_rating = static_cast<float>(FLAGS_min_rating);
   s.max_rating = static_cast<float>(FLAGS_max_rating);
@@ -71,7 +75,11 @@ StatusOr<ModelSpec> ModelSpecFromFlags(data::Format format, const data::SideFeat
     s.hidden = {64, 32, 16};
   }
   if (format == data::Format::kCriteo) {
-    s.fields = data::kCriteoFeatureFields + 1;  // the bias key is a field of its own
+    // DeepFM's MLP reads the 26 categorical fields' embeddings and the 13
+    // integers as dense features (the FM part also sees the integers'
+    // buckets).
+    s.first_field = data::kCriteoIntFields;
+    s.fields = data::kCriteoCatFields;
     s.dense_features = data::kCriteoIntFields;
   } else {
     s.dense_features = 0;
@@ -86,7 +94,7 @@ StatusOr<ModelSpec> ModelSpecFromFlags(data::Format format, const data::SideFeat
 
 std::vector<std::string> ModelFlagArgs() {
   std::vector<std::string> args;
-  for (const char* name : {"model", "factors", "l2", "bias_l2", "init_scale", "hidden", "negatives",
+  for (const char* name : {"model", "factors", "l2", "bias_l2", "init_scale", "dense_feature_scale", "hidden", "negatives",
                            "min_rating", "max_rating", "user_features", "item_features"}) {
     // Only flags set explicitly: the workers then apply the same per-model
     // defaults as the launcher.

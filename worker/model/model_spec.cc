@@ -1,5 +1,7 @@
 #include "worker/model/model_spec.h"
 
+#include <cmath>
+
 #include "worker/model/deepfm_model.h"
 #include "worker/model/factor_models.h"
 #include "worker/model/linear_model.h"
@@ -38,8 +40,11 @@ Status ValidateModelSpec(const ModelSpec& s) {
       return InvalidArgument("hidden layer sizes must be in 1.." + std::to_string(kMaxRowDim));
     }
   }
-  if (s.model == "deepfm" && (s.fields == 0 || s.fields > 4096)) {
-    return InvalidArgument("deepfm needs 1..4096 fields");
+  if (s.model == "deepfm" && (s.fields == 0 || s.fields > 4096 || s.first_field > 65535)) {
+    return InvalidArgument("deepfm needs 1..4096 fields from a field id below 65536");
+  }
+  if (!std::isfinite(s.dense_scale) || s.dense_scale < 0) {
+    return InvalidArgument("dense_scale must be a finite number >= 0");
   }
   if (!(s.l2 >= 0) || !(s.bias_l2 >= 0) || !(s.init_scale >= 0)) {
     return InvalidArgument("l2, bias_l2 and init_scale must be >= 0");
@@ -61,8 +66,10 @@ StatusOr<std::unique_ptr<Model>> MakeModel(const ModelSpec& s) {
   if (s.model == "deepfm") {
     DeepFmOptions o;
     o.fm = FactorOptions(s);
+    o.first_field = s.first_field;
     o.fields = s.fields;
     o.dense_features = s.dense_features;
+    o.dense_scale = s.dense_scale;
     o.hidden = s.hidden;
     return std::unique_ptr<Model>(new DeepFmModel(o));
   }
@@ -82,8 +89,10 @@ nlohmann::json ModelSpecToJson(const ModelSpec& s) {
                         {"bias_l2", s.bias_l2},
                         {"init_scale", s.init_scale},
                         {"hidden", s.hidden},
+                        {"first_field", s.first_field},
                         {"fields", s.fields},
                         {"dense_features", s.dense_features},
+                        {"dense_scale", s.dense_scale},
                         {"item_fields", s.item_fields},
                         {"min_rating", s.min_rating},
                         {"max_rating", s.max_rating},
@@ -105,7 +114,10 @@ StatusOr<ModelSpec> ModelSpecFromJson(const nlohmann::json& j) {
     s.init_scale = j.at("init_scale").get<float>();
     s.hidden = j.at("hidden").get<std::vector<int>>();
     s.fields = j.at("fields").get<uint32_t>();
+    s.first_field = j.value("first_field", 0u);  // older exports: from field 0
     s.dense_features = j.at("dense_features").get<uint32_t>();
+    // Exports from before the scale existed fed the features unscaled.
+    s.dense_scale = j.value("dense_scale", 1.0f);
     s.item_fields = j.at("item_fields").get<std::set<uint16_t>>();
     s.min_rating = j.at("min_rating").get<float>();
     s.max_rating = j.at("max_rating").get<float>();

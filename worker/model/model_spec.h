@@ -24,10 +24,15 @@ struct ModelSpec {
   float l2 = 0.0f;       // on factors / embeddings, per occurrence
   float bias_l2 = 0.0f;  // on linear weights (fm, mf, hybrid)
   float init_scale = 0.01f;
-  // deepfm: MLP hidden sizes, fields feeding it, dense features.
+  // deepfm: MLP hidden sizes, the fields feeding it (first_field ..
+  // first_field + fields - 1), dense features.
   std::vector<int> hidden = {400, 400, 400};
+  uint32_t first_field = 0;
   uint32_t fields = 40;
   uint32_t dense_features = 13;
+  // deepfm: the dense features (already log(1 + x)) enter the MLP times
+  // this, so that values up to ~20 do not drown field embeddings of ~0.1.
+  float dense_scale = 0.1f;
   // mf/hybrid: fields on the item side of the dot product.
   std::set<uint16_t> item_fields = {1};
   // kRating: predictions are clipped to this range.

@@ -102,6 +102,50 @@ TEST(FactorModels, DeepFmGradientsMatchFiniteDifferences) {
   CheckGradients(deepfm, batch, 1.0);
 }
 
+// The Criteo layout: the MLP reads a window of fields that does not start at
+// field 0 (fields 1..2 here; 0 and 3 are FM only), and scaled dense inputs.
+TEST(FactorModels, DeepFmFieldWindowAndDenseScaleGradientsMatchFiniteDifferences) {
+  DeepFmOptions o;
+  o.fm.factors = 2;
+  o.first_field = 1;
+  o.fields = 2;
+  o.dense_features = 2;
+  o.dense_scale = 0.5f;
+  o.hidden = {4, 3};
+  DeepFmModel deepfm(o);
+  std::vector<data::Example> batch(4);
+  for (int i = 0; i < 4; ++i) {
+    batch[i].label = i % 2;
+    for (int f = 0; f < 4; ++f) batch[i].AddFeature(f, HashCombine(f, (i + f) % 3));
+    batch[i].dense = {0.5f * i, 1.0f - 0.25f * i};
+  }
+  CheckGradients(deepfm, batch, 1.0);
+  // The window changes the model: the same rows score differently when the
+  // MLP reads fields 0..1 instead.
+  DeepFmOptions shifted = o;
+  shifted.first_field = 0;
+  DeepFmModel other(shifted);
+  ASSERT_EQ(other.tables().size(), deepfm.tables().size());
+  deepfm.Prepare(batch);
+  other.Prepare(batch);
+  TableRows rows(deepfm.tables().size());
+  for (size_t t = 0; t < rows.size(); ++t) {
+    rows[t].resize(deepfm.Keys(t).size() * deepfm.tables()[t].dim);
+    // Positive MLP weights keep every ReLU open, so the output depends on
+    // which embeddings the MLP reads.
+    for (size_t j = 0; j < rows[t].size(); ++j) {
+      rows[t][j] = t == 0 ? 0.8f * std::sin(1.0f + 0.37f * j) : 0.3f + 0.2f * std::sin(1.0f + j + 7.0f * t);
+    }
+  }
+  std::vector<float> a, b;
+  deepfm.Predict(batch, rows, &a);
+  other.Predict(batch, rows, &b);
+  ASSERT_EQ(a.size(), b.size());
+  double diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff += std::abs(a[i] - b[i]);
+  EXPECT_GT(diff, 1e-4);
+}
+
 TEST(FactorModels, NcfGradientsMatchFiniteDifferences) {
   NcfOptions o;
   o.factors = 3;
@@ -214,6 +258,9 @@ TEST(ModelSpec, RoundTripsThroughJsonAndBuildsEveryModel) {
     spec.factors = 8;
     spec.hidden = {16, 8};
     spec.item_fields = {1, 5};
+    spec.first_field = 13;
+    spec.fields = 26;
+    spec.dense_scale = 0.25f;
     auto back = ModelSpecFromJson(ModelSpecToJson(spec));
     ASSERT_TRUE(back.ok()) << name << ": " << back.status().ToString();
     EXPECT_EQ(ModelSpecToJson(*back), ModelSpecToJson(spec));
@@ -221,6 +268,22 @@ TEST(ModelSpec, RoundTripsThroughJsonAndBuildsEveryModel) {
     ASSERT_TRUE(model.ok()) << name << ": " << model.status().ToString();
     EXPECT_EQ((*model)->name(), spec.model);
   }
+}
+
+// Exports written before the MLP's field window and dense scale existed
+// fed it every field from 0 and the raw dense features.
+TEST(ModelSpec, OlderMetadataKeepsTheMlpInputItWasTrainedWith) {
+  ModelSpec spec;
+  spec.model = "deepfm";
+  nlohmann::json j = ModelSpecToJson(spec);
+  j.erase("first_field");
+  j.erase("dense_scale");
+  auto back = ModelSpecFromJson(j);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->first_field, 0u);
+  EXPECT_EQ(back->dense_scale, 1.0f);
+  j["dense_scale"] = -1;
+  EXPECT_FALSE(ModelSpecFromJson(j).ok());
 }
 
 TEST(ModelSpec, RefusesBadSpecsWithReasons) {
