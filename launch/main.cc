@@ -52,14 +52,14 @@ DEFINE_string(file, "", "bench parse: the file(s) to read (a file, comma-separat
 DEFINE_int32(servers, 2, "local: number of servers");
 DEFINE_int32(workers, 2, "local: number of workers");
 DEFINE_int32(passes, 1, "local: passes over the training data");
-DEFINE_int32(batch_size, 1000, "local, bench parse: examples per minibatch (local fm, deepfm: 250; mf, hybrid: 32)");
+DEFINE_int32(batch_size, 1000, "local, bench parse: examples per minibatch (local fm: 250, deepfm: 500; mf, hybrid: 32)");
 DEFINE_int32(prefetch, 1, "local: batches whose rows each worker pulls ahead (0: none; fm, deepfm: 0)");
 DEFINE_int32(dense_pull_every, 1,
              "local, ssh: workers pull the dense tables (MLP weights of deepfm, ncf) in one batch of "
-             "this many and reuse that copy in between (local deepfm: 4)");
+             "this many and reuse that copy in between (local deepfm: 2)");
 DEFINE_int32(dense_push_every, 1,
              "local, ssh: workers sum the dense tables' gradients over this many batches and push "
-             "them as one, so the MLP steps at batch K x batch_size while embeddings step every batch (local deepfm: 4)");
+             "them as one, so the MLP steps at batch K x batch_size while embeddings step every batch (local deepfm: 2)");
 DEFINE_double(eval_every_s, 0,
               "local: evaluate on --test every this many seconds of training (one worker scores it "
               "against the servers' rows; in the progress lines and the summary's \"evals\"), and "
@@ -207,16 +207,18 @@ embedps::StatusOr<embedps::launch::ExtraFlags> ExtraFlagsFromFlags() {
 // The job settings `local` and `ssh` share, under the same flag names.
 // Defaults of fm and deepfm, measured in docs/results.md ("FM and DeepFM
 // learn little from stale rows"): they train in small batches without
-// prefetch, and deepfm's MLP steps every 4 batches (batch 1000) with one
-// pull and one summed push of its dense tables. Explicit flags win.
+// prefetch (deepfm in batches of 500, where its per-batch costs matter),
+// and deepfm's MLP steps every 2 batches (batch 1000) with one pull and one
+// summed push of its dense tables. Explicit flags win.
 constexpr int kFmBatchSize = 250;
-constexpr int kDeepFmDenseEvery = 4;
+constexpr int kDeepFmBatchSize = 500;
+constexpr int kDeepFmDenseEvery = 2;
 
 template <typename Options>
 void SetModelJobDefaults(Options& o) {
   const std::string model = FLAGS_model;
   if (model == "fm" || model == "deepfm") {
-    if (!embedps::worker::FlagWasSet("batch_size")) o.batch_size = kFmBatchSize;
+    if (!embedps::worker::FlagWasSet("batch_size")) o.batch_size = model == "fm" ? kFmBatchSize : kDeepFmBatchSize;
     if (!embedps::worker::FlagWasSet("prefetch")) o.prefetch = 0;
   }
   if (model == "deepfm") {
