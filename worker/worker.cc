@@ -142,6 +142,9 @@ Status Worker::TrainUntilDone() {
     progress_.lease_pass = grant->pass;
     progress_.lease_lines = grant->partition.skip_lines;
     pending_commits_.clear();
+    // Dense gradients summed for batches of an abandoned lease (a rejoin)
+    // are dropped with their commits: those batches are trained again.
+    DropDenseGradients();
     if (grant->partition.skip_lines > 0) {
       LOG(INFO) << "resuming partition " << grant->partition.id << " (pass " << grant->pass
                 << ") after line " << grant->partition.skip_lines;
@@ -244,6 +247,12 @@ Status Worker::CommitBatch(uint64_t position) {
   uncommitted_position_ = position;
   if (dense_grad_batches_ > 0 && dense_grad_batches_ < options_.dense_push_every) return Status::OK();
   return PushDenseGradients();
+}
+
+void Worker::DropDenseGradients() {
+  for (auto& sum : dense_grad_sum_) std::fill(sum.begin(), sum.end(), 0.0f);
+  dense_grad_batches_ = 0;
+  uncommitted_position_.reset();
 }
 
 Status Worker::PushDenseGradients() {

@@ -126,6 +126,8 @@ class Worker {
   // waited for them. Called at every point that needs all gradients sent:
   // partition end, checkpoint pause, a bounded-staleness wait.
   Status PushDenseGradients();
+  // Forgets the summed dense gradients and the commit waiting for them.
+  void DropDenseGradients();
   // Heartbeats and handles scheduler events between batches.
   Status Upkeep();
   // Keeps the control channel alive while waiting on the servers: heartbeats
