@@ -593,7 +593,12 @@ void Scheduler::SendToRouting(const std::string& routing_id, const wire::Body& b
   wire::Header h;
   h.cluster_id = options_.cluster_id;
   h.sender = 0;
-  h.request_id = request_id != 0 ? request_id : ++request_id_;
+  // Messages the scheduler sends on its own (shard maps, evaluation and
+  // checkpoint requests) take ids with the top bit set: a node counts its
+  // requests from 1, so such a message can never pass for the reply to the
+  // node's pending request (an EvaluateMsg once did, as a partition grant).
+  constexpr uint64_t kUnsolicited = uint64_t{1} << 63;
+  h.request_id = request_id != 0 ? request_id : (kUnsolicited | ++request_id_);
   h.epoch = shard_map_.epoch();
   zmq::message_t rid(routing_id.data(), routing_id.size());
   Status st = SendMessage(router_, h, body, {}, &rid);

@@ -39,8 +39,7 @@ class PushPullTest : public ::testing::Test {
   }
 
   // Finishes the job the way a worker does, so every process exits cleanly.
-  void FinishJob() {
-    int64_t finished = -1;
+  void FinishJob(int64_t finished = -1) {
     for (int i = 0; i < 100; ++i) {
       auto reply = link_->Call(wire::PartitionRequestMsg{finished, {}}, milliseconds(5000));
       ASSERT_TRUE(reply.ok()) << reply.status().ToString();
@@ -83,6 +82,34 @@ class PushPullTest : public ::testing::Test {
   std::unique_ptr<SchedulerLink> link_;
   std::unique_ptr<worker::PsClient> client_;
 };
+
+// Messages the scheduler sends on its own (here the clock update it answers
+// a waiting clock report with) carry ids no node request can have, so a
+// node waiting for a reply never takes one of them for it: an evaluation
+// request once arrived with the id of the worker's pending partition
+// request and failed the job.
+TEST_F(PushPullTest, SchedulerMessagesOfItsOwnCarryIdsNoRequestCanHave) {
+  auto reply = link_->Call(wire::PartitionRequestMsg{-1, {}}, milliseconds(5000));
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  EXPECT_EQ(reply->header.request_id >> 63, 0u);  // replies echo the request's id
+  const auto& grant = std::get<wire::PartitionGrantMsg>(reply->body);
+  ASSERT_TRUE(grant.has_partition);
+  std::vector<wire::Message> events;
+  for (int i = 0; i < 40 && events.empty(); ++i) {
+    ASSERT_TRUE(link_->Send(wire::ClockReportMsg{0, /*waiting=*/true}).ok());
+    ASSERT_TRUE(link_->Tick({}).ok());
+    std::this_thread::sleep_for(milliseconds(50));
+    ASSERT_TRUE(link_->Tick({}).ok());
+    while (auto ev = link_->NextEvent()) events.push_back(std::move(*ev));
+  }
+  bool saw_clock = false;
+  for (const auto& ev : events) {
+    saw_clock |= std::holds_alternative<wire::ClockUpdateMsg>(ev.body);
+    EXPECT_NE(ev.header.request_id >> 63, 0u) << wire::BodyName(ev.body) << " id " << ev.header.request_id;
+  }
+  EXPECT_TRUE(saw_clock) << events.size() << " events, none a clock update";
+  FinishJob(grant.partition.id);
+}
 
 TEST_F(PushPullTest, PullsReturnExactlyThePushedSumsAcrossTwoServers) {
   std::mt19937_64 rng(42);
