@@ -87,6 +87,11 @@ StatusOr<wire::Message> SchedulerLink::Call(const wire::Body& body,
   ASSIGN_OR_RETURN(uint64_t id, Send(body));
   const auto deadline = Clock::now() + timeout;
   while (Clock::now() < deadline) {
+    if (joined_ && Clock::now() >= next_heartbeat_) {
+      // Progress in it is monotone on the scheduler's side, so a repeat is harmless.
+      RETURN_IF_ERROR(Send(last_heartbeat_).status());
+      next_heartbeat_ = Clock::now() + options_.heartbeat_interval;
+    }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     std::optional<wire::Message> reply;
     ReceiveOne(std::min(left, std::chrono::milliseconds(100)), id, &reply);
@@ -131,6 +136,7 @@ Status SchedulerLink::Rejoin(bool has_state) {
   joined_ = false;
   rejoin_needed_ = false;
   events_.clear();
+  last_heartbeat_ = wire::HeartbeatMsg{};  // the new scheduler counts from its checkpoint
   shard_map_ = ShardMap();
   header_.sender = 0;
   LOG(INFO) << "rejoining the restarted scheduler as " << wire::RoleName(options_.role) << " (was rank "
@@ -182,7 +188,8 @@ Status SchedulerLink::TickWithHeartbeat(const std::function<wire::HeartbeatMsg()
   if (!incompatible_.ok()) return incompatible_;
   const auto now = Clock::now();
   if (now >= next_heartbeat_) {
-    RETURN_IF_ERROR(Send(make_heartbeat()).status());
+    last_heartbeat_ = make_heartbeat();
+    RETURN_IF_ERROR(Send(last_heartbeat_).status());
     next_heartbeat_ = now + options_.heartbeat_interval;
   }
   while (ReceiveOne(std::chrono::milliseconds(0), 0, nullptr)) {

@@ -68,7 +68,10 @@ class SchedulerLink {
 
   // Sends `body` and waits for the reply carrying the same request id.
   // Unrelated messages that arrive meanwhile are queued as events. An Error
-  // reply becomes a non-OK Status.
+  // reply becomes a non-OK Status. Heartbeats go on while it waits (the last
+  // one Tick() built): a request that died with a killed scheduler gets no
+  // reply, but a heartbeat reaching its restarted successor is answered
+  // "unknown node", and the call returns Unavailable(kSchedulerRestarted).
   StatusOr<wire::Message> Call(const wire::Body& body, std::chrono::milliseconds timeout);
 
   // Non-blocking upkeep: sends a heartbeat when one is due, queues incoming
@@ -118,6 +121,8 @@ class SchedulerLink {
   std::deque<wire::Message> events_;
   Clock::time_point last_heard_;
   Clock::time_point next_heartbeat_;
+  // The last heartbeat sent by Tick(), repeated while Call() waits.
+  wire::HeartbeatMsg last_heartbeat_;
   // Why the scheduler's messages could not be read, once that is fatal
   // (another wire-protocol version); Join() fails with it at once.
   Status incompatible_;
