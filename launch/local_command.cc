@@ -9,7 +9,6 @@
 #include <random>
 #include <map>
 #include <thread>
-#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -17,10 +16,10 @@
 #include "launch/export_eval.h"
 #include "launch/holdout_split.h"
 #include "launch/job_control.h"
+#include "launch/job_model.h"
 #include "common/security/curve_keys.h"
 #include "launch/keygen_command.h"
 #include "launch/process_group.h"
-#include "ps/optimizer.h"
 #include "worker/data/format.h"
 #include "ps/embedding_table.h"
 #include "worker/eval/exported_model.h"
@@ -30,6 +29,10 @@ namespace embedps::launch {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+TableOptimizers TableOptimizersOf(const LocalOptions& o) {
+  return {o.optimizer, o.learning_rate, o.factor_learning_rate, o.dense_optimizer, o.dense_learning_rate};
+}
 
 Status Validate(const LocalOptions& o) {
   if (o.train.empty() || (o.test.empty() && !o.hold_out_latest)) {
@@ -54,14 +57,7 @@ Status Validate(const LocalOptions& o) {
   if (o.http_enable_mutations && o.http_token_file.empty()) {
     return InvalidArgument("--http_enable_mutations needs --http_token_file");
   }
-  for (const auto& [name, lr, flag] : {std::tuple{o.optimizer, o.learning_rate, "--optimizer"},
-                                      std::tuple{o.dense_optimizer, o.dense_learning_rate, "--dense_optimizer"}}) {
-    ps::OptimizerConfig optimizer;
-    optimizer.name = name;
-    optimizer.learning_rate = static_cast<float>(lr);
-    if (std::string(flag) == "--optimizer") optimizer.factor_learning_rate = static_cast<float>(o.factor_learning_rate);
-    if (auto made = ps::MakeOptimizer(optimizer); !made.ok()) return made.status().WithContext(flag);
-  }
+  RETURN_IF_ERROR(ValidateTableOptimizers(TableOptimizersOf(o)));
   return Status::OK();
 }
 
@@ -164,23 +160,10 @@ void AppendAll(std::vector<std::string>& args, const std::vector<std::string>& m
   args.insert(args.end(), more.begin(), more.end());
 }
 
-// Seed of every table's initializer: rows are a function of (seed, table,
-// key), which model.json records for keys the model never trained.
-constexpr uint64_t kTableSeed = 1;
-
-// The servers' table declarations for the model's tables: sparse tables take
-// --optimizer, dense ones (MLP weights) --dense_optimizer.
+// The servers' table declarations, one per line (launch/job_model.h).
 std::string TableSpecs(const LocalOptions& o, const worker::Model& model) {
   std::string text;
-  for (const auto& t : model.tables()) {
-    const std::string& optimizer = t.dense ? o.dense_optimizer : o.optimizer;
-    const double lr = t.dense ? o.dense_learning_rate : o.learning_rate;
-    text += "name=" + t.name + " dim=" + std::to_string(t.dim) + " init=" + t.initializer +
-            " init_scale=" + std::to_string(t.init_scale) + " seed=" + std::to_string(kTableSeed) +
-            " optimizer=" + optimizer + " lr=" + std::to_string(lr);
-    if (t.factor_row && o.factor_learning_rate > 0) text += " factor_lr=" + std::to_string(o.factor_learning_rate);
-    text += "\n";
-  }
+  for (const auto& line : TableSpecLines(TableOptimizersOf(o), model)) text += line + "\n";
   return text;
 }
 
@@ -414,20 +397,6 @@ StatusOr<nlohmann::json> ReadJson(const std::string& path) {
   nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return DataLoss(path + " is not valid JSON");
   return j;
-}
-
-// The export's model.json: the spec and every table's initializer.
-worker::ExportedModelInfo ModelInfo(const worker::ModelSpec& spec, const worker::Model& model,
-                                    data::Format format, const nlohmann::json& stats) {
-  worker::ExportedModelInfo info;
-  info.spec = spec;
-  uint32_t id = 0;
-  for (const auto& t : model.tables()) {
-    info.tables.push_back(worker::ExportedTableInfo{id++, t.name, t.dim, t.initializer, t.init_scale, kTableSeed});
-  }
-  info.data_format = data::FormatName(format);
-  info.extra = stats;
-  return info;
 }
 
 }  // namespace

@@ -44,22 +44,22 @@
 #include "worker/model/model_flags.h"
 
 DEFINE_string(train, "", "local, ssh, recommend (its interactions, instead of the model's interactions.tsv): training data: a file, comma-separated files or a glob; plain or gzip; ssh: a path valid on every worker's host");
-DEFINE_string(test, "", "local, eval: test data: a file, comma-separated files or a glob; plain or gzip");
+DEFINE_string(test, "", "local, ssh (read here after the job, with --model_dir), eval: test data: a file, comma-separated files or a glob; plain or gzip");
 DEFINE_string(format, "",
-              "local, eval, bench parse: input format (criteo, movielens, movielens-dat, "
+              "local, ssh, eval, bench parse: input format (criteo, movielens, movielens-dat, "
               "movielens-csv, libsvm); default: detected from the file name and first line");
 DEFINE_string(file, "", "bench parse: the file(s) to read (a file, comma-separated files or a glob)");
 DEFINE_int32(servers, 2, "local: number of servers");
 DEFINE_int32(workers, 2, "local: number of workers");
 DEFINE_int32(passes, 1, "local: passes over the training data");
-DEFINE_int32(batch_size, 1000, "local, bench parse: examples per minibatch (local fm: 250, deepfm: 500; mf, hybrid: 32)");
-DEFINE_int32(prefetch, 1, "local: batches whose rows each worker pulls ahead (0: none; fm, deepfm: 0)");
+DEFINE_int32(batch_size, 1000, "local, ssh, bench parse: examples per minibatch (fm: 250, deepfm: 500; local mf, hybrid: 32)");
+DEFINE_int32(prefetch, 1, "local, ssh: batches whose rows each worker pulls ahead (0: none; fm, deepfm: 0)");
 DEFINE_int32(dense_pull_every, 1,
              "local, ssh: workers pull the dense tables (MLP weights of deepfm, ncf) in one batch of "
-             "this many and reuse that copy in between (local deepfm: 2)");
+             "this many and reuse that copy in between (deepfm: 2)");
 DEFINE_int32(dense_push_every, 1,
              "local, ssh: workers sum the dense tables' gradients over this many batches and push "
-             "them as one, so the MLP steps at batch K x batch_size while embeddings step every batch (local deepfm: 2)");
+             "them as one, so the MLP steps at batch K x batch_size while embeddings step every batch (deepfm: 2)");
 DEFINE_double(eval_every_s, 0,
               "local: evaluate on --test every this many seconds of training (one worker scores it "
               "against the servers' rows; in the progress lines and the summary's \"evals\"), and "
@@ -69,19 +69,19 @@ DEFINE_uint64(eval_rows, 0, "local: test rows scored by each evaluation during t
 DEFINE_int32(max_staleness, -1,
              "local, ssh: bounded staleness: a worker's clock (batches trained) stays at most this many "
              "ahead of the slowest worker's; 0: BSP (no prefetch); -1: asynchronous");
-DEFINE_string(optimizer, "adagrad", "local: server optimizer (sgd, adagrad, rowwise_adagrad, adam, ftrl); bench memory, checkpoint: the table's optimizer");
-DEFINE_double(learning_rate, 0.05, "local: learning rate of the sparse tables");
+DEFINE_string(optimizer, "adagrad", "local, ssh: optimizer of the sparse tables (sgd, adagrad, rowwise_adagrad, adam, ftrl); bench memory, checkpoint: the table's optimizer");
+DEFINE_double(learning_rate, 0.05, "local, ssh: learning rate of the sparse tables");
 DEFINE_double(factor_learning_rate, 0,
-              "local: learning rate of the factors in the [w, v] rows of fm, deepfm, mf and hybrid, "
+              "local, ssh: learning rate of the factors in the [w, v] rows of fm, deepfm, mf and hybrid, "
               "with --optimizer adagrad or rowwise_adagrad (w keeps --learning_rate); 0: "
               "--learning_rate (default for fm and deepfm: 0.02)");
 DECLARE_string(model);  // worker/model/model_flags.cc
 DEFINE_bool(shuffle, false,
             "local: train on a shuffled copy of the training files and shuffle partitions every pass "
             "(default on for mf, hybrid and ncf)");
-DEFINE_string(dense_optimizer, "adam", "local: optimizer of dense tables (MLP weights of deepfm, ncf)");
-DEFINE_double(dense_learning_rate, 0.001, "local: learning rate of dense tables");
-DEFINE_double(max_bad_line_fraction, 0.01, "local, eval: fail past this fraction of malformed lines");
+DEFINE_string(dense_optimizer, "adam", "local, ssh: optimizer of dense tables (MLP weights of deepfm, ncf)");
+DEFINE_double(dense_learning_rate, 0.001, "local, ssh: learning rate of dense tables");
+DEFINE_double(max_bad_line_fraction, 0.01, "local, ssh, eval: fail past this fraction of malformed lines");
 DEFINE_string(summary_json, "", "local, eval: write a JSON summary here");
 DEFINE_string(run_dir, "", "local: directory for logs and the model (default: a new /tmp dir)");
 DEFINE_int32(timeout_s, 3600, "local: give up after this many seconds");
@@ -214,9 +214,17 @@ constexpr int kFmBatchSize = 250;
 constexpr int kDeepFmBatchSize = 500;
 constexpr int kDeepFmDenseEvery = 2;
 
+// Default --factor_learning_rate of fm and deepfm: FM interactions are
+// unstable at the linear weights' rate (docs/results.md).
+constexpr double kFmFactorLearningRate = 0.02;
+
 template <typename Options>
 void SetModelJobDefaults(Options& o) {
   const std::string model = FLAGS_model;
+  const bool adagrad = o.optimizer == "adagrad" || o.optimizer == "rowwise_adagrad";
+  if ((model == "fm" || model == "deepfm") && adagrad && !embedps::worker::FlagWasSet("factor_learning_rate")) {
+    o.factor_learning_rate = kFmFactorLearningRate;
+  }
   if (model == "fm" || model == "deepfm") {
     if (!embedps::worker::FlagWasSet("batch_size")) o.batch_size = model == "fm" ? kFmBatchSize : kDeepFmBatchSize;
     if (!embedps::worker::FlagWasSet("prefetch")) o.prefetch = 0;
@@ -245,6 +253,11 @@ embedps::Status SetJobOptions(Options& o) {
   o.dense_push_every = FLAGS_dense_push_every;
   o.optimizer = FLAGS_optimizer;
   o.learning_rate = FLAGS_learning_rate;
+  o.factor_learning_rate = FLAGS_factor_learning_rate;
+  o.dense_optimizer = FLAGS_dense_optimizer;
+  o.dense_learning_rate = FLAGS_dense_learning_rate;
+  o.test = FLAGS_test;
+  o.format = FLAGS_format;
   o.max_bad_line_fraction = FLAGS_max_bad_line_fraction;
   o.summary_json = FLAGS_summary_json;
   o.timeout_s = FLAGS_timeout_s;
@@ -253,22 +266,14 @@ embedps::Status SetJobOptions(Options& o) {
   return embedps::Status::OK();
 }
 
-// Default --factor_learning_rate of fm and deepfm (docs/results.md).
-constexpr double kFmFactorLearningRate = 0.02;
-
 embedps::Status RunLocalCommand() {
   RETURN_IF_ERROR(CheckRange("servers", FLAGS_servers, 1, 64));
   RETURN_IF_ERROR(CheckRange("workers", FLAGS_workers, 1, 64));
   embedps::launch::LocalOptions o;
   RETURN_IF_ERROR(SetJobOptions(o));
-  o.test = FLAGS_test;
-  o.format = FLAGS_format;
-  o.factor_learning_rate = FLAGS_factor_learning_rate;
   o.eval_every_s = FLAGS_eval_every_s;
   o.eval_every_rows = FLAGS_eval_every_rows;
   o.eval_rows = FLAGS_eval_rows;
-  o.dense_optimizer = FLAGS_dense_optimizer;
-  o.dense_learning_rate = FLAGS_dense_learning_rate;
   // Explicit ratings are a small data set trained for many epochs in small
   // batches; these are the settings docs/results.md measures.
   const std::string model = FLAGS_model;
@@ -278,11 +283,6 @@ embedps::Status RunLocalCommand() {
   }
   o.hold_out_latest = model == "ncf" && o.test.empty();
   if (model == "ncf" && !embedps::worker::FlagWasSet("passes")) o.passes = 20;
-  // FM interactions are unstable at the linear weights' rate (docs/results.md).
-  const bool adagrad = o.optimizer == "adagrad" || o.optimizer == "rowwise_adagrad";
-  if ((model == "fm" || model == "deepfm") && adagrad && !embedps::worker::FlagWasSet("factor_learning_rate")) {
-    o.factor_learning_rate = kFmFactorLearningRate;
-  }
   if (model == "mf" || model == "hybrid") {
     if (!embedps::worker::FlagWasSet("passes")) o.passes = 20;
     if (!embedps::worker::FlagWasSet("batch_size")) o.batch_size = 32;

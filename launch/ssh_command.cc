@@ -5,16 +5,21 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "common/input_files.h"
 #include "common/security/curve_keys.h"
+#include "launch/export_eval.h"
 #include "launch/job_control.h"
+#include "launch/job_model.h"
 #include "launch/process_group.h"
 #include "launch/remote_shell.h"
+#include "worker/model/model_flags.h"
 
 namespace embedps::launch {
 namespace {
@@ -31,7 +36,42 @@ struct Job {
   std::string token;
   std::vector<PlannedNode> nodes;
   size_t servers = 0, workers = 0;
+  // The model the workers train and the servers' declarations of its tables.
+  data::Format format = data::Format::kCriteo;
+  std::unique_ptr<data::SideFeatures> side;
+  worker::ModelSpec spec;
+  std::unique_ptr<worker::Model> model;
+  std::string tables;  // ';'-separated, for --tables
 };
+
+TableOptimizers TableOptimizersOf(const SshOptions& o) {
+  return {o.optimizer, o.learning_rate, o.factor_learning_rate, o.dense_optimizer, o.dense_learning_rate};
+}
+
+// The --format value, or the format of the first training file when this
+// machine can read it.
+StatusOr<data::Format> JobFormat(const SshOptions& o) {
+  ASSIGN_OR_RETURN(const std::optional<data::Format> requested, data::FormatFromFlag(o.format));
+  if (requested) return *requested;
+  auto files = ExpandInputs(o.train);
+  if (!files.ok() || files->empty()) {
+    return InvalidArgument("--format is required when the training files (" + o.train +
+                           ") are not readable on this machine");
+  }
+  return data::DetectFileFormat((*files)[0]);
+}
+
+// Builds the model from the model flags, as every worker will.
+Status PrepareModel(const SshOptions& o, Job& job) {
+  ASSIGN_OR_RETURN(job.format, JobFormat(o));
+  ASSIGN_OR_RETURN(job.side, worker::SideFeaturesFromFlags());
+  ASSIGN_OR_RETURN(job.spec, worker::ModelSpecFromFlags(job.format, job.side.get()));
+  ASSIGN_OR_RETURN(job.model, worker::MakeModel(job.spec));
+  for (const auto& line : TableSpecLines(TableOptimizersOf(o), *job.model)) {
+    job.tables += (job.tables.empty() ? "" : "; ") + line;
+  }
+  return Status::OK();
+}
 
 StatusOr<std::string> FindInPath(const std::string& program) {
   if (program.find('/') != std::string::npos) return program;
@@ -66,14 +106,16 @@ std::vector<std::string> DaemonArgs(const Job& job, const PlannedNode& n) {
     if (!o.model_dir.empty()) a.push_back("--model_dir=" + o.model_dir);
   } else if (n.role == "server") {
     a.insert(a.end(), {"--scheduler=" + scheduler, "--bind=" + bind, "--advertise_host=" + n.host,
-                       "--optimizer=" + o.optimizer,
-                       "--learning_rate=" + std::to_string(o.learning_rate)});
+                       "--tables=" + job.tables});
   } else {
     a.insert(a.end(), {"--scheduler=" + scheduler, "--batch_size=" + std::to_string(o.batch_size),
                        "--prefetch=" + std::to_string(o.prefetch),
                        "--max_staleness=" + std::to_string(o.max_staleness),
                        "--dense_pull_every=" + std::to_string(o.dense_pull_every),
-                       "--dense_push_every=" + std::to_string(o.dense_push_every)});
+                       "--dense_push_every=" + std::to_string(o.dense_push_every),
+                       std::string("--format=") + data::FormatName(job.format)});
+    const auto model_flags = worker::ModelFlagArgs();
+    a.insert(a.end(), model_flags.begin(), model_flags.end());
   }
   if (n.http_port >= 0) {
     a.insert(a.end(), {"--http_port=" + std::to_string(n.http_port), "--http_bind=" + o.http_bind});
@@ -127,9 +169,10 @@ Status DescribeNodeExit(const Job& job, const ChildExit& exit) {
 void PrintPlan(const Job& job) {
   std::set<std::string> machines;
   for (const auto& n : job.nodes) machines.insert(n.machine);
-  std::printf("embedps: ssh job with %zu servers and %zu workers on %zu host%s; logs in %s/logs\n",
+  std::printf("embedps: ssh job with %zu servers and %zu workers on %zu host%s; model %s on %s data; "
+              "logs in %s/logs\n",
               job.servers, job.workers, machines.size(), machines.size() == 1 ? "" : "s",
-              job.job_dir.c_str());
+              job.spec.model.c_str(), data::FormatName(job.format), job.job_dir.c_str());
   for (const auto& n : job.nodes) {
     std::printf("  %-10s %s", n.name.c_str(), n.destination.c_str());
     if (n.role != "worker") std::printf(" port %d", n.port);
@@ -255,6 +298,30 @@ Status Validate(const SshOptions& o) {
   if (o.train.empty()) return InvalidArgument("--train is required (a path valid on every worker's host)");
   if (o.remote_bin_dir.empty()) return InvalidArgument("--remote_bin_dir is required");
   if (o.bind_host.empty()) return InvalidArgument("--bind_host must not be empty");
+  if (!o.test.empty() && o.model_dir.empty()) {
+    return InvalidArgument("--test needs --model_dir (a directory this machine sees, e.g. shared storage)");
+  }
+  return ValidateTableOptimizers(TableOptimizersOf(o));
+}
+
+// With --test: completes the export in --model_dir (model.json, and the
+// training interactions for rating data) and evaluates it on this machine.
+Status EvaluateOnTest(const Job& job, nlohmann::json* summary) {
+  const SshOptions& o = *job.options;
+  if (!std::filesystem::is_directory(o.model_dir)) {
+    return NotFound("--test: the model directory " + o.model_dir +
+                    " is not on this machine (it is written on the servers' hosts; use shared storage)");
+  }
+  RETURN_IF_ERROR(worker::WriteModelInfo(o.model_dir, ModelInfo(job.spec, *job.model, job.format, *summary)));
+  RETURN_IF_ERROR(WriteExportInteractions(o.model_dir, o.train, job.format, o.max_bad_line_fraction));
+  std::printf("embedps: evaluating on %s\n", o.test.c_str());
+  std::fflush(stdout);
+  ASSIGN_OR_RETURN(const std::string metrics,
+                   EvaluateExport({o.model_dir, o.test, job.format, job.side.get(), o.max_bad_line_fraction}, summary));
+  (*summary)["model"] = job.spec.model;
+  (*summary)["model_dir"] = o.model_dir;
+  std::printf("embedps: %s on %llu rows\n", metrics.c_str(),
+              static_cast<unsigned long long>(summary->value("test_rows", uint64_t{0})));
   return Status::OK();
 }
 
@@ -266,6 +333,7 @@ Status RunSsh(const SshOptions& o) {
   job.options = &o;
   ASSIGN_OR_RETURN(auto entries, ReadHostfile(o.hostfile));
   ASSIGN_OR_RETURN(job.nodes, PlanNodes(entries, o.ports));
+  RETURN_IF_ERROR(PrepareModel(o, job));
   RETURN_IF_ERROR(CheckKeys(o, job.nodes));
   for (const auto& n : job.nodes) {
     if (n.role == "server") ++job.servers;
@@ -292,6 +360,7 @@ Status RunSsh(const SshOptions& o) {
   if (!cleanup.ok()) std::fprintf(stderr, "embedps ssh: warning: %s\n", cleanup.message().c_str());
   ASSIGN_OR_RETURN(nlohmann::json stats, ReadStats(job));
   std::printf("embedps: job finished; statistics in %s/%s\n", job.job_dir.c_str(), kStatsFile);
+  if (!o.test.empty()) RETURN_IF_ERROR(EvaluateOnTest(job, &stats));
   if (!o.summary_json.empty()) {
     RETURN_IF_ERROR(WriteSummary(job, stats, std::chrono::duration<double>(Clock::now() - start).count()));
   }

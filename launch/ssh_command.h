@@ -31,8 +31,17 @@ struct SshOptions {
   std::string bind_host = "0.0.0.0";     // interface the scheduler and servers listen on
   PortOptions ports;
   std::string http_bind = "127.0.0.1";   // --http_bind given to every node when HTTP is on
-  // Job settings with the same names and meaning as in `embedps local`.
+  // Job settings with the same names and meaning as in `embedps local`. The
+  // model comes from the model flags (worker/model/model_flags.h), which the
+  // workers get too.
   std::string train;
+  // Input format name; empty: detected from the first training file, which
+  // must then be readable on this machine too.
+  std::string format;
+  // Test data, read on this machine after the job: the launcher writes
+  // model.json into --model_dir (which must then be a directory this machine
+  // sees, e.g. shared storage) and prints the test metrics.
+  std::string test;
   uint32_t passes = 1;
   uint32_t batch_size = 1000;
   uint32_t prefetch = 1;
@@ -41,6 +50,9 @@ struct SshOptions {
   int32_t max_staleness = -1;
   std::string optimizer = "adagrad";
   double learning_rate = 0.05;
+  double factor_learning_rate = 0;
+  std::string dense_optimizer = "adam";
+  double dense_learning_rate = 0.001;
   double max_bad_line_fraction = 0.01;
   std::string model_dir;  // where servers export the model (on their hosts)
   // Passed through last, so e.g. --node_flags=--cluster_token=T overrides

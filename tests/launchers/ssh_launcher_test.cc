@@ -17,6 +17,7 @@
 #include "tests/support/test_dirs.h"
 #include "tests/support/test_sshd.h"
 #include "tests/support/exported_eval.h"
+#include "worker/eval/exported_model.h"
 
 namespace embedps {
 namespace {
@@ -128,6 +129,39 @@ TEST_F(SshLauncherTest, TrainsThroughSsh) {
   ASSERT_TRUE(eval.ok()) << eval.status().ToString();
   EXPECT_GT(eval->auc, 0.65);
   EXPECT_EQ(eval->rows, 4000u);
+  ExpectNothingLeft();
+}
+
+// The model flags reach every node: the servers declare the model's tables
+// (the fm factor table), the workers train
+// the model, and with --test the launcher completes the export in
+// --model_dir (model.json) and evaluates it on this machine.
+TEST_F(SshLauncherTest, TrainsTheModelTheFlagsNameAndEvaluatesItOnTest) {
+  auto args = LauncherArgs(train_, 2);
+  args.insert(args.end(), {"--model=fm", "--factors=4", "--test=" + test_, "--model_dir=" + dir_.File("model"),
+                           "--summary_json=" + dir_.File("summary.json")});
+  auto r = testing::RunBinary("embedps", args, dir_.File("launcher.log"), seconds(120));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("model fm on criteo data"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("test AUC"), std::string::npos) << r.output;
+
+  auto summary = nlohmann::json::parse(testing::ReadFile(dir_.File("summary.json")));
+  EXPECT_EQ(summary.value("model", ""), "fm");
+  EXPECT_EQ(summary.value("rows", 0), 40000);
+  EXPECT_EQ(summary.value("test_rows", 0), 4000);
+  EXPECT_GT(summary.value("test_auc", 0.0), 0.65) << summary.dump(2);
+
+  auto info = worker::ReadModelInfo(dir_.File("model"));
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->spec.model, "fm");
+  ASSERT_EQ(info->tables.size(), 1u);
+  EXPECT_EQ(info->tables[0].name, "factors");
+  EXPECT_EQ(info->tables[0].dim, 5u);  // w and 4 factors
+  // Both servers built the model's table from the declaration they were given.
+  for (const char* node : {"server-0", "server-1"}) {
+    const std::string log = testing::ReadFile(dir_.File("job/logs/") + node + ".log");
+    EXPECT_NE(log.find("table factors:"), std::string::npos) << node << ": " << log;
+  }
   ExpectNothingLeft();
 }
 

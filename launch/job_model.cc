@@ -1,0 +1,48 @@
+#include "launch/job_model.h"
+
+#include <tuple>
+
+#include "ps/optimizer.h"
+
+namespace embedps::launch {
+
+Status ValidateTableOptimizers(const TableOptimizers& o) {
+  for (const auto& [name, lr, flag] : {std::tuple{o.optimizer, o.learning_rate, "--optimizer"},
+                                      std::tuple{o.dense_optimizer, o.dense_learning_rate, "--dense_optimizer"}}) {
+    ps::OptimizerConfig optimizer;
+    optimizer.name = name;
+    optimizer.learning_rate = static_cast<float>(lr);
+    if (std::string(flag) == "--optimizer") optimizer.factor_learning_rate = static_cast<float>(o.factor_learning_rate);
+    if (auto made = ps::MakeOptimizer(optimizer); !made.ok()) return made.status().WithContext(flag);
+  }
+  return Status::OK();
+}
+
+std::vector<std::string> TableSpecLines(const TableOptimizers& o, const worker::Model& model) {
+  std::vector<std::string> lines;
+  for (const auto& t : model.tables()) {
+    const std::string& optimizer = t.dense ? o.dense_optimizer : o.optimizer;
+    const double lr = t.dense ? o.dense_learning_rate : o.learning_rate;
+    std::string line = "name=" + t.name + " dim=" + std::to_string(t.dim) + " init=" + t.initializer +
+                       " init_scale=" + std::to_string(t.init_scale) + " seed=" + std::to_string(kTableSeed) +
+                       " optimizer=" + optimizer + " lr=" + std::to_string(lr);
+    if (t.factor_row && o.factor_learning_rate > 0) line += " factor_lr=" + std::to_string(o.factor_learning_rate);
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+worker::ExportedModelInfo ModelInfo(const worker::ModelSpec& spec, const worker::Model& model,
+                                    data::Format format, const nlohmann::json& stats) {
+  worker::ExportedModelInfo info;
+  info.spec = spec;
+  uint32_t id = 0;
+  for (const auto& t : model.tables()) {
+    info.tables.push_back(worker::ExportedTableInfo{id++, t.name, t.dim, t.initializer, t.init_scale, kTableSeed});
+  }
+  info.data_format = data::FormatName(format);
+  info.extra = stats;
+  return info;
+}
+
+}  // namespace embedps::launch

@@ -1,0 +1,45 @@
+// What a launcher derives from the model flags for the nodes it starts, the
+// same for `embedps local` and `embedps ssh`: the servers' table
+// declarations (sparse tables take --optimizer, dense ones --dense_optimizer)
+// and the export's model.json.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "worker/data/format.h"
+#include "worker/eval/exported_model.h"
+#include "worker/model/model.h"
+
+namespace embedps::launch {
+
+// Seed of every table's initializer: rows are a function of (seed, table,
+// key), which model.json records for keys the model never trained.
+inline constexpr uint64_t kTableSeed = 1;
+
+struct TableOptimizers {
+  std::string optimizer = "adagrad";
+  double learning_rate = 0.05;
+  // The factors of [linear weight, factors] rows (fm, deepfm, mf, hybrid)
+  // with adagrad or rowwise_adagrad; 0: learning_rate.
+  double factor_learning_rate = 0;
+  // Dense tables (MLP weights of deepfm and ncf).
+  std::string dense_optimizer = "adam";
+  double dense_learning_rate = 0.001;
+};
+
+// InvalidArgument, naming the flag, for an unknown optimizer or a bad rate.
+Status ValidateTableOptimizers(const TableOptimizers& o);
+
+// One declaration per model table (ps/table_spec.h syntax), in table order.
+std::vector<std::string> TableSpecLines(const TableOptimizers& o, const worker::Model& model);
+
+// The export's model.json: the spec, every table's initializer, the data
+// format and the job statistics.
+worker::ExportedModelInfo ModelInfo(const worker::ModelSpec& spec, const worker::Model& model,
+                                    data::Format format, const nlohmann::json& stats);
+
+}  // namespace embedps::launch
