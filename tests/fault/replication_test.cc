@@ -16,6 +16,7 @@
 
 #include "common/hash.h"
 #include "tests/support/cluster_fixture.h"
+#include "tests/support/exact_batch.h"
 #include "tests/support/subprocess.h"
 
 namespace embedps {
@@ -94,18 +95,9 @@ RunResult RunWithKill(int replicas, int servers = 2, int victim = 0) {
     if (step == kKillAtStep) {
       EXPECT_EQ(kill(cluster.server_pids()[victim], SIGKILL), 0);
     }
-    const uint32_t n = 100 + rng() % 200;
-    const uint32_t first = rng() % kKeys;
-    std::vector<uint64_t> keys(n);
-    std::vector<float> grads(n);
-    for (uint32_t j = 0; j < n; ++j) {
-      const uint32_t k = (first + j * 7) % kKeys;  // distinct: 7 is coprime with 3000
-      keys[j] = KeyOf(k);
-      const int g = static_cast<int>((k + step) % 9) - 4;
-      grads[j] = static_cast<float>(g);
-      sums[keys[j]] += g;
-    }
-    st = client->Push(0, 1, keys, grads);
+    const auto batch = testing::MakeExactBatch(rng, 100, 200, kKeys, step, 1.0f, KeyOf);
+    for (size_t j = 0; j < batch.keys.size(); ++j) sums[batch.keys[j]] += batch.units[j];
+    st = client->Push(0, 1, batch.keys, batch.grads);
     if (st.ok()) st = idle();
   }
   if (st.ok()) st = client->Flush();

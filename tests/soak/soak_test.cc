@@ -17,6 +17,7 @@
 
 #include "common/hash.h"
 #include "tests/support/cluster_fixture.h"
+#include "tests/support/exact_batch.h"
 #include "tests/support/fault_proxy.h"
 #include "tests/support/subprocess.h"
 
@@ -64,15 +65,9 @@ Tally RunWorker(int index, uint64_t cluster_id, uint32_t node_id, const ShardMap
   std::mt19937_64 rng(1000 + index);
   std::vector<float> values;
   for (uint64_t step = 0; t.status.ok() && Clock::now() < end; ++step) {
-    const uint32_t n = 32 + rng() % 225;
-    const uint32_t first = rng() % kKeySpace;
-    std::vector<uint64_t> keys(n);
-    std::vector<float> grads(n);
-    for (uint32_t j = 0; j < n; ++j) {
-      const uint32_t k = (first + j * 7) % kKeySpace;  // distinct: 7 is coprime with 4096
-      keys[j] = KeyOf(k);
-      grads[j] = 0.25f * static_cast<float>(static_cast<int>((k + step + index) % 9) - 4);
-    }
+    const auto batch = testing::MakeExactBatch(rng, 32, 225, kKeySpace, step + index, 0.25f, KeyOf);
+    const std::vector<uint64_t>& keys = batch.keys;
+    const std::vector<float>& grads = batch.grads;
     const int op = static_cast<int>(step % 4);
     if (op <= 1) {
       t.status = client.Push(0, 1, keys, grads);
@@ -86,7 +81,7 @@ Tally RunWorker(int index, uint64_t cluster_id, uint32_t node_id, const ShardMap
       ++t.pulls;
     }
     if (t.status.ok() && op <= 2) {
-      for (uint32_t j = 0; j < n; ++j) t.gradient_sum[keys[j]] += grads[j];
+      for (size_t j = 0; j < keys.size(); ++j) t.gradient_sum[keys[j]] += grads[j];
     }
   }
   if (t.status.ok()) t.status = client.Flush();
