@@ -139,6 +139,9 @@ DEFINE_bool(insecure, false,
 // this path on every host (required unless --insecure). Defined with the
 // daemons' flags (common/flags/node_flags.cc), which this binary links.
 DECLARE_string(curve_dir);
+DEFINE_bool(raw_tcp_reference, false,
+            "bench pushpull: after each configuration, time the same round trips over one plain loopback "
+            "TCP connection (nothing done to the bytes) and report push+pull as a ratio of that ceiling");
 DEFINE_bool(null_store, false,
             "bench pushpull: reference run whose servers skip their tables (transport ceiling)");
 DEFINE_int32(timeout_ms, 5000, "status, stop: give up on an unreachable scheduler after this long");
@@ -429,6 +432,7 @@ embedps::Status RunBenchCommand(const std::string& which) {
   o.repeat = FLAGS_repeat;
   o.json = FLAGS_json;
   o.null_store = FLAGS_null_store;
+  o.raw_tcp_reference = FLAGS_raw_tcp_reference;
   o.curve = FLAGS_curve;
   o.curve_compare = FLAGS_curve_compare;
   o.replicas = static_cast<uint32_t>(FLAGS_replicas);

@@ -17,6 +17,7 @@
 #include "common/scheduler_link.h"
 #include "datagen/zipf.h"
 #include "launch/bench/in_process_cluster.h"
+#include "launch/bench/raw_tcp_reference.h"
 #include "worker/ps_client.h"
 
 namespace embedps::launch {
@@ -308,6 +309,24 @@ Status RunOnce(const PushPullBenchOptions& o, bool curve, uint32_t replicas,
   return cluster_status;
 }
 
+// Adds the raw TCP ceiling of this configuration's push+pull round trips
+// (the median of `repeat` runs) and the benchmark's ratio to it.
+Status AddRawTcpReference(const PushPullBenchOptions& o, nlohmann::json& j) {
+  const uint64_t keys = j["keys"].get<uint32_t>();
+  const uint64_t values = keys * j["dim"].get<uint32_t>() * sizeof(float);
+  std::vector<double> rates;
+  for (uint32_t r = 0; r < o.repeat; ++r) {
+    ASSIGN_OR_RETURN(RawTcpFigures f,
+                     MeasureRawTcpRoundTrips(keys * sizeof(uint64_t) + values, values, o.depth, o.seconds));
+    rates.push_back(f.round_trips_per_sec);
+  }
+  const double round_trips = Median(rates);
+  j["raw_tcp_pushpull_keys_per_sec"] = round_trips * keys;
+  j["raw_tcp_value_mb_per_sec"] = round_trips * values * 2 / 1e6;
+  j["pushpull_to_raw_tcp"] = round_trips > 0 ? j["pushpull_keys_per_sec"].get<double>() / (round_trips * keys) : 0.0;
+  return Status::OK();
+}
+
 void PrintFigures(const nlohmann::json& j, bool json) {
   if (json) {
     std::printf("%s\n", j.dump().c_str());
@@ -321,6 +340,12 @@ void PrintFigures(const nlohmann::json& j, bool json) {
                 j["pushpull_keys_per_sec"].get<double>() / 1e6,
                 j["pushpull_value_mb_per_sec"].get<double>(), j["pushpull_p50_ms"].get<double>(),
                 j["pushpull_p99_ms"].get<double>(), j["server_ns_per_key_pushpull"].get<double>());
+    if (j.contains("raw_tcp_value_mb_per_sec")) {
+      std::printf("keys %6u dim %4u | raw loopback TCP, same round trips: %7.1f MB/s of values; "
+                  "push+pull is %.2f of it\n",
+                  j["keys"].get<uint32_t>(), j["dim"].get<uint32_t>(), j["raw_tcp_value_mb_per_sec"].get<double>(),
+                  j["pushpull_to_raw_tcp"].get<double>());
+    }
   }
   std::fflush(stdout);
 }
@@ -376,8 +401,17 @@ Status RunPushPullBench(const PushPullBenchOptions& o) {
     return InvalidArgument("a second copy of the rows needs --servers >= 2");
   }
   if (o.curve_compare && o.replicas_compare) return InvalidArgument("compare CURVE or replicas, not both at once");
+  if (o.raw_tcp_reference && (o.curve_compare || o.replicas_compare)) {
+    return InvalidArgument("--raw_tcp_reference goes with a plain run, not a comparison");
+  }
   if (!o.curve_compare && !o.replicas_compare) {
-    return RunOnce(o, o.curve, o.replicas, [&](const nlohmann::json& j) { PrintFigures(j, o.json); });
+    Status reference;
+    RETURN_IF_ERROR(RunOnce(o, o.curve, o.replicas, [&](const nlohmann::json& figures) {
+      nlohmann::json j = figures;
+      if (o.raw_tcp_reference && reference.ok()) reference = AddRawTcpReference(o, j);
+      PrintFigures(j, o.json);
+    }));
+    return reference;
   }
   // The same configurations without, then with the feature.
   const std::string feature = o.curve_compare ? "curve" : "replicas";
