@@ -131,7 +131,8 @@ DEFINE_int32(nodes, 0,
              "role-bound keys server-0.. and worker-0.. from --servers and --workers)");
 DEFINE_string(add, "", "keygen: add one node keypair with this name to an existing --out DIR");
 DEFINE_string(role, "",
-              "keygen --add: the role the new key admits: scheduler, server, worker, client or any");
+              "keygen --add: the role the new key admits: scheduler, server, worker, client or any; "
+              "node-flags: server or worker");
 DEFINE_bool(insecure, false,
             "ssh: run the job without CURVE (cluster traffic unencrypted and unauthenticated); "
             "prints a warning");
@@ -176,6 +177,8 @@ constexpr char kUsage[] =
     "  predict     score a data file with an exported model (--model DIR --input FILE)\n"
     "  recommend   top K unseen items of a user (--model DIR --user U --k 10), or serve\n"
     "              them over HTTP (--serve PORT)\n"
+    "  node-flags  print, one per line, the job flags `ssh` gives a --role server or worker for\n"
+    "              the model and job flags (for launchers that start the daemons themselves)\n"
     "  keygen      write CURVE keys for a cluster (--out DIR [--servers S --workers W | --nodes N | --add NAME --role R])\n"
     "  bench pushpull | memory | parse | checkpoint   measure push/pull throughput,\n"
     "              memory per row, input parsing speed or checkpoint write/restore speed\n"
@@ -339,6 +342,15 @@ embedps::Status RunSshCommand() {
   o.http_bind = FLAGS_http_bind;
   o.model_dir = FLAGS_model_dir;
   return embedps::launch::RunSsh(o);
+}
+
+// Prints the job flags of a --role (embedps::launch::JobNodeFlags).
+embedps::Status RunNodeFlagsCommand() {
+  embedps::launch::SshOptions o;
+  RETURN_IF_ERROR(SetJobOptions(o));
+  ASSIGN_OR_RETURN(auto flags, embedps::launch::JobNodeFlags(o, FLAGS_role));
+  for (const auto& f : flags) std::printf("%s\n", f.c_str());
+  return embedps::Status::OK();
 }
 
 embedps::Status RunGenCommand() {
@@ -543,6 +555,8 @@ int main(int argc, char** argv) {
     st = RunPredictCommand();
   } else if (command == "recommend") {
     st = RunRecommendCommand();
+  } else if (command == "node-flags") {
+    st = RunNodeFlagsCommand();
   } else if (command == "keygen") {
     embedps::launch::KeygenOptions o;
     o.out = FLAGS_out;

@@ -54,9 +54,9 @@ StatusOr<data::Format> JobFormat(const SshOptions& o) {
   ASSIGN_OR_RETURN(const std::optional<data::Format> requested, data::FormatFromFlag(o.format));
   if (requested) return *requested;
   auto files = ExpandInputs(o.train);
-  if (!files.ok() || files->empty()) {
-    return InvalidArgument("--format is required when the training files (" + o.train +
-                           ") are not readable on this machine");
+  if (!files.ok() || files->empty() || !std::filesystem::is_regular_file((*files)[0])) {
+    return InvalidArgument("give --format: the format is detected from the first training file, and '" +
+                           o.train + "' is not readable on this machine");
   }
   return data::DetectFileFormat((*files)[0]);
 }
@@ -91,6 +91,22 @@ std::string NewJobId() {
          std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 1000000007);
 }
 
+// The job and model flags of a server or worker (none for the scheduler).
+std::vector<std::string> RoleFlags(const Job& job, const std::string& role) {
+  const SshOptions& o = *job.options;
+  if (role == "server") return {"--tables=" + job.tables};
+  if (role != "worker") return {};
+  std::vector<std::string> a = {"--batch_size=" + std::to_string(o.batch_size),
+                                "--prefetch=" + std::to_string(o.prefetch),
+                                "--max_staleness=" + std::to_string(o.max_staleness),
+                                "--dense_pull_every=" + std::to_string(o.dense_pull_every),
+                                "--dense_push_every=" + std::to_string(o.dense_push_every),
+                                std::string("--format=") + data::FormatName(job.format)};
+  const auto model_flags = worker::ModelFlagArgs();
+  a.insert(a.end(), model_flags.begin(), model_flags.end());
+  return a;
+}
+
 std::vector<std::string> DaemonArgs(const Job& job, const PlannedNode& n) {
   const SshOptions& o = *job.options;
   const PlannedNode& sched = job.nodes.front();
@@ -105,18 +121,12 @@ std::vector<std::string> DaemonArgs(const Job& job, const PlannedNode& n) {
                        "--stats_json=" + job.remote_dir + "/" + kStatsFile});
     if (!o.model_dir.empty()) a.push_back("--model_dir=" + o.model_dir);
   } else if (n.role == "server") {
-    a.insert(a.end(), {"--scheduler=" + scheduler, "--bind=" + bind, "--advertise_host=" + n.host,
-                       "--tables=" + job.tables});
+    a.insert(a.end(), {"--scheduler=" + scheduler, "--bind=" + bind, "--advertise_host=" + n.host});
   } else {
-    a.insert(a.end(), {"--scheduler=" + scheduler, "--batch_size=" + std::to_string(o.batch_size),
-                       "--prefetch=" + std::to_string(o.prefetch),
-                       "--max_staleness=" + std::to_string(o.max_staleness),
-                       "--dense_pull_every=" + std::to_string(o.dense_pull_every),
-                       "--dense_push_every=" + std::to_string(o.dense_push_every),
-                       std::string("--format=") + data::FormatName(job.format)});
-    const auto model_flags = worker::ModelFlagArgs();
-    a.insert(a.end(), model_flags.begin(), model_flags.end());
+    a.push_back("--scheduler=" + scheduler);
   }
+  const auto job_flags = RoleFlags(job, n.role);
+  a.insert(a.end(), job_flags.begin(), job_flags.end());
   if (n.http_port >= 0) {
     a.insert(a.end(), {"--http_port=" + std::to_string(n.http_port), "--http_bind=" + o.http_bind});
   }
@@ -366,6 +376,15 @@ Status RunSsh(const SshOptions& o) {
   }
   std::fflush(stdout);
   return Status::OK();
+}
+
+StatusOr<std::vector<std::string>> JobNodeFlags(const SshOptions& o, const std::string& role) {
+  if (role != "server" && role != "worker") return InvalidArgument("--role must be server or worker, got '" + role + "'");
+  RETURN_IF_ERROR(ValidateTableOptimizers(TableOptimizersOf(o)));
+  Job job;
+  job.options = &o;
+  RETURN_IF_ERROR(PrepareModel(o, job));
+  return RoleFlags(job, role);
 }
 
 }  // namespace embedps::launch

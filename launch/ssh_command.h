@@ -70,4 +70,12 @@ struct SshOptions {
 // node and its host; no remote daemon outlives this call.
 Status RunSsh(const SshOptions& options);
 
+// The job flags `embedps ssh` gives a node of `role` ("server": the table
+// declarations of the model the model flags name; "worker": the batch,
+// staleness and dense settings, --format and the model flags), for
+// launchers that start the daemons themselves (`embedps node-flags`, used
+// by the Slurm script). Placement flags (--bind, --scheduler, ...) are not
+// included.
+StatusOr<std::vector<std::string>> JobNodeFlags(const SshOptions& options, const std::string& role);
+
 }  // namespace embedps::launch

@@ -86,6 +86,28 @@ TEST_F(SlurmLauncherTest, RanksBecomeSchedulerServersAndWorkers) {
   EXPECT_TRUE(testing::AwaitNoProcessMatching(token_, seconds(3)).empty());
 }
 
+// The model flags go through `embedps node-flags`: the servers build the
+// model's tables from the declarations, the workers train that model, and
+// the servers export it.
+TEST_F(SlurmLauncherTest, TheModelFlagsReachTheServersAndWorkers) {
+  auto r = Sbatch({"--model=fm", "--model_flags=--factors=4", "--model_dir=" + dir_.File("model"), "--insecure"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("trained 20000 rows"), std::string::npos) << r.output;
+  const std::string logs = dir_.File("embedps-4242/logs/");
+  for (int s = 0; s < 2; ++s) {
+    const std::string log = testing::ReadFile(logs + "server-" + std::to_string(s) + ".log");
+    EXPECT_NE(log.find("table factors:"), std::string::npos) << log;
+  }
+  const std::string worker = testing::ReadFile(logs + "worker-0.log");
+  EXPECT_NE(worker.find("training fm on criteo data"), std::string::npos) << worker;
+  EXPECT_FALSE(std::filesystem::is_empty(dir_.File("model")));
+  // A model flag the workers refuse is caught before any task starts.
+  r = Sbatch({"--model=nosuchmodel", "--insecure"});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("the model flags were refused"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("nosuchmodel"), std::string::npos) << r.output;
+}
+
 TEST_F(SlurmLauncherTest, AFailingTaskFailsTheJobAndIsNamed) {
   // Also the opt-out: --insecure runs without CURVE, and says so.
   auto r = Sbatch({"--passes=500", "--worker_flags=--batch_size=0", "--insecure"});
