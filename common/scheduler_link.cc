@@ -85,10 +85,13 @@ bool SchedulerLink::ReceiveOne(std::chrono::milliseconds timeout, uint64_t reque
 StatusOr<wire::Message> SchedulerLink::Call(const wire::Body& body,
                                             std::chrono::milliseconds timeout) {
   ASSIGN_OR_RETURN(uint64_t id, Send(body));
+  // A request that carries the node's progress is newer than the last
+  // heartbeat: repeat that progress, not an older one.
+  if (const auto* req = std::get_if<wire::PartitionRequestMsg>(&body)) last_heartbeat_.progress = req->progress;
   const auto deadline = Clock::now() + timeout;
   while (Clock::now() < deadline) {
     if (joined_ && Clock::now() >= next_heartbeat_) {
-      // Progress in it is monotone on the scheduler's side, so a repeat is harmless.
+      // The scheduler never lets a repeated heartbeat take totals back.
       RETURN_IF_ERROR(Send(last_heartbeat_).status());
       next_heartbeat_ = Clock::now() + options_.heartbeat_interval;
     }

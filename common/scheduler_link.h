@@ -72,6 +72,7 @@ class SchedulerLink {
   // one Tick() built): a request that died with a killed scheduler gets no
   // reply, but a heartbeat reaching its restarted successor is answered
   // "unknown node", and the call returns Unavailable(kSchedulerRestarted).
+  // A partition request's progress replaces the repeated heartbeat's.
   StatusOr<wire::Message> Call(const wire::Body& body, std::chrono::milliseconds timeout);
 
   // Non-blocking upkeep: sends a heartbeat when one is due, queues incoming

@@ -1,5 +1,6 @@
 #include "launch/job_model.h"
 
+#include <cstdio>
 #include <tuple>
 
 #include "ps/optimizer.h"
@@ -18,15 +19,27 @@ Status ValidateTableOptimizers(const TableOptimizers& o) {
   return Status::OK();
 }
 
+namespace {
+
+// Nine significant digits: std::to_string's six decimals would turn a rate
+// of 1e-7 into 0.
+std::string Number(double v) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.9g", v);
+  return text;
+}
+
+}  // namespace
+
 std::vector<std::string> TableSpecLines(const TableOptimizers& o, const worker::Model& model) {
   std::vector<std::string> lines;
   for (const auto& t : model.tables()) {
     const std::string& optimizer = t.dense ? o.dense_optimizer : o.optimizer;
     const double lr = t.dense ? o.dense_learning_rate : o.learning_rate;
     std::string line = "name=" + t.name + " dim=" + std::to_string(t.dim) + " init=" + t.initializer +
-                       " init_scale=" + std::to_string(t.init_scale) + " seed=" + std::to_string(kTableSeed) +
-                       " optimizer=" + optimizer + " lr=" + std::to_string(lr);
-    if (t.factor_row && o.factor_learning_rate > 0) line += " factor_lr=" + std::to_string(o.factor_learning_rate);
+                       " init_scale=" + Number(t.init_scale) + " seed=" + std::to_string(kTableSeed) +
+                       " optimizer=" + optimizer + " lr=" + Number(lr);
+    if (t.factor_row && o.factor_learning_rate > 0) line += " factor_lr=" + Number(o.factor_learning_rate);
     lines.push_back(std::move(line));
   }
   return lines;

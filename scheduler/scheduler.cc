@@ -205,9 +205,22 @@ Status Scheduler::Dispatch(Incoming& in) {
     return Status::OK();
   }
   Node& node = it->second;
+  if (node.dead && node.role == wire::Role::kWorker) {
+    // Its leases went back to the queue when it was presumed dead. Left to
+    // train on, it would take new leases that no death check covers any
+    // more; told it is unknown, it registers again as a new worker.
+    rejected_->Add();
+    SendToRouting(from,
+                  wire::ErrorMsg{wire::ErrorCode::kNotAdmitted,
+                                 "this worker was presumed dead (missed heartbeats); register again", false},
+                  msg.header.request_id);
+    return Status::OK();
+  }
   node.last_seen = Clock::now();
   if (auto* hb = std::get_if<wire::HeartbeatMsg>(&msg.body)) {
-    if (node.role == wire::Role::kWorker && !node.done) {
+    // A heartbeat may repeat an older one (SchedulerLink::Call sends the last
+    // one again while it waits): totals never go back.
+    if (node.role == wire::Role::kWorker && !node.done && hb->progress.rows >= node.progress.rows) {
       node.progress = hb->progress;
       if (!node.dead) clocks_.Report(node.id, hb->progress.clock);
       if (hb->progress.lease_partition >= 0) {

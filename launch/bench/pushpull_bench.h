@@ -38,11 +38,11 @@ struct PushPullBenchOptions {
   // Run every configuration with 1 copy, then 2, and print both with the
   // ratio (2 / 1) of each throughput.
   bool replicas_compare = false;
-  // After each configuration, time the same round trips (keys and gradients
-  // out, rows back, `depth` in flight) over one plain loopback TCP
+  // After the run, time each configuration's round trips (keys and
+  // gradients out, rows back, `depth` in flight) over one plain loopback TCP
   // connection with nothing else done to the bytes
   // (launch/bench/raw_tcp_reference.h), and report push+pull as a ratio of
-  // that ceiling.
+  // that ceiling. The lines are printed then.
   bool raw_tcp_reference = false;
 };
 

@@ -96,6 +96,10 @@ Status FinishAsWorker(SchedulerLink& link) {
     RETURN_IF_ERROR(link.Tick({}));
     while (auto ev = link.NextEvent()) {
       if (std::holds_alternative<wire::ShutdownMsg>(ev->body)) return Status::OK();
+      // With checkpoints the scheduler pauses every worker for the final cut.
+      if (const auto* pause = std::get_if<wire::PauseTrainingMsg>(&ev->body)) {
+        RETURN_IF_ERROR(link.Send(wire::PausedMsg{pause->checkpoint_id, {}}).status());
+      }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

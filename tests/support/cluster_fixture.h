@@ -62,7 +62,8 @@ std::unique_ptr<SchedulerLink> MakeWorkerLink(zmq::context_t& ctx, const std::st
                                               const security::CurveConfig& curve = {});
 
 // Finishes the job the way a worker does: drains the partition leases,
-// reports done and waits for the scheduler's shutdown.
+// reports done, answers a checkpoint's pause and waits for the scheduler's
+// shutdown.
 Status FinishAsWorker(SchedulerLink& link);
 
 // A KV client for a joined link, connected to the servers of its shard map.

@@ -87,7 +87,7 @@ TEST_F(SchedulerLinkTest, ACallHeartbeatsWhileTheSchedulerTakesItsTime) {
   ScriptedScheduler scheduler(ctx_, "tcp://127.0.0.1:0");
   ASSERT_NO_FATAL_FAILURE(JoinTo(scheduler));
   auto call = std::async(std::launch::async, [this] {
-    return link_->Call(wire::PartitionRequestMsg{-1, {}}, milliseconds(10000));
+    return link_->Call(wire::PartitionRequestMsg{-1, wire::Progress{/*rows=*/5678}}, milliseconds(10000));
   });
   std::optional<Incoming> request;
   int heartbeats = 0;
@@ -99,7 +99,8 @@ TEST_F(SchedulerLinkTest, ACallHeartbeatsWhileTheSchedulerTakesItsTime) {
     if (auto* hb = std::get_if<wire::HeartbeatMsg>(&in->message.body)) {
       if (!request) continue;  // the one Tick() sent before the call
       ++heartbeats;
-      EXPECT_EQ(hb->progress.rows, 1234u) << "the call repeats the last heartbeat";
+      // The request's progress is newer than Tick()'s heartbeat (1234 rows).
+      EXPECT_EQ(hb->progress.rows, 5678u) << "the call repeats the newest progress";
       scheduler.Reply(*in, wire::HeartbeatMsg{});
     } else {
       ASSERT_TRUE(std::holds_alternative<wire::PartitionRequestMsg>(in->message.body));
