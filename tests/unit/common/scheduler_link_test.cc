@@ -21,10 +21,11 @@ class ScriptedScheduler {
  public:
   ScriptedScheduler(zmq::context_t& ctx, const std::string& endpoint) : socket_(ctx, zmq::socket_type::router) {
     ConfigureSocket(socket_, 1 << 20);
-    // ZeroMQ closes a socket in the background: its successor retries until
-    // the port is free.
+    // ZeroMQ closes a socket in the background, and the node's reconnecting
+    // socket can hold the port for a moment: the successor retries until the
+    // port is free (up to 5 s).
     auto bound = BindSocket(socket_, endpoint);
-    for (int i = 0; i < 50 && !bound.ok(); ++i) {
+    for (int i = 0; i < 250 && !bound.ok(); ++i) {
       std::this_thread::sleep_for(milliseconds(20));
       bound = BindSocket(socket_, endpoint);
     }
