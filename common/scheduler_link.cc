@@ -51,7 +51,11 @@ bool SchedulerLink::ReceiveOne(std::chrono::milliseconds timeout, uint64_t reque
   if (auto* err = std::get_if<wire::ErrorMsg>(&in.message.body);
       err != nullptr && err->code == wire::ErrorCode::kNotAdmitted && joined_) {
     // A scheduler that does not know this node: it restarted.
-    if (!rejoin_needed_) LOG(WARNING) << "the scheduler does not know this node any more (it restarted?): " << err->message;
+    if (!rejoin_needed_) {
+      LOG(WARNING) << "the scheduler does not know this node any more (it restarted, or it presumed this node "
+                      "dead): "
+                   << err->message;
+    }
     rejoin_needed_ = true;
     last_heard_ = Clock::now();
     return true;

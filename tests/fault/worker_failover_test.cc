@@ -2,9 +2,11 @@
 // the queue from the last position it reported, the other worker trains
 // the rest, and the job completes. The scheduler's record of the line
 // ranges trained per partition must tile every partition of every pass
-// exactly, counted against the file itself. LR, and DeepFM with summed
-// dense pushes.
+// exactly, counted against the file itself. LR, DeepFM with summed dense
+// pushes, and a worker that is only stalled (SIGSTOP) past the timeout.
 #include <gtest/gtest.h>
+
+#include <signal.h>
 
 #include <thread>
 
@@ -19,18 +21,23 @@ namespace {
 
 using std::chrono::seconds;
 
-// Kills a worker once the scheduler reports `rows_before_kill` rows trained
-// (mid-lease: one long partition per worker and pass) and waits for the job.
-void KillAWorkerMidLease(testing::FaultJob& job, uint64_t rows_before_kill) {
+// Waits until the scheduler's progress lines report `rows` rows trained:
+// mid-lease (one long partition per worker and pass), and past heartbeats
+// that reported how far (progress comes from the same heartbeats as the
+// lease positions).
+void AwaitRowsTrained(testing::FaultJob& job, uint64_t rows) {
   ASSERT_TRUE(job.AwaitOutput("cluster up", seconds(60))) << job.output();
-  // Mid-lease, and past heartbeats that reported how far: the scheduler's
-  // progress (from the same heartbeats as the lease positions) shows rows.
   const auto deadline = std::chrono::steady_clock::now() + seconds(60);
   while (std::chrono::steady_clock::now() < deadline) {
-    const auto rows = testing::NumbersBefore(job.output(), " rows, ");
-    if (!rows.empty() && rows.back() >= rows_before_kill) break;
+    const auto trained = testing::NumbersBefore(job.output(), " rows, ");
+    if (!trained.empty() && trained.back() >= rows) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+// Kills a worker once `rows_before_kill` rows are trained and waits for the job.
+void KillAWorkerMidLease(testing::FaultJob& job, uint64_t rows_before_kill) {
+  ASSERT_NO_FATAL_FAILURE(AwaitRowsTrained(job, rows_before_kill));
   ASSERT_NE(job.Kill("embedps-worker"), 0) << "no worker to kill";
   ASSERT_EQ(job.Wait(seconds(120)), 0) << job.output();
   EXPECT_NE(job.output().find("presumed dead"), std::string::npos) << job.output();
@@ -99,6 +106,37 @@ TEST(WorkerFailoverTest, DeepFmWithSummedDensePushesLosesNoBatchToAKill) {
   auto summary = job.Summary();
   EXPECT_EQ(summary.value("model", ""), "deepfm");
   EXPECT_GT(summary.value("test_auc", 0.0), 0.62) << summary.dump(2);
+}
+
+// A worker stalled (SIGSTOP) past the node timeout is presumed dead and its
+// lease requeued; when it resumes (SIGCONT) the scheduler tells it to
+// register again, it rejoins as a new worker, and the job still trains every
+// line of every pass.
+TEST(WorkerFailoverTest, AStalledWorkerIsPresumedDeadAndRejoinsAsANewWorker) {
+  testing::ScratchDir dir;
+  const auto data = testing::GenerateFaultData(dir, 120000, 5000, 47);
+  const int passes = 3;
+  testing::FaultJob job(dir, "run",
+                        testing::FaultJobArgs(data, passes, 50,
+                                              {"--http_port=-1", "--restart_failed=false", kOneLongLeaseEach}));
+  ASSERT_NO_FATAL_FAILURE(AwaitRowsTrained(job, 20000));
+  const auto workers = job.Daemons("embedps-worker");
+  ASSERT_EQ(workers.size(), 2u);
+  ASSERT_EQ(kill(workers[0], SIGSTOP), 0);
+  const bool presumed_dead = job.AwaitOutput("presumed dead", seconds(30));
+  ASSERT_EQ(kill(workers[0], SIGCONT), 0);
+  ASSERT_TRUE(presumed_dead) << job.output();
+  ASSERT_EQ(job.Wait(seconds(120)), 0) << job.output();
+  const auto stats = job.TrainStats();
+  ExpectEveryLineTrainedOncePerPass(stats, data.train, passes, 120000);
+  const std::string sched = testing::ReadFile(job.run_dir() + "/logs/scheduler.log");
+  EXPECT_NE(sched.find("a new worker"), std::string::npos) << sched;
+  bool told = false;
+  for (const char* log : {"/logs/worker-0.log", "/logs/worker-1.log"}) {
+    told |= testing::ReadFile(job.run_dir() + log).find("presumed dead (missed heartbeats); register again") !=
+            std::string::npos;
+  }
+  EXPECT_TRUE(told) << "no worker was told to register again";
 }
 
 }  // namespace
