@@ -271,6 +271,12 @@ Status PsClient::Push(uint32_t table, uint32_t dim, const std::vector<uint64_t>&
   return Status::OK();
 }
 
+void PsClient::AbandonValueOperations() {
+  for (const auto& [id, part] : parts_) unanswered_.erase(id);
+  parts_.clear();
+  operations_.clear();
+}
+
 Status PsClient::Flush() {
   RETURN_IF_ERROR(PumpUntil([&] { return inflight_pushes_.empty(); }, "push flush"));
   return std::exchange(push_error_, Status::OK());

@@ -85,6 +85,11 @@ class PsClient {
   // Waits until every push has been acknowledged.
   Status Flush();
 
+  // Forgets every pull and push+pull not yet waited for, so replies that
+  // come later are dropped instead of written into their callers' buffers:
+  // for a caller that unwound (a rejoin) and still flushes its pushes.
+  void AbandonValueOperations();
+
   // Switches to a newer shard map (failover gives a rank a new endpoint):
   // reconnects the ranks whose endpoint changed and sends every
   // unanswered request to them again, with its original request id, so a

@@ -83,12 +83,21 @@ Status Worker::Run() {
   }
 }
 
+// How long a rejoin waits for the pushes in flight to be acknowledged (a
+// server may be down too; the pushes stay applied or lost as they are).
+constexpr std::chrono::milliseconds kRejoinFlushTimeout{5000};
+
 Status Worker::RejoinScheduler() {
   // What was pushed counts: wait for the acknowledgements, then start over
   // with a new client (replies to pulls of abandoned batches must not land
   // in buffers that are gone) and fresh totals (the new scheduler resumes
   // from its checkpoint, which has the totals up to then).
+  // The batches whose rows were being pulled are gone with the unwound
+  // training loop: their late replies must not be written anywhere.
+  client_->AbandonValueOperations();
+  rejoin_flush_deadline_ = Clock::now() + kRejoinFlushTimeout;
   Status flushed = client_->Flush();
+  rejoin_flush_deadline_.reset();
   if (!flushed.ok()) LOG(WARNING) << "flushing pushes before rejoining: " << flushed.message();
   RETURN_IF_ERROR(link_.Rejoin(/*has_state=*/false));
   options_.client.node_id = link_.node_id();
@@ -431,6 +440,11 @@ void Worker::OnClockUpdate(uint64_t min_clock) {
 }
 
 Status Worker::WhileWaiting() {
+  if (rejoin_flush_deadline_) {
+    if (Clock::now() < *rejoin_flush_deadline_) return Status::OK();
+    return DeadlineExceeded("pushes not acknowledged within " + std::to_string(kRejoinFlushTimeout.count()) +
+                            " ms; rejoining without waiting for them");
+  }
   AdvanceCommitted();
   RETURN_IF_ERROR(ReportClock(/*waiting=*/false));
   RETURN_IF_ERROR(link_.Tick(progress_));

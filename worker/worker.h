@@ -168,6 +168,10 @@ class Worker {
   std::deque<PendingCommit> pending_commits_;
   bool aborted_ = false;
   bool stop_requested_ = false;  // the scheduler sent StopTraining
+  // Set while RejoinScheduler waits for the acknowledgements of the pushes
+  // in flight: the link can only repeat that a rejoin is due, so the wait
+  // ignores it, up to this deadline.
+  std::optional<Clock::time_point> rejoin_flush_deadline_;
   std::string abort_reason_;
   // Bounded staleness. clock_ counts the batches trained (plus a jump to the
   // slowest worker's clock when starting late); progress_.clock those of

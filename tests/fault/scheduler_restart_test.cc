@@ -39,6 +39,14 @@ TEST(SchedulerRestartTest, KilledSchedulerResumesAndTheLiveNodesRejoin) {
     EXPECT_NE(testing::ReadFile(job.run_dir() + log).find("rejoining the restarted scheduler"), std::string::npos)
         << log;
   }
+  // The workers' pushes in flight were acknowledged before they rejoined,
+  // and nothing crashed (glog's signal handler prints "*** Aborted at" or
+  // "*** SIGSEGV").
+  for (const char* log : {"/logs/worker-0.log", "/logs/worker-1.log"}) {
+    const std::string text = testing::ReadFile(job.run_dir() + log);
+    EXPECT_EQ(text.find("flushing pushes before rejoining"), std::string::npos) << log << ": " << text;
+    EXPECT_EQ(text.find("*** "), std::string::npos) << log << ": " << text;
+  }
   auto summary = job.Summary();
   EXPECT_EQ(summary.value("rows", 0), 60000 * passes) << summary.dump(2);
   EXPECT_GT(summary.value("test_auc", 0.0), 0.6);

@@ -114,7 +114,9 @@ TEST(WorkerFailoverTest, DeepFmWithSummedDensePushesLosesNoBatchToAKill) {
 // line of every pass.
 TEST(WorkerFailoverTest, AStalledWorkerIsPresumedDeadAndRejoinsAsANewWorker) {
   testing::ScratchDir dir;
-  const auto data = testing::GenerateFaultData(dir, 120000, 5000, 47);
+  // Enough rows that the other worker is still training when the stalled
+  // one resumes (else the job may end before it speaks again).
+  const auto data = testing::GenerateFaultData(dir, 400000, 5000, 47);
   const int passes = 3;
   testing::FaultJob job(dir, "run",
                         testing::FaultJobArgs(data, passes, 50,
@@ -128,13 +130,18 @@ TEST(WorkerFailoverTest, AStalledWorkerIsPresumedDeadAndRejoinsAsANewWorker) {
   ASSERT_TRUE(presumed_dead) << job.output();
   ASSERT_EQ(job.Wait(seconds(120)), 0) << job.output();
   const auto stats = job.TrainStats();
-  ExpectEveryLineTrainedOncePerPass(stats, data.train, passes, 120000);
+  ExpectEveryLineTrainedOncePerPass(stats, data.train, passes, 400000);
   const std::string sched = testing::ReadFile(job.run_dir() + "/logs/scheduler.log");
   EXPECT_NE(sched.find("a new worker"), std::string::npos) << sched;
   bool told = false;
   for (const char* log : {"/logs/worker-0.log", "/logs/worker-1.log"}) {
-    told |= testing::ReadFile(job.run_dir() + log).find("presumed dead (missed heartbeats); register again") !=
-            std::string::npos;
+    const std::string text = testing::ReadFile(job.run_dir() + log);
+    told |= text.find("presumed dead (missed heartbeats); register again") != std::string::npos;
+    // Its pushes in flight were acknowledged before it registered again, and
+    // nothing crashed (glog's signal handler prints "*** Aborted at" or
+    // "*** SIGSEGV").
+    EXPECT_EQ(text.find("flushing pushes before rejoining"), std::string::npos) << log << ": " << text;
+    EXPECT_EQ(text.find("*** "), std::string::npos) << log << ": " << text;
   }
   EXPECT_TRUE(told) << "no worker was told to register again";
 }
