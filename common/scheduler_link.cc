@@ -49,6 +49,14 @@ bool SchedulerLink::ReceiveOne(std::chrono::milliseconds timeout, uint64_t reque
     }
   }
   if (auto* err = std::get_if<wire::ErrorMsg>(&in.message.body);
+      err != nullptr && err->code == wire::ErrorCode::kReplaced) {
+    // Presumed dead while stalled, and another node took this one's place.
+    if (replaced_.ok()) LOG(WARNING) << "replaced: " << err->message;
+    replaced_ = Aborted(std::string(kReplaced) + ": " + err->message);
+    last_heard_ = Clock::now();
+    return true;
+  }
+  if (auto* err = std::get_if<wire::ErrorMsg>(&in.message.body);
       err != nullptr && err->code == wire::ErrorCode::kNotAdmitted && joined_) {
     // A scheduler that does not know this node: it restarted.
     if (!rejoin_needed_) {
@@ -103,6 +111,7 @@ StatusOr<wire::Message> SchedulerLink::Call(const wire::Body& body,
     std::optional<wire::Message> reply;
     ReceiveOne(std::min(left, std::chrono::milliseconds(100)), id, &reply);
     if (!incompatible_.ok()) return incompatible_;
+    if (!replaced_.ok()) return replaced_;
     if (rejoin_needed_) return Unavailable(kSchedulerRestarted);
     if (!reply) continue;
     if (auto* err = std::get_if<wire::ErrorMsg>(&reply->body)) {
@@ -201,6 +210,7 @@ Status SchedulerLink::TickWithHeartbeat(const std::function<wire::HeartbeatMsg()
   }
   while (ReceiveOne(std::chrono::milliseconds(0), 0, nullptr)) {
   }
+  if (!replaced_.ok()) return replaced_;
   if (rejoin_needed_) return Unavailable(kSchedulerRestarted);
   if (Clock::now() - last_heard_ > options_.scheduler_timeout) {
     return Unavailable("lost contact with the scheduler at " + options_.scheduler_endpoint);

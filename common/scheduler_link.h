@@ -58,6 +58,11 @@ class SchedulerLink {
   // --resume) and this node must register again. Tick() and Call() then
   // return Unavailable(kSchedulerRestarted) until Rejoin() succeeds.
   bool rejoin_needed() const { return rejoin_needed_; }
+  // True once the scheduler said another node took this one's place (it
+  // was presumed dead while stalled). Tick() and Call() then return
+  // Aborted(kReplaced ...): the node must leave the job, and exits with
+  // kExitReplaced so a supervisor may start it again as a fresh spare.
+  bool replaced() const { return !replaced_.ok(); }
   // Registers again, telling the new scheduler the rank this node had and
   // whether it still holds that rank's rows, and waits for the shard map.
   // Queued events are dropped: they came from the old scheduler.
@@ -129,9 +134,16 @@ class SchedulerLink {
   Status incompatible_;
   bool joined_ = false;
   bool rejoin_needed_ = false;
+  Status replaced_;  // not OK once the scheduler said this node was replaced
 };
 
 // The status Tick()/Call() return while a rejoin is due.
 inline constexpr char kSchedulerRestarted[] = "the scheduler restarted; this node must rejoin";
+// The start of the status they return once this node was replaced.
+inline constexpr char kReplaced[] = "this node was replaced";
+// The exit code of a node that left the job because it was replaced
+// (EX_TEMPFAIL): not a failure of the job; a supervisor may start the
+// process again, and it then joins as a spare.
+inline constexpr int kExitReplaced = 75;
 
 }  // namespace embedps

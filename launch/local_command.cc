@@ -8,11 +8,13 @@
 #include <fstream>
 #include <random>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "common/input_files.h"
+#include "common/scheduler_link.h"
 #include "launch/export_eval.h"
 #include "launch/holdout_split.h"
 #include "launch/job_control.h"
@@ -29,6 +31,9 @@ namespace embedps::launch {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// How long the nodes may take to shut down once the scheduler ended the job.
+constexpr std::chrono::seconds kShutdownGrace{15};
 
 TableOptimizers TableOptimizersOf(const LocalOptions& o) {
   return {o.optimizer, o.learning_rate, o.factor_learning_rate, o.dense_optimizer, o.dense_learning_rate};
@@ -240,13 +245,45 @@ Status Supervise(const LocalOptions& o, ProcessGroup& group, const ChildSpecs& s
   const bool can_recover = !checkpoint_dir.empty();
   const auto deadline = Clock::now() + std::chrono::seconds(o.timeout_s);
   uint32_t restarts = 0;
+  // Once the scheduler finished the job, the other nodes only shut down:
+  // one that fails or lingers then (a node presumed dead that wakes late)
+  // cannot take back a job that is done.
+  std::optional<Clock::time_point> job_done;
   while (group.running() > 0) {
     if (Interrupted()) return Aborted("interrupted; stopped all processes");
+    if (job_done && Clock::now() - *job_done > kShutdownGrace) {
+      std::printf("embedps: %zu node(s) still running %lld s after the job ended; stopping them\n", group.running(),
+                  static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(kShutdownGrace).count()));
+      std::fflush(stdout);
+      group.TerminateAll(std::chrono::seconds(2));
+      break;
+    }
     if (Clock::now() > deadline) {
       return DeadlineExceeded("job did not finish within --timeout_s=" + std::to_string(o.timeout_s));
     }
     auto exit = group.WaitAny(std::chrono::milliseconds(200));
-    if (!exit || exit->exit_code == 0) continue;
+    if (!exit) continue;
+    if (exit->name == "scheduler" && exit->exit_code == 0) job_done = Clock::now();
+    if (exit->exit_code == 0) continue;
+    if (job_done) {
+      std::printf("embedps: %s (pid %d) exited with code %d after the job ended; the job's result stands\n",
+                  exit->name.c_str(), static_cast<int>(exit->pid), exit->exit_code);
+      std::fflush(stdout);
+      continue;
+    }
+    if (exit->exit_code == kExitReplaced && exit->name != "scheduler") {
+      // Presumed dead while stalled and replaced: it left the job. Started
+      // again, it joins as a spare.
+      const bool restart = o.restart_failed && restarts < o.max_restarts;
+      std::printf("embedps: %s (pid %d) was replaced after a stall and left the job; %s\n", exit->name.c_str(),
+                  static_cast<int>(exit->pid), restart ? "starting it again as a spare" : "not starting it again");
+      std::fflush(stdout);
+      if (restart) {
+        ++restarts;
+        RETURN_IF_ERROR(group.Start(specs.at(exit->name)).status());
+      }
+      continue;
+    }
     if (exit->name == "scheduler") {
       if (!exit->signaled || !can_recover || !o.restart_failed || restarts >= o.max_restarts ||
           !HasCheckpoint(checkpoint_dir)) {

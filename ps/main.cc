@@ -1,7 +1,11 @@
 // embedps-server: holds embedding rows and applies pushed gradients.
+#include <cstdio>
+
 #include <gflags/gflags.h>
+#include <glog/logging.h>
 
 #include "common/flags/node_flags.h"
+#include "common/scheduler_link.h"
 #include "ps/server.h"
 #include "ps/table_spec.h"
 
@@ -111,6 +115,12 @@ int main(int argc, char** argv) {
   zmq::context_t ctx(1);
   embedps::ps::Server server(ctx, std::move(options), &metrics);
   embedps::Status st = server.Run();
+  if (server.replaced()) {
+    // Not a failure: the job goes on without this process.
+    LOG(WARNING) << "leaving the job: " << st.message();
+    std::fprintf(stderr, "%s: leaving the job: %s\n", kProg, st.message().c_str());
+    return embedps::kExitReplaced;
+  }
   if (!st.ok()) return embedps::ExitWithError(kProg, st);
   return 0;
 }

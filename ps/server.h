@@ -78,6 +78,9 @@ class Server {
   // Binds, joins the cluster, and serves until the scheduler sends shutdown
   // (OK) or something fatal happens (bind failure, scheduler lost).
   Status Run();
+  // True when Run() ended because the scheduler replaced this server
+  // (presumed dead while stalled; another server took its rank).
+  bool replaced() const { return link_.replaced(); }
 
  private:
   Status Setup();

@@ -32,6 +32,10 @@ DEFINE_string(checkpoint_dir, "",
               "Write checkpoints here (and fail over dead servers and workers); empty: no checkpoints, "
               "and a dead node fails the job");
 DEFINE_int32(checkpoint_interval_s, 60, "Checkpoint every this many seconds (0: not by time)");
+DEFINE_int32(first_checkpoint_s, 5,
+             "The first checkpoint comes this many seconds after training starts (0: only the other "
+             "triggers); a server that dies before the first checkpoint fails the job, since its rows "
+             "could not be restored");
 DEFINE_uint64(checkpoint_every_rows, 0, "Checkpoint every this many training rows (0: not by rows)");
 DEFINE_bool(checkpoint_each_pass, true, "Checkpoint at the end of every pass over the data");
 DEFINE_int32(checkpoint_min_gap_s, 5,
@@ -118,6 +122,7 @@ embedps::StatusOr<embedps::scheduler::SchedulerOptions> OptionsFromFlags() {
   o.checkpoint_dir = FLAGS_checkpoint_dir.empty() ? FLAGS_resume : FLAGS_checkpoint_dir;
   o.resume = !FLAGS_resume.empty();
   o.checkpoint_interval = std::chrono::seconds(FLAGS_checkpoint_interval_s);
+  o.first_checkpoint_after = std::chrono::seconds(std::max(0, FLAGS_first_checkpoint_s));
   o.checkpoint_every_rows = FLAGS_checkpoint_every_rows;
   o.checkpoint_each_pass = FLAGS_checkpoint_each_pass;
   o.checkpoint_min_gap = std::chrono::seconds(std::max(0, FLAGS_checkpoint_min_gap_s));

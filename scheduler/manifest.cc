@@ -149,20 +149,47 @@ StatusOr<std::vector<std::vector<std::string>>> ChainFiles(const std::string& ro
   return chain;
 }
 
+std::string ServerFileName(uint32_t rank) { return "server-" + std::to_string(rank) + ".ckpt"; }
+
+Status CheckComplete(const std::string& root, const Manifest& m, bool deep) {
+  const std::string where = "checkpoint " + std::to_string(m.id);
+  if (m.num_servers == 0) return DataLoss(where + ": its manifest names no servers");
+  std::set<std::string> files(m.files.begin(), m.files.end());
+  for (uint32_t rank = 0; rank < m.num_servers; ++rank) {
+    const std::string name = ServerFileName(rank);
+    if (files.erase(name) == 0) {
+      return DataLoss(where + " is incomplete: it has no file of server " + std::to_string(rank) + " (" +
+                      std::to_string(m.files.size()) + " of " + std::to_string(m.num_servers) +
+                      " servers' files)");
+    }
+    const std::string path = CheckpointDir(root, m.id) + "/" + name;
+    auto cut = deep ? ps::checkpoint::VerifyCut(path) : ps::checkpoint::ReadCut(path);
+    if (!cut.ok()) return cut.status().WithContext(where);
+    if (cut->checkpoint_id != m.id || cut->server_rank != rank) {
+      return DataLoss(path + " holds server " + std::to_string(cut->server_rank) + "'s rows of checkpoint " +
+                      std::to_string(cut->checkpoint_id) + ", not server " + std::to_string(rank) + "'s of " +
+                      std::to_string(m.id));
+    }
+  }
+  if (!files.empty()) return DataLoss(where + " names an unexpected file " + *files.begin());
+  return Status::OK();
+}
+
 StatusOr<Manifest> LatestUsableCheckpoint(const std::string& root, std::vector<std::string>* skipped) {
   std::vector<uint64_t> ids = ListCheckpoints(root);
   for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
     auto m = ReadManifest(root, *it);
     Status st = m.status();
-    if (st.ok()) {
-      auto chain = ChainFiles(root, *m);
-      st = chain.status();
-      for (size_t l = 0; st.ok() && l < chain->size(); ++l) {
-        for (const auto& file : (*chain)[l]) {
-          st = ps::checkpoint::Verify(file);
-          if (!st.ok()) break;
-        }
+    // Every level of the chain must be whole: a restore from a checkpoint
+    // missing a server's file would bring that server's rows back as new.
+    for (size_t l = 0; st.ok() && l < m->chain.size(); ++l) {
+      const uint64_t id = m->chain[l];
+      if (id == m->id) {
+        st = CheckComplete(root, *m, /*deep=*/true);
+        continue;
       }
+      auto level = ReadManifest(root, id);
+      st = level.ok() ? CheckComplete(root, *level, /*deep=*/true) : level.status();
     }
     if (st.ok()) return m;
     const std::string why = "checkpoint " + std::to_string(*it) + " is unusable: " + st.ToString();
@@ -170,6 +197,32 @@ StatusOr<Manifest> LatestUsableCheckpoint(const std::string& root, std::vector<s
     if (skipped != nullptr) skipped->push_back(why);
   }
   return NotFound("no usable checkpoint under " + root);
+}
+
+void RemoveCheckpointDir(const std::string& root, uint64_t id) {
+  std::error_code ec;
+  fs::remove_all(CheckpointDir(root, id), ec);
+  if (ec) LOG(WARNING) << "cannot remove " << CheckpointDir(root, id) << ": " << ec.message();
+}
+
+size_t RemoveIncompleteCheckpoints(const std::string& root, uint64_t below) {
+  size_t removed = 0;
+  std::error_code ec;
+  std::vector<fs::path> doomed;
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("ckpt-", 0) != 0) continue;
+    char* end = nullptr;
+    const unsigned long long id = std::strtoull(name.c_str() + 5, &end, 10);
+    if (end == nullptr || *end != '\0' || id >= below) continue;
+    if (!fs::exists(entry.path() / kManifestName)) doomed.push_back(entry.path());
+  }
+  for (const auto& path : doomed) {
+    std::error_code rm;
+    fs::remove_all(path, rm);
+    if (!rm) ++removed;
+  }
+  return removed;
 }
 
 size_t PruneCheckpoints(const std::string& root, uint32_t keep) {

@@ -53,10 +53,27 @@ std::vector<uint64_t> ListCheckpoints(const std::string& root);
 // (the full checkpoint's files first), as absolute paths.
 StatusOr<std::vector<std::vector<std::string>>> ChainFiles(const std::string& root, const Manifest& m);
 
-// The newest checkpoint whose whole chain is intact (every file verified);
+// The file of server `rank` in a checkpoint's directory.
+std::string ServerFileName(uint32_t rank);
+
+// A checkpoint is complete when it has exactly one file per server rank of
+// its map (server-0.ckpt .. server-(N-1).ckpt) and each file's header names
+// this checkpoint and that rank. `deep` also checks every block's checksum
+// (reads every byte); otherwise only each file's header and footer are read.
+// DataLoss naming what is missing or wrong.
+Status CheckComplete(const std::string& root, const Manifest& m, bool deep);
+
+// The newest checkpoint whose whole chain is intact (every level complete,
+// every file verified);
 // each damaged one passed over is logged and described in *skipped.
 // NotFound when there is none.
 StatusOr<Manifest> LatestUsableCheckpoint(const std::string& root, std::vector<std::string>* skipped);
+
+// Removes ROOT/ckpt-NNNNNNNN of checkpoint `id` (an abandoned one).
+void RemoveCheckpointDir(const std::string& root, uint64_t id);
+// Removes every checkpoint directory without a manifest whose id is below
+// `below`: abandoned ones a late writer left behind. Returns how many.
+size_t RemoveIncompleteCheckpoints(const std::string& root, uint64_t below);
 
 // Removes all but the newest `keep` checkpoints, keeping every checkpoint a
 // kept one's chain needs. Returns how many were removed.

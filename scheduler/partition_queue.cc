@@ -62,6 +62,17 @@ void PartitionQueue::UpdatePosition(uint32_t worker, uint32_t partition_id, uint
   it->second.position = std::max(it->second.position, position);
 }
 
+uint64_t PartitionQueue::TrainedLines() const {
+  uint64_t lines = 0;
+  for (const auto& [id, ranges] : trained_) {
+    for (const auto& [from, to] : ranges) lines += to > from ? to - from : 0;
+  }
+  for (const auto& [id, lease] : leases_) {
+    if (lease.position > lease.partition.skip_lines) lines += lease.position - lease.partition.skip_lines;
+  }
+  return lines;
+}
+
 bool PartitionQueue::Finish(uint32_t worker, uint32_t partition_id, uint64_t end) {
   auto it = leases_.find(partition_id);
   if (it == leases_.end() || it->second.worker != worker) return false;

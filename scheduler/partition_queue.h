@@ -52,6 +52,11 @@ class PartitionQueue {
   // Puts every lease of a dead `worker` back at the front of the queue, to
   // resume from its last recorded position. Returns how many.
   size_t Requeue(uint32_t worker);
+  // Input lines trained and acknowledged, each counted once per pass: the
+  // trained ranges plus how far every outstanding lease has come. Lines a
+  // dead worker trained past its last reported position are trained again
+  // by its successor and counted once.
+  uint64_t TrainedLines() const;
   // The pass of the oldest unfinished work; passes() when all is done.
   uint32_t CurrentPass() const;
 

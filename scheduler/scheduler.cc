@@ -143,6 +143,11 @@ Status Scheduler::Run() {
     }
     RefreshStatus(false);
   }
+  if (!options_.checkpoint_dir.empty()) {
+    // Abandoned checkpoints whose writer finished after they were given up.
+    const size_t n = RemoveIncompleteCheckpoints(options_.checkpoint_dir, next_checkpoint_id_);
+    if (n > 0) LOG(INFO) << "removed " << n << " incomplete checkpoint directories";
+  }
   if (!result.ok()) {
     LOG(ERROR) << "aborting job: " << result.message();
     phase_ = Phase::kFailed;
@@ -215,6 +220,16 @@ Status Scheduler::Dispatch(Incoming& in) {
                                  "this worker was presumed dead (missed heartbeats); register again", false},
                   msg.header.request_id);
     return Status::OK();
+  }
+  if (node.dead && node.role == wire::Role::kServer) {
+    // A server presumed dead that was only stalled: it serves its rank
+    // again if nobody took it, and is told to leave if somebody did.
+    if (!ReinstateStalledServer(node)) {
+      rejected_->Add();
+      SendToRouting(from, wire::ErrorMsg{wire::ErrorCode::kReplaced, ReplacedReason(node), false},
+                    msg.header.request_id);
+      return Status::OK();
+    }
   }
   node.last_seen = Clock::now();
   if (auto* hb = std::get_if<wire::HeartbeatMsg>(&msg.body)) {
@@ -463,7 +478,7 @@ Status Scheduler::EndTraining() {
     // The trained state, checkpointed: a job resumed from it has nothing
     // left to train and exports exactly this model.
     final_checkpoint_ = true;
-    return BeginCheckpoint("end of training");
+    return MaybeCheckpoint();
   }
   return StartExport();
 }
@@ -568,6 +583,14 @@ wire::Progress Scheduler::TotalProgress() const {
   return total;
 }
 
+uint64_t Scheduler::TrainedRows() const {
+  // Lines whose pushes were acknowledged, once per pass, less the malformed
+  // ones the workers skipped.
+  const uint64_t lines = partitions_ ? partitions_->TrainedLines() : 0;
+  const uint64_t bad = TotalProgress().bad_lines;
+  return lines > bad ? lines - bad : 0;
+}
+
 double Scheduler::RowsPerSecond(const wire::Progress& total, double seconds) const {
   // Rows trained before a --resume were not trained in these seconds.
   return seconds > 0 ? (total.rows - std::min(total.rows, resumed_progress_.rows)) / seconds : 0.0;
@@ -580,11 +603,14 @@ void Scheduler::ReportProgress(bool final_report) {
   const uint64_t rows = total.rows - last_reported_.rows;
   const double loss = rows > 0 ? (total.loss_sum - last_reported_.loss_sum) / rows : 0.0;
   if (final_report) {
+    const uint64_t trained = TrainedRows();
+    const uint64_t again = total.rows > trained ? total.rows - trained : 0;
     std::printf("embedps: trained %llu rows in %.1f s (%.0f rows/s), mean train logloss %.4f, "
-                "%llu bad lines skipped\n",
-                static_cast<unsigned long long>(total.rows), elapsed,
+                "%llu bad lines skipped%s\n",
+                static_cast<unsigned long long>(trained), elapsed,
                 RowsPerSecond(total, elapsed), total.rows > 0 ? total.loss_sum / total.rows : 0.0,
-                static_cast<unsigned long long>(total.bad_lines));
+                static_cast<unsigned long long>(total.bad_lines),
+                again == 0 ? "" : ("; " + std::to_string(again) + " rows trained again after failures").c_str());
   } else {
     std::printf("progress: %llu rows, %.0f rows/s, logloss %.4f (last %.0f s), partitions %zu/%zu\n",
                 static_cast<unsigned long long>(total.rows),
@@ -619,9 +645,9 @@ void Scheduler::SendToRouting(const std::string& routing_id, const wire::Body& b
 }
 
 void Scheduler::ShutdownAll(bool ok, const std::string& reason) {
-  for (const auto& [id, node] : nodes_) {
-    if (!node.dead) (void)SendTo(node, wire::ShutdownMsg{ok, reason});
-  }
+  // Nodes presumed dead too: one that was only stalled must not outlive
+  // the job and fail it later by timing out.
+  for (const auto& [id, node] : nodes_) (void)SendTo(node, wire::ShutdownMsg{ok, reason});
   // Give the shutdown messages time to leave before the socket closes.
   router_.set(zmq::sockopt::linger, 2000);
 }
@@ -631,7 +657,11 @@ Status Scheduler::WriteStats() const {
   const wire::Progress total = TotalProgress();
   const double seconds = Seconds(train_end_ - train_start_);
   nlohmann::json j;
-  j["rows"] = total.rows;
+  const uint64_t rows = TrainedRows();
+  j["rows"] = rows;
+  // Rows the workers trained beyond those: lines trained again after a
+  // failure (at least once, docs/fault-tolerance.md).
+  j["rows_retrained"] = total.rows > rows ? total.rows - rows : 0;
   j["train_seconds"] = seconds;
   j["rows_per_sec"] = RowsPerSecond(total, seconds);
   j["train_logloss"] = total.rows > 0 ? total.loss_sum / total.rows : 0.0;
@@ -644,7 +674,12 @@ Status Scheduler::WriteStats() const {
   j["passes"] = options_.passes;
   j["stopped"] = stopping_;
   j["checkpoints_written"] = checkpoints_written_->Get();
+  j["checkpoint_failures"] = checkpoint_failure_log_.size();
+  j["checkpoint_failure_details"] = checkpoint_failure_log_;
   j["failovers"] = failovers_->Get();
+  j["failover_details"] = failover_log_;
+  j["lost_rows"] = lost_rows_;
+  j["lost_training_seconds"] = lost_seconds_;
   // Line ranges trained per partition (ids unique across passes): a worker
   // that died leaves a range its successor continues.
   j["trained_ranges"] = partitions_->ToJson()["trained"];

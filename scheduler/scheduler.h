@@ -79,6 +79,10 @@ struct SchedulerOptions {
   // server fails the job.
   std::string checkpoint_dir;
   std::chrono::milliseconds checkpoint_interval{0};  // 0: not by time
+  // The first checkpoint of a run comes this long after training starts
+  // (if no other trigger came first): a server that dies before it fails
+  // the job. 0: no early first checkpoint.
+  std::chrono::milliseconds first_checkpoint_after{5000};
   uint64_t checkpoint_every_rows = 0;                // 0: not by rows trained
   bool checkpoint_each_pass = true;                  // at the end of every pass
   // Pass-end and row-count checkpoints come at least this far apart, so a
@@ -200,6 +204,12 @@ class Scheduler {
   Status LoadResumePoint();
   // A node missed its heartbeats: requeue a worker's lease, replace a server.
   Status OnNodeDead(Node& node);
+  // A server presumed dead spoke again (it was stalled, not dead). While
+  // its rank is still vacant, no replacement restores it and no handoff
+  // started, it serves again with every row it had (true); otherwise it
+  // has been replaced and must leave (false).
+  bool ReinstateStalledServer(Node& node);
+  std::string ReplacedReason(const Node& node) const;
   // Promotes standbys to the ranks of dead servers, if any wait.
   Status PromoteStandbys();
   // Tells server `node` to become `rank` and load the latest checkpoint.
@@ -257,6 +267,9 @@ class Scheduler {
   void ShutdownAll(bool ok, const std::string& reason);
   Status WriteStats() const;
   wire::Progress TotalProgress() const;
+  // Input rows trained, each once per pass (a line trained again after a
+  // failure counts once): the "rows" of the job's statistics.
+  uint64_t TrainedRows() const;
   std::string Describe(const Node& node) const;
   // Starts a stop requested through the status board.
   Status BeginStop(const std::string& reason);
@@ -328,6 +341,7 @@ class Scheduler {
   uint32_t pass_at_last_checkpoint_ = 0;
   bool checkpoint_requested_ = false;
   bool final_checkpoint_ = false;  // training is over; export after this checkpoint
+  bool final_checkpoint_begun_ = false;
   wire::Progress resumed_progress_;  // totals trained before a --resume
   std::map<uint32_t, uint32_t> restoring_;  // server node id -> rank it restores
   std::vector<uint32_t> vacant_ranks_;      // dead servers' ranks awaiting a standby
@@ -343,7 +357,21 @@ class Scheduler {
   Gauge* checkpoint_seconds_;
   Gauge* checkpoint_pause_;
   Gauge* failover_seconds_;
-  std::map<uint32_t, Clock::time_point> died_at_;  // rank -> when its server died
+  // A dead server's rank until its replacement serves: when it died and
+  // what the job had trained by then, to tell what the failover lost.
+  struct DeadRank {
+    Clock::time_point died;
+    uint64_t rows_at_death = 0;
+  };
+  std::map<uint32_t, DeadRank> died_at_;  // by rank
+  // One entry per finished failover (summary JSON "failover_details"), and
+  // the updates they lost: rows trained since the restored checkpoint, and
+  // seconds of training.
+  nlohmann::json failover_log_ = nlohmann::json::array();
+  uint64_t lost_rows_ = 0;
+  double lost_seconds_ = 0;
+  // Checkpoints given up, with why (summary JSON "checkpoint_failures").
+  nlohmann::json checkpoint_failure_log_ = nlohmann::json::array();
   // --replicas=2: a dead server's rows, collected from its neighbours.
   struct HandoffRun {
     uint64_t id = 0;

@@ -24,6 +24,13 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 Status Scheduler::MaybeCheckpoint() {
   if (final_checkpoint_) {
     if (checkpoint_) return Status::OK();
+    if (!final_checkpoint_begun_) {
+      // The final checkpoint, and the export after it, need every rank's
+      // rows: a rank whose server died waits for its replacement.
+      if (!vacant_ranks_.empty() || !restoring_.empty()) return Status::OK();
+      final_checkpoint_begun_ = true;
+      return BeginCheckpoint("end of training");
+    }
     final_checkpoint_ = false;
     return StartExport();
   }
@@ -44,6 +51,11 @@ Status Scheduler::MaybeCheckpoint() {
   } else if (options_.checkpoint_interval.count() > 0 &&
              now - last_checkpoint_time_ >= options_.checkpoint_interval) {
     reason = "interval";
+  } else if (!last_checkpoint_ && options_.first_checkpoint_after.count() > 0 &&
+             now - train_start_ >= options_.first_checkpoint_after && TotalProgress().rows > 0) {
+    // Until the first checkpoint, a dead server's rows cannot be restored
+    // (the job then fails): keep that window short.
+    reason = "first";
   } else if (gap_passed && options_.checkpoint_every_rows > 0 &&
              TotalProgress().rows - rows_at_last_checkpoint_ >= options_.checkpoint_every_rows) {
     reason = "rows";
@@ -162,11 +174,13 @@ Status Scheduler::FinishCheckpoint() {
   Manifest& m = run.manifest;
   m.seconds = Seconds(Clock::now() - run.started);
   std::sort(m.files.begin(), m.files.end());
-  Status st = WriteManifest(options_.checkpoint_dir, m);
+  // Never call a checkpoint complete unless every rank's file is there and
+  // is the file of this checkpoint and that rank.
+  Status st = CheckComplete(options_.checkpoint_dir, m, /*deep=*/false);
+  if (st.ok()) st = WriteManifest(options_.checkpoint_dir, m);
   if (!st.ok()) {
-    checkpoint_failures_->Add();
-    LOG(ERROR) << "checkpoint " << m.id << " failed: " << st.message();
-    RecordEvent("checkpoint_failed", "checkpoint " + std::to_string(m.id) + ": " + st.message());
+    checkpoint_ = std::move(run);
+    AbandonCheckpoint(st.message());
     return Status::OK();
   }
   deltas_since_full_ = m.delta ? deltas_since_full_ + 1 : 0;
@@ -204,10 +218,20 @@ void Scheduler::AbandonCheckpoint(const std::string& why) {
     }
   }
   checkpoint_failures_->Add();
-  const std::string text = "checkpoint " + std::to_string(run.manifest.id) + " abandoned: " + why;
-  LOG(ERROR) << text << (last_checkpoint_ ? "; checkpoint " + std::to_string(last_checkpoint_->id) + " stays the latest"
-                                          : "");
+  const std::string text = "checkpoint " + std::to_string(run.manifest.id) + " (" + run.reason +
+                           ") abandoned: " + why;
+  const std::string latest = last_checkpoint_ ? "checkpoint " + std::to_string(last_checkpoint_->id) + " stays the latest"
+                                              : "the job has no checkpoint yet";
+  LOG(ERROR) << text << "; " << latest;
   RecordEvent("checkpoint_failed", text);
+  checkpoint_failure_log_.push_back({{"id", run.manifest.id}, {"reason", run.reason}, {"error", why}});
+  if (options_.print_progress) {
+    std::printf("embedps: %s; %s\n", text.c_str(), latest.c_str());
+    std::fflush(stdout);
+  }
+  // Its partial files take space and could be mistaken for a checkpoint:
+  // remove them (a server still writing there fails harmlessly).
+  RemoveCheckpointDir(options_.checkpoint_dir, run.manifest.id);
   // Its partial files would spoil a delta chain: the next one is full.
   force_full_ = true;
   checkpoint_.reset();

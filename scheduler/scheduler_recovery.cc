@@ -24,6 +24,12 @@ namespace {
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
+std::string FormatSeconds(double s) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f", s);
+  return text;
+}
+
 }  // namespace
 
 size_t Scheduler::LiveWorkers() const {
@@ -84,10 +90,21 @@ Status Scheduler::SendRestore(Node& node, uint32_t rank) {
     if (shard_map_.replicas() > 1) msg.replica_chain = msg.chain;
   }
   if (!last_checkpoint_ && phase_ != Phase::kRestoring) {
-    const std::string why = "no checkpoint yet: server " + std::to_string(rank) +
-                            "'s rows start again from their initial values";
-    LOG(WARNING) << why;
-    RecordEvent("restore", why);
+    // Its rows would start again from their initial values while every
+    // other server keeps what it learned: a model silently missing part of
+    // its training. Fail instead, saying what to change.
+    auto d = died_at_.find(rank);
+    const uint64_t trained = d == died_at_.end() ? TotalProgress().rows : d->second.rows_at_death;
+    if (trained > resumed_progress_.rows) {
+      char why[400];
+      std::snprintf(why, sizeof(why),
+                    "server %u died before the job's first checkpoint: the rows it learned from %llu trained "
+                    "rows cannot be restored, and starting them again from their initial values would "
+                    "silently lose that training. Rerun the job; a first checkpoint comes "
+                    "--first_checkpoint_s after training starts, and --replicas=2 loses nothing",
+                    rank, static_cast<unsigned long long>(trained - resumed_progress_.rows));
+      return DataLoss(why);
+    }
   }
   restoring_[node.id] = rank;
   return SendTo(node, msg);
@@ -136,6 +153,7 @@ Status Scheduler::OnReplacementRestored(Node& node, uint32_t rank) {
   // A replacement: it serves now; tell everybody where the rank lives.
   node.standby = false;
   shard_map_ = shard_map_.WithServer(shard_map_.epoch() + 1, rank, node.endpoint, node.replica_endpoint);
+  const bool restored_from_handoff = handoff_dirs_.count(rank) > 0;
   if (auto dir = handoff_dirs_.find(rank); dir != handoff_dirs_.end()) {
     std::error_code ec;
     std::filesystem::remove_all(dir->second, ec);
@@ -145,17 +163,43 @@ Status Scheduler::OnReplacementRestored(Node& node, uint32_t rank) {
     if (!n.dead) RETURN_IF_ERROR(SendTo(n, wire::ShardMapMsg{shard_map_}));
   }
   double took = 0;
+  uint64_t lost_rows = 0;
+  double lost_seconds = 0;
   if (auto d = died_at_.find(rank); d != died_at_.end()) {
-    took = Seconds(Clock::now() - d->second);
+    took = Seconds(Clock::now() - d->second.died);
+    if (!restored_from_handoff) {
+      // The replacement holds the rank's rows as of the checkpoint's cut:
+      // what every worker trained from then until the death updated the
+      // dead server's rows in vain.
+      const uint64_t base = last_checkpoint_ ? last_checkpoint_->progress.rows : resumed_progress_.rows;
+      lost_rows = d->second.rows_at_death > base ? d->second.rows_at_death - base : 0;
+      const Clock::time_point since = last_checkpoint_ ? std::max(last_checkpoint_time_, train_start_) : train_start_;
+      lost_seconds = std::max(0.0, Seconds(d->second.died - since));
+    }
     died_at_.erase(d);
   }
   failover_seconds_->Set(took);
   failovers_->Add();
+  lost_rows_ += lost_rows;
+  lost_seconds_ += lost_seconds;
+  const std::string source = restored_from_handoff ? "its neighbours' copy (--replicas=2)"
+                             : last_checkpoint_ ? "checkpoint " + std::to_string(last_checkpoint_->id)
+                                                : "initial values";
+  failover_log_.push_back({{"rank", rank},
+                           {"restored_from", source},
+                           {"seconds", took},
+                           {"lost_rows", lost_rows},
+                           {"lost_training_seconds", lost_seconds}});
   // Deltas must not span the dead server's lost updates.
   force_full_ = true;
-  char line[200];
-  std::snprintf(line, sizeof(line), "server %u is back (shard map epoch %llu), %.1f s after it died",
-                rank, static_cast<unsigned long long>(shard_map_.epoch()), took);
+  char line[400];
+  std::snprintf(line, sizeof(line),
+                "server %u is back (shard map epoch %llu), %.1f s after it died; restored from %s: %s", rank,
+                static_cast<unsigned long long>(shard_map_.epoch()), took, source.c_str(),
+                lost_rows == 0 ? "no update lost"
+                               : ("the updates of " + std::to_string(lost_rows) + " trained rows (" +
+                                  FormatSeconds(lost_seconds) + " s of training) to its rows are lost")
+                                     .c_str());
   LOG(INFO) << line;
   RecordEvent("failover", line);
   if (options_.print_progress) {
@@ -199,9 +243,42 @@ Status Scheduler::OnNodeDead(Node& node) {
   FailHandoffsWaitingOn(node);
   if (vacant_ranks_.empty()) vacant_since_ = Clock::now();
   vacant_ranks_.push_back(node.rank);
-  died_at_[node.rank] = Clock::now();
+  // It died when it was last heard from, not when the timeout noticed.
+  died_at_[node.rank] = DeadRank{node.last_seen, TotalProgress().rows};
   if (shard_map_.replicas() > 1 && phase_ == Phase::kTraining) RETURN_IF_ERROR(StartHandoff(node.rank));
   return PromoteStandbys();
+}
+
+bool Scheduler::ReinstateStalledServer(Node& node) {
+  if (node.standby || phase_ == Phase::kFinished || phase_ == Phase::kFailed) return false;
+  auto vacant = std::find(vacant_ranks_.begin(), vacant_ranks_.end(), node.rank);
+  // A replacement is restoring the rank, or the neighbours are writing its
+  // rows for one (their forwarding is suspended until a new map): the
+  // rank is no longer this process's.
+  if (vacant == vacant_ranks_.end() || handoffs_.count(node.rank) > 0 || handoff_dirs_.count(node.rank) > 0) {
+    return false;
+  }
+  vacant_ranks_.erase(vacant);
+  node.dead = false;
+  const double silent = Seconds(Clock::now() - node.last_seen);
+  died_at_.erase(node.rank);
+  char line[300];
+  std::snprintf(line, sizeof(line),
+                "%s was only stalled (silent for %.1f s) and speaks again: nobody took its place, so it "
+                "serves its rank again with every row it had",
+                Describe(node).c_str(), silent);
+  LOG(WARNING) << line;
+  RecordEvent("reinstated", line);
+  if (options_.print_progress) {
+    std::printf("embedps: %s\n", line);
+    std::fflush(stdout);
+  }
+  return true;
+}
+
+std::string Scheduler::ReplacedReason(const Node& node) const {
+  return Describe(node) + " was presumed dead (silent for more than " + std::to_string(options_.node_timeout.count()) +
+         " ms) and its place was taken; this process must leave the job";
 }
 
 Status Scheduler::PromoteStandbys() {

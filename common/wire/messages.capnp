@@ -35,6 +35,7 @@ enum ErrorCode {
   versionMismatch @12;   # the message used another wire-protocol version
   limitExceeded @13;     # a server limit (keys per request, rows, memory) refused it
   unavailable @14;       # not applied for now (a replica is down); send it again shortly
+  replaced @15;          # a node presumed dead whose place another took: it must exit
 }
 
 struct Envelope {

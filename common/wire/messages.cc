@@ -17,7 +17,7 @@ const char* ErrorCodeName(ErrorCode code) {
   static const char* const kNames[] = {"unknown",     "malformed",     "too_large",   "wrong_cluster",
                                        "unknown_table", "dim_mismatch", "bad_values", "stale_epoch",
                                        "not_owner",   "not_admitted",  "aborted",     "internal",
-                                       "version_mismatch", "limit_exceeded", "unavailable"};
+                                       "version_mismatch", "limit_exceeded", "unavailable", "replaced"};
   auto i = static_cast<size_t>(code);
   return i < sizeof(kNames) / sizeof(kNames[0]) ? kNames[i] : "unknown";
 }

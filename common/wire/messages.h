@@ -43,9 +43,10 @@ enum class ErrorCode : uint16_t {
   kVersionMismatch,
   kLimitExceeded,
   kUnavailable,  // not applied for now; the sender tries again shortly
+  kReplaced,     // presumed dead and replaced: the node must leave the job
 };
 // Largest ErrorCode value, for range checks when decoding.
-inline constexpr uint16_t kMaxErrorCode = static_cast<uint16_t>(ErrorCode::kUnavailable);
+inline constexpr uint16_t kMaxErrorCode = static_cast<uint16_t>(ErrorCode::kReplaced);
 const char* RoleName(Role role);
 const char* ErrorCodeName(ErrorCode code);
 

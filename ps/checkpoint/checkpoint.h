@@ -87,5 +87,11 @@ StatusOr<RestoreStats> Restore(const std::vector<std::vector<std::string>>& chai
 // Checks one file completely (header, every block's checksum, the footer)
 // without loading it. DataLoss with the reason when it is damaged.
 Status Verify(const std::string& path);
+// Verify(), returning what the file's header says it is (checkpoint id,
+// kind, server rank), so a caller can check it is the file it expects.
+StatusOr<CutInfo> VerifyCut(const std::string& path);
+// What the header says, after checking only the header and the footer
+// (cheap: two reads, whatever the file's size).
+StatusOr<CutInfo> ReadCut(const std::string& path);
 
 }  // namespace embedps::ps::checkpoint

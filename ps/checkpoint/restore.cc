@@ -142,9 +142,17 @@ StatusOr<RestoreStats> Restore(const std::vector<std::vector<std::string>>& chai
   return stats;
 }
 
-Status Verify(const std::string& path) {
+Status Verify(const std::string& path) { return VerifyCut(path).status(); }
+
+StatusOr<CutInfo> ReadCut(const std::string& path) {
   ASSIGN_OR_RETURN(FileReader reader, FileReader::Open(path));
-  return VerifyReader(reader);
+  return reader.header().cut;
+}
+
+StatusOr<CutInfo> VerifyCut(const std::string& path) {
+  ASSIGN_OR_RETURN(FileReader reader, FileReader::Open(path));
+  RETURN_IF_ERROR(VerifyReader(reader));
+  return reader.header().cut;
 }
 
 }  // namespace embedps::ps::checkpoint

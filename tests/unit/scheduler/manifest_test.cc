@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "tests/support/test_dirs.h"
+#include "tests/unit/ps/checkpoint_test_util.h"
 
 namespace embedps::scheduler {
 namespace {
@@ -80,6 +81,82 @@ TEST(ManifestTest, NoUsableCheckpointIsNotFound) {
   EXPECT_EQ(LatestUsableCheckpoint(dir.path(), &skipped).status().code(), StatusCode::kNotFound);
   ASSERT_EQ(skipped.size(), 1u);
   EXPECT_NE(skipped[0].find("checkpoint 1 is unusable"), std::string::npos) << skipped[0];
+}
+
+// Writes a real server file of checkpoint `id` for `rank` (a few rows).
+void PutServerFile(const std::string& root, uint64_t id, uint32_t rank, const std::string& name) {
+  namespace ck = ps::checkpoint;
+  auto table = ck::NewTable(ck::TestConfig("emb", 4, "sgd"));
+  ck::PushRandom(*table, ck::KeyRange(1, 50), 1, 3);
+  std::filesystem::create_directories(CheckpointDir(root, id));
+  ck::WriteCheckpoint({table.get()}, ck::FullCut(id, rank), CheckpointDir(root, id) + "/" + name);
+}
+
+// Issue #9, item 1: a checkpoint written while one server was presumed dead
+// held only the other server's file, was called complete, and --resume
+// restored half the model from it. Every rank's file must be there and be
+// that rank's file of that checkpoint.
+TEST(ManifestTest, ACheckpointMissingARanksFileIsIncompleteAndNeverResumedFrom) {
+  testing::ScratchDir dir;
+  Manifest whole = Make(1, {1});
+  whole.files = {"server-0.ckpt", "server-1.ckpt"};
+  PutServerFile(dir.path(), 1, 0, "server-0.ckpt");
+  PutServerFile(dir.path(), 1, 1, "server-1.ckpt");
+  Put(dir.path(), whole);
+  EXPECT_TRUE(CheckComplete(dir.path(), whole, /*deep=*/true).ok());
+
+  // Checkpoint 2 lists (and has) only server 1's file.
+  Manifest half = Make(2, {2});
+  half.files = {"server-1.ckpt"};
+  PutServerFile(dir.path(), 2, 1, "server-1.ckpt");
+  Put(dir.path(), half);
+  const Status st = CheckComplete(dir.path(), half, /*deep=*/false);
+  EXPECT_EQ(st.code(), StatusCode::kDataLoss);
+  EXPECT_NE(st.message().find("no file of server 0"), std::string::npos) << st.message();
+
+  std::vector<std::string> skipped;
+  auto latest = LatestUsableCheckpoint(dir.path(), &skipped);
+  ASSERT_TRUE(latest.ok()) << latest.status().ToString();
+  EXPECT_EQ(latest->id, 1u) << "the incomplete checkpoint 2 must be passed over";
+  ASSERT_EQ(skipped.size(), 1u);
+  EXPECT_NE(skipped[0].find("checkpoint 2 is unusable"), std::string::npos) << skipped[0];
+}
+
+TEST(ManifestTest, AFileOfAnotherRankOrCheckpointIsRefused) {
+  testing::ScratchDir dir;
+  // server-1.ckpt really holds rank 0's rows (copied by hand, say).
+  Manifest m = Make(3, {3});
+  m.files = {"server-0.ckpt", "server-1.ckpt"};
+  PutServerFile(dir.path(), 3, 0, "server-0.ckpt");
+  PutServerFile(dir.path(), 3, 0, "server-1.ckpt");
+  Put(dir.path(), m);
+  Status st = CheckComplete(dir.path(), m, /*deep=*/false);
+  EXPECT_EQ(st.code(), StatusCode::kDataLoss);
+  EXPECT_NE(st.message().find("not server 1's"), std::string::npos) << st.message();
+  // A file of checkpoint 3 in checkpoint 4's directory.
+  Manifest other = Make(4, {4});
+  other.files = {"server-0.ckpt", "server-1.ckpt"};
+  PutServerFile(dir.path(), 4, 0, "server-0.ckpt");
+  std::filesystem::copy_file(CheckpointDir(dir.path(), 3) + "/server-1.ckpt",
+                             CheckpointDir(dir.path(), 4) + "/server-1.ckpt");
+  st = CheckComplete(dir.path(), other, /*deep=*/false);
+  EXPECT_EQ(st.code(), StatusCode::kDataLoss);
+}
+
+// Issue #9, item 4: an abandoned checkpoint's files (a server that wrote
+// before another failed) are removed, manifests and all others kept.
+TEST(ManifestTest, IncompleteCheckpointDirectoriesAreRemoved) {
+  testing::ScratchDir dir;
+  Manifest whole = Make(1, {1});
+  Put(dir.path(), whole);
+  PutServerFile(dir.path(), 2, 0, "server-0.ckpt");  // abandoned: no manifest
+  PutServerFile(dir.path(), 5, 0, "server-0.ckpt");  // still being written
+  EXPECT_EQ(RemoveIncompleteCheckpoints(dir.path(), 5), 1u);
+  EXPECT_TRUE(std::filesystem::exists(CheckpointDir(dir.path(), 1)));
+  EXPECT_FALSE(std::filesystem::exists(CheckpointDir(dir.path(), 2)));
+  EXPECT_TRUE(std::filesystem::exists(CheckpointDir(dir.path(), 5)));
+  RemoveCheckpointDir(dir.path(), 5);
+  EXPECT_FALSE(std::filesystem::exists(CheckpointDir(dir.path(), 5)));
 }
 
 }  // namespace
