@@ -5,6 +5,8 @@
 #include <cstring>
 #include <memory>
 
+#include <unistd.h>
+
 #include "common/hash.h"
 
 namespace embedps {
@@ -73,10 +75,18 @@ Status WriteModelShard(const std::string& path, const ModelShard& shard) {
   ok = ok && (value_bytes == 0 || fwrite(shard.values.data(), value_bytes, 1, f.get()) == 1);
   ok = ok && fwrite(&sum, sizeof(sum), 1, f.get()) == 1;
   ok = ok && fflush(f.get()) == 0;
-  f.reset();
-  if (!ok) return Unavailable("cannot write " + tmp + ": " + ErrnoText());
+  ok = ok && fsync(fileno(f.get())) == 0;
+  // A full disk may show only at close (delayed allocation).
+  ok = fclose(f.release()) == 0 && ok;
+  if (!ok) {
+    const std::string why = ErrnoText();
+    std::remove(tmp.c_str());  // a partial file helps nobody
+    return Unavailable("cannot write " + tmp + ": " + why);
+  }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Unavailable("cannot rename " + tmp + " to " + path + ": " + ErrnoText());
+    const std::string why = ErrnoText();
+    std::remove(tmp.c_str());
+    return Unavailable("cannot rename " + tmp + " to " + path + ": " + why);
   }
   return Status::OK();
 }

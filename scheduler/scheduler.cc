@@ -459,7 +459,10 @@ Status Scheduler::OnWorkerDone(Node& node, const wire::Message& msg) {
   // Work given back by a dead worker waits for a live one.
   if (partitions_->finished() < partitions_->total() && !stopping_) return Status::OK();
   if (final_checkpoint_ || final_eval_asked_) return Status::OK();
-  if (checkpoint_) AbandonCheckpoint("training ended");
+  // A checkpoint whose servers already cut goes on (they are writing it,
+  // and would refuse the final one meanwhile); the final checkpoint follows
+  // it. One still pausing workers that have all finished is given up.
+  if (checkpoint_ && checkpoint_->stage == CheckpointRun::Stage::kPausing) AbandonCheckpoint("training ended", /*failed=*/false);
   train_end_ = Clock::now();
   SampleHistory(train_end_, /*force=*/true);  // the last point of the plots
   RETURN_IF_ERROR(CheckBadLines(true));

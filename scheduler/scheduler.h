@@ -186,7 +186,9 @@ class Scheduler {
   Status FinishCheckpoint();
   // Gives up the running checkpoint (a node died, a server failed to write,
   // too slow): resumes paused workers; the previous checkpoint stays.
-  void AbandonCheckpoint(const std::string& why);
+  // `failed`: counted and reported as a failed checkpoint (not when it was
+  // simply overtaken, as by the end of training).
+  void AbandonCheckpoint(const std::string& why, bool failed = true);
   void SendCheckpointStage();
   nlohmann::json JobConfigJson() const;
   nlohmann::json LastCheckpointJson() const;

@@ -209,7 +209,7 @@ Status Scheduler::FinishCheckpoint() {
   return Status::OK();
 }
 
-void Scheduler::AbandonCheckpoint(const std::string& why) {
+void Scheduler::AbandonCheckpoint(const std::string& why, bool failed) {
   if (!checkpoint_) return;
   CheckpointRun& run = *checkpoint_;
   if (run.stage != CheckpointRun::Stage::kWriting) {
@@ -217,15 +217,19 @@ void Scheduler::AbandonCheckpoint(const std::string& why) {
       if (!nodes_[id].dead) (void)SendTo(nodes_[id], wire::ResumeTrainingMsg{run.manifest.id});
     }
   }
-  checkpoint_failures_->Add();
   const std::string text = "checkpoint " + std::to_string(run.manifest.id) + " (" + run.reason +
                            ") abandoned: " + why;
   const std::string latest = last_checkpoint_ ? "checkpoint " + std::to_string(last_checkpoint_->id) + " stays the latest"
                                               : "the job has no checkpoint yet";
-  LOG(ERROR) << text << "; " << latest;
-  RecordEvent("checkpoint_failed", text);
-  checkpoint_failure_log_.push_back({{"id", run.manifest.id}, {"reason", run.reason}, {"error", why}});
-  if (options_.print_progress) {
+  if (failed) {
+    checkpoint_failures_->Add();
+    LOG(ERROR) << text << "; " << latest;
+    RecordEvent("checkpoint_failed", text);
+    checkpoint_failure_log_.push_back({{"id", run.manifest.id}, {"reason", run.reason}, {"error", why}});
+  } else {
+    LOG(INFO) << text;
+  }
+  if (failed && options_.print_progress) {
     std::printf("embedps: %s; %s\n", text.c_str(), latest.c_str());
     std::fflush(stdout);
   }
