@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <glog/logging.h>
 
@@ -32,49 +35,73 @@ Request ToRequest(const bhttp::request<bhttp::string_body>& in) {
 }
 
 // One client connection: read a request, answer it, and read the next one
-// while the client keeps the connection alive.
+// while the client keeps the connection alive. It is "waiting" (sheddable)
+// from when it awaits a request until that request's headers are in.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const HttpServerOptions& options,
-          const Listener::DispatchFn& dispatch, std::atomic<size_t>* open)
-      : stream_(std::move(socket)), options_(options), dispatch_(dispatch), open_(open) {
-    open_->fetch_add(1);
-  }
-  ~Session() { open_->fetch_sub(1); }
+  Session(tcp::socket socket, const HttpServerOptions& options, const Listener::DispatchFn& dispatch,
+          std::string peer)
+      : stream_(std::move(socket)), options_(options), dispatch_(dispatch), peer_(std::move(peer)) {}
+
+  const std::string& peer() const { return peer_; }
+  bool waiting() const { return waiting_ && open_; }
+  bool open() const { return open_; }
+  std::chrono::steady_clock::time_point since() const { return since_; }
 
   void Read() {
     parser_.emplace();
     parser_->body_limit(options_.max_request_bytes);
     parser_->header_limit(static_cast<uint32_t>(std::min(kMaxHeaderBytes, options_.max_request_bytes)));
+    waiting_ = true;
+    since_ = std::chrono::steady_clock::now();
+    // The headers get a short deadline of their own: a client that trickles
+    // them in cannot hold the connection for the whole read timeout.
+    stream_.expires_after(options_.header_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->OnHeader(ec);
+    });
+  }
+
+  // Closes a connection still waiting for its headers, to make room.
+  void Shed() { Close(); }
+
+ private:
+  // The error cases shared by the header and the body read; true when the
+  // session is finished with.
+  bool Failed(beast::error_code ec) {
+    if (!ec) return false;
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset) {
+      Close();
+    } else if (ec == bhttp::error::body_limit) {
+      Write(TextResponse(413, "request too large"), false);
+    } else if (ec == bhttp::error::header_limit) {
+      Write(TextResponse(431, "request headers too large"), false);
+    } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
+      Write(TextResponse(400, "bad request: " + ec.message()), false);
+    } else {
+      Close();
+    }
+    return true;
+  }
+
+  void OnHeader(beast::error_code ec) {
+    waiting_ = false;
+    if (Failed(ec)) return;
     stream_.expires_after(options_.read_timeout);
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
- private:
   void OnRead(beast::error_code ec) {
-    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
-        ec == net::error::operation_aborted || ec == net::error::connection_reset) {
-      return Close();
-    }
-    if (ec == bhttp::error::body_limit) {
-      return Write(TextResponse(413, "request too large"), false);
-    }
-    if (ec == bhttp::error::header_limit) {
-      return Write(TextResponse(431, "request headers too large"), false);
-    }
-    if (ec) {
-      if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
-        return Write(TextResponse(400, "bad request: " + ec.message()), false);
-      }
-      return Close();
-    }
+    if (Failed(ec)) return;
     const auto& req = parser_->get();
     const bool keep_alive = options_.keep_alive && req.keep_alive();
     Write(dispatch_(ToRequest(req)), keep_alive);
   }
 
   void Write(const Response& r, bool keep_alive) {
+    waiting_ = false;
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
         static_cast<bhttp::status>(r.status), 11);
     res->set(bhttp::field::server, "embedps");
@@ -94,6 +121,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Close() {
+    if (!open_) return;
+    open_ = false;
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.socket().close(ec);
@@ -104,7 +133,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   const HttpServerOptions& options_;
   const Listener::DispatchFn& dispatch_;
-  std::atomic<size_t>* open_;
+  std::string peer_;
+  bool open_ = true;
+  bool waiting_ = false;
+  std::chrono::steady_clock::time_point since_;
 };
 
 }  // namespace
@@ -115,22 +147,54 @@ struct Listener::Impl {
   void Accept() {
     acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted) return;  // stopping
-      if (!ec) {
-        if (open.load() >= options.max_connections) {
-          beast::error_code ignored;
-          socket.close(ignored);
-        } else {
-          std::make_shared<Session>(std::move(socket), options, dispatch, &open)->Read();
-        }
-      }
+      if (!ec) Admit(std::move(socket));
       Accept();
     });
   }
 
-  // Declared first so it outlives the sessions the io_context destroys.
-  std::atomic<size_t> open{0};
+  // Admits a new connection within the limits, shedding the oldest
+  // connection still waiting for its headers when a limit is reached.
+  void Admit(tcp::socket socket) {
+    beast::error_code ec;
+    const auto remote = socket.remote_endpoint(ec);
+    const std::string peer = ec ? std::string() : remote.address().to_string();
+    // Forget sessions that ended (all on this thread: no lock needed).
+    sessions.erase(std::remove_if(sessions.begin(), sessions.end(),
+                                  [](const std::weak_ptr<Session>& w) {
+                                    auto s = w.lock();
+                                    return !s || !s->open();
+                                  }),
+                   sessions.end());
+    size_t from_peer = 0;
+    for (const auto& w : sessions) {
+      if (auto s = w.lock(); s && s->peer() == peer) ++from_peer;
+    }
+    const bool peer_full = from_peer >= options.max_connections_per_peer;
+    const bool all_full = sessions.size() >= options.max_connections;
+    if (peer_full || all_full) {
+      std::shared_ptr<Session> oldest;
+      for (const auto& w : sessions) {
+        auto s = w.lock();
+        if (!s || !s->waiting() || (peer_full && s->peer() != peer)) continue;
+        if (!oldest || s->since() < oldest->since()) oldest = s;
+      }
+      if (!oldest) {
+        socket.close(ec);
+        return;
+      }
+      LOG_EVERY_N(WARNING, 100) << "HTTP: " << (peer_full ? "too many connections from " + peer : "connection limit")
+                                << "; closing one still waiting for its request (" << google::COUNTER << " so far)";
+      oldest->Shed();
+    }
+    auto session = std::make_shared<Session>(std::move(socket), options, dispatch, peer);
+    sessions.push_back(session);
+    session->Read();
+  }
+
   HttpServerOptions options;
   DispatchFn dispatch;
+  // Every session admitted; those ended are forgotten at the next accept.
+  std::vector<std::weak_ptr<Session>> sessions;
   net::io_context ioc{1};
   tcp::acceptor acceptor{ioc};
   std::thread thread;

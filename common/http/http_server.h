@@ -55,10 +55,19 @@ struct HttpServerOptions {
   // Largest request (headers + body) accepted; larger ones get 413 or 431.
   size_t max_request_bytes = 64 * 1024;
   bool keep_alive = true;
-  // A connection that sends nothing for this long is closed.
+  // A request's headers must arrive within this long of its first byte
+  // being awaited (slow senders, slowloris); an idle keep-alive connection
+  // is closed after it too.
+  std::chrono::milliseconds header_timeout{2000};
+  // The body, and writing the response, may take this long.
   std::chrono::milliseconds read_timeout{10000};
-  // Further connections are closed at once.
+  // Connections open at once, in all and from one peer address. A new
+  // connection over either limit sheds the oldest connection still waiting
+  // for its headers (of that peer, for the per-peer limit); if there is
+  // none, the new one is closed at once. So half-sent requests cannot keep
+  // a client with a whole request out.
   size_t max_connections = 64;
+  size_t max_connections_per_peer = 16;
 };
 
 class HttpServer {

@@ -129,6 +129,54 @@ TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   EXPECT_NE(got.find("hello n=2"), std::string::npos) << got;
 }
 
+// Issue #9, item 7: 100 connections that each send half a request used to
+// fill every slot until the 10 s read deadline, so /status went unanswered.
+// Now a new connection sheds the oldest one still waiting for its headers.
+// The header deadline is long here, so only shedding can let the whole
+// requests through in time.
+TEST_F(HttpServerTest, HalfSentRequestsCannotKeepAWholeRequestOut) {
+  HttpServerOptions o;
+  o.header_timeout = std::chrono::seconds(30);
+  o.read_timeout = std::chrono::seconds(30);
+  auto s = Start(o);
+  boost::asio::io_context ioc;
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::socket>> loris;
+  for (int i = 0; i < 100; ++i) {
+    auto sock = std::make_unique<boost::asio::ip::tcp::socket>(ioc);
+    boost::system::error_code ec;
+    sock->connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(s->port())}, ec);
+    if (ec) continue;  // refused outright: fine too
+    boost::asio::write(*sock, boost::asio::buffer(std::string("GET /hello HTTP/1.1\r\nHo")), ec);
+    loris.push_back(std::move(sock));
+  }
+  ASSERT_GE(loris.size(), 64u);
+  for (int i = 0; i < 5; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    auto r = Fetch(Address(*s), "GET", "/hello?i=" + std::to_string(i), milliseconds(3000));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  }
+}
+
+TEST_F(HttpServerTest, HeadersThatDoNotArriveInTimeCloseTheConnection) {
+  HttpServerOptions o;
+  o.header_timeout = milliseconds(300);
+  auto s = Start(o);
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket sock(ioc);
+  sock.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(s->port())});
+  boost::asio::write(sock, boost::asio::buffer(std::string("GET /hello HTTP/1.1\r\nHost: x\r\n")));
+  const auto start = std::chrono::steady_clock::now();
+  char buf[256];
+  boost::system::error_code ec;
+  sock.read_some(boost::asio::buffer(buf), ec);  // blocks until the server closes
+  EXPECT_TRUE(ec) << "the server answered a request it never got whole";
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, milliseconds(200));
+  EXPECT_LT(waited, std::chrono::seconds(5));
+}
+
 TEST_F(HttpServerTest, GarbageGets400AndServingContinues) {
   auto s = Start(HttpServerOptions{});
   boost::asio::io_context ioc;
