@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <glob.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -44,6 +45,28 @@ StatusOr<std::vector<std::string>> ExpandInputs(const std::string& spec) {
   }
   if (files.empty()) return InvalidArgument("no input files given");
   return files;
+}
+
+Status CheckInputFile(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    if (err == ENOENT || err == ENOTDIR) return NotFound("data file " + path + " does not exist");
+    return Unavailable("cannot read data file " + path + ": " + std::strerror(err));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    return InvalidArgument("data file " + path + " is a directory; name its files instead (for example " + path +
+                           "/*.tsv)");
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return InvalidArgument("data file " + path +
+                           " is not a regular file (a FIFO, socket or device): partitions are byte ranges, "
+                           "so inputs must be files that can be read at any offset");
+  }
+  if (::access(path.c_str(), R_OK) != 0) {
+    return Unavailable("cannot read data file " + path + ": " + std::strerror(errno));
+  }
+  return Status::OK();
 }
 
 StatusOr<bool> IsGzipFile(const std::string& path) {

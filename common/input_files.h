@@ -15,6 +15,13 @@ namespace embedps {
 // for an empty spec; NotFound for a pattern that matches no file.
 [[nodiscard]] StatusOr<std::vector<std::string>> ExpandInputs(const std::string& spec);
 
+// OK when `path` is a regular file this process can read; otherwise a
+// status saying what it is instead: NotFound for a missing path,
+// InvalidArgument for a directory or a FIFO, socket or device (partitions
+// are byte ranges, so inputs must be seekable files), Unavailable when it
+// cannot be read (permissions).
+[[nodiscard]] Status CheckInputFile(const std::string& path);
+
 // True when the file starts with the gzip magic bytes (1f 8b). NotFound or
 // Unavailable when it cannot be opened.
 [[nodiscard]] StatusOr<bool> IsGzipFile(const std::string& path);

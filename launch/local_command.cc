@@ -47,7 +47,7 @@ Status Validate(const LocalOptions& o) {
     if (spec.empty()) continue;
     ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandInputs(spec));
     for (const auto& f : files) {
-      if (!std::filesystem::is_regular_file(f)) return NotFound("data file " + f + " does not exist");
+      RETURN_IF_ERROR(CheckInputFile(f));
     }
   }
   if (o.servers == 0 || o.servers > 64) return InvalidArgument("--servers must be in 1..64");
@@ -63,6 +63,47 @@ Status Validate(const LocalOptions& o) {
     return InvalidArgument("--http_enable_mutations needs --http_token_file");
   }
   RETURN_IF_ERROR(ValidateTableOptimizers(TableOptimizersOf(o)));
+  return Status::OK();
+}
+
+bool HasCheckpoint(const std::string& dir);
+
+// The checkpoint directory --resume names: DIR itself when it holds
+// checkpoints, or DIR/checkpoints when DIR is a run directory. Checked
+// before anything is created, so a mistyped path fails at once and leaves
+// nothing behind.
+StatusOr<std::string> ResolveResumeDir(const std::string& requested) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(requested, ec)) {
+    return NotFound("--resume " + requested + ": no such directory");
+  }
+  if (HasCheckpoint(requested)) return requested;
+  const std::string in_run_dir = requested + "/checkpoints";
+  if (HasCheckpoint(in_run_dir)) return in_run_dir;
+  return NotFound("--resume " + requested + ": no checkpoint there (nor in " + in_run_dir + ")");
+}
+
+// Problems that would otherwise show only after training: a summary file
+// that cannot be written, a test file in another format than the training
+// data.
+Status CheckOutputsAndTest(const LocalOptions& o, data::Format format) {
+  if (!o.summary_json.empty()) {
+    const std::filesystem::path parent = std::filesystem::absolute(o.summary_json).parent_path();
+    std::error_code ec;
+    if (!std::filesystem::is_directory(parent, ec)) {
+      return NotFound("--summary_json " + o.summary_json + ": directory " + parent.string() + " does not exist");
+    }
+  }
+  if (o.test.empty() || !o.format.empty()) return Status::OK();
+  ASSIGN_OR_RETURN(std::vector<std::string> tests, ExpandInputs(o.test));
+  for (const auto& f : tests) {
+    auto detected = data::DetectFileFormat(f);
+    if (detected.ok() && *detected != format) {
+      return InvalidArgument("--test " + f + " looks like " + data::FormatName(*detected) +
+                             " data, but the training data is " + data::FormatName(format) +
+                             " (give --format to read both as one format)");
+    }
+  }
   return Status::OK();
 }
 
@@ -468,6 +509,10 @@ Status RunLocal(const LocalOptions& options) {
   if ((o.eval_every_s > 0 || o.eval_every_rows > 0) && spec.model == "ncf") {
     // Its test set holds positives only; NCF is judged by ranking (HR@10).
     return InvalidArgument("--eval_every_s/--eval_every_rows: periodic evaluation does not support --model ncf");
+  }
+  RETURN_IF_ERROR(CheckOutputsAndTest(o, format));
+  if (!o.resume.empty()) {
+    ASSIGN_OR_RETURN(o.resume, ResolveResumeDir(o.resume));
   }
   ASSIGN_OR_RETURN(const std::string run_dir, MakeRunDir(o.run_dir));
   if (o.test.empty()) {

@@ -343,6 +343,14 @@ Status CheckPositive(const OptimizerConfig& c, const char* field, float value) {
   return value > 0.0f ? Status::OK() : BadValue(c, field, "> 0", value);
 }
 
+// Rates above this make every row diverge at its first update (a typo such
+// as 1e30 for 1e-3): refused rather than trained into NaNs.
+constexpr float kMaxLearningRate = 1000.0f;
+
+Status CheckRate(const OptimizerConfig& c, const char* field, float value) {
+  return value > 0.0f && value <= kMaxLearningRate ? Status::OK() : BadValue(c, field, "in (0, 1000]", value);
+}
+
 Status CheckNonNegative(const OptimizerConfig& c, const char* field, float value) {
   return value >= 0.0f ? Status::OK() : BadValue(c, field, ">= 0", value);
 }
@@ -356,6 +364,9 @@ Status CheckDecayRate(const OptimizerConfig& c, const char* field, float value) 
 Status CheckOptimizerSpecific(const OptimizerConfig& c) {
   if (c.name == "adagrad" || c.name == "rowwise_adagrad") {
     RETURN_IF_ERROR(CheckNonNegative(c, "factor_learning_rate", c.factor_learning_rate));
+    if (c.factor_learning_rate > kMaxLearningRate) {
+      return BadValue(c, "factor_learning_rate", "<= 1000", c.factor_learning_rate);
+    }
     return CheckPositive(c, "initial_accumulator", c.initial_accumulator);
   }
   if (c.factor_learning_rate != 0.0f) {
@@ -383,7 +394,7 @@ Status ValidateOptimizerConfig(const OptimizerConfig& c) {
     return InvalidArgument("unknown optimizer '" + c.name + "' (valid: " + ValidNames() + ")");
   }
   RETURN_IF_ERROR(CheckAllFinite(c));
-  RETURN_IF_ERROR(CheckPositive(c, "learning_rate", c.learning_rate));
+  RETURN_IF_ERROR(CheckRate(c, "learning_rate", c.learning_rate));
   RETURN_IF_ERROR(CheckNonNegative(c, "l2", c.l2));
   RETURN_IF_ERROR(CheckNonNegative(c, "clip_norm", c.clip_norm));
   return CheckOptimizerSpecific(c);

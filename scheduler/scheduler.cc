@@ -615,9 +615,16 @@ void Scheduler::ReportProgress(bool final_report) {
                 static_cast<unsigned long long>(total.bad_lines),
                 again == 0 ? "" : ("; " + std::to_string(again) + " rows trained again after failures").c_str());
   } else {
-    std::printf("progress: %llu rows, %.0f rows/s, logloss %.4f (last %.0f s), partitions %zu/%zu\n",
-                static_cast<unsigned long long>(total.rows),
-                RowsPerSecond(total, elapsed), loss, Seconds(now - last_report_),
+    // No loss for an interval without rows (a stall, a failover): a 0.0000
+    // there would read as a perfect model.
+    char loss_text[64];
+    if (rows > 0) {
+      std::snprintf(loss_text, sizeof(loss_text), "logloss %.4f (last %.0f s)", loss, Seconds(now - last_report_));
+    } else {
+      std::snprintf(loss_text, sizeof(loss_text), "no rows trained in the last %.0f s", Seconds(now - last_report_));
+    }
+    std::printf("progress: %llu rows, %.0f rows/s, %s, partitions %zu/%zu\n",
+                static_cast<unsigned long long>(total.rows), RowsPerSecond(total, elapsed), loss_text,
                 partitions_->finished(), partitions_->total());
   }
   std::fflush(stdout);

@@ -1,5 +1,8 @@
 // `embedps local` with real processes on gzip files given by a glob, and with
 // a --format that does not match the data.
+#include <sys/stat.h>
+
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -73,6 +76,43 @@ TEST(LocalInputsTest, WrongFormatFailsWithFileAndLine) {
                            dir.File("local2.log"), std::chrono::seconds(30));
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_NE(run.output.find("--format: unknown format 'parquet'"), std::string::npos) << run.output;
+}
+
+// Issue #9's smaller findings: inputs and outputs that used to fail only
+// after training, or with the wrong reason, are refused at once, with the
+// right reason, and nothing is created for them.
+TEST(LocalInputsTest, BadInputsAndOutputsAreRefusedBeforeTrainingWithTheRightReason) {
+  testing::ScratchDir dir;
+  WriteGzipParts(dir, "train", 2000, 24, 1);
+  const std::string train = dir.File("train-0.tsv.gz");
+  std::filesystem::create_directories(dir.File("a_directory"));
+  ASSERT_EQ(mkfifo(dir.File("a_fifo").c_str(), 0600), 0);
+  dir.Write("ratings.data", "1\t2\t5\t881250949\n3\t4\t3\t881250950\n");
+  const std::string missing_resume = dir.File("no/such/run");
+  struct Case {
+    std::vector<std::string> args;
+    std::string reason;
+  };
+  const std::vector<Case> cases = {
+      {{"--train=" + dir.File("a_directory"), "--test=" + train}, "is a directory"},
+      {{"--train=" + dir.File("a_fifo"), "--test=" + train}, "is not a regular file"},
+      {{"--train=" + train, "--test=" + train, "--resume=" + missing_resume}, "no such directory"},
+      {{"--train=" + train, "--test=" + train, "--resume=" + dir.path()}, "no checkpoint there"},
+      {{"--train=" + train, "--test=" + train, "--summary_json=" + dir.File("nope/summary.json")},
+       "does not exist"},
+      {{"--train=" + train, "--test=" + dir.File("ratings.data")}, "but the training data is criteo"},
+      {{"--train=" + train, "--test=" + train, "--learning_rate=1e30"}, "learning_rate must be in (0, 1000]"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> args = {"local", "--run_dir=" + dir.File("run")};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    auto run = testing::RunBinary("embedps", args, dir.File("local.log"), std::chrono::seconds(60));
+    EXPECT_NE(run.exit_code, 0) << c.reason << ": " << run.output;
+    EXPECT_NE(run.output.find(c.reason), std::string::npos) << run.output;
+    EXPECT_EQ(run.output.find("cluster up"), std::string::npos) << "refused only after starting: " << run.output;
+  }
+  EXPECT_FALSE(std::filesystem::exists(missing_resume)) << "--resume must not create what it names";
+  EXPECT_FALSE(std::filesystem::exists(dir.File("run"))) << "no run directory for a refused job";
 }
 
 }  // namespace
