@@ -93,7 +93,7 @@ Status Server::Setup() {
             << (options_.link.curve.enabled()
                     ? "CURVE on, " + std::to_string(options_.link.curve.allowed->size()) +
                           " keys allowed"
-                    : std::string("CURVE off (plain text)"))
+                    : std::string("CURVE off (plain text; peers must present the cluster password)"))
             << "; limits: " << options_.limits.max_keys_per_request << " keys per request, "
             << options_.limits.max_rows_per_table << " rows per table, "
             << (options_.limits.max_memory_bytes >> 20) << " MiB of rows";
@@ -126,11 +126,12 @@ Status Server::SetupReplication() {
   fo.max_message_bytes = options_.link.limits.max_message_bytes;
   fo.limits = options_.link.limits;
   fo.curve = options_.link.curve;
+  fo.member_password = MemberPassword();
   forwarder_ = std::make_unique<ReplicaForwarder>(ctx_, fo, metrics_);
   receiver_ = std::make_unique<ReplicaReceiver>(ctx_, options_.link.cluster_id, &state_.replica_tables, metrics_);
   ASSIGN_OR_RETURN(std::string bound, receiver_->Start(endpoint_, options_.link.curve,
                                                        options_.link.limits.max_message_bytes,
-                                                       options_.link.limits));
+                                                       options_.link.limits, MemberPassword()));
   link_.set_replica_endpoint(Advertised(bound));
   return Status::OK();
 }
@@ -144,13 +145,22 @@ void Server::ApplyShardMap() {
 
 Status Server::SecureRouter() {
   const security::CurveConfig& curve = options_.link.curve;
-  if (!curve.enabled()) return Status::OK();
+  if (!curve.enabled()) {
+    // Without CURVE a connecting peer must still show it belongs to this
+    // cluster, at the handshake: a stranger's messages (of up to
+    // --max_message_bytes each) are then never read into memory.
+    ASSIGN_OR_RETURN(zap_, security::ZapHandler::StartForPassword(ctx_, MemberPassword(), metrics_));
+    RETURN_IF_ERROR(zap_->WatchHandshakes(router_, "server"));
+    return security::SecureBindingSocket(router_, curve, MemberPassword());
+  }
   ASSIGN_OR_RETURN(zap_, security::ZapHandler::Start(ctx_, curve.allowed,
                                                      curve.dir + "/" + security::kAllowListFile,
                                                      metrics_));
   RETURN_IF_ERROR(zap_->WatchHandshakes(router_, "server"));
   return security::SecureBindingSocket(router_, curve);
 }
+
+std::string Server::MemberPassword() const { return security::MemberPassword(options_.link.cluster_id); }
 
 std::string Server::Advertised(const std::string& bound) const {
   // `bound` is "tcp://HOST:PORT" as ZeroMQ reports it.

@@ -86,6 +86,8 @@ class Server {
   Status Setup();
   // With CURVE: starts the ZAP handler and turns CURVE on for router_.
   Status SecureRouter();
+  // What peers of this cluster present without CURVE (socket_security.h).
+  std::string MemberPassword() const;
   // `bound` ("tcp://HOST:PORT") as others reach it (see advertise_host).
   std::string Advertised(const std::string& bound) const;
   // Creates the copy tables and the replication halves (see ps/replication/).

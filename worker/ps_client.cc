@@ -26,7 +26,7 @@ StatusOr<zmq::socket_t> PsClient::ConnectTo(const std::string& endpoint) {
   zmq::socket_t s(ctx_, zmq::socket_type::dealer);
   ConfigureSocket(s, options_.limits.max_message_bytes);
   SetSendTimeout(s, options_.timeout);
-  RETURN_IF_ERROR(security::SecureConnectingSocket(s, options_.curve));
+  RETURN_IF_ERROR(security::SecureConnectingSocket(s, options_.curve, security::MemberPassword(options_.cluster_id)));
   RETURN_IF_ERROR(ConnectSocket(s, endpoint));
   return s;
 }

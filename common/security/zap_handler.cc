@@ -55,7 +55,18 @@ std::string PeerOfFd(int fd) {
 }
 
 // Why a handshake failed, in terms of what the operator should check.
-std::string HandshakeFailure(uint32_t code) {
+std::string HandshakeFailure(uint32_t code, bool curve) {
+  if (!curve) {
+    switch (code) {
+      case ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH:
+        return "the peer did not present this cluster's password (not an embedps node of this job, or one "
+               "of an older build)";
+      case ZMQ_PROTOCOL_ERROR_ZMTP_UNSPECIFIED:
+        return "the peer left during the handshake (it does not present this cluster's password)";
+      default:
+        break;
+    }
+  }
   switch (code) {
     case ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH:
       return "the peer does not speak CURVE (a node started without --curve_dir, or not an "
@@ -107,6 +118,16 @@ StatusOr<std::unique_ptr<ZapHandler>> ZapHandler::Start(zmq::context_t& ctx,
   // The socket moves to the handler thread; starting the thread is the
   // memory barrier ZeroMQ asks for when a socket changes threads.
   h->thread_ = std::thread([p = h.get()] { p->Run(); });
+  return h;
+}
+
+StatusOr<std::unique_ptr<ZapHandler>> ZapHandler::StartForPassword(zmq::context_t& ctx, std::string password,
+                                                                   MetricsRegistry* metrics) {
+  if (password.empty()) return InvalidArgument("ZAP: an empty cluster password admits nobody");
+  ASSIGN_OR_RETURN(auto h, Start(ctx, nullptr, "", metrics));
+  // Set before any request can arrive: no socket asks before it binds, and
+  // the caller binds only after this returns.
+  h->password_ = std::move(password);
   return h;
 }
 
@@ -175,20 +196,10 @@ void ZapHandler::ServeZapRequest() {
   if (!zmq::recv_multipart(zap_, std::back_inserter(req), zmq::recv_flags::dontwait)) return;
   std::string status = "400", text = "malformed ZAP request", user, metadata;
   if (req.size() >= 6) {
-    const std::string address = req[3].to_string();
-    const std::string mechanism = req[5].to_string();
-    if (mechanism != "CURVE" || req.size() < 7) {
-      text = "mechanism " + mechanism + " is not allowed";
-      Refuse(address, "it uses the " + mechanism + " mechanism; only CURVE is admitted");
-    } else if (const AllowList::Entry* entry = allowed_->Find(req[6].data(), req[6].size())) {
-      status = "200";
-      text = "OK";
-      user = entry->name;
-      metadata = RoleMetadata(entry->role);
+    if (password_.empty()) {
+      CheckCurve(req, &status, &text, &user, &metadata);
     } else {
-      text = "key not on the allow-list";
-      Refuse(address, "its CURVE public key " + Z85(req[6].data(), req[6].size()) +
-                          " is not on the allow-list (" + origin_ + ")");
+      CheckPassword(req, &status, &text, &user);
     }
   }
   std::vector<zmq::message_t> reply;
@@ -199,6 +210,48 @@ void ZapHandler::ServeZapRequest() {
   reply.emplace_back(user);  // becomes the "User-Id" property of its messages
   reply.emplace_back(metadata);  // the key's role, as the kKeyRoleProperty property
   zmq::send_multipart(zap_, reply);
+}
+
+void ZapHandler::CheckCurve(std::vector<zmq::message_t>& req, std::string* status, std::string* text,
+                            std::string* user, std::string* metadata) {
+  const std::string address = req[3].to_string();
+  const std::string mechanism = req[5].to_string();
+  if (mechanism != "CURVE" || req.size() < 7) {
+    *text = "mechanism " + mechanism + " is not allowed";
+    Refuse(address, "it uses the " + mechanism + " mechanism; only CURVE is admitted");
+  } else if (const AllowList::Entry* entry = allowed_->Find(req[6].data(), req[6].size())) {
+    *status = "200";
+    *text = "OK";
+    *user = entry->name;
+    *metadata = RoleMetadata(entry->role);
+  } else {
+    *text = "key not on the allow-list";
+    Refuse(address, "its CURVE public key " + Z85(req[6].data(), req[6].size()) + " is not on the allow-list (" +
+                        origin_ + ")");
+  }
+}
+
+void ZapHandler::CheckPassword(std::vector<zmq::message_t>& req, std::string* status, std::string* text,
+                               std::string* user) {
+  const std::string address = req[3].to_string();
+  const std::string mechanism = req[5].to_string();
+  if (mechanism != "PLAIN" || req.size() < 8) {
+    *text = "mechanism " + mechanism + " is not allowed";
+    Refuse(address, "it uses the " + mechanism + " mechanism, not this cluster's password");
+    return;
+  }
+  // Compared in constant time, like the HTTP bearer token.
+  const std::string given = req[7].to_string();
+  unsigned char diff = given.size() == password_.size() ? 0 : 1;
+  for (size_t i = 0; i < given.size(); ++i) diff |= given[i] ^ password_[i % password_.size()];
+  if (diff == 0) {
+    *status = "200";
+    *text = "OK";
+    *user = req[6].to_string();
+    return;
+  }
+  *text = "wrong cluster password";
+  Refuse(address, "it presented another cluster's password (a node of another job: check --cluster_token)");
 }
 
 void ZapHandler::ReadMonitorEvent(Watched& w) {
@@ -228,7 +281,7 @@ void ZapHandler::ReadMonitorEvent(Watched& w) {
       if (it != w.peer_of_fd.end()) w.peer_of_fd.erase(it);
       if (w.failed_code != 0) {
         Refuse(peer + " on " + w.name + " (" + frames[1].to_string() + ")",
-               HandshakeFailure(w.failed_code));
+               HandshakeFailure(w.failed_code, password_.empty()));
         w.failed_code = 0;
       }
       break;

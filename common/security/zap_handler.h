@@ -1,4 +1,5 @@
-// The process's gatekeeper for CURVE: a ZAP handler (ZeroMQ's authentication
+// The process's gatekeeper for CURVE (or, without CURVE, for the cluster's
+// membership password, security::MemberPassword): a ZAP handler (ZeroMQ's authentication
 // protocol, served on inproc://zeromq.zap.01 of one context) that admits
 // only public keys on the cluster's allow-list (and tells the receiving
 // socket the role each key admits, kKeyRoleProperty), plus a watcher of the
@@ -36,6 +37,10 @@ class ZapHandler {
                                                      std::shared_ptr<const AllowList> allowed,
                                                      const std::string& allow_list_origin,
                                                      MetricsRegistry* metrics);
+  // The same for a cluster without CURVE: admits PLAIN connections whose
+  // password is `password` (security::MemberPassword), refuses the rest.
+  static StatusOr<std::unique_ptr<ZapHandler>> StartForPassword(zmq::context_t& ctx, std::string password,
+                                                                MetricsRegistry* metrics);
   ~ZapHandler();
   ZapHandler(const ZapHandler&) = delete;
   ZapHandler& operator=(const ZapHandler&) = delete;
@@ -64,8 +69,15 @@ class ZapHandler {
   // Logs "refused ..." for (peer, reason), folding repeats.
   void Refuse(const std::string& peer, const std::string& reason);
 
+  // Admits the ZAP request `req` (RFC 27 frames): status "200" and the
+  // user id and metadata to attach, or "400" and the reason.
+  void CheckCurve(std::vector<zmq::message_t>& req, std::string* status, std::string* text, std::string* user,
+                  std::string* metadata);
+  void CheckPassword(std::vector<zmq::message_t>& req, std::string* status, std::string* text, std::string* user);
+
   zmq::context_t& ctx_;
-  std::shared_ptr<const AllowList> allowed_;
+  std::shared_ptr<const AllowList> allowed_;  // CURVE mode
+  std::string password_;                      // PLAIN mode (no CURVE)
   std::string origin_;
   Counter* refused_counter_ = nullptr;
   std::atomic<uint64_t> refused_{0};

@@ -73,7 +73,7 @@ StatusOr<ReplicaForwarder::Pooled> ReplicaForwarder::TakeSocket(const std::strin
   Pooled p{endpoint, std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::dealer)};
   ConfigureSocket(*p.socket, options_.max_message_bytes);
   SetSendTimeout(*p.socket, options_.timeout);
-  RETURN_IF_ERROR(security::SecureConnectingSocket(*p.socket, options_.curve));
+  RETURN_IF_ERROR(security::SecureConnectingSocket(*p.socket, options_.curve, options_.member_password));
   RETURN_IF_ERROR(ConnectSocket(*p.socket, endpoint));
   return p;
 }

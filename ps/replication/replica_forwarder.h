@@ -38,6 +38,8 @@ struct ReplicaForwarderOptions {
   size_t max_message_bytes = size_t{256} << 20;
   wire::DecodeLimits limits;
   security::CurveConfig curve;
+  // Without CURVE, what the backup's replica socket asks for.
+  std::string member_password;
 };
 
 class ReplicaForwarder {

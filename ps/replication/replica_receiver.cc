@@ -22,10 +22,11 @@ ReplicaReceiver::~ReplicaReceiver() { Stop(); }
 
 StatusOr<std::string> ReplicaReceiver::Start(const std::string& bind_endpoint,
                                              const security::CurveConfig& curve, size_t max_message_bytes,
-                                             const wire::DecodeLimits& limits) {
+                                             const wire::DecodeLimits& limits,
+                                             const std::string& member_password) {
   limits_ = limits;
   ConfigureSocket(socket_, max_message_bytes);
-  RETURN_IF_ERROR(security::SecureBindingSocket(socket_, curve));
+  RETURN_IF_ERROR(security::SecureBindingSocket(socket_, curve, member_password));
   // The workers' endpoint's host, with a port of its own.
   const size_t colon = bind_endpoint.rfind(':');
   if (colon == std::string::npos) return InvalidArgument("bad endpoint " + bind_endpoint);

@@ -36,10 +36,12 @@ class ReplicaReceiver {
                   MetricsRegistry* metrics);
   ~ReplicaReceiver();
 
-  // Binds (CURVE as configured) on `bind_endpoint`'s host, any port, and
-  // starts the thread; returns the bound endpoint.
+  // Binds (CURVE as configured; without it, asking peers for
+  // `member_password` when one is given) on `bind_endpoint`'s host, any
+  // port, and starts the thread; returns the bound endpoint.
   StatusOr<std::string> Start(const std::string& bind_endpoint, const security::CurveConfig& curve,
-                              size_t max_message_bytes, const wire::DecodeLimits& limits);
+                              size_t max_message_bytes, const wire::DecodeLimits& limits,
+                              const std::string& member_password = "");
   void Stop();
 
   // Which server this one backs up follows the map and this server's rank.

@@ -11,6 +11,7 @@
 
 #include "common/model_file.h"
 #include "common/scheduler_link.h"
+#include "common/security/socket_security.h"
 #include "common/wire/codec.h"
 #include "tests/support/cluster_fixture.h"
 #include "tests/support/subprocess.h"
@@ -65,6 +66,8 @@ class PushPullTest : public ::testing::Test {
   StatusOr<wire::Message> RawRequest(std::vector<zmq::message_t> frames) {
     zmq::socket_t s(ctx_, zmq::socket_type::dealer);
     s.set(zmq::sockopt::linger, 0);
+    // A member of the cluster (servers refuse strangers at the handshake).
+    EXPECT_TRUE(security::SecureConnectingSocket(s, {}, security::MemberPassword(link_->header().cluster_id)).ok());
     s.connect(link_->shard_map().endpoints()[0]);
     for (size_t i = 0; i < frames.size(); ++i) {
       s.send(frames[i], i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);

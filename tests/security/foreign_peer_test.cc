@@ -4,6 +4,7 @@
 // and fail fast themselves with a message that says why.
 #include <gtest/gtest.h>
 
+#include "common/security/socket_security.h"
 #include "common/wire/codec.h"
 #include "tests/support/cluster_fixture.h"
 #include "tests/support/subprocess.h"
@@ -38,17 +39,21 @@ class ForeignPeerTest : public ::testing::Test {
     return link.Join();
   }
 
-  // The admitted worker joins, then sends one raw pull to the server.
-  StatusOr<wire::Message> RawPull(const wire::Header& header) {
+  // The admitted worker joins, then sends one raw pull to the server over a
+  // connection that presents the membership password of `password_token`.
+  StatusOr<wire::Message> RawPull(const wire::Header& header, const std::string& password_token = kToken,
+                                  milliseconds timeout = milliseconds(5000)) {
     zmq::socket_t s(ctx_, zmq::socket_type::dealer);
     s.set(zmq::sockopt::linger, 0);
+    RETURN_IF_ERROR(security::SecureConnectingSocket(
+        s, {}, security::MemberPassword(ClusterIdFromToken(password_token))));
     s.connect(link_->shard_map().endpoints()[0]);
     std::vector<zmq::message_t> frames;
     frames.push_back(wire::EncodeEnvelope(header, wire::PullMsg{0, 1}));
     frames.push_back(wire::PayloadFromVector(std::vector<uint64_t>{42}));
     RETURN_IF_ERROR(SendFrames(s, std::move(frames)));
     Incoming in;
-    if (!ReceiveMessage(s, false, milliseconds(5000), wire::DecodeLimits{}, &in)) {
+    if (!ReceiveMessage(s, false, timeout, wire::DecodeLimits{}, &in)) {
       return DeadlineExceeded("no reply");
     }
     if (!in.status.ok()) return in.status;
@@ -61,6 +66,11 @@ class ForeignPeerTest : public ::testing::Test {
     if (send_raw_pulls) {
       const uint64_t epoch = link_->shard_map().epoch();
       wire::Header foreign{ClusterIdFromToken("another-job"), link_->node_id(), 7, epoch};
+      // A node of another job presents its own job's password: refused at
+      // the handshake, its message never read.
+      auto refused = RawPull(foreign, "another-job", milliseconds(1000));
+      EXPECT_EQ(refused.status().code(), StatusCode::kDeadlineExceeded) << refused.status().ToString();
+      // Past the handshake, a message of another cluster is still refused.
       auto reply = RawPull(foreign);
       ASSERT_TRUE(reply.ok()) << reply.status().ToString();
       EXPECT_EQ(std::get<wire::ErrorMsg>(reply->body).code, wire::ErrorCode::kWrongCluster);
@@ -97,6 +107,7 @@ TEST_F(ForeignPeerTest, NodeOfAnotherJobIsRefusedAtOnce) {
   const std::string server = Log("server-0");
   EXPECT_NE(server.find("refused a pull from node"), std::string::npos) << server;
   EXPECT_NE(server.find("it belongs to another job"), std::string::npos) << server;
+  EXPECT_NE(server.find("presented another cluster's password"), std::string::npos) << server;
 }
 
 TEST_F(ForeignPeerTest, NodeSpeakingAnotherWireVersionIsRefusedAtOnce) {

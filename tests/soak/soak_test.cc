@@ -18,6 +18,7 @@
 #include "common/hash.h"
 #include "tests/support/cluster_fixture.h"
 #include "tests/support/exact_batch.h"
+#include "common/security/socket_security.h"
 #include "tests/support/fault_proxy.h"
 #include "tests/support/subprocess.h"
 
@@ -119,7 +120,8 @@ TEST(SoakTest, PushesApplyExactlyOnceUnderDropsDelaysDuplicatesAndReorders) {
   std::vector<std::unique_ptr<testing::FaultProxy>> proxies;
   std::vector<std::string> proxied_endpoints;
   for (int s = 0; s < kServers; ++s) {
-    proxies.push_back(std::make_unique<testing::FaultProxy>(real.endpoints()[s], rates, 77 + s));
+    proxies.push_back(std::make_unique<testing::FaultProxy>(
+        real.endpoints()[s], rates, 77 + s, security::MemberPassword(ClusterIdFromToken(kToken))));
     ASSERT_TRUE(proxies.back()->Start().ok());
     proxied_endpoints.push_back(proxies.back()->endpoint());
   }

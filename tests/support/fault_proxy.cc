@@ -9,6 +9,8 @@
 #include <zmq_addon.hpp>
 
 #include "common/hash.h"
+#include "common/security/socket_security.h"
+#include "common/security/zap_handler.h"
 #include "common/transport.h"
 
 namespace embedps::testing {
@@ -24,13 +26,23 @@ FaultCounts& FaultCounts::operator+=(const FaultCounts& o) {
 
 class FaultProxy::Loop {
  public:
-  Loop(std::string upstream, FaultRates rates, uint64_t seed)
-      : upstream_(std::move(upstream)), rates_(rates), seed_(seed),
+  Loop(std::string upstream, FaultRates rates, uint64_t seed, std::string member_password)
+      : upstream_(std::move(upstream)), rates_(rates), seed_(seed), member_password_(std::move(member_password)),
         frontend_(ctx_, zmq::socket_type::router) {
     Configure(frontend_);
   }
 
-  StatusOr<std::string> Bind() { return BindSocket(frontend_, "tcp://127.0.0.1:0"); }
+  // Its clients present the cluster password, as to the server itself.
+  Status Secure() {
+    if (member_password_.empty()) return Status::OK();
+    ASSIGN_OR_RETURN(zap_, security::ZapHandler::StartForPassword(ctx_, member_password_, nullptr));
+    return security::SecureBindingSocket(frontend_, {}, member_password_);
+  }
+
+  StatusOr<std::string> Bind() {
+    RETURN_IF_ERROR(Secure());
+    return BindSocket(frontend_, "tcp://127.0.0.1:0");
+  }
 
   void Run(const std::atomic<bool>& stop) {
     try {
@@ -113,6 +125,7 @@ class FaultProxy::Loop {
       auto c = std::make_unique<Client>(Client{zmq::message_t(id.data(), id.size()),
                                                zmq::socket_t(ctx_, zmq::socket_type::dealer), {}, {}});
       Configure(c->backend);
+      (void)security::SecureConnectingSocket(c->backend, {}, member_password_);
       c->backend.connect(upstream_);
       c->up.rng.seed(HashCombine(seed_, 2 * index));
       c->down.rng.seed(HashCombine(seed_, 2 * index + 1));
@@ -200,7 +213,9 @@ class FaultProxy::Loop {
   std::string upstream_;
   FaultRates rates_;
   uint64_t seed_;
+  std::string member_password_;
   zmq::context_t ctx_{1};
+  std::unique_ptr<security::ZapHandler> zap_;  // checks the clients' password
   zmq::socket_t frontend_;
   std::vector<std::unique_ptr<Client>> clients_;
   std::map<std::string, size_t> client_of_;
@@ -208,13 +223,13 @@ class FaultProxy::Loop {
   std::atomic<uint64_t> messages_{0}, dropped_{0}, delayed_count_{0}, duplicated_{0}, reordered_{0};
 };
 
-FaultProxy::FaultProxy(std::string upstream, FaultRates rates, uint64_t seed)
-    : upstream_(std::move(upstream)), rates_(rates), seed_(seed) {}
+FaultProxy::FaultProxy(std::string upstream, FaultRates rates, uint64_t seed, std::string member_password)
+    : upstream_(std::move(upstream)), rates_(rates), seed_(seed), member_password_(std::move(member_password)) {}
 
 FaultProxy::~FaultProxy() { Stop(); }
 
 Status FaultProxy::Start() {
-  loop_ = std::make_unique<Loop>(upstream_, rates_, seed_);
+  loop_ = std::make_unique<Loop>(upstream_, rates_, seed_, member_password_);
   ASSIGN_OR_RETURN(endpoint_, loop_->Bind());
   thread_ = std::thread([this] { loop_->Run(stop_); });
   return Status::OK();

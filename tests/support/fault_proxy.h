@@ -39,7 +39,10 @@ struct FaultCounts {
 
 class FaultProxy {
  public:
-  FaultProxy(std::string upstream, FaultRates rates, uint64_t seed);
+  // `member_password`: what the upstream server asks connecting peers for
+  // (security::MemberPassword); the proxy presents it upstream and takes
+  // any password from its own clients.
+  FaultProxy(std::string upstream, FaultRates rates, uint64_t seed, std::string member_password = "");
   ~FaultProxy();
   FaultProxy(const FaultProxy&) = delete;
   FaultProxy& operator=(const FaultProxy&) = delete;
@@ -58,6 +61,7 @@ class FaultProxy {
   std::string upstream_;
   FaultRates rates_;
   uint64_t seed_;
+  std::string member_password_;
   std::string endpoint_;
   std::unique_ptr<Loop> loop_;
   std::thread thread_;

@@ -584,9 +584,11 @@ TEST(OptimizerTest, ValidationNamesTheBadHyperParameter) {
   const BadConfigCase cases[] = {
       {"unknown name", [](OptimizerConfig* c) { c->name = "rmsprop"; },
        "unknown optimizer 'rmsprop' (valid: sgd, adagrad, rowwise_adagrad, adam, ftrl)"},
-      {"zero lr", [](OptimizerConfig* c) { c->learning_rate = 0; }, "learning_rate must be > 0"},
+      {"zero lr", [](OptimizerConfig* c) { c->learning_rate = 0; }, "learning_rate must be in (0, 1000]"},
       {"negative lr", [](OptimizerConfig* c) { c->learning_rate = -0.1f; },
-       "learning_rate must be > 0, got -0.1"},
+       "learning_rate must be in (0, 1000], got -0.1"},
+      // A typo for 1e-3 that would turn every row into NaNs at once.
+      {"huge lr", [](OptimizerConfig* c) { c->learning_rate = 1e30f; }, "learning_rate must be in (0, 1000]"},
       {"nan lr", [=](OptimizerConfig* c) { c->learning_rate = nan; },
        "learning_rate must be finite"},
       {"inf lr", [=](OptimizerConfig* c) { c->learning_rate = inf; },
