@@ -9,17 +9,21 @@ namespace embedps::launch {
 namespace {
 
 // A signal handler can only reach a global.
-volatile sig_atomic_t g_interrupted = 0;
-void OnSignal(int) { g_interrupted = 1; }
+volatile sig_atomic_t g_sigint = 0;
+volatile sig_atomic_t g_sigterm = 0;
+void OnSigint(int) { g_sigint = 1; }
+void OnSigterm(int) { g_sigterm = 1; }
 
 }  // namespace
 
 void InstallInterruptHandler() {
-  signal(SIGINT, OnSignal);
-  signal(SIGTERM, OnSignal);
+  signal(SIGINT, OnSigint);
+  signal(SIGTERM, OnSigterm);
 }
 
-bool Interrupted() { return g_interrupted != 0; }
+bool Interrupted() { return g_sigint != 0 || g_sigterm != 0; }
+
+bool TerminateRequested() { return g_sigterm != 0 && g_sigint == 0; }
 
 StatusOr<std::string> MakeJobDir(const std::string& requested, const std::string& prefix) {
   std::string dir = requested;

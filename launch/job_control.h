@@ -16,6 +16,10 @@ namespace embedps::launch {
 // killing the launcher, so it can stop its children in order.
 void InstallInterruptHandler();
 bool Interrupted();
+// True when the interrupt is a SIGTERM alone (no SIGINT): a process manager
+// asking the job to stop well, which a launcher that can do so (`local`)
+// passes on to its scheduler instead of killing the job.
+bool TerminateRequested();
 
 // Creates `requested` (or a new /tmp/<prefix>-XXXXXX when empty) with a logs/
 // subdirectory and returns its absolute path.

@@ -1,5 +1,6 @@
 #include "launch/local_command.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -290,8 +291,19 @@ Status Supervise(const LocalOptions& o, ProcessGroup& group, const ChildSpecs& s
   // one that fails or lingers then (a node presumed dead that wakes late)
   // cannot take back a job that is done.
   std::optional<Clock::time_point> job_done;
+  bool stop_passed_on = false;
   while (group.running() > 0) {
-    if (Interrupted()) return Aborted("interrupted; stopped all processes");
+    if (TerminateRequested()) {
+      // SIGTERM: stop the job well (checkpoint, export) as POST /stop does;
+      // a SIGINT on top still aborts at once.
+      if (!stop_passed_on && group.Signal("scheduler", SIGTERM)) {
+        std::printf("embedps: SIGTERM: stopping the job (workers stop, checkpoint, export); Ctrl-C aborts\n");
+        std::fflush(stdout);
+      }
+      stop_passed_on = true;
+    } else if (Interrupted()) {
+      return Aborted("interrupted; stopped all processes");
+    }
     if (job_done && Clock::now() - *job_done > kShutdownGrace) {
       std::printf("embedps: %zu node(s) still running %lld s after the job ended; stopping them\n", group.running(),
                   static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(kShutdownGrace).count()));

@@ -110,6 +110,13 @@ void ProcessGroup::CloseAllStdin() {
   }
 }
 
+bool ProcessGroup::Signal(const std::string& name, int signal) {
+  for (const auto& c : children_) {
+    if (c.spec.name == name) return kill(c.pid, signal) == 0;
+  }
+  return false;
+}
+
 void ProcessGroup::TerminateAll(std::chrono::milliseconds grace) {
   for (const auto& c : children_) kill(c.pid, grace.count() > 0 ? SIGTERM : SIGKILL);
   const auto deadline = std::chrono::steady_clock::now() + grace;

@@ -58,6 +58,9 @@ class ProcessGroup {
   // `grace`; reaps them all.
   void TerminateAll(std::chrono::milliseconds grace);
 
+  // Sends `signal` to the running child named `name`; false if none runs.
+  bool Signal(const std::string& name, int signal);
+
   // Closes the stdin pipes of every running child (see ChildSpec::stdin_pipe).
   void CloseAllStdin();
 

@@ -8,6 +8,7 @@
 #include <glog/logging.h>
 
 #include "common/security/socket_security.h"
+#include "common/stop_signal.h"
 #include "ps/checkpoint/checkpoint.h"
 #include "ps/replication/applied_ids_file.h"
 
@@ -239,6 +240,12 @@ Status Server::Run() {
   while (!done && result.ok()) {
     zmq::pollitem_t item{link_.socket().handle(), 0, ZMQ_POLLIN, 0};
     zmq::poll(&item, 1, std::chrono::milliseconds(100));
+    if (StopSignalled()) {
+      // SIGTERM: leave; the scheduler gives the rank to a standby or a
+      // restarted server (restored from the checkpoint or the replica).
+      LOG(WARNING) << "SIGTERM: leaving the job; the scheduler gives this server's rank to a replacement";
+      break;
+    }
     result = link_.TickWithHeartbeat(heartbeat);
     if (!result.ok() && link_.rejoin_needed()) result = RejoinScheduler();
     if (result.ok()) result = HandleEvents(&done);

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/security/socket_security.h"
+#include "common/stop_signal.h"
 
 namespace embedps::scheduler {
 namespace {
@@ -130,6 +131,11 @@ Status Scheduler::Run() {
       result = Dispatch(in);
     }
     if (result.ok()) result = CheckLiveness();
+    if (result.ok() && StopSignalled() && !stop_signal_seen_) {
+      // SIGTERM (a process manager stopping the job): as POST /stop.
+      stop_signal_seen_ = true;
+      result = BeginStop("SIGTERM");
+    }
     if (result.ok() && board_ != nullptr) {
       if (auto reason = board_->TakeStopRequest()) result = BeginStop(*reason);
       if (board_->TakeCheckpointRequest()) checkpoint_requested_ = true;
@@ -451,6 +457,29 @@ Status Scheduler::OnWorkerDone(Node& node, const wire::Message& msg) {
   node.progress = std::get<wire::WorkerDoneMsg>(msg.body).progress;
   node.done = true;
   clocks_.Remove(node.id);  // a finished worker holds nobody back
+  if (node.progress.lease_partition >= 0) {
+    // Where a worker that stopped or left mid-lease got to: the last line
+    // whose pushes it saw acknowledged.
+    partitions_->UpdatePosition(node.id, static_cast<uint32_t>(node.progress.lease_partition),
+                                node.progress.lease_lines);
+  }
+  if (node.progress.lease_partition >= 0 && !stopping_) {
+    // A worker leaving mid-lease (SIGTERM) hands it back; another worker
+    // takes it up from there. It is gone: nothing waits for it any more
+    // (a checkpoint's pause, an evaluation).
+    node.dead = true;
+    const size_t n = partitions_->Requeue(node.id);
+    const std::string line = Describe(node) + " left the job; " + std::to_string(n) +
+                             " lease(s) go back to the queue, resuming after line " +
+                             std::to_string(node.progress.lease_lines);
+    LOG(INFO) << line;
+    RecordEvent("left", line);
+    if (options_.print_progress) {
+      std::printf("embedps: %s\n", line.c_str());
+      std::fflush(stdout);
+    }
+    if (LiveWorkers() == 0) workers_gone_since_ = Clock::now();
+  }
   LOG(INFO) << Describe(node) << " finished: " << node.progress.rows << " rows";
   RecordEvent("done", Describe(node) + " finished: " + std::to_string(node.progress.rows) + " rows");
   for (const auto& [id, n] : nodes_) {

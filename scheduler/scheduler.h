@@ -320,6 +320,7 @@ class Scheduler {
 
   StatusBoard* board_;
   bool stopping_ = false;  // a stop was requested during training
+  bool stop_signal_seen_ = false;  // SIGTERM arrived and was acted on
   std::string stop_reason_;
   std::string failure_;  // why the job failed, once it has
   std::deque<nlohmann::json> events_;  // newest last, bounded

@@ -6,6 +6,7 @@
 #include <Eigen/Core>
 #include <glog/logging.h>
 
+#include "common/stop_signal.h"
 #include "worker/eval/server_evaluator.h"
 
 namespace embedps::worker {
@@ -141,6 +142,8 @@ Status Worker::TrainUntilDone() {
           if (auto* e = std::get_if<wire::EvaluateMsg>(&ev->body)) pending_eval_ = *e;
         }
         RETURN_IF_ERROR(MaybeEvaluate());
+        CheckStopSignal();
+        if (leaving_) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
       if (stop_requested_) break;
@@ -174,10 +177,17 @@ Status Worker::TrainUntilDone() {
     trace_->Record("done", clock_);
     trace_->Flush();
   }
+  // A worker leaving mid-lease reports where it got to (lease_partition and
+  // lease_lines, acknowledged lines only): the scheduler hands the rest on.
   RETURN_IF_ERROR(link_.Send(wire::WorkerDoneMsg{progress_}).status());
   UpdateMetrics();
-  LOG(INFO) << "worker " << link_.rank() << (stop_requested_ ? " stopped: " : " done: ")
+  LOG(INFO) << "worker " << link_.rank() << (leaving_ ? " left: " : stop_requested_ ? " stopped: " : " done: ")
             << progress_.rows << " rows, " << progress_.bad_lines << " bad lines";
+  if (leaving_) {
+    // Sent before the socket closes (linger).
+    link_.socket().set(zmq::sockopt::linger, 2000);
+    return Status::OK();
+  }
   if (options_.max_staleness >= 0) {
     const Histogram::Snapshot waits = m_.ssp_wait->Get();
     LOG(INFO) << "clock " << clock_ << ", max_staleness " << options_.max_staleness
@@ -445,6 +455,7 @@ Status Worker::WhileWaiting() {
     return DeadlineExceeded("pushes not acknowledged within " + std::to_string(kRejoinFlushTimeout.count()) +
                             " ms; rejoining without waiting for them");
   }
+  CheckStopSignal();
   AdvanceCommitted();
   RETURN_IF_ERROR(ReportClock(/*waiting=*/false));
   RETURN_IF_ERROR(link_.Tick(progress_));
@@ -481,7 +492,17 @@ Status Worker::PauseForCheckpoint(uint64_t id) {
   }
 }
 
+// SIGTERM: finish the batch in hand, see its pushes acknowledged, hand the
+// lease back and leave (TrainUntilDone).
+void Worker::CheckStopSignal() {
+  if (!StopSignalled() || leaving_) return;
+  LOG(WARNING) << "SIGTERM: handing the lease back and leaving the job";
+  leaving_ = true;
+  stop_requested_ = true;
+}
+
 Status Worker::Upkeep() {
+  CheckStopSignal();
   UpdateMetrics();
   AdvanceCommitted();
   RETURN_IF_ERROR(ReportClock(/*waiting=*/false));

@@ -130,6 +130,8 @@ class Worker {
   void DropDenseGradients();
   // Heartbeats and handles scheduler events between batches.
   Status Upkeep();
+  // Turns a SIGTERM into a stop that hands the lease back and leaves.
+  void CheckStopSignal();
   // Keeps the control channel alive while waiting on the servers: heartbeats
   // and a newer shard map (a failed server replaced).
   Status WhileWaiting();
@@ -167,6 +169,7 @@ class Worker {
   wire::Progress progress_;  // lease_* fields: the lease being trained
   std::deque<PendingCommit> pending_commits_;
   bool aborted_ = false;
+  bool leaving_ = false;  // SIGTERM: hand the lease back and exit
   bool stop_requested_ = false;  // the scheduler sent StopTraining
   // Set while RejoinScheduler waits for the acknowledgements of the pushes
   // in flight: the link can only repeat that a rejoin is due, so the wait

@@ -7,6 +7,7 @@
 #include <gflags/gflags.h>
 #include <glog/logging.h>
 
+#include "common/stop_signal.h"
 #include "common/allocator_tuning.h"
 #include "common/http/metrics_route.h"
 #include "common/http/token_file.h"
@@ -57,6 +58,7 @@ void InitProcess(int* argc, char*** argv, const char* usage, wire::Role role) {
   InitLogging((*argv)[0], JobIdFromFlags(), role);
   KeepLargeBuffersOnHeap();
   google::InstallFailureSignalHandler();
+  InstallStopOnSigterm();  // a request to stop well, not a crash
 }
 
 wire::DecodeLimits DecodeLimitsFromFlags() {

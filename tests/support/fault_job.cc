@@ -57,6 +57,8 @@ pid_t FaultJob::Kill(const std::string& what) {
   return kill(pids.front(), SIGKILL) == 0 ? pids.front() : 0;
 }
 
+bool FaultJob::SignalLauncher(int signal) { return group_.Signal("local", signal); }
+
 int FaultJob::Wait(std::chrono::seconds timeout) {
   auto exit = group_.WaitAny(std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
   if (!exit) return -1;

@@ -33,6 +33,8 @@ class FaultJob {
   std::vector<pid_t> Daemons(const std::string& what) const;
   // SIGKILLs the first daemon matching `what`; its pid, or 0 if none.
   pid_t Kill(const std::string& what);
+  // Sends `signal` to the `embedps local` process itself.
+  bool SignalLauncher(int signal);
   // Waits for `embedps local` to exit: its exit code, or -1 after `timeout`.
   int Wait(std::chrono::seconds timeout);
 
