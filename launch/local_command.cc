@@ -325,10 +325,11 @@ Status Supervise(const LocalOptions& o, ProcessGroup& group, const ChildSpecs& s
       continue;
     }
     if (exit->exit_code == kExitReplaced && exit->name != "scheduler") {
-      // Presumed dead while stalled and replaced: it left the job. Started
-      // again, it joins as a spare.
+      // Replaced (presumed dead while stalled, or it asked to leave on
+      // SIGTERM): it left the job. Started again, it joins as a spare.
       const bool restart = o.restart_failed && restarts < o.max_restarts;
-      std::printf("embedps: %s (pid %d) was replaced after a stall and left the job; %s\n", exit->name.c_str(),
+      std::printf("embedps: %s (pid %d) was replaced (after a stall or a SIGTERM) and left the job; %s\n",
+                  exit->name.c_str(),
                   static_cast<int>(exit->pid), restart ? "starting it again as a spare" : "not starting it again");
       std::fflush(stdout);
       if (restart) {
@@ -523,7 +524,19 @@ Status RunLocal(const LocalOptions& options) {
     return InvalidArgument("--eval_every_s/--eval_every_rows: periodic evaluation does not support --model ncf");
   }
   RETURN_IF_ERROR(CheckOutputsAndTest(o, format));
-  if (!o.resume.empty()) {
+  if (o.resume == "auto") {
+    // Resume the run directory's (or --checkpoint_dir's) checkpoints when
+    // there are any, else train from the start: a command a scheduler of
+    // jobs can simply run again.
+    if (o.run_dir.empty() && o.checkpoint_dir.empty()) {
+      return InvalidArgument("--resume=auto needs --run_dir or --checkpoint_dir (where to look for checkpoints)");
+    }
+    const std::string dir = o.checkpoint_dir.empty() ? o.run_dir + "/checkpoints" : o.checkpoint_dir;
+    o.resume = HasCheckpoint(dir) ? dir : "";
+    std::printf("embedps: --resume=auto: %s\n",
+                o.resume.empty() ? ("no checkpoint in " + dir + "; starting a new job").c_str()
+                                 : ("resuming from " + dir).c_str());
+  } else if (!o.resume.empty()) {
     ASSIGN_OR_RETURN(o.resume, ResolveResumeDir(o.resume));
   }
   ASSIGN_OR_RETURN(const std::string run_dir, MakeRunDir(o.run_dir));

@@ -149,7 +149,7 @@ DEFINE_int32(timeout_ms, 5000, "status, stop: give up on an unreachable schedule
 DEFINE_bool(checkpoints, true, "local: take checkpoints and recover from dead servers and workers");
 DEFINE_string(checkpoint_dir, "", "local: where checkpoints go (default RUN_DIR/checkpoints, or the --resume directory)");
 DEFINE_int32(checkpoint_interval_s, 30, "local: checkpoint every this many seconds (and at the end of each pass)");
-DEFINE_string(resume, "", "local: resume the job from the newest usable checkpoint in this directory");
+DEFINE_string(resume, "", "local: resume the job from the newest usable checkpoint in this directory (a checkpoint directory, or a run directory); 'auto': resume from --run_dir's (or --checkpoint_dir's) checkpoints when there are any, else start a new job");
 DEFINE_int32(standby_servers, 0, "local: spare servers that take over the rank of a dead server");
 DEFINE_int32(replicas, 1,
              "local, bench pushpull: 2 keeps a copy of each server's rows on the next server, fed by every push before it is "

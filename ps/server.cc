@@ -236,15 +236,21 @@ Status Server::Run() {
   Status result;
   auto next_eviction = Clock::now() + options_.eviction_interval;
   auto next_rates = Clock::now();
-  const auto heartbeat = [this] { return wire::HeartbeatMsg{wire::Progress{}, CollectStats()}; };
+  const auto heartbeat = [this] {
+    wire::ServerStats stats = CollectStats();
+    stats.leaving = StopSignalled();
+    return wire::HeartbeatMsg{wire::Progress{}, stats};
+  };
   while (!done && result.ok()) {
     zmq::pollitem_t item{link_.socket().handle(), 0, ZMQ_POLLIN, 0};
     zmq::poll(&item, 1, std::chrono::milliseconds(100));
-    if (StopSignalled()) {
-      // SIGTERM: leave; the scheduler gives the rank to a standby or a
-      // restarted server (restored from the checkpoint or the replica).
-      LOG(WARNING) << "SIGTERM: leaving the job; the scheduler gives this server's rank to a replacement";
-      break;
+    if (StopSignalled() && !sigterm_logged_) {
+      // SIGTERM: ask the scheduler (in the heartbeats) to be replaced, and
+      // serve until it says so; a job that is ending (every node got the
+      // signal: a Slurm time limit, `docker compose stop`) still needs this
+      // server's rows for its final checkpoint and export.
+      LOG(WARNING) << "SIGTERM: asking the scheduler to replace this server; serving until it does";
+      sigterm_logged_ = true;
     }
     result = link_.TickWithHeartbeat(heartbeat);
     if (!result.ok() && link_.rejoin_needed()) result = RejoinScheduler();

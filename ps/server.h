@@ -146,6 +146,7 @@ class Server {
   std::vector<std::thread> handler_threads_;
   std::atomic<bool> stopping_{false};
   int collector_id_ = -1;
+  bool sigterm_logged_ = false;  // SIGTERM seen; the heartbeats ask to be replaced
   // A checkpoint write or a restore running off the main thread; its result
   // is the message to send the scheduler. One at a time.
   std::future<wire::Body> background_;

@@ -45,7 +45,8 @@ DEFINE_int32(full_checkpoint_every, 4, "Every Nth checkpoint is full, the others
 DEFINE_int32(checkpoint_timeout_ms, 300000, "A checkpoint not complete by then is abandoned");
 DEFINE_string(resume, "",
               "Resume the job from the newest usable checkpoint in this directory (it becomes "
-              "--checkpoint_dir unless that is set)");
+              "--checkpoint_dir unless that is set); 'auto': resume from --checkpoint_dir when it "
+              "holds a checkpoint, else start a new job (for jobs a manager restarts)");
 DEFINE_int32(recovery_timeout_ms, 120000,
              "How long to wait for a replacement of a dead server, or for any worker when all died");
 DEFINE_int32(progress_interval_ms, 2000, "How often progress is printed");
@@ -119,8 +120,14 @@ embedps::StatusOr<embedps::scheduler::SchedulerOptions> OptionsFromFlags() {
   o.progress_interval = std::chrono::milliseconds(FLAGS_progress_interval_ms);
   o.limits = embedps::DecodeLimitsFromFlags();
   o.job_name = FLAGS_job_name;
-  o.checkpoint_dir = FLAGS_checkpoint_dir.empty() ? FLAGS_resume : FLAGS_checkpoint_dir;
-  o.resume = !FLAGS_resume.empty();
+  if (FLAGS_resume == "auto") {
+    if (FLAGS_checkpoint_dir.empty()) return embedps::InvalidArgument("--resume=auto needs --checkpoint_dir");
+    o.checkpoint_dir = FLAGS_checkpoint_dir;
+    o.resume_auto = true;
+  } else {
+    o.checkpoint_dir = FLAGS_checkpoint_dir.empty() ? FLAGS_resume : FLAGS_checkpoint_dir;
+    o.resume = !FLAGS_resume.empty();
+  }
   o.checkpoint_interval = std::chrono::seconds(FLAGS_checkpoint_interval_s);
   o.first_checkpoint_after = std::chrono::seconds(std::max(0, FLAGS_first_checkpoint_s));
   o.checkpoint_every_rows = FLAGS_checkpoint_every_rows;

@@ -64,6 +64,25 @@ Status Scheduler::Setup() {
   }
   partitions_ = std::make_unique<PartitionQueue>(all, options_.passes, options_.shuffle_seed);
   plan_ = all;
+  if (options_.resume_auto) {
+    // Restarted jobs (Slurm requeues, pod restarts) resume when there is a
+    // checkpoint and start fresh when there is none; a directory whose
+    // checkpoints are all unusable fails in LoadResumePoint, never silently
+    // starts over.
+    options_.resume = !ListCheckpoints(options_.checkpoint_dir).empty();
+    const std::string line = options_.resume ? "--resume=auto: resuming from " + options_.checkpoint_dir
+                                             : "--resume=auto: no checkpoint in " + options_.checkpoint_dir +
+                                                   "; starting a new job";
+    LOG(INFO) << line;
+    if (options_.print_progress) {
+      std::printf("embedps: %s\n", line.c_str());
+      std::fflush(stdout);
+    }
+  }
+  std::error_code exists_ec;
+  if (options_.resume && !std::filesystem::is_directory(options_.checkpoint_dir, exists_ec)) {
+    return NotFound("--resume " + options_.checkpoint_dir + ": no such directory");
+  }
   if (!options_.checkpoint_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(options_.checkpoint_dir, ec);
@@ -249,7 +268,10 @@ Status Scheduler::Dispatch(Incoming& in) {
                                     hb->progress.lease_lines);
       }
     }
-    if (node.role == wire::Role::kServer && hb->server) node.server_stats = hb->server;
+    if (node.role == wire::Role::kServer && hb->server) {
+      node.server_stats = hb->server;
+      if (hb->server->leaving) return OnServerLeaving(node, msg.header.request_id);
+    }
     RETURN_IF_ERROR(SendTo(node, wire::HeartbeatMsg{}, msg.header.request_id));
     return CheckBadLines(false);
   }
@@ -454,8 +476,12 @@ Status Scheduler::OnBarrier(Node& node, const wire::Message& msg) {
 }
 
 Status Scheduler::OnWorkerDone(Node& node, const wire::Message& msg) {
-  node.progress = std::get<wire::WorkerDoneMsg>(msg.body).progress;
+  const auto& done = std::get<wire::WorkerDoneMsg>(msg.body);
+  node.progress = done.progress;
   node.done = true;
+  // A worker leaving (SIGTERM) is gone: nothing may wait for it any more
+  // (a checkpoint's pause, an evaluation).
+  if (done.leaving) node.dead = true;
   clocks_.Remove(node.id);  // a finished worker holds nobody back
   if (node.progress.lease_partition >= 0) {
     // Where a worker that stopped or left mid-lease got to: the last line
@@ -465,9 +491,7 @@ Status Scheduler::OnWorkerDone(Node& node, const wire::Message& msg) {
   }
   if (node.progress.lease_partition >= 0 && !stopping_) {
     // A worker leaving mid-lease (SIGTERM) hands it back; another worker
-    // takes it up from there. It is gone: nothing waits for it any more
-    // (a checkpoint's pause, an evaluation).
-    node.dead = true;
+    // takes it up from there.
     const size_t n = partitions_->Requeue(node.id);
     const std::string line = Describe(node) + " left the job; " + std::to_string(n) +
                              " lease(s) go back to the queue, resuming after line " +
@@ -482,6 +506,11 @@ Status Scheduler::OnWorkerDone(Node& node, const wire::Message& msg) {
   }
   LOG(INFO) << Describe(node) << " finished: " << node.progress.rows << " rows";
   RecordEvent("done", Describe(node) + " finished: " + std::to_string(node.progress.rows) + " rows");
+  return MaybeEndTraining();
+}
+
+Status Scheduler::MaybeEndTraining() {
+  if (phase_ != Phase::kTraining) return Status::OK();
   for (const auto& [id, n] : nodes_) {
     if (n.role == wire::Role::kWorker && !n.done && !n.dead) return Status::OK();
   }
@@ -752,7 +781,8 @@ Status Scheduler::BeginStop(const std::string& reason) {
       RETURN_IF_ERROR(SendTo(node, wire::StopTrainingMsg{reason}));
     }
   }
-  return Status::OK();
+  // Every worker may have left already (each got the same SIGTERM).
+  return MaybeEndTraining();
 }
 
 std::string Scheduler::Describe(const Node& node) const {

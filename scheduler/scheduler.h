@@ -94,6 +94,9 @@ struct SchedulerOptions {
   std::chrono::milliseconds checkpoint_timeout{300000};
   // Start from the newest usable checkpoint in checkpoint_dir.
   bool resume = false;
+  // Resume when checkpoint_dir holds a checkpoint, start fresh otherwise
+  // (--resume=auto, for jobs that a manager restarts).
+  bool resume_auto = false;
   // How long the job waits for a replacement (a standby or a restarted
   // process) when a server or every worker is gone.
   std::chrono::milliseconds recovery_timeout{120000};
@@ -174,6 +177,9 @@ class Scheduler {
   Status OnPartitionRequest(Node& node, const wire::Message& msg);
   Status OnBarrier(Node& node, const wire::Message& msg);
   Status OnWorkerDone(Node& node, const wire::Message& msg);
+  // Ends training once no live worker trains and the work is done (or the
+  // job is stopping): the final evaluation, checkpoint and export follow.
+  Status MaybeEndTraining();
   Status OnExported(Node& node, const wire::Message& msg);
   Status StartExport();
 
@@ -205,13 +211,18 @@ class Scheduler {
   // Loads the newest usable checkpoint for --resume.
   Status LoadResumePoint();
   // A node missed its heartbeats: requeue a worker's lease, replace a server.
-  Status OnNodeDead(Node& node);
+  // `cause`: why, when it did not simply miss its heartbeats.
+  Status OnNodeDead(Node& node, const std::string& cause = "");
   // A server presumed dead spoke again (it was stalled, not dead). While
   // its rank is still vacant, no replacement restores it and no handoff
   // started, it serves again with every row it had (true); otherwise it
   // has been replaced and must leave (false).
   bool ReinstateStalledServer(Node& node);
   std::string ReplacedReason(const Node& node) const;
+  // A server asks to leave (SIGTERM). While the job is ending it is needed
+  // for the final checkpoint and export, and stays; otherwise it counts as
+  // dead at once (its rank goes to a replacement) and is told to leave.
+  Status OnServerLeaving(Node& node, uint64_t request_id);
   // Promotes standbys to the ranks of dead servers, if any wait.
   Status PromoteStandbys();
   // Tells server `node` to become `rank` and load the latest checkpoint.

@@ -209,14 +209,15 @@ Status Scheduler::OnReplacementRestored(Node& node, uint32_t rank) {
   return Status::OK();
 }
 
-Status Scheduler::OnNodeDead(Node& node) {
+Status Scheduler::OnNodeDead(Node& node, const std::string& cause) {
   node.dead = true;
-  const std::string why = Describe(node) + " missed heartbeats for " +
-                          std::to_string(options_.node_timeout.count()) + " ms; presumed dead";
+  const std::string why = !cause.empty() ? cause
+                                         : Describe(node) + " missed heartbeats for " +
+                                               std::to_string(options_.node_timeout.count()) + " ms; presumed dead";
   LOG(ERROR) << why;
   RecordEvent("death", why);
   if (options_.checkpoint_dir.empty()) return Unavailable(why);
-  if (options_.print_progress) {
+  if (options_.print_progress && cause.empty()) {
     std::printf("embedps: %s\n", why.c_str());
     std::fflush(stdout);
   }
@@ -274,6 +275,25 @@ bool Scheduler::ReinstateStalledServer(Node& node) {
     std::fflush(stdout);
   }
   return true;
+}
+
+Status Scheduler::OnServerLeaving(Node& node, uint64_t request_id) {
+  const bool ending = stopping_ || final_checkpoint_ || phase_ != Phase::kTraining;
+  if (ending || node.dead) return SendTo(node, wire::HeartbeatMsg{}, request_id);
+  const std::string line = Describe(node) + " got SIGTERM and leaves the job; its rank goes to a replacement";
+  if (options_.print_progress) {
+    std::printf("embedps: %s\n", line.c_str());
+    std::fflush(stdout);
+  }
+  if (options_.checkpoint_dir.empty()) {
+    return Unavailable(line + "; without --checkpoint_dir its rows cannot be restored");
+  }
+  RETURN_IF_ERROR(OnNodeDead(node, line));
+  SendToRouting(node.routing_id,
+                wire::ErrorMsg{wire::ErrorCode::kReplaced, Describe(node) + " left on SIGTERM; its rank goes to a replacement",
+                               false},
+                request_id);
+  return Status::OK();
 }
 
 std::string Scheduler::ReplacedReason(const Node& node) const {

@@ -179,7 +179,7 @@ Status Worker::TrainUntilDone() {
   }
   // A worker leaving mid-lease reports where it got to (lease_partition and
   // lease_lines, acknowledged lines only): the scheduler hands the rest on.
-  RETURN_IF_ERROR(link_.Send(wire::WorkerDoneMsg{progress_}).status());
+  RETURN_IF_ERROR(link_.Send(wire::WorkerDoneMsg{progress_, leaving_}).status());
   UpdateMetrics();
   LOG(INFO) << "worker " << link_.rank() << (leaving_ ? " left: " : stop_requested_ ? " stopped: " : " done: ")
             << progress_.rows << " rows, " << progress_.bad_lines << " bad lines";

@@ -47,6 +47,7 @@ void EncodeHeartbeat(cp::Heartbeat::Builder b, const HeartbeatMsg& m) {
   s.setKeysPulled(m.server->keys_pulled);
   s.setKeysPushed(m.server->keys_pushed);
   s.setRejected(m.server->rejected);
+  s.setLeaving(m.server->leaving);
   auto tables = s.initTables(static_cast<unsigned>(m.server->tables.size()));
   for (size_t i = 0; i < m.server->tables.size(); ++i) {
     const TableStats& t = m.server->tables[i];
@@ -70,6 +71,7 @@ HeartbeatMsg DecodeHeartbeat(cp::Heartbeat::Reader r) {
   stats.keys_pulled = s.getKeysPulled();
   stats.keys_pushed = s.getKeysPushed();
   stats.rejected = s.getRejected();
+  stats.leaving = s.getLeaving();
   for (auto t : s.getTables()) {
     stats.tables.push_back(TableStats{t.getTable(), t.getName(), t.getRows(), t.getMemoryBytes(),
                                       t.getEvicted(), t.getPendingPushes()});
@@ -183,7 +185,11 @@ void EncodeBody(cp::Envelope::Body::Builder b, const Body& body) {
             r.setSkipLines(m.partition.skip_lines);
             r.setWaitMs(m.wait_ms);
           },
-          [&](const WorkerDoneMsg& m) { SetProgress(b.initWorkerDone().initProgress(), m.progress); },
+          [&](const WorkerDoneMsg& m) {
+            auto d = b.initWorkerDone();
+            SetProgress(d.initProgress(), m.progress);
+            d.setLeaving(m.leaving);
+          },
           [&](const ExportModelMsg& m) { b.initExportModel().setDirectory(m.directory); },
           [&](const ExportModelReplyMsg& m) {
             auto r = b.initExportModelReply();
@@ -388,7 +394,7 @@ StatusOr<Body> DecodeBody(cp::Envelope::Body::Reader b) {
       return Body(std::move(m));
     }
     case W::WORKER_DONE:
-      return Body(WorkerDoneMsg{GetProgress(b.getWorkerDone().getProgress())});
+      return Body(WorkerDoneMsg{GetProgress(b.getWorkerDone().getProgress()), b.getWorkerDone().getLeaving()});
     case W::EXPORT_MODEL:
       return Body(ExportModelMsg{b.getExportModel().getDirectory()});
     case W::EXPORT_MODEL_REPLY: {

@@ -153,6 +153,7 @@ struct ServerStats {
   keysPulled @3 :UInt64;
   keysPushed @4 :UInt64;
   rejected @5 :UInt64;      # requests refused (malformed, wrong cluster, ...)
+  leaving @6 :Bool;         # got SIGTERM: asks to be replaced (unless the job is ending)
 }
 
 struct Pull {
@@ -220,6 +221,7 @@ struct PartitionGrant {
 
 struct WorkerDone {
   progress @0 :Progress;
+  leaving @1 :Bool;       # SIGTERM: the worker exits now, mid-lease (progress says where)
 }
 
 struct ExportModel {

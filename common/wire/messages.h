@@ -113,6 +113,7 @@ struct ServerStats {
   uint64_t keys_pulled = 0;
   uint64_t keys_pushed = 0;
   uint64_t rejected = 0;
+  bool leaving = false;  // SIGTERM: replace this server unless the job is ending
 };
 struct HeartbeatMsg {
   Progress progress;                  // workers
@@ -179,6 +180,7 @@ struct PartitionGrantMsg {
 };
 struct WorkerDoneMsg {
   Progress progress;
+  bool leaving = false;  // SIGTERM: the worker exits now instead of awaiting the shutdown
 };
 struct ExportModelMsg {
   std::string directory;

@@ -63,6 +63,24 @@ TEST_F(ResumeTest, ResumingOntoMoreServersGivesIdenticalRows) {
   EXPECT_EQ(second.Summary().value("test_auc", 0.0), first.Summary().value("test_auc", 1.0));
 }
 
+// --resume=auto, the mode for jobs a manager restarts (a Slurm requeue, a
+// pod restart): the same command starts a new job when the run directory
+// has no checkpoint, and resumes when it has one.
+TEST_F(ResumeTest, ResumeAutoStartsFreshThenResumesTheSameRunDirectory) {
+  testing::ModelRows before;
+  {
+    testing::FaultJob first(dir_, "auto", Args(2, 1, "--resume=auto"));
+    RunFirst(first);
+    EXPECT_NE(first.output().find("--resume=auto: no checkpoint in"), std::string::npos) << first.output();
+    before = testing::ReadExportedRows(first.run_dir() + "/model");
+  }
+  testing::FaultJob again(dir_, "auto", Args(2, 1, "--resume=auto"));
+  ASSERT_EQ(again.Wait(seconds(120)), 0) << again.output();
+  EXPECT_NE(again.output().find("--resume=auto: resuming from"), std::string::npos) << again.output();
+  EXPECT_NE(again.output().find("partitions done"), std::string::npos) << again.output();
+  EXPECT_EQ(testing::ReadExportedRows(again.run_dir() + "/model"), before);
+}
+
 TEST_F(ResumeTest, DamagedCheckpointIsDetectedAndThePreviousOneUsed) {
   testing::FaultJob first(dir_, "first", Args(2, 2, "--checkpoint_dir=" + checkpoints_));
   RunFirst(first);

@@ -71,6 +71,19 @@ TEST_F(SigtermTest, TheSchedulerStopsTheJobWell) {
   ASSERT_NO_FATAL_FAILURE(ExpectStoppedWell(job));
 }
 
+// A Slurm time limit with --signal, `docker compose stop`, a node drain:
+// every daemon gets SIGTERM at once. Workers hand back their leases, the
+// servers stay for the final checkpoint and the export, and the job still
+// ends well.
+TEST_F(SigtermTest, EveryDaemonAtOnceStillStopsWell) {
+  testing::FaultJob job(dir_, "all", Args({}));
+  ASSERT_TRUE(job.AwaitOutput("checkpoint 1 (", seconds(60))) << job.output();
+  const auto daemons = job.Daemons("embedps-");
+  ASSERT_EQ(daemons.size(), 5u);
+  for (pid_t pid : daemons) ASSERT_EQ(kill(pid, SIGTERM), 0);
+  ASSERT_NO_FATAL_FAILURE(ExpectStoppedWell(job));
+}
+
 TEST_F(SigtermTest, AServerLeavesAndAStandbyTakesItsRank) {
   testing::FaultJob job(dir_, "server", testing::FaultJobArgs(data_, 30, 200,
                                                               {"--checkpoint_interval_s=1", "--standby_servers=1",
@@ -83,11 +96,14 @@ TEST_F(SigtermTest, AServerLeavesAndAStandbyTakesItsRank) {
   ASSERT_EQ(kill(servers[0], SIGTERM), 0);
   ASSERT_EQ(job.Wait(seconds(120)), 0) << job.output();
   const std::string out = job.output();
+  EXPECT_NE(out.find("got SIGTERM and leaves the job"), std::string::npos) << out;
   EXPECT_NE(out.find("is back (shard map epoch 2)"), std::string::npos) << out;
+  EXPECT_NE(out.find("was replaced (after a stall or a SIGTERM) and left the job; not starting it again"),
+            std::string::npos) << out;
   EXPECT_EQ(job.Summary().value("rows", uint64_t{0}), uint64_t{60000} * 30);
   bool left = false;
   for (const char* log : {"/logs/server-0.log", "/logs/server-1.log"}) {
-    left |= testing::ReadFile(job.run_dir() + log).find("SIGTERM: leaving the job") != std::string::npos;
+    left |= testing::ReadFile(job.run_dir() + log).find("SIGTERM: asking the scheduler to replace") != std::string::npos;
   }
   EXPECT_TRUE(left);
   ExpectNoCrashBanner(job);
