@@ -29,20 +29,25 @@ class SlurmLauncherTest : public ::testing::Test {
   }
 
   // Runs the sbatch script for a 5-task job (scheduler, 2 servers, 2 workers).
-  testing::RunResult Sbatch(std::vector<std::string> flags) {
+  testing::RunResult Sbatch(std::vector<std::string> flags, std::vector<std::string> env = {}) {
     const std::string fake = testing::SourceDir() + "/tests/launchers/fake_slurm";
     std::vector<std::string> args = {
         "PATH=" + fake + ":/usr/local/bin:/usr/bin:/bin", "SLURM_JOB_ID=4242",
-        "SLURM_JOB_NODELIST=fake[1]", "SLURM_NTASKS=5", "SLURM_SUBMIT_DIR=" + dir_.path(),
+        "SLURM_JOB_NODELIST=fake[1]", "SLURM_NTASKS=5", "SLURM_SUBMIT_DIR=" + dir_.path()};
+    args.insert(args.end(), env.begin(), env.end());
+    args.insert(args.end(), {
         "/bin/bash", testing::SourceDir() + "/launch/slurm/embedps.sbatch",
         "--servers=2", "--remote_bin_dir=" + testing::BinDir(), "--bind_host=127.0.0.1",
         "--base_port=" + std::to_string(base_port_), "--train=" + train_,
-        "--node_flags=--cluster_token=" + token_};
+        "--node_flags=--cluster_token=" + token_});
     args.insert(args.end(), flags.begin(), flags.end());
-    return testing::RunProgram("/usr/bin/env", args, dir_.File("sbatch.log"), seconds(120));
+    // A log of its own per run: the output is read back from it.
+    return testing::RunProgram("/usr/bin/env", args, dir_.File("sbatch-" + std::to_string(runs_++) + ".log"),
+                               seconds(120));
   }
 
   testing::ScratchDir dir_;
+  int runs_ = 0;
   int base_port_ = 0;
   std::string token_;
   std::string train_;
@@ -122,6 +127,34 @@ TEST_F(SlurmLauncherTest, AFailingTaskFailsTheJobAndIsNamed) {
   EXPECT_NE(r.output.find("the job failed"), std::string::npos) << r.output;
   // srun --kill-on-bad-exit stopped the scheduler and servers too.
   EXPECT_TRUE(testing::AwaitNoProcessMatching(token_, seconds(3)).empty());
+}
+
+// Issue #9: a run that fails once the job has a checkpoint (a dead node:
+// srun kills the step) requeues the job, and the requeued run, the same
+// command under the same job id, resumes from the newest checkpoint
+// (--resume=auto) and ends with the model.
+TEST_F(SlurmLauncherTest, AFailedRunWithACheckpointIsRequeuedAndTheNextRunResumes) {
+  auto r = Sbatch({"--insecure", "--model_dir=" + dir_.File("model")});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("--resume=auto: no checkpoint in"), std::string::npos) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir_.File("embedps-4242/checkpoints")));
+  const std::string requeues = dir_.File("requeues.log");
+  r = Sbatch({"--insecure", "--model_dir=" + dir_.File("model"), "--worker_flags=--batch_size=0"},
+             {"FAKE_SLURM_REQUEUES=" + requeues});
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("requeued job 4242 (requeue 1 of at most 3)"), std::string::npos) << r.output;
+  EXPECT_EQ(testing::ReadFile(requeues), "requeue 4242\n");
+  r = Sbatch({"--insecure", "--model_dir=" + dir_.File("model")}, {"SLURM_RESTART_COUNT=1"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("--resume=auto: resuming from"), std::string::npos) << r.output;
+  auto eval = testing::EvaluateExportedLr(dir_.File("model"), train_);
+  ASSERT_TRUE(eval.ok()) << eval.status().ToString();
+  EXPECT_GT(eval->auc, 0.65);
+  // Past --max_requeues a failure stays a failure.
+  r = Sbatch({"--insecure", "--worker_flags=--batch_size=0", "--max_requeues=1"},
+             {"FAKE_SLURM_REQUEUES=" + requeues, "SLURM_RESTART_COUNT=1"});
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("requeued job"), std::string::npos) << r.output;
 }
 
 TEST_F(SlurmLauncherTest, BadFlagsAreClearErrors) {
