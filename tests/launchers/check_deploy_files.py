@@ -193,9 +193,15 @@ class Checker:
             self.expect(flag in keygen, f"{where} keygen", f"embedps keygen must get {flag}")
         sched_name = roles["embedps-scheduler"][0] if roles["embedps-scheduler"] else "scheduler"
         sched_port = daemons.get(sched_name, (None, {}))[1].get("bind", "").rsplit(":", 1)[-1]
+        # Fault tolerance: checkpoints, resume on restart, restarts on failure.
+        self.expect(sched.get("checkpoint_dir") and sched.get("resume") == "auto", "launch/docker/job.flags",
+                    "the scheduler needs --checkpoint_dir and --resume=auto (a restarted scheduler resumes)")
+        self.expect("version" not in compose, where, "the obsolete top-level 'version' key is back")
         for name, (binary, flags) in daemons.items():
             w = f"{where} {name}"
             svc = services[name]
+            self.expect(svc.get("restart") == "on-failure", w, "daemons restart on failure (restart: on-failure)")
+            self.expect(bool(svc.get("stop_grace_period")), w, "daemons need a stop_grace_period to stop well")
             self.expect(flags.get("flagfile") == "/etc/embedps/job.flags", w, "does not read the job flagfile")
             self.expect("./job.flags:/etc/embedps/job.flags:ro" in svc.get("volumes", []), w,
                         "does not mount ./job.flags at /etc/embedps/job.flags")
