@@ -1,6 +1,5 @@
 #include "launch/local_command.h"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -9,13 +8,11 @@
 #include <fstream>
 #include <random>
 #include <map>
-#include <optional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "common/input_files.h"
-#include "common/scheduler_link.h"
 #include "launch/export_eval.h"
 #include "launch/holdout_split.h"
 #include "launch/job_control.h"
@@ -23,6 +20,7 @@
 #include "common/security/curve_keys.h"
 #include "launch/keygen_command.h"
 #include "launch/process_group.h"
+#include "launch/supervisor.h"
 #include "worker/data/format.h"
 #include "ps/embedding_table.h"
 #include "worker/eval/exported_model.h"
@@ -32,9 +30,6 @@ namespace embedps::launch {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// How long the nodes may take to shut down once the scheduler ended the job.
-constexpr std::chrono::seconds kShutdownGrace{15};
 
 TableOptimizers TableOptimizersOf(const LocalOptions& o) {
   return {o.optimizer, o.learning_rate, o.factor_learning_rate, o.dense_optimizer, o.dense_learning_rate};
@@ -278,97 +273,26 @@ StatusOr<ChildSpec> SchedulerRestartSpec(ChildSpec spec, const std::string& chec
   return spec;
 }
 
-// Waits for the job like AwaitGroup, but restarts a process killed from
-// outside: a server or worker rejoins (the scheduler replaces or re-admits
-// it), a scheduler comes back on its endpoint with --resume once a
+// Waits for the job (SuperviseJob): a server or worker killed from outside
+// is started again with the same flags (the scheduler replaces or re-admits
+// it); a killed scheduler comes back on its endpoint with --resume once a
 // checkpoint exists (the others rejoin it). Any other failure ends the job.
 Status Supervise(const LocalOptions& o, ProcessGroup& group, const ChildSpecs& specs,
                  const std::string& checkpoint_dir, const std::string& endpoint_file) {
-  const bool can_recover = !checkpoint_dir.empty();
-  const auto deadline = Clock::now() + std::chrono::seconds(o.timeout_s);
-  uint32_t restarts = 0;
-  // Once the scheduler finished the job, the other nodes only shut down:
-  // one that fails or lingers then (a node presumed dead that wakes late)
-  // cannot take back a job that is done.
-  std::optional<Clock::time_point> job_done;
-  bool stop_passed_on = false;
-  while (group.running() > 0) {
-    if (TerminateRequested()) {
-      // SIGTERM: stop the job well (checkpoint, export) as POST /stop does;
-      // a SIGINT on top still aborts at once.
-      if (!stop_passed_on && group.Signal("scheduler", SIGTERM)) {
-        std::printf("embedps: SIGTERM: stopping the job (workers stop, checkpoint, export); Ctrl-C aborts\n");
-        std::fflush(stdout);
-      }
-      stop_passed_on = true;
-    } else if (Interrupted()) {
-      return Aborted("interrupted; stopped all processes");
-    }
-    if (job_done && Clock::now() - *job_done > kShutdownGrace) {
-      std::printf("embedps: %zu node(s) still running %lld s after the job ended; stopping them\n", group.running(),
-                  static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(kShutdownGrace).count()));
-      std::fflush(stdout);
-      group.TerminateAll(std::chrono::seconds(2));
-      break;
-    }
-    if (Clock::now() > deadline) {
-      return DeadlineExceeded("job did not finish within --timeout_s=" + std::to_string(o.timeout_s));
-    }
-    auto exit = group.WaitAny(std::chrono::milliseconds(200));
-    if (!exit) continue;
-    if (exit->name == "scheduler" && exit->exit_code == 0) job_done = Clock::now();
-    if (exit->exit_code == 0) continue;
-    if (job_done) {
-      std::printf("embedps: %s (pid %d) exited with code %d after the job ended; the job's result stands\n",
-                  exit->name.c_str(), static_cast<int>(exit->pid), exit->exit_code);
-      std::fflush(stdout);
-      continue;
-    }
-    if (exit->exit_code == kExitReplaced && exit->name != "scheduler") {
-      // Replaced (presumed dead while stalled, or it asked to leave on
-      // SIGTERM): it left the job. Started again, it joins as a spare.
-      const bool restart = o.restart_failed && restarts < o.max_restarts;
-      std::printf("embedps: %s (pid %d) was replaced (after a stall or a SIGTERM) and left the job; %s\n",
-                  exit->name.c_str(),
-                  static_cast<int>(exit->pid), restart ? "starting it again as a spare" : "not starting it again");
-      std::fflush(stdout);
-      if (restart) {
-        ++restarts;
-        RETURN_IF_ERROR(group.Start(specs.at(exit->name)).status());
-      }
-      continue;
-    }
-    if (exit->name == "scheduler") {
-      if (!exit->signaled || !can_recover || !o.restart_failed || restarts >= o.max_restarts ||
-          !HasCheckpoint(checkpoint_dir)) {
-        return DescribeExit(*exit);
-      }
-      ++restarts;
-      ASSIGN_OR_RETURN(ChildSpec spec, SchedulerRestartSpec(specs.at("scheduler"), checkpoint_dir, endpoint_file));
-      std::printf("embedps: the scheduler (pid %d) was killed by signal %d; restarting it with --resume=%s\n",
-                  static_cast<int>(exit->pid), exit->exit_code - 128, checkpoint_dir.c_str());
-      std::fflush(stdout);
-      RETURN_IF_ERROR(group.Start(spec).status());
-      continue;
-    }
-    const bool recoverable = exit->signaled && can_recover;
-    if (!recoverable) return DescribeExit(*exit);
-    if (!o.restart_failed || restarts >= o.max_restarts) {
-      // The scheduler recovers without it (a standby, the other workers)
-      // or fails the job when it cannot.
-      std::printf("embedps: %s (pid %d) was killed by signal %d; not restarting it (%s)\n", exit->name.c_str(),
-                  static_cast<int>(exit->pid), exit->exit_code - 128,
-                  o.restart_failed ? "restart limit reached" : "--restart_failed=false");
-      std::fflush(stdout);
-      continue;
-    }
-    ++restarts;
-    std::printf("embedps: %s (pid %d) was killed by signal %d; restarting it (%u of at most %u restarts)\n",
-                exit->name.c_str(), static_cast<int>(exit->pid), exit->exit_code - 128, restarts, o.max_restarts);
-    std::fflush(stdout);
-    RETURN_IF_ERROR(group.Start(specs.at(exit->name)).status());
-  }
-  return Status::OK();
+  SupervisePolicy policy;
+  policy.timeout = std::chrono::seconds(o.timeout_s);
+  policy.can_recover = !checkpoint_dir.empty();
+  policy.restart_failed = o.restart_failed;
+  policy.max_restarts = o.max_restarts;
+  Restart restart;
+  restart.killed = [](const ChildExit& exit) { return exit.signaled; };
+  restart.describe = [](const ChildExit& exit) { return DescribeExit(exit); };
+  restart.spec = [&](const ChildExit& exit) -> StatusOr<ChildSpec> {
+    if (exit.name != "scheduler") return specs.at(exit.name);
+    if (!HasCheckpoint(checkpoint_dir)) return FailedPrecondition("no checkpoint to resume the scheduler from");
+    return SchedulerRestartSpec(specs.at("scheduler"), checkpoint_dir, endpoint_file);
+  };
+  return SuperviseJob(group, policy, restart);
 }
 
 // Starts every node; returns their names, scheduler first.
