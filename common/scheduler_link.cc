@@ -143,7 +143,8 @@ Status SchedulerLink::Join() {
                                     options_.replica_endpoint});
 }
 
-Status SchedulerLink::Rejoin(bool has_state) {
+Status SchedulerLink::Rejoin(bool has_state, std::optional<uint32_t> rank) {
+  if (rank) rank_ = *rank;
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
   wire::RegisterMsg reg{options_.role, options_.advertised_endpoint, host, static_cast<uint32_t>(getpid()),

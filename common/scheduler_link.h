@@ -66,7 +66,9 @@ class SchedulerLink {
   // Registers again, telling the new scheduler the rank this node had and
   // whether it still holds that rank's rows, and waits for the shard map.
   // Queued events are dropped: they came from the old scheduler.
-  Status Rejoin(bool has_state);
+  // `rank`: the rank this node serves now, when it differs from the one it
+  // joined with (a standby promoted to a dead server's rank).
+  Status Rejoin(bool has_state, std::optional<uint32_t> rank = std::nullopt);
 
   // Sends a request stamped with this node's identity; returns its id.
   StatusOr<uint64_t> Send(const wire::Body& body);

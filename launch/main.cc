@@ -147,14 +147,14 @@ DEFINE_bool(null_store, false,
             "bench pushpull: reference run whose servers skip their tables (transport ceiling)");
 DEFINE_int32(timeout_ms, 5000, "status, stop: give up on an unreachable scheduler after this long");
 DEFINE_bool(checkpoints, true, "local: take checkpoints and recover from dead servers and workers");
-DEFINE_string(checkpoint_dir, "", "local: where checkpoints go (default RUN_DIR/checkpoints, or the --resume directory)");
+DEFINE_string(checkpoint_dir, "", "local: where checkpoints go (default RUN_DIR/checkpoints, or the --resume directory); ssh: where they go, a path every host reaches (shared storage); empty: no checkpoints, a dead node fails the job");
 DEFINE_int32(checkpoint_interval_s, 30, "local: checkpoint every this many seconds (and at the end of each pass)");
 DEFINE_string(resume, "", "local: resume the job from the newest usable checkpoint in this directory (a checkpoint directory, or a run directory); 'auto': resume from --run_dir's (or --checkpoint_dir's) checkpoints when there are any, else start a new job");
 DEFINE_int32(standby_servers, 0, "local: spare servers that take over the rank of a dead server");
 DEFINE_int32(replicas, 1,
              "local, bench pushpull: 2 keeps a copy of each server's rows on the next server, fed by every push before it is "
              "acknowledged, so a dead server's replacement loses nothing acknowledged (needs --servers >= 2)");
-DEFINE_bool(restart_failed, true, "local: restart a server or worker killed from outside (it rejoins the job)");
+DEFINE_bool(restart_failed, true, "local, ssh (with --checkpoint_dir): restart a scheduler, server or worker killed from outside (it rejoins the job)");
 DEFINE_string(token_file, "", "stop: file with the bearer token of the scheduler's --http_token_file");
 // Shared with the daemons (common/flags/node_flags.cc). local passes them
 // on; status and stop take the scheduler's HTTP address in --scheduler.
@@ -341,6 +341,8 @@ embedps::Status RunSshCommand() {
   o.ports.http_base_port = FLAGS_http_base_port;
   o.http_bind = FLAGS_http_bind;
   o.model_dir = FLAGS_model_dir;
+  o.checkpoint_dir = FLAGS_checkpoint_dir;
+  o.restart_failed = FLAGS_restart_failed;
   return embedps::launch::RunSsh(o);
 }
 

@@ -19,6 +19,7 @@
 #include "launch/job_model.h"
 #include "launch/process_group.h"
 #include "launch/remote_shell.h"
+#include "launch/supervisor.h"
 #include "worker/model/model_flags.h"
 
 namespace embedps::launch {
@@ -120,6 +121,8 @@ std::vector<std::string> DaemonArgs(const Job& job, const PlannedNode& n) {
                        "--max_bad_line_fraction=" + std::to_string(o.max_bad_line_fraction),
                        "--stats_json=" + job.remote_dir + "/" + kStatsFile});
     if (!o.model_dir.empty()) a.push_back("--model_dir=" + o.model_dir);
+    // A scheduler the launcher starts again resumes; a first one starts.
+    if (!o.checkpoint_dir.empty()) a.insert(a.end(), {"--checkpoint_dir=" + o.checkpoint_dir, "--resume=auto"});
   } else if (n.role == "server") {
     a.insert(a.end(), {"--scheduler=" + scheduler, "--bind=" + bind, "--advertise_host=" + n.host});
   } else {
@@ -192,16 +195,42 @@ void PrintPlan(const Job& job) {
   std::fflush(stdout);
 }
 
+// The ssh command that runs node `n` on its host.
+ChildSpec NodeSpec(const Job& job, const PlannedNode& n) {
+  ChildSpec spec = SshSpec(job, n.name, n.destination, RemoteNodeCommand(job.remote_dir, n.name, DaemonArgs(job, n)),
+                           LogFile(job, n.name));
+  spec.stdin_pipe = true;
+  spec.inherit_stdout = n.role == "scheduler";  // progress lines go to the user
+  return spec;
+}
+
 Status StartNodes(const Job& job, ProcessGroup& group) {
-  for (const auto& n : job.nodes) {
-    ChildSpec spec = SshSpec(job, n.name, n.destination,
-                             RemoteNodeCommand(job.remote_dir, n.name, DaemonArgs(job, n)),
-                             LogFile(job, n.name));
-    spec.stdin_pipe = true;
-    spec.inherit_stdout = n.role == "scheduler";  // progress lines go to the user
-    RETURN_IF_ERROR(group.Start(spec).status());
-  }
+  for (const auto& n : job.nodes) RETURN_IF_ERROR(group.Start(NodeSpec(job, n)).status());
   return Status::OK();
+}
+
+// Supervises the job (SuperviseJob): with checkpoints, a node whose daemon
+// was killed on its host (ssh reports 128 + the signal) is started again
+// there; anything else ends the job.
+Status SuperviseNodes(const Job& job, ProcessGroup& group) {
+  const SshOptions& o = *job.options;
+  SupervisePolicy policy;
+  policy.timeout = std::chrono::seconds(o.timeout_s);
+  policy.can_recover = !o.checkpoint_dir.empty();
+  policy.restart_failed = o.restart_failed;
+  policy.max_restarts = o.max_restarts;
+  Restart restart;
+  restart.killed = [](const ChildExit& exit) {
+    return exit.signaled || (exit.exit_code > 128 && exit.exit_code != 255);
+  };
+  restart.describe = [&job](const ChildExit& exit) { return DescribeNodeExit(job, exit); };
+  restart.spec = [&job](const ChildExit& exit) -> StatusOr<ChildSpec> {
+    for (const auto& n : job.nodes) {
+      if (n.name == exit.name) return NodeSpec(job, n);
+    }
+    return NotFound("no node named " + exit.name);
+  };
+  return SuperviseJob(group, policy, restart);
 }
 
 // Runs the cleanup command once per host of the job, all at once, waiting at
@@ -358,10 +387,7 @@ Status RunSsh(const SshOptions& o) {
   const auto start = Clock::now();
   ProcessGroup group;
   Status st = StartNodes(job, group);
-  if (st.ok()) {
-    st = AwaitGroup(group, std::chrono::seconds(o.timeout_s),
-                    [&job](const ChildExit& exit) { return DescribeNodeExit(job, exit); });
-  }
+  if (st.ok()) st = SuperviseNodes(job, group);
   if (!st.ok()) {
     StopNodes(job, group);
     return st;

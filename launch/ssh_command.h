@@ -64,6 +64,14 @@ struct SshOptions {
   // required unless `insecure`, which runs the job without CURVE.
   std::string curve_dir;
   bool insecure = false;
+  // Checkpoints, on storage every host reaches at this path (NFS, Lustre);
+  // empty: none, and a dead node fails the job. With them the scheduler
+  // runs with --resume=auto, and the launcher starts a node that died again
+  // on its host (at most max_restarts times): a server or worker rejoins,
+  // the scheduler resumes from the newest checkpoint.
+  std::string checkpoint_dir;
+  bool restart_failed = true;
+  uint32_t max_restarts = 10;
 };
 
 // Runs the job to its end. A failing node ends it with a Status naming the

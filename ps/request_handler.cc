@@ -156,7 +156,10 @@ EmbeddingTable* RequestHandler::Admit(const zmq::message_t& from, const wire::Me
   auto map = shard_map();
   if (map == nullptr || !state_->serving.load(std::memory_order_acquire)) {
     rejected_->Add();
-    ReplyError(from, msg.header, wire::ErrorCode::kStaleEpoch,
+    // A replacement may come up on its predecessor's endpoint (fixed ports:
+    // ssh, Slurm, Kubernetes): the sender tries again shortly, by when it
+    // serves or the new map has sent the sender elsewhere.
+    ReplyError(from, msg.header, wire::ErrorCode::kUnavailable,
                "server is not serving yet (standby or restoring); request routed with shard map epoch " +
                    std::to_string(msg.header.epoch),
                socket);

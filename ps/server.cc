@@ -547,7 +547,8 @@ Status Server::RejoinScheduler() {
   if (background_.valid()) background_.get();
   const bool had_rows = state_.serving.load();
   const uint32_t old_rank = state_.rank;
-  RETURN_IF_ERROR(link_.Rejoin(/*has_state=*/had_rows));
+  // The rank it serves: a promoted standby's differs from the one it joined with.
+  RETURN_IF_ERROR(link_.Rejoin(/*has_state=*/had_rows, old_rank));
   if (had_rows && link_.rank() != old_rank) {
     return FailedPrecondition("rejoined the restarted scheduler as server " + std::to_string(link_.rank()) +
                               " but holds the rows of server " + std::to_string(old_rank) +

@@ -385,6 +385,9 @@ Status Scheduler::OnRegister(const std::string& from, const Incoming& in) {
 }
 
 Status Scheduler::StartTraining() {
+  // Admitted nodes waited for the map without heartbeating (the join
+  // timeout bounded that); their silence counts from now.
+  for (auto& [id, node] : nodes_) node.last_seen = Clock::now();
   std::vector<std::string> endpoints(options_.num_servers);
   std::vector<std::string> replica_endpoints(options_.num_servers);
   for (const auto& [id, node] : nodes_) {
@@ -594,7 +597,10 @@ Status Scheduler::CheckLiveness() {
   }
   for (auto& [id, node] : nodes_) {
     const bool finished_worker = node.role == wire::Role::kWorker && node.done;
-    if (!node.dead && !finished_worker && now - node.last_seen > options_.node_timeout) {
+    // While servers restore (--resume), workers wait for the map without
+    // heartbeating; the restore's own failure handling bounds that.
+    const bool awaiting_map = node.role == wire::Role::kWorker && phase_ == Phase::kRestoring;
+    if (!node.dead && !finished_worker && !awaiting_map && now - node.last_seen > options_.node_timeout) {
       RETURN_IF_ERROR(OnNodeDead(node));
       clocks_.Remove(node.id);  // a dead worker holds nobody back
     }

@@ -128,9 +128,12 @@ Status Scheduler::OnRestoreReply(Node& node, const wire::Message& msg) {
 
 Status Scheduler::FinishRestorePhase() {
   {
-    // Every server has its rows: now the workers may start.
-    for (const auto& [id, n] : nodes_) {
-      if (n.role == wire::Role::kWorker) RETURN_IF_ERROR(SendTo(n, wire::ShardMapMsg{shard_map_}));
+    // Every server has its rows: now the workers may start (their silence
+    // while they waited for the map counts from now).
+    for (auto& [id, n] : nodes_) {
+      if (n.role != wire::Role::kWorker) continue;
+      n.last_seen = Clock::now();
+      RETURN_IF_ERROR(SendTo(n, wire::ShardMapMsg{shard_map_}));
     }
     phase_ = Phase::kTraining;
     train_start_ = last_report_ = Clock::now();

@@ -205,6 +205,61 @@ TEST_F(SshLauncherTest, KilledRemoteWorkerStopsEveryNode) {
   ExpectNothingLeft();
 }
 
+// Issue #9: with --checkpoint_dir the ssh launcher runs the same
+// fault-tolerant job as `embedps local`: a server SIGKILLed on its host is
+// started again there and takes its rank back from the checkpoint, then the
+// scheduler SIGKILLed on its host is started again and resumes
+// (--resume=auto) while the others rejoin; the job ends with a model whose
+// AUC is within 0.005 of a clean run's.
+TEST_F(SshLauncherTest, KilledServerAndSchedulerAreStartedAgainAndTheJobFinishes) {
+  const int passes = 60;
+  auto with_checkpoints = [&](const std::string& name) {
+    auto args = LauncherArgs(train_, passes);
+    // Ports of its own for each job: the first one's may linger a moment.
+    const int base_port = testing::FreePortRange(3);
+    EXPECT_NE(base_port, 0);
+    args.insert(args.end(), {"--base_port=" + std::to_string(base_port),
+                             "--checkpoint_dir=" + dir_.File(name + "-checkpoints"),
+                             "--model_dir=" + dir_.File(name + "-model"), "--timeout_s=180",
+                             "--scheduler_flags=--node_timeout_ms=1500 --checkpoint_interval_s=1 "
+                             "--checkpoint_min_gap_s=0",
+                             "--node_flags=--cluster_token=" + token_ + " --heartbeat_interval_ms=200"});
+    return args;
+  };
+  auto clean = testing::RunBinary("embedps", with_checkpoints("clean"), dir_.File("clean.log"), seconds(180));
+  ASSERT_EQ(clean.exit_code, 0) << clean.output;
+  auto clean_eval = testing::EvaluateExportedLr(dir_.File("clean-model"), test_);
+  ASSERT_TRUE(clean_eval.ok()) << clean_eval.status().ToString();
+  ExpectNothingLeft();
+
+  launch::ProcessGroup group;
+  const std::string log = dir_.File("faulty.log");
+  ASSERT_NE(StartLongJob(group, with_checkpoints("faulty"), log, remote_dir()), 0);
+  auto await = [&](const std::string& text) {
+    const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (testing::ReadFile(log).find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  };
+  ASSERT_TRUE(await("checkpoint 1 (")) << testing::ReadFile(log);
+  ASSERT_EQ(kill(std::stoi(testing::ReadFile(remote_dir() + "/server-0.pid")), SIGKILL), 0);
+  ASSERT_TRUE(await("is back (shard map epoch 2)")) << testing::ReadFile(log);
+  ASSERT_EQ(kill(std::stoi(testing::ReadFile(remote_dir() + "/scheduler.pid")), SIGKILL), 0);
+  auto exit = group.WaitAny(std::chrono::milliseconds(150000));
+  ASSERT_TRUE(exit.has_value()) << "the launcher did not finish: " << testing::ReadFile(log);
+  const std::string out = testing::ReadFile(log);
+  ASSERT_EQ(exit->exit_code, 0) << out;
+  EXPECT_NE(out.find("server-0 (pid"), std::string::npos) << out;
+  EXPECT_NE(out.find("restarting it with --resume"), std::string::npos) << out;
+  EXPECT_NE(out.find("--resume=auto: resuming from"), std::string::npos) << out;
+  auto eval = testing::EvaluateExportedLr(dir_.File("faulty-model"), test_);
+  ASSERT_TRUE(eval.ok()) << eval.status().ToString();
+  EXPECT_NEAR(eval->auc, clean_eval->auc, 0.005);
+  ExpectNothingLeft();
+}
+
 TEST_F(SshLauncherTest, InterruptStopsEveryNode) {
   launch::ProcessGroup group;
   const std::string log = dir_.File("launcher.log");
