@@ -8,6 +8,7 @@
 
 #include <signal.h>
 
+#include <memory>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -77,6 +78,17 @@ void ExpectEveryLineTrainedOncePerPass(const nlohmann::json& stats, const std::s
 constexpr char kOneLongLeaseEach[] =
     "--scheduler_flags=--node_timeout_ms=1500 --partitions_per_worker=1 --progress_interval_ms=100";
 
+// A job of two workers with one long lease each, not restarting what dies;
+// returns once `rows` rows are trained (mid-lease), with the workers' pids.
+std::vector<pid_t> StartLongLeaseJob(std::unique_ptr<testing::FaultJob>* job, const testing::ScratchDir& dir,
+                                     const testing::FaultData& data, int passes, uint64_t rows) {
+  *job = std::make_unique<testing::FaultJob>(
+      dir, "run",
+      testing::FaultJobArgs(data, passes, 50, {"--http_port=-1", "--restart_failed=false", kOneLongLeaseEach}));
+  AwaitRowsTrained(**job, rows);
+  return (*job)->Daemons("embedps-worker");
+}
+
 TEST(WorkerFailoverTest, KilledWorkersPartitionsAreFinishedByTheOthers) {
   testing::ScratchDir dir;
   const auto data = testing::GenerateFaultData(dir, 120000, 5000, 41);
@@ -118,11 +130,9 @@ TEST(WorkerFailoverTest, AStalledWorkerIsPresumedDeadAndRejoinsAsANewWorker) {
   // one resumes (else the job may end before it speaks again).
   const auto data = testing::GenerateFaultData(dir, 400000, 5000, 47);
   const int passes = 3;
-  testing::FaultJob job(dir, "run",
-                        testing::FaultJobArgs(data, passes, 50,
-                                              {"--http_port=-1", "--restart_failed=false", kOneLongLeaseEach}));
-  ASSERT_NO_FATAL_FAILURE(AwaitRowsTrained(job, 20000));
-  const auto workers = job.Daemons("embedps-worker");
+  std::unique_ptr<testing::FaultJob> owned;
+  const auto workers = StartLongLeaseJob(&owned, dir, data, passes, 20000);
+  testing::FaultJob& job = *owned;
   ASSERT_EQ(workers.size(), 2u);
   ASSERT_EQ(kill(workers[0], SIGSTOP), 0);
   const bool presumed_dead = job.AwaitOutput("presumed dead", seconds(30));
@@ -153,11 +163,9 @@ TEST(WorkerFailoverTest, AWorkerSentSigtermHandsItsLeaseBackAndLeaves) {
   testing::ScratchDir dir;
   const auto data = testing::GenerateFaultData(dir, 120000, 5000, 59);
   const int passes = 2;
-  testing::FaultJob job(dir, "run",
-                        testing::FaultJobArgs(data, passes, 50,
-                                              {"--http_port=-1", "--restart_failed=false", kOneLongLeaseEach}));
-  ASSERT_NO_FATAL_FAILURE(AwaitRowsTrained(job, 20000));
-  const auto workers = job.Daemons("embedps-worker");
+  std::unique_ptr<testing::FaultJob> owned;
+  const auto workers = StartLongLeaseJob(&owned, dir, data, passes, 20000);
+  testing::FaultJob& job = *owned;
   ASSERT_EQ(workers.size(), 2u);
   ASSERT_EQ(kill(workers[0], SIGTERM), 0);
   ASSERT_EQ(job.Wait(seconds(120)), 0) << job.output();
