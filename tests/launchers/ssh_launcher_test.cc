@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include <filesystem>
 #include <thread>
 
@@ -256,6 +258,7 @@ TEST_F(SshLauncherTest, KilledServerAndSchedulerAreStartedAgainAndTheJobFinishes
   EXPECT_NE(out.find("--resume=auto: resuming from"), std::string::npos) << out;
   auto eval = testing::EvaluateExportedLr(dir_.File("faulty-model"), test_);
   ASSERT_TRUE(eval.ok()) << eval.status().ToString();
+  std::printf("test AUC: clean run %.4f, after the kills %.4f\n", clean_eval->auc, eval->auc);
   EXPECT_NEAR(eval->auc, clean_eval->auc, 0.005);
   ExpectNothingLeft();
 }
