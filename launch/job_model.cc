@@ -58,4 +58,8 @@ worker::ExportedModelInfo ModelInfo(const worker::ModelSpec& spec, const worker:
   return info;
 }
 
+std::string ModelInfoFlag(const worker::ModelSpec& spec, const worker::Model& model, data::Format format) {
+  return "--model_info=" + worker::ModelInfoJson(ModelInfo(spec, model, format, nlohmann::json::object())).dump();
+}
+
 }  // namespace embedps::launch

@@ -39,6 +39,10 @@ std::vector<std::string> TableSpecLines(const TableOptimizers& o, const worker::
 
 // The export's model.json: the spec, every table's initializer, the data
 // format and the job statistics.
+// The scheduler's --model_info flag: model.json without the training
+// figures, which the scheduler adds when it writes the file after the export.
+std::string ModelInfoFlag(const worker::ModelSpec& spec, const worker::Model& model, data::Format format);
+
 worker::ExportedModelInfo ModelInfo(const worker::ModelSpec& spec, const worker::Model& model,
                                     data::Format format, const nlohmann::json& stats);
 

@@ -297,7 +297,8 @@ Status Supervise(const LocalOptions& o, ProcessGroup& group, const ChildSpecs& s
 
 // Starts every node; returns their names, scheduler first.
 StatusOr<std::vector<std::string>> StartCluster(const LocalOptions& o, data::Format format,
-                                                const worker::Model& model, const std::string& run_dir,
+                                                const worker::ModelSpec& spec, const worker::Model& model,
+                                                const std::string& run_dir,
                                                 const std::string& train, ProcessGroup& group,
                                                 ChildSpecs& specs) {
   const std::string tables_file = run_dir + "/tables.spec";
@@ -334,6 +335,8 @@ StatusOr<std::vector<std::string>> StartCluster(const LocalOptions& o, data::For
     sched_args.push_back("--eval_every_rows=" + std::to_string(o.eval_every_rows));
     sched_args.push_back("--eval_rows=" + std::to_string(o.eval_rows));
   }
+  // The scheduler writes model.json after the export.
+  sched_args.push_back(ModelInfoFlag(spec, model, format));
   AppendAll(sched_args, o.extra.For("scheduler"));
   RETURN_IF_ERROR(StartNode(o, run_dir, key_dir, group, specs, "scheduler", "embedps-scheduler", token, sched_args,
                             /*inherit_stdout=*/true));
@@ -486,7 +489,7 @@ Status RunLocal(const LocalOptions& options) {
       ASSIGN_OR_RETURN(train, ShuffledCopy(o, format, run_dir));
     }
     ChildSpecs specs;
-    auto names = StartCluster(o, format, *model, run_dir, train, group, specs);
+    auto names = StartCluster(o, format, spec, *model, run_dir, train, group, specs);
     Status st = names.status();
     if (st.ok() && o.http_port != -1) {
       auto got = AwaitUrls(group, run_dir, *names);
@@ -506,7 +509,6 @@ Status RunLocal(const LocalOptions& options) {
                 static_cast<unsigned long long>(stats.value("rows", uint64_t{0})));
   }
   const std::string model_dir = run_dir + "/model";
-  RETURN_IF_ERROR(worker::WriteModelInfo(model_dir, ModelInfo(spec, *model, format, stats)));
   RETURN_IF_ERROR(WriteExportInteractions(model_dir, o.train, format, o.max_bad_line_fraction));
   std::printf("embedps: evaluating on %s\n", o.test.c_str());
   std::fflush(stdout);

@@ -132,7 +132,7 @@ DEFINE_int32(nodes, 0,
 DEFINE_string(add, "", "keygen: add one node keypair with this name to an existing --out DIR");
 DEFINE_string(role, "",
               "keygen --add: the role the new key admits: scheduler, server, worker, client or any; "
-              "node-flags: server or worker");
+              "node-flags: scheduler, server or worker");
 DEFINE_bool(insecure, false,
             "ssh: run the job without CURVE (cluster traffic unencrypted and unauthenticated); "
             "prints a warning");
@@ -177,7 +177,7 @@ constexpr char kUsage[] =
     "  predict     score a data file with an exported model (--model DIR --input FILE)\n"
     "  recommend   top K unseen items of a user (--model DIR --user U --k 10), or serve\n"
     "              them over HTTP (--serve PORT)\n"
-    "  node-flags  print, one per line, the job flags `ssh` gives a --role server or worker for\n"
+    "  node-flags  print, one per line, the job flags `ssh` gives a --role scheduler, server or worker for\n"
     "              the model and job flags (for launchers that start the daemons themselves)\n"
     "  keygen      write CURVE keys for a cluster (--out DIR [--servers S --workers W | --nodes N | --add NAME --role R])\n"
     "  bench pushpull | memory | parse | checkpoint   measure push/pull throughput,\n"

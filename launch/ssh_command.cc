@@ -96,6 +96,8 @@ std::string NewJobId() {
 std::vector<std::string> RoleFlags(const Job& job, const std::string& role) {
   const SshOptions& o = *job.options;
   if (role == "server") return {"--tables=" + job.tables};
+  // The scheduler writes model.json after the export.
+  if (role == "scheduler") return {ModelInfoFlag(job.spec, *job.model, job.format)};
   if (role != "worker") return {};
   std::vector<std::string> a = {"--batch_size=" + std::to_string(o.batch_size),
                                 "--prefetch=" + std::to_string(o.prefetch),
@@ -405,7 +407,9 @@ Status RunSsh(const SshOptions& o) {
 }
 
 StatusOr<std::vector<std::string>> JobNodeFlags(const SshOptions& o, const std::string& role) {
-  if (role != "server" && role != "worker") return InvalidArgument("--role must be server or worker, got '" + role + "'");
+  if (role != "server" && role != "worker" && role != "scheduler") {
+    return InvalidArgument("--role must be scheduler, server or worker, got '" + role + "'");
+  }
   RETURN_IF_ERROR(ValidateTableOptimizers(TableOptimizersOf(o)));
   Job job;
   job.options = &o;

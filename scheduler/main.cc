@@ -5,6 +5,7 @@
 #include <thread>
 
 #include <gflags/gflags.h>
+#include <nlohmann/json.hpp>
 
 #include "common/flags/node_flags.h"
 #include "scheduler/http_routes.h"
@@ -43,6 +44,10 @@ DEFINE_int32(checkpoint_min_gap_s, 5,
 DEFINE_int32(checkpoints_to_keep, 3, "Keep the newest this many checkpoints (and the ones their deltas need)");
 DEFINE_int32(full_checkpoint_every, 4, "Every Nth checkpoint is full, the others deltas (1: always full)");
 DEFINE_int32(checkpoint_timeout_ms, 300000, "A checkpoint not complete by then is abandoned");
+DEFINE_string(model_info, "",
+              "model.json of the model the workers train, without its training figures (JSON, as "
+              "`embedps node-flags --role=scheduler` prints it): written to --model_dir with the job's "
+              "statistics after the export, so the model can be evaluated and served");
 DEFINE_string(resume, "",
               "Resume the job from the newest usable checkpoint in this directory (it becomes "
               "--checkpoint_dir unless that is set); 'auto': resume from --checkpoint_dir when it "
@@ -113,6 +118,13 @@ embedps::StatusOr<embedps::scheduler::SchedulerOptions> OptionsFromFlags() {
   o.passes = FLAGS_passes;
   o.shuffle_seed = FLAGS_shuffle_seed;
   o.model_dir = FLAGS_model_dir;
+  if (!FLAGS_model_info.empty()) {
+    o.model_info = nlohmann::json::parse(FLAGS_model_info, nullptr, /*allow_exceptions=*/false);
+    if (!o.model_info.is_object() || o.model_info.value("format", "") != "embedps-model") {
+      return embedps::InvalidArgument("--model_info is not a model description (print one with embedps node-flags "
+                                      "--role=scheduler)");
+    }
+  }
   o.stats_json = FLAGS_stats_json;
   o.max_bad_line_fraction = FLAGS_max_bad_line_fraction;
   o.node_timeout = std::chrono::milliseconds(FLAGS_node_timeout_ms);

@@ -185,6 +185,7 @@ Status Scheduler::Run() {
   RecordEvent("finished", stopping_ ? "job stopped: " + stop_reason_ : "job finished");
   RefreshStatus(true);
   ShutdownAll(true, "job finished");
+  RETURN_IF_ERROR(WriteModelJson());
   return WriteStats();
 }
 
@@ -728,6 +729,42 @@ void Scheduler::ShutdownAll(bool ok, const std::string& reason) {
 
 Status Scheduler::WriteStats() const {
   if (options_.stats_json.empty()) return Status::OK();
+  std::ofstream out(options_.stats_json);
+  out << StatsJson().dump(2) << "\n";
+  if (!out) return Unavailable("cannot write " + options_.stats_json);
+  return Status::OK();
+}
+
+Status Scheduler::WriteModelJson() const {
+  if (options_.model_info.is_null() || options_.model_dir.empty()) return Status::OK();
+  std::error_code ec;
+  if (!std::filesystem::is_directory(options_.model_dir, ec)) {
+    // The servers exported on their own hosts, which this one does not
+    // share: the model is there, its description can be written later
+    // (`embedps node-flags --role=scheduler` prints it).
+    LOG(WARNING) << "model.json not written: --model_dir " << options_.model_dir << " is not on this host";
+    return Status::OK();
+  }
+  nlohmann::json j = options_.model_info;
+  j["training"] = StatsJson();
+  const std::string path = options_.model_dir + "/model.json", tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << j.dump(2) << "\n";
+    if (!out.flush()) {
+      std::remove(tmp.c_str());
+      return Unavailable("cannot write " + tmp + " (is --model_dir on this host, e.g. shared storage?)");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return Unavailable("cannot rename " + tmp + " to " + path);
+  }
+  LOG(INFO) << "wrote " << path;
+  return Status::OK();
+}
+
+nlohmann::json Scheduler::StatsJson() const {
   const wire::Progress total = TotalProgress();
   const double seconds = Seconds(train_end_ - train_start_);
   nlohmann::json j;
@@ -765,10 +802,7 @@ Status Scheduler::WriteStats() const {
   }
   j["partition_plan"] = plan;
   if (stopping_) j["stop_reason"] = stop_reason_;
-  std::ofstream out(options_.stats_json);
-  out << j.dump(2) << "\n";
-  if (!out) return Unavailable("cannot write " + options_.stats_json);
-  return Status::OK();
+  return j;
 }
 
 Status Scheduler::BeginStop(const std::string& reason) {

@@ -51,6 +51,11 @@ struct SchedulerOptions {
   uint64_t shuffle_seed = 0;
   // Servers export their rows here at the end; empty: no export.
   std::string model_dir;
+  // model.json without its training figures (the launchers' --model_info):
+  // after the export the scheduler adds the job's statistics and writes
+  // MODEL_DIR/model.json, so a model trained by any launcher, or by daemons
+  // started by hand, can be evaluated, served and exported. Empty: none.
+  nlohmann::json model_info;
   // Job statistics (rows, seconds, rows/s, training loss) are written here.
   std::string stats_json;
   // The job fails when more than this fraction of all lines read so far is
@@ -279,6 +284,9 @@ class Scheduler {
   // Tells every node to stop; ok=false carries `reason`.
   void ShutdownAll(bool ok, const std::string& reason);
   Status WriteStats() const;
+  nlohmann::json StatsJson() const;
+  // MODEL_DIR/model.json from options_.model_info and the statistics.
+  Status WriteModelJson() const;
   wire::Progress TotalProgress() const;
   // Input rows trained, each once per pass (a line trained again after a
   // failure counts once): the "rows" of the job's statistics.

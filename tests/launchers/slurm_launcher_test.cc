@@ -8,6 +8,8 @@
 
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/support/subprocess.h"
 #include "tests/support/test_dirs.h"
 #include "tests/support/test_sshd.h"  // FreePortRange
@@ -106,6 +108,13 @@ TEST_F(SlurmLauncherTest, TheModelFlagsReachTheServersAndWorkers) {
   const std::string worker = testing::ReadFile(logs + "worker-0.log");
   EXPECT_NE(worker.find("training fm on criteo data"), std::string::npos) << worker;
   EXPECT_FALSE(std::filesystem::is_empty(dir_.File("model")));
+  // model.json comes from the scheduler (node-flags --role=scheduler gave it
+  // the model's description): the model is usable as trained.
+  auto info = nlohmann::json::parse(testing::ReadFile(dir_.File("model/model.json")), nullptr, false);
+  ASSERT_TRUE(info.is_object()) << testing::ReadFile(dir_.File("model/model.json"));
+  EXPECT_EQ(info["spec"]["model"], "fm") << info.dump(2);
+  ASSERT_TRUE(info["training"].is_object()) << info.dump(2);
+  EXPECT_EQ(info["training"].value("rows", uint64_t{0}), 20000u) << info.dump(2);
   // A model flag the workers refuse is caught before any task starts.
   r = Sbatch({"--model=nosuchmodel", "--insecure"});
   EXPECT_EQ(r.exit_code, 2) << r.output;

@@ -127,6 +127,13 @@ TEST_F(SshLauncherTest, TrainsThroughSsh) {
   EXPECT_NE(server1.find("listening on tcp://127.0.0.1:" + std::to_string(base_port_ + 2)), std::string::npos)
       << server1;
 
+  // The scheduler wrote model.json (no --test here, so not the launcher;
+  // read before the test's own evaluation rewrites it).
+  auto info = nlohmann::json::parse(testing::ReadFile(dir_.File("model/model.json")), nullptr, false);
+  ASSERT_TRUE(info.is_object()) << "no model.json from the scheduler";
+  EXPECT_EQ(info["spec"]["model"], "lr") << info.dump(2);
+  ASSERT_TRUE(info["training"].is_object()) << info.dump(2);
+  EXPECT_EQ(info["training"].value("rows", uint64_t{0}), 60000u) << info.dump(2);
   auto eval = testing::EvaluateExportedLr(dir_.File("model"), test_);
   ASSERT_TRUE(eval.ok()) << eval.status().ToString();
   EXPECT_GT(eval->auc, 0.65);

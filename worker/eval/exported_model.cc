@@ -10,15 +10,19 @@ namespace embedps::worker {
 
 namespace fs = std::filesystem;
 
-Status WriteModelInfo(const std::string& dir, const ExportedModelInfo& info) {
+nlohmann::json ModelInfoJson(const ExportedModelInfo& info) {
   nlohmann::json tables = nlohmann::json::array();
   for (const auto& t : info.tables) {
     tables.push_back({{"id", t.id}, {"name", t.name}, {"dim", t.dim}, {"initializer", t.initializer},
                       {"init_scale", t.init_scale}, {"seed", t.seed}});
   }
-  const nlohmann::json j = {{"format", "embedps-model"}, {"version", kModelFormatVersion},
-                            {"spec", ModelSpecToJson(info.spec)}, {"tables", tables},
-                            {"data_format", info.data_format}, {"training", info.extra}};
+  return {{"format", "embedps-model"}, {"version", kModelFormatVersion},
+          {"spec", ModelSpecToJson(info.spec)}, {"tables", tables},
+          {"data_format", info.data_format}, {"training", info.extra}};
+}
+
+Status WriteModelInfo(const std::string& dir, const ExportedModelInfo& info) {
+  const nlohmann::json j = ModelInfoJson(info);
   const std::string path = dir + "/model.json", tmp = path + ".tmp";
   {
     std::ofstream out(tmp);

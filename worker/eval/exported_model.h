@@ -42,6 +42,8 @@ struct ExportedModelInfo {
 
 inline constexpr int kModelFormatVersion = 1;
 
+// model.json's content.
+nlohmann::json ModelInfoJson(const ExportedModelInfo& info);
 // Writes dir/model.json atomically.
 Status WriteModelInfo(const std::string& dir, const ExportedModelInfo& info);
 StatusOr<ExportedModelInfo> ReadModelInfo(const std::string& dir);
