@@ -211,6 +211,20 @@ Status StartNodes(const Job& job, ProcessGroup& group) {
   return Status::OK();
 }
 
+// SIGTERM to the scheduler's daemon on its host (not to the local ssh
+// client: its wrapper would kill the daemon outright), so the job stops
+// well. Best effort, within 10 s.
+void StopRemoteScheduler(const Job& job) {
+  const PlannedNode& sched = job.nodes.front();
+  ProcessGroup helper;
+  ChildSpec spec = SshSpec(job, "stop", sched.destination,
+                           "kill -TERM \"$(cat " + ShellQuote(job.remote_dir + "/" + sched.name + ".pid") + ")\"",
+                           LogFile(job, "stop"));
+  if (!helper.Start(spec).ok()) return;
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (helper.running() > 0 && Clock::now() < deadline) helper.WaitAny(std::chrono::milliseconds(50));
+}
+
 // Supervises the job (SuperviseJob): with checkpoints, a node whose daemon
 // was killed on its host (ssh reports 128 + the signal) is started again
 // there; anything else ends the job.
@@ -221,6 +235,7 @@ Status SuperviseNodes(const Job& job, ProcessGroup& group) {
   policy.can_recover = !o.checkpoint_dir.empty();
   policy.restart_failed = o.restart_failed;
   policy.max_restarts = o.max_restarts;
+  policy.stop_scheduler = [&job] { StopRemoteScheduler(job); };
   Restart restart;
   restart.killed = [](const ChildExit& exit) {
     return exit.signaled || (exit.exit_code > 128 && exit.exit_code != 255);

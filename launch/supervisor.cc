@@ -34,8 +34,13 @@ Status SuperviseJob(ProcessGroup& group, const SupervisePolicy& policy, const Re
     if (TerminateRequested()) {
       // SIGTERM: stop the job well (checkpoint, export) as POST /stop does;
       // a SIGINT on top still aborts at once.
-      if (!stop_passed_on && group.Signal(policy.scheduler, SIGTERM)) {
+      if (!stop_passed_on) {
         Say("SIGTERM: stopping the job (workers stop, checkpoint, export); Ctrl-C aborts");
+        if (policy.stop_scheduler) {
+          policy.stop_scheduler();
+        } else {
+          group.Signal(policy.scheduler, SIGTERM);
+        }
       }
       stop_passed_on = true;
     } else if (Interrupted()) {

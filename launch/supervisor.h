@@ -26,8 +26,11 @@ struct SupervisePolicy {
   // a standby, the other workers, or it fails the job).
   bool restart_failed = true;
   uint32_t max_restarts = 10;
-  // The child named "scheduler" gets a SIGTERM the launcher receives.
+  // The child that runs the scheduler (its exit 0 ends the job).
   std::string scheduler = "scheduler";
+  // Passes a SIGTERM the launcher received on to the scheduler daemon (so
+  // the job stops well); unset: SIGTERM to the child named `scheduler`.
+  std::function<void()> stop_scheduler;
 };
 
 // How to start a dead child again: `killed` says whether it died of a

@@ -270,6 +270,26 @@ TEST_F(SshLauncherTest, KilledServerAndSchedulerAreStartedAgainAndTheJobFinishes
   ExpectNothingLeft();
 }
 
+// SIGTERM to the launcher (a batch system stopping it) reaches the
+// scheduler's daemon on its host: the job stops well, the model is exported
+// and the launcher exits 0.
+TEST_F(SshLauncherTest, SigtermStopsTheJobWell) {
+  launch::ProcessGroup group;
+  const std::string log = dir_.File("launcher.log");
+  auto args = LauncherArgs(train_, 500);
+  args.push_back("--model_dir=" + dir_.File("model"));
+  const pid_t launcher = StartLongJob(group, args, log, remote_dir());
+  ASSERT_NE(launcher, 0);
+  ASSERT_EQ(kill(launcher, SIGTERM), 0);
+  auto exit = group.WaitAny(std::chrono::milliseconds(60000));
+  ASSERT_TRUE(exit.has_value()) << "the launcher did not stop: " << testing::ReadFile(log);
+  const std::string out = testing::ReadFile(log);
+  EXPECT_EQ(exit->exit_code, 0) << out;
+  EXPECT_NE(out.find("stop requested (SIGTERM)"), std::string::npos) << out;
+  EXPECT_TRUE(std::filesystem::exists(dir_.File("model/model.json"))) << out;
+  ExpectNothingLeft();
+}
+
 TEST_F(SshLauncherTest, InterruptStopsEveryNode) {
   launch::ProcessGroup group;
   const std::string log = dir_.File("launcher.log");
