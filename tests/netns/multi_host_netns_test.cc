@@ -73,16 +73,24 @@ int AdmittedRank(const std::string& log, const std::string& endpoint) {
   return std::regex_search(log, m, line) ? std::stoi(m[1]) : -1;
 }
 
-TEST(MultiHostNetnsTest, JobAcrossNamespacesDetectsALostServer) {
-  testing::NetnsLab lab({"sched", "s0", "s1", "w0", "w1"});
-  Status created = lab.Create();
-  if (created.code() == StatusCode::kFailedPrecondition) {
-    GTEST_SKIP() << "skipping the multi-host test: " << created.message();
+// Five namespaces (scheduler, 2 servers, 2 workers) and the training data;
+// skipped where namespaces cannot be made (no root, no iproute2).
+class MultiHostNetnsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Status created = lab.Create();
+    if (created.code() == StatusCode::kFailedPrecondition) {
+      GTEST_SKIP() << "skipping the multi-host test: " << created.message();
+    }
+    ASSERT_TRUE(created.ok()) << created.ToString();
+    train = testing::GenerateCriteoFile(dir, "train.tsv", 20000, 1);
   }
-  ASSERT_TRUE(created.ok()) << created.ToString();
-
+  testing::NetnsLab lab{{"sched", "s0", "s1", "w0", "w1"}};
   testing::ScratchDir dir;
-  const std::string train = testing::GenerateCriteoFile(dir, "train.tsv", 20000, 1);
+  std::string train;
+};
+
+TEST_F(MultiHostNetnsTest, JobAcrossNamespacesDetectsALostServer) {
 
   const std::string bin = testing::BinDir();
   const std::string scheduler = "tcp://" + lab.Address(kScheduler) + ":" + std::to_string(kPort);
@@ -212,15 +220,7 @@ struct NetnsJob {
 // back from the checkpoint) and then the scheduler SIGKILLed on its host
 // (started again with --resume=auto, the live nodes rejoin): the job ends
 // with a model whose AUC is within 0.005 of a clean run's.
-TEST(MultiHostNetnsTest, AServerAndTheSchedulerKilledOnTheirHostsAreReplacedAndTheJobFinishes) {
-  testing::NetnsLab lab({"sched", "s0", "s1", "w0", "w1"});
-  Status created = lab.Create();
-  if (created.code() == StatusCode::kFailedPrecondition) {
-    GTEST_SKIP() << "skipping the multi-host test: " << created.message();
-  }
-  ASSERT_TRUE(created.ok()) << created.ToString();
-  testing::ScratchDir dir;
-  const std::string train = testing::GenerateCriteoFile(dir, "train.tsv", 20000, 1);
+TEST_F(MultiHostNetnsTest, AServerAndTheSchedulerKilledOnTheirHostsAreReplacedAndTheJobFinishes) {
   const std::string test = testing::GenerateCriteoFile(dir, "test.tsv", 4000, 2);
 
   NetnsJob clean{lab, dir, "clean", train, {}};
