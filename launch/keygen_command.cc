@@ -4,10 +4,13 @@
 
 namespace embedps::launch {
 
-std::vector<security::NodeKeySpec> RoleNodeKeys(uint32_t servers, uint32_t workers) {
+std::vector<security::NodeKeySpec> RoleNodeKeys(uint32_t servers, uint32_t workers, uint32_t standby_servers) {
   std::vector<security::NodeKeySpec> keys;
   for (uint32_t s = 0; s < servers; ++s) {
     keys.push_back({"server-" + std::to_string(s), security::KeyRole::kServer});
+  }
+  for (uint32_t s = servers; s < servers + standby_servers; ++s) {
+    keys.push_back({"standby-" + std::to_string(s), security::KeyRole::kServer});
   }
   for (uint32_t w = 0; w < workers; ++w) {
     keys.push_back({"worker-" + std::to_string(w), security::KeyRole::kWorker});
@@ -42,8 +45,8 @@ Status AddOne(const KeygenOptions& o) {
 Status RunKeygen(const KeygenOptions& o) {
   if (o.out.empty()) return InvalidArgument("--out DIR is required");
   if (!o.add.empty()) return AddOne(o);
-  if (o.nodes > 100000 || o.servers > 100000 || o.workers > 100000) {
-    return InvalidArgument("--nodes, --servers and --workers must be at most 100000");
+  if (o.nodes > 100000 || o.servers > 100000 || o.workers > 100000 || o.standby_servers > 100000) {
+    return InvalidArgument("--nodes, --servers, --workers and --standby_servers must be at most 100000");
   }
   if (o.nodes > 0) {
     RETURN_IF_ERROR(security::WriteKeyDirectory(o.out, DefaultNodeKeyNames(o.nodes)));
@@ -55,12 +58,12 @@ Status RunKeygen(const KeygenOptions& o) {
     if (o.servers == 0 || o.workers == 0) {
       return InvalidArgument("--servers and --workers must be >= 1 (or give --nodes N)");
     }
-    RETURN_IF_ERROR(security::WriteKeyDirectoryWithRoles(o.out, RoleNodeKeys(o.servers, o.workers)));
+    RETURN_IF_ERROR(security::WriteKeyDirectoryWithRoles(o.out, RoleNodeKeys(o.servers, o.workers, o.standby_servers)));
     std::printf("embedps: wrote CURVE keys to %s: cluster keypair (%s, %s), %u server keys "
-                "(server-0 ..) and %u worker keys (worker-0 ..), each admitted only in its role, "
-                "and the allow-list %s\n",
+                "(server-0 ..), %u standby server keys (standby-%u ..) and %u worker keys (worker-0 ..), "
+                "each admitted only in its role, and the allow-list %s\n",
                 o.out.c_str(), security::kClusterPublicFile, security::kClusterSecretFile,
-                o.servers, o.workers, security::kAllowListFile);
+                o.servers, o.standby_servers, o.servers, o.workers, security::kAllowListFile);
   }
   std::printf("embedps: give every daemon --curve_dir=DIR; servers and workers also "
               "--curve_key=NAME (their own key). Workers need only cluster.pub and their own "

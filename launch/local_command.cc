@@ -17,6 +17,8 @@
 #include "launch/holdout_split.h"
 #include "launch/job_control.h"
 #include "launch/job_model.h"
+#include "launch/resume_model.h"
+#include "scheduler/manifest.h"
 #include "common/security/curve_keys.h"
 #include "launch/keygen_command.h"
 #include "launch/process_group.h"
@@ -147,10 +149,7 @@ StatusOr<std::string> PrepareKeys(const LocalOptions& o, const std::string& run_
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
   // One key per child, named after it and bound to its role.
-  std::vector<security::NodeKeySpec> keys = RoleNodeKeys(o.servers, o.workers);
-  for (uint32_t s = o.servers; s < o.servers + o.standby_servers; ++s) {
-    keys.push_back({"standby-" + std::to_string(s), security::KeyRole::kServer});
-  }
+  const std::vector<security::NodeKeySpec> keys = RoleNodeKeys(o.servers, o.workers, o.standby_servers);
   RETURN_IF_ERROR(security::WriteKeyDirectoryWithRoles(dir, keys));
   std::printf("embedps: CURVE is on: every connection is encrypted and admitted by key (%zu node "
               "keys in %s, each bound to its role)\n",
@@ -442,15 +441,6 @@ StatusOr<std::unique_ptr<worker::ExportedModel>> LoadExportedModel(const std::st
 Status RunLocal(const LocalOptions& options) {
   LocalOptions o = options;
   RETURN_IF_ERROR(Validate(o));
-  ASSIGN_OR_RETURN(const data::Format format, JobFormat(o));
-  ASSIGN_OR_RETURN(auto side, worker::SideFeaturesFromFlags());
-  ASSIGN_OR_RETURN(const worker::ModelSpec spec, worker::ModelSpecFromFlags(format, side.get()));
-  ASSIGN_OR_RETURN(auto model, worker::MakeModel(spec));
-  if ((o.eval_every_s > 0 || o.eval_every_rows > 0) && spec.model == "ncf") {
-    // Its test set holds positives only; NCF is judged by ranking (HR@10).
-    return InvalidArgument("--eval_every_s/--eval_every_rows: periodic evaluation does not support --model ncf");
-  }
-  RETURN_IF_ERROR(CheckOutputsAndTest(o, format));
   if (o.resume == "auto") {
     // Resume the run directory's (or --checkpoint_dir's) checkpoints when
     // there are any, else train from the start: a command a scheduler of
@@ -466,6 +456,25 @@ Status RunLocal(const LocalOptions& options) {
   } else if (!o.resume.empty()) {
     ASSIGN_OR_RETURN(o.resume, ResolveResumeDir(o.resume));
   }
+  // A resumed job trains the checkpoint's model: the model flags left unset
+  // take its values, and ones set to another model are refused below.
+  nlohmann::json checkpoint_model;
+  if (!o.resume.empty()) {
+    ASSIGN_OR_RETURN(checkpoint_model, CheckpointModel(o.resume));
+    RETURN_IF_ERROR(AdoptCheckpointModel(checkpoint_model, &o.format));
+  }
+  ASSIGN_OR_RETURN(const data::Format format, JobFormat(o));
+  ASSIGN_OR_RETURN(auto side, worker::SideFeaturesFromFlags());
+  ASSIGN_OR_RETURN(const worker::ModelSpec spec, worker::ModelSpecFromFlags(format, side.get()));
+  ASSIGN_OR_RETURN(auto model, worker::MakeModel(spec));
+  RETURN_IF_ERROR(scheduler::CheckSameModel(
+                      checkpoint_model, worker::ModelInfoJson(ModelInfo(spec, *model, format, nlohmann::json::object())))
+                      .WithContext("--resume " + o.resume));
+  if ((o.eval_every_s > 0 || o.eval_every_rows > 0) && spec.model == "ncf") {
+    // Its test set holds positives only; NCF is judged by ranking (HR@10).
+    return InvalidArgument("--eval_every_s/--eval_every_rows: periodic evaluation does not support --model ncf");
+  }
+  RETURN_IF_ERROR(CheckOutputsAndTest(o, format));
   ASSIGN_OR_RETURN(const std::string run_dir, MakeRunDir(o.run_dir));
   if (o.test.empty()) {
     ASSIGN_OR_RETURN(const HoldoutSplit split, SplitLatestPerUser(o.train, format, run_dir));

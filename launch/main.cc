@@ -150,7 +150,7 @@ DEFINE_bool(checkpoints, true, "local: take checkpoints and recover from dead se
 DEFINE_string(checkpoint_dir, "", "local: where checkpoints go (default RUN_DIR/checkpoints, or the --resume directory); ssh: where they go, a path every host reaches (shared storage); empty: no checkpoints, a dead node fails the job");
 DEFINE_int32(checkpoint_interval_s, 30, "local: checkpoint every this many seconds (and at the end of each pass)");
 DEFINE_string(resume, "", "local: resume the job from the newest usable checkpoint in this directory (a checkpoint directory, or a run directory); 'auto': resume from --run_dir's (or --checkpoint_dir's) checkpoints when there are any, else start a new job");
-DEFINE_int32(standby_servers, 0, "local: spare servers that take over the rank of a dead server");
+DEFINE_int32(standby_servers, 0, "local: spare servers that take over the rank of a dead server; keygen: keys for them (standby-S ..)");
 DEFINE_int32(replicas, 1,
              "local, bench pushpull: 2 keeps a copy of each server's rows on the next server, fed by every push before it is "
              "acknowledged, so a dead server's replacement loses nothing acknowledged (needs --servers >= 2)");
@@ -179,7 +179,7 @@ constexpr char kUsage[] =
     "              them over HTTP (--serve PORT)\n"
     "  node-flags  print, one per line, the job flags `ssh` gives a --role scheduler, server or worker for\n"
     "              the model and job flags (for launchers that start the daemons themselves)\n"
-    "  keygen      write CURVE keys for a cluster (--out DIR [--servers S --workers W | --nodes N | --add NAME --role R])\n"
+    "  keygen      write CURVE keys for a cluster (--out DIR [--servers S --workers W [--standby_servers N] | --nodes N | --add NAME --role R])\n"
     "  bench pushpull | memory | parse | checkpoint   measure push/pull throughput,\n"
     "              memory per row, input parsing speed or checkpoint write/restore speed\n"
     "  status      show a running job: embedps status --scheduler HOST:PORT [--json]\n"
@@ -565,6 +565,7 @@ int main(int argc, char** argv) {
     o.nodes = static_cast<uint32_t>(std::max(0, FLAGS_nodes));
     o.servers = static_cast<uint32_t>(std::max(0, FLAGS_servers));
     o.workers = static_cast<uint32_t>(std::max(0, FLAGS_workers));
+    o.standby_servers = static_cast<uint32_t>(std::max(0, FLAGS_standby_servers));
     o.add = FLAGS_add;
     o.add_role = FLAGS_role;
     st = embedps::launch::RunKeygen(o);

@@ -42,6 +42,35 @@ std::string CheckpointDir(const std::string& root, uint64_t id) {
   return root + "/" + name;
 }
 
+Status CheckSameModel(const nlohmann::json& checkpoint_model, const nlohmann::json& job_model) {
+  if (checkpoint_model.is_null() || job_model.is_null()) return Status::OK();
+  std::string differences;
+  auto compare = [&](const std::string& name, const nlohmann::json& a, const nlohmann::json& b) {
+    if (a == b) return;
+    differences += (differences.empty() ? "" : "; ") + name + ": " + a.dump() + " in the checkpoint, " +
+                   b.dump() + " in this job";
+  };
+  const nlohmann::json none;
+  const auto& a_spec = checkpoint_model.contains("spec") ? checkpoint_model["spec"] : none;
+  const auto& b_spec = job_model.contains("spec") ? job_model["spec"] : none;
+  if (a_spec.is_object() && b_spec.is_object()) {
+    std::set<std::string> keys;
+    for (const auto& [k, v] : a_spec.items()) keys.insert(k);
+    for (const auto& [k, v] : b_spec.items()) keys.insert(k);
+    for (const auto& k : keys) {
+      compare("spec." + k, a_spec.contains(k) ? a_spec[k] : none, b_spec.contains(k) ? b_spec[k] : none);
+    }
+  } else {
+    compare("spec", a_spec, b_spec);
+  }
+  for (const char* k : {"data_format", "tables"}) {
+    compare(k, checkpoint_model.contains(k) ? checkpoint_model[k] : none, job_model.contains(k) ? job_model[k] : none);
+  }
+  if (differences.empty()) return Status::OK();
+  return FailedPrecondition("the checkpoint holds another model than this job trains (" + differences +
+                            "); resume with the model flags it was trained with, or with none");
+}
+
 Status WriteManifest(const std::string& root, const Manifest& m) {
   nlohmann::json j = {{"format_version", kManifestVersion},
                       {"id", m.id},
@@ -59,6 +88,7 @@ Status WriteManifest(const std::string& root, const Manifest& m) {
                       {"bytes", m.bytes},
                       {"seconds", m.seconds},
                       {"pause_seconds", m.pause_seconds}};
+  if (!m.model.is_null()) j["model"] = m.model;
   const std::string dir = CheckpointDir(root, m.id);
   const std::string path = dir + "/" + kManifestName;
   const std::string tmp = path + ".tmp";
@@ -112,6 +142,8 @@ StatusOr<Manifest> ReadManifest(const std::string& root, uint64_t id) {
     m.bytes = j.value("bytes", uint64_t{0});
     m.seconds = j.value("seconds", 0.0);
     m.pause_seconds = j.value("pause_seconds", 0.0);
+    // Checkpoints written before the model was recorded have none.
+    if (j.contains("model")) m.model = j.at("model");
     if (m.id != id || m.chain.empty() || m.chain.back() != id) {
       return DataLoss(path + ": manifest id and chain do not match its directory");
     }

@@ -31,12 +31,23 @@ struct Manifest {
   nlohmann::json partitions;
   wire::Progress progress;  // job totals at the cut
   nlohmann::json config;    // the job's settings, for the record
+  // The model the rows belong to (model.json without its training figures;
+  // null when the job was started without --model_info): a resume without
+  // model flags trains and exports the same model, one with other flags is
+  // refused.
+  nlohmann::json model;
   // Figures of the write.
   uint64_t rows = 0;
   uint64_t bytes = 0;
   double seconds = 0;
   double pause_seconds = 0;
 };
+
+// OK when a job described by `job_model` (a --model_info) can resume rows
+// written for `checkpoint_model`: the same spec, tables and data format.
+// FailedPrecondition naming each difference (for example "spec.factors: 8 in
+// the checkpoint, 16 in this job") otherwise. Either one null: OK.
+Status CheckSameModel(const nlohmann::json& checkpoint_model, const nlohmann::json& job_model);
 
 // ROOT/ckpt-NNNNNNNN
 std::string CheckpointDir(const std::string& root, uint64_t id);

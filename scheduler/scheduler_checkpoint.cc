@@ -79,6 +79,7 @@ Status Scheduler::BeginCheckpoint(const std::string& reason) {
   m.num_servers = options_.num_servers;
   m.num_virtual_shards = shard_map_.num_virtual_shards();
   m.config = JobConfigJson();
+  m.model = options_.model_info;
   for (const auto& [id, node] : nodes_) {
     if (node.role == wire::Role::kWorker && !node.dead) run.waiting.insert(id);
   }

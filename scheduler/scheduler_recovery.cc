@@ -44,6 +44,11 @@ Status Scheduler::LoadResumePoint() {
   auto m = LatestUsableCheckpoint(options_.checkpoint_dir, &skipped);
   for (const auto& why : skipped) RecordEvent("checkpoint_skipped", why);
   if (!m.ok()) return m.status().WithContext("--resume");
+  // The rows belong to the checkpoint's model: a job started without one
+  // (daemons by hand) exports that model, one that names another is refused
+  // before a server loads a row.
+  RETURN_IF_ERROR(CheckSameModel(m->model, options_.model_info).WithContext("--resume"));
+  if (options_.model_info.is_null()) options_.model_info = m->model;
   ASSIGN_OR_RETURN(PartitionQueue queue, PartitionQueue::FromJson(m->partitions));
   partitions_ = std::make_unique<PartitionQueue>(std::move(queue));
   resumed_progress_ = m->progress;

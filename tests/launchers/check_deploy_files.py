@@ -180,8 +180,16 @@ class Checker:
                 daemons[name] = (command[0], self.check_args(f"{where} {name}", command[0], command[1:]))
         roles = {d: [n for n, (b, _) in daemons.items() if b == d] for d in DAEMONS}
         self.expect(len(roles["embedps-scheduler"]) == 1, where, "exactly one scheduler service expected")
-        self.expect(str(len(roles["embedps-server"])) == sched.get("num_servers"), where,
-                    f"{len(roles['embedps-server'])} server services but --num_servers={sched.get('num_servers')}")
+        # Spares (standby-N) take over a dead server's rank; the others hold one each.
+        primaries = [n for n in roles["embedps-server"] if not n.startswith("standby-")]
+        standbys = [n for n in roles["embedps-server"] if n.startswith("standby-")]
+        self.expect(str(len(primaries)) == sched.get("num_servers"), where,
+                    f"{len(primaries)} server services but --num_servers={sched.get('num_servers')}")
+        self.expect(len(standbys) >= 1, where, "no standby server service (a spare that takes over a dead rank)")
+        for name in standbys:
+            deps = services[name].get("depends_on", {})
+            self.expect(all(p in deps for p in primaries), f"{where} {name}",
+                        "a standby must start after every primary server (depends_on), so it registers last")
         self.expect(str(len(roles["embedps-worker"])) == sched.get("num_workers"), where,
                     f"{len(roles['embedps-worker'])} worker services but --num_workers={sched.get('num_workers')}")
         for need in ("datagen", "keygen", "prometheus", "grafana"):
@@ -189,7 +197,7 @@ class Checker:
         # CURVE on by default: keygen writes one role-bound key per daemon.
         keygen = " ".join((services.get("keygen") or {}).get("command") or [])
         for flag in ("--out=/data/keys", f"--servers={sched.get('num_servers')}",
-                     f"--workers={sched.get('num_workers')}"):
+                     f"--workers={sched.get('num_workers')}", f"--standby_servers={len(standbys)}"):
             self.expect(flag in keygen, f"{where} keygen", f"embedps keygen must get {flag}")
         sched_name = roles["embedps-scheduler"][0] if roles["embedps-scheduler"] else "scheduler"
         sched_port = daemons.get(sched_name, (None, {}))[1].get("bind", "").rsplit(":", 1)[-1]

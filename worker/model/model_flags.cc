@@ -1,5 +1,6 @@
 #include "worker/model/model_flags.h"
 
+#include <cstdio>
 #include <sstream>
 
 #include <gflags/gflags.h>
@@ -90,6 +91,27 @@ StatusOr<ModelSpec> ModelSpecFromFlags(data::Format format, const data::SideFeat
   }
   RETURN_IF_ERROR(ValidateModelSpec(s));
   return s;
+}
+
+std::vector<std::pair<std::string, std::string>> ModelSpecFlagValues(const ModelSpec& spec) {
+  std::string hidden;
+  for (int h : spec.hidden) hidden += (hidden.empty() ? "" : ",") + std::to_string(h);
+  // Floats at full precision: the flag's double rounds back to the same float.
+  auto real = [](float v) {
+    char text[32];
+    std::snprintf(text, sizeof(text), "%.9g", static_cast<double>(v));
+    return std::string(text);
+  };
+  return {{"model", spec.model},
+          {"factors", std::to_string(spec.factors)},
+          {"l2", real(spec.l2)},
+          {"bias_l2", real(spec.bias_l2)},
+          {"init_scale", real(spec.init_scale)},
+          {"dense_feature_scale", real(spec.dense_scale)},
+          {"hidden", hidden},
+          {"negatives", std::to_string(spec.negatives)},
+          {"min_rating", real(spec.min_rating)},
+          {"max_rating", real(spec.max_rating)}};
 }
 
 std::vector<std::string> ModelFlagArgs() {

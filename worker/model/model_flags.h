@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -25,6 +26,10 @@ StatusOr<std::unique_ptr<data::SideFeatures>> SideFeaturesFromFlags();
 
 // Whether the named flag was given on the command line or in a flagfile.
 bool FlagWasSet(const char* name);
+
+// The model flags (name, value) that describe `spec`: applied to the unset
+// flags of a resumed job, they rebuild the checkpoint's model.
+std::vector<std::pair<std::string, std::string>> ModelSpecFlagValues(const ModelSpec& spec);
 
 // "--name=value" for every model flag set explicitly, to hand the launcher's settings to
 // the workers it starts.

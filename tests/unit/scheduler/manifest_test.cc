@@ -46,6 +46,43 @@ TEST(ManifestTest, WritesAndReadsBack) {
   EXPECT_FALSE(std::filesystem::exists(CheckpointDir(dir.path(), 7) + "/MANIFEST.json.tmp"));
 }
 
+TEST(ManifestTest, RecordsTheModelAndOlderManifestsHaveNone) {
+  testing::ScratchDir dir;
+  Manifest m = Make(3, {3});
+  m.model = {{"spec", {{"model", "fm"}, {"factors", 4}}}, {"data_format", "criteo"}};
+  Put(dir.path(), m);
+  Put(dir.path(), Make(4, {4}));  // as written before models were recorded
+  auto with = ReadManifest(dir.path(), 3);
+  auto without = ReadManifest(dir.path(), 4);
+  ASSERT_TRUE(with.ok() && without.ok());
+  EXPECT_EQ(with->model, m.model);
+  EXPECT_TRUE(without->model.is_null());
+}
+
+TEST(ManifestTest, ResumingAnotherModelIsRefusedNamingEachDifference) {
+  const nlohmann::json fm4 = {{"spec", {{"model", "fm"}, {"factors", 4}}},
+                              {"tables", {{{"id", 0}, {"dim", 5}}}},
+                              {"data_format", "criteo"},
+                              {"training", {{"rows", 10}}}};
+  nlohmann::json same = fm4;
+  same["training"] = nlohmann::json::object();  // training figures do not count
+  EXPECT_TRUE(CheckSameModel(fm4, same).ok());
+  EXPECT_TRUE(CheckSameModel(nlohmann::json(), fm4).ok());  // an old checkpoint
+  EXPECT_TRUE(CheckSameModel(fm4, nlohmann::json()).ok());  // daemons by hand
+
+  nlohmann::json other = fm4;
+  other["spec"]["factors"] = 8;
+  other["tables"][0]["dim"] = 9;
+  other["data_format"] = "libsvm";
+  const Status st = CheckSameModel(fm4, other);
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(st.message().find("spec.factors: 4 in the checkpoint, 8 in this job"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("data_format: \"criteo\" in the checkpoint, \"libsvm\" in this job"),
+            std::string::npos)
+      << st.message();
+  EXPECT_NE(st.message().find("tables:"), std::string::npos) << st.message();
+}
+
 TEST(ManifestTest, DamagedOrMisplacedManifestIsDataLoss) {
   testing::ScratchDir dir;
   Put(dir.path(), Make(2, {2}));
