@@ -23,7 +23,20 @@ SchedulerLink::SchedulerLink(zmq::context_t& ctx, SchedulerLinkOptions options)
 StatusOr<uint64_t> SchedulerLink::Send(const wire::Body& body) {
   ++header_.request_id;
   RETURN_IF_ERROR(SendMessage(socket_, header_, body));
+  sent_.emplace_back(header_.request_id, Clock::now());
+  // Only the newest requests can still be answered in time to matter.
+  if (sent_.size() > 64) sent_.pop_front();
   return header_.request_id;
+}
+
+void SchedulerLink::NoteAnswer(const wire::Message& m) {
+  // An answer (not an error) to a request sent at time t: the scheduler
+  // held this node alive at some instant after t.
+  if (std::holds_alternative<wire::ErrorMsg>(m.body)) return;
+  while (!sent_.empty() && sent_.front().first <= m.header.request_id) {
+    if (sent_.front().first == m.header.request_id) answered_sent_at_ = std::max(answered_sent_at_, sent_.front().second);
+    sent_.pop_front();
+  }
 }
 
 bool SchedulerLink::ReceiveOne(std::chrono::milliseconds timeout, uint64_t request_id,
@@ -76,6 +89,7 @@ bool SchedulerLink::ReceiveOne(std::chrono::milliseconds timeout, uint64_t reque
     return true;
   }
   last_heard_ = Clock::now();
+  NoteAnswer(in.message);
   if (request_id != 0 && in.message.header.request_id == request_id &&
       !std::holds_alternative<wire::ShardMapMsg>(in.message.body)) {
     *reply = std::move(in.message);
@@ -171,6 +185,7 @@ Status SchedulerLink::Register(const wire::RegisterMsg& reg) {
   node_id_ = r->node_id;
   rank_ = r->rank;
   num_workers_ = r->num_workers;
+  node_timeout_ms_ = r->node_timeout_ms;
   header_.sender = node_id_;
   if (options_.on_joined) options_.on_joined(rank_);
   LOG(INFO) << "joined as " << wire::RoleName(options_.role) << " rank " << rank_ << " (node "

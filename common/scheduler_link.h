@@ -3,8 +3,10 @@
 // map, export requests). Owned and used by a single thread.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
+#include <utility>
 #include <functional>
 #include <optional>
 #include <string>
@@ -43,6 +45,13 @@ struct SchedulerLinkOptions {
   // Tests only: the wire-protocol version this node's messages carry.
   uint16_t wire_version = wire::kWireVersion;
 };
+
+// How long before the scheduler's death timeout runs out a server stops
+// serving its rank when it has not heard from the scheduler (its lease; see
+// ps::ServingState::serving_until_ns).
+inline std::chrono::milliseconds ServingLeaseMargin(std::chrono::milliseconds node_timeout) {
+  return std::min(node_timeout / 4, std::chrono::milliseconds(500));
+}
 
 class SchedulerLink {
  public:
@@ -107,11 +116,21 @@ class SchedulerLink {
   uint32_t node_id() const { return node_id_; }
   uint32_t rank() const { return rank_; }
   uint32_t num_workers() const { return num_workers_; }
+  // When the newest request the scheduler answered (not with an error) was
+  // sent: the scheduler cannot presume this node dead sooner than
+  // node_timeout() after it. Not when the answer arrived: an answer read
+  // late, after a stall, proves nothing about now. And how long the
+  // scheduler waits for a silent node (0: an older scheduler that does
+  // not say).
+  Clock::time_point answered_sent_at() const { return answered_sent_at_; }
+  std::chrono::milliseconds node_timeout() const { return std::chrono::milliseconds(node_timeout_ms_); }
   const ShardMap& shard_map() const { return shard_map_; }
   const wire::Header& header() const { return header_; }
   zmq::socket_t& socket() { return socket_; }
 
  private:
+  // Records that the scheduler answered request m.header.request_id.
+  void NoteAnswer(const wire::Message& m);
   // Sends a registration and waits for the reply and the first shard map.
   Status Register(const wire::RegisterMsg& reg);
   // Receives at most one message within `timeout`; returns whether one came.
@@ -125,10 +144,15 @@ class SchedulerLink {
   uint32_t node_id_ = 0;
   uint32_t rank_ = 0;
   uint32_t num_workers_ = 0;
+  uint32_t node_timeout_ms_ = 0;
   ShardMap shard_map_;
   std::deque<wire::Message> events_;
   Clock::time_point last_heard_;
   Clock::time_point next_heartbeat_;
+  // Requests sent (id, when), oldest first, and the send time of the newest
+  // one answered (answered_sent_at()).
+  std::deque<std::pair<uint64_t, Clock::time_point>> sent_;
+  Clock::time_point answered_sent_at_;
   // The last heartbeat sent by Tick(), repeated while Call() waits.
   wire::HeartbeatMsg last_heartbeat_;
   // Why the scheduler's messages could not be read, once that is fatal

@@ -165,6 +165,15 @@ EmbeddingTable* RequestHandler::Admit(const zmq::message_t& from, const wire::Me
                socket);
     return nullptr;
   }
+  const int64_t now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+  if (now_ns > state_->serving_until_ns.load(std::memory_order_acquire)) {
+    rejected_->Add();
+    ReplyError(from, msg.header, wire::ErrorCode::kUnavailable,
+               "server has not heard from the scheduler for too long (stalled?); not serving until it does",
+               socket);
+    return nullptr;
+  }
   const uint32_t rank = state_->rank.load(std::memory_order_relaxed);
   for (size_t i = 0; map->num_servers() > 1 && i < n; ++i) {
     if (map->ServerOf(keys[i]) != rank) {

@@ -46,6 +46,12 @@ struct ServingState {
   // False while the server is a standby or restoring: requests are refused
   // (the scheduler publishes its endpoint only once it serves).
   std::atomic<bool> serving{true};
+  // The server's lease on its rank: requests are refused after this
+  // instant (steady clock, ns since its epoch) until the scheduler is heard
+  // from again. A server stalled past the scheduler's death timeout (a GC
+  // pause, a frozen VM) may have been replaced: acknowledging a push then
+  // would lose it silently (found by the simulator, docs/simulation.md).
+  std::atomic<int64_t> serving_until_ns{INT64_MAX};
   std::map<uint32_t, std::unique_ptr<EmbeddingTable>> tables;
   // --replicas=2: this server's copy of the rows of the server it backs up
   // (same table ids and configs), kept apart so exports and checkpoints

@@ -254,6 +254,7 @@ Status Server::Run() {
     }
     result = link_.TickWithHeartbeat(heartbeat);
     if (!result.ok() && link_.rejoin_needed()) result = RejoinScheduler();
+    RenewServingLease();
     if (result.ok()) result = HandleEvents(&done);
     if (result.ok()) result = FinishBackgroundJob();
     if (Clock::now() >= next_eviction) {
@@ -270,6 +271,20 @@ Status Server::Run() {
   StopThreads();
   LogStats();
   return result;
+}
+
+void Server::RenewServingLease() {
+  // The scheduler presumes this server dead no sooner than a full timeout
+  // after it received the newest request it answered, which was sent at
+  // answered_sent_at(); the lease ends a margin before that (a quarter of
+  // the timeout, at most 500 ms), so a replacement never serves while this
+  // server still acknowledges pushes.
+  const auto timeout = link_.node_timeout();
+  if (timeout.count() == 0) return;
+  const Clock::time_point until = link_.answered_sent_at() + timeout - ServingLeaseMargin(timeout);
+  state_.serving_until_ns.store(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(until.time_since_epoch()).count(),
+      std::memory_order_release);
 }
 
 void Server::Evict() {

@@ -119,6 +119,9 @@ class Server {
   // Waits for the background job, if any, and sends its answer.
   Status AwaitBackgroundJob();
   std::vector<EmbeddingTable*> TablesById() const;
+  // Extends the lease on its rank (ServingState::serving_until_ns) from
+  // the last time the scheduler was heard from.
+  void RenewServingLease();
   void Evict();
   void LogStats() const;
   // Table sizes and request totals, for heartbeats and metrics.

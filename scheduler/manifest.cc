@@ -89,6 +89,7 @@ Status WriteManifest(const std::string& root, const Manifest& m) {
                       {"seconds", m.seconds},
                       {"pause_seconds", m.pause_seconds}};
   if (!m.model.is_null()) j["model"] = m.model;
+  j["failovers"] = {{"details", m.failovers}, {"lost_rows", m.lost_rows}, {"lost_training_seconds", m.lost_seconds}};
   const std::string dir = CheckpointDir(root, m.id);
   const std::string path = dir + "/" + kManifestName;
   const std::string tmp = path + ".tmp";
@@ -144,6 +145,12 @@ StatusOr<Manifest> ReadManifest(const std::string& root, uint64_t id) {
     m.pause_seconds = j.value("pause_seconds", 0.0);
     // Checkpoints written before the model was recorded have none.
     if (j.contains("model")) m.model = j.at("model");
+    if (j.contains("failovers")) {
+      const auto& f = j.at("failovers");
+      m.failovers = f.value("details", nlohmann::json::array());
+      m.lost_rows = f.value("lost_rows", uint64_t{0});
+      m.lost_seconds = f.value("lost_training_seconds", 0.0);
+    }
     if (m.id != id || m.chain.empty() || m.chain.back() != id) {
       return DataLoss(path + ": manifest id and chain do not match its directory");
     }

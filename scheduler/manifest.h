@@ -30,6 +30,11 @@ struct Manifest {
   // PartitionQueue::ToJson() at the cut: what is trained, what remains.
   nlohmann::json partitions;
   wire::Progress progress;  // job totals at the cut
+  // What failovers lost before the cut ("failover_details", lost rows and
+  // seconds of training), so a job resumed from it still reports them.
+  nlohmann::json failovers = nlohmann::json::array();
+  uint64_t lost_rows = 0;
+  double lost_seconds = 0;
   nlohmann::json config;    // the job's settings, for the record
   // The model the rows belong to (model.json without its training figures;
   // null when the job was started without --model_info): a resume without

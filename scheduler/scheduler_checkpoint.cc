@@ -12,7 +12,7 @@
 
 #include <glog/logging.h>
 
-#include "scheduler/scheduler.h"
+#include "scheduler/scheduler_core.h"
 
 namespace embedps::scheduler {
 namespace {
@@ -21,13 +21,18 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 
 }  // namespace
 
-Status Scheduler::MaybeCheckpoint() {
+Status SchedulerCore::MaybeCheckpoint() {
   if (final_checkpoint_) {
     if (checkpoint_) return Status::OK();
-    if (!final_checkpoint_begun_) {
+    if (!vacant_ranks_.empty() || !restoring_.empty()) {
       // The final checkpoint, and the export after it, need every rank's
-      // rows: a rank whose server died waits for its replacement.
-      if (!vacant_ranks_.empty() || !restoring_.empty()) return Status::OK();
+      // rows: a rank whose server died waits for its replacement. A server
+      // that died during the final checkpoint abandoned it: it is taken
+      // again once the rank is served, never skipped for the export.
+      final_checkpoint_begun_ = false;
+      return Status::OK();
+    }
+    if (!final_checkpoint_begun_) {
       final_checkpoint_begun_ = true;
       return BeginCheckpoint("end of training");
     }
@@ -40,7 +45,7 @@ Status Scheduler::MaybeCheckpoint() {
   // A checkpoint taken while a server's rows are missing would record them
   // as lost; wait until every rank is served again.
   if (!vacant_ranks_.empty() || !restoring_.empty()) return Status::OK();
-  const auto now = Clock::now();
+  const auto now = now_;
   const bool gap_passed = now - last_checkpoint_time_ >= options_.checkpoint_min_gap;
   std::string reason;
   if (checkpoint_requested_) {
@@ -65,10 +70,10 @@ Status Scheduler::MaybeCheckpoint() {
   return BeginCheckpoint(reason);
 }
 
-Status Scheduler::BeginCheckpoint(const std::string& reason) {
+Status SchedulerCore::BeginCheckpoint(const std::string& reason) {
   CheckpointRun run;
   run.reason = reason;
-  run.started = Clock::now();
+  run.started = now_;
   Manifest& m = run.manifest;
   m.id = next_checkpoint_id_++;
   m.delta = !force_full_ && last_checkpoint_ && options_.full_checkpoint_every > 1 &&
@@ -92,7 +97,7 @@ Status Scheduler::BeginCheckpoint(const std::string& reason) {
   return Status::OK();
 }
 
-void Scheduler::SendCheckpointStage() {
+void SchedulerCore::SendCheckpointStage() {
   CheckpointRun& run = *checkpoint_;
   Manifest& m = run.manifest;
   if (run.stage == CheckpointRun::Stage::kPausing) {
@@ -100,8 +105,11 @@ void Scheduler::SendCheckpointStage() {
     run.stage = CheckpointRun::Stage::kCutting;
     m.partitions = partitions_->ToJson();
     m.progress = TotalProgress();
+    m.failovers = failover_log_;
+    m.lost_rows = lost_rows_;
+    m.lost_seconds = lost_seconds_;
     m.created_unix = static_cast<double>(std::time(nullptr));
-    const std::string dir = CheckpointDir(options_.checkpoint_dir, m.id);
+    const std::string dir = CheckpointDir(store_->root(), m.id);
     const uint64_t base = m.delta ? last_checkpoint_->id : 0;
     for (auto& [id, node] : nodes_) {
       if (!IsServing(node)) continue;
@@ -112,7 +120,7 @@ void Scheduler::SendCheckpointStage() {
   }
   if (run.stage == CheckpointRun::Stage::kCutting) {
     run.stage = CheckpointRun::Stage::kWriting;
-    run.resumed = Clock::now();
+    run.resumed = now_;
     for (uint32_t id : run.paused) {
       if (!nodes_[id].dead) (void)SendTo(nodes_[id], wire::ResumeTrainingMsg{m.id});
     }
@@ -123,7 +131,7 @@ void Scheduler::SendCheckpointStage() {
   }
 }
 
-Status Scheduler::OnPaused(Node& node, const wire::Message& msg) {
+Status SchedulerCore::OnPaused(Node& node, const wire::Message& msg) {
   const auto& paused = std::get<wire::PausedMsg>(msg.body);
   node.progress = paused.progress;
   if (paused.progress.lease_partition >= 0) {
@@ -140,7 +148,7 @@ Status Scheduler::OnPaused(Node& node, const wire::Message& msg) {
   return Status::OK();
 }
 
-Status Scheduler::OnCheckpointReply(Node& node, const wire::Message& msg) {
+Status SchedulerCore::OnCheckpointReply(Node& node, const wire::Message& msg) {
   const auto& r = std::get<wire::CheckpointReplyMsg>(msg.body);
   if (!checkpoint_ || checkpoint_->manifest.id != r.id) return Status::OK();  // abandoned
   CheckpointRun& run = *checkpoint_;
@@ -169,16 +177,16 @@ Status Scheduler::OnCheckpointReply(Node& node, const wire::Message& msg) {
   return Status::OK();
 }
 
-Status Scheduler::FinishCheckpoint() {
+Status SchedulerCore::FinishCheckpoint() {
   CheckpointRun run = std::move(*checkpoint_);
   checkpoint_.reset();
   Manifest& m = run.manifest;
-  m.seconds = Seconds(Clock::now() - run.started);
+  m.seconds = Seconds(now_ - run.started);
   std::sort(m.files.begin(), m.files.end());
   // Never call a checkpoint complete unless every rank's file is there and
   // is the file of this checkpoint and that rank.
-  Status st = CheckComplete(options_.checkpoint_dir, m, /*deep=*/false);
-  if (st.ok()) st = WriteManifest(options_.checkpoint_dir, m);
+  Status st = store_->CheckComplete(m);
+  if (st.ok()) st = store_->WriteManifest(m);
   if (!st.ok()) {
     checkpoint_ = std::move(run);
     AbandonCheckpoint(st.message());
@@ -193,7 +201,7 @@ Status Scheduler::FinishCheckpoint() {
   checkpoints_written_->Add();
   checkpoint_seconds_->Set(m.seconds);
   checkpoint_pause_->Set(m.pause_seconds);
-  const size_t pruned = PruneCheckpoints(options_.checkpoint_dir, options_.checkpoints_to_keep);
+  const size_t pruned = store_->Prune(options_.checkpoints_to_keep);
   char line[256];
   std::snprintf(line, sizeof(line),
                 "checkpoint %llu (%s, %s) written: %llu rows, %.1f MB in %.2f s; training paused "
@@ -210,7 +218,7 @@ Status Scheduler::FinishCheckpoint() {
   return Status::OK();
 }
 
-void Scheduler::AbandonCheckpoint(const std::string& why, bool failed) {
+void SchedulerCore::AbandonCheckpoint(const std::string& why, bool failed) {
   if (!checkpoint_) return;
   CheckpointRun& run = *checkpoint_;
   if (run.stage != CheckpointRun::Stage::kWriting) {
@@ -236,13 +244,13 @@ void Scheduler::AbandonCheckpoint(const std::string& why, bool failed) {
   }
   // Its partial files take space and could be mistaken for a checkpoint:
   // remove them (a server still writing there fails harmlessly).
-  RemoveCheckpointDir(options_.checkpoint_dir, run.manifest.id);
+  store_->Remove(run.manifest.id);
   // Its partial files would spoil a delta chain: the next one is full.
   force_full_ = true;
   checkpoint_.reset();
 }
 
-nlohmann::json Scheduler::JobConfigJson() const {
+nlohmann::json SchedulerCore::JobConfigJson() const {
   return {{"num_servers", options_.num_servers},
           {"num_workers", options_.num_workers},
           {"train_files", options_.train_files},
@@ -252,7 +260,7 @@ nlohmann::json Scheduler::JobConfigJson() const {
           {"job_name", options_.job_name}};
 }
 
-nlohmann::json Scheduler::LastCheckpointJson() const {
+nlohmann::json SchedulerCore::LastCheckpointJson() const {
   if (!last_checkpoint_) return nullptr;
   const Manifest& m = *last_checkpoint_;
   return {{"id", m.id},

@@ -5,13 +5,13 @@
 
 #include <glog/logging.h>
 
-#include "scheduler/scheduler.h"
+#include "scheduler/scheduler_core.h"
 
 namespace embedps::scheduler {
 
-Status Scheduler::MaybeEvaluate() {
+Status SchedulerCore::MaybeEvaluate() {
   if (!EvalEnabled()) return Status::OK();
-  const auto now = Clock::now();
+  const auto now = now_;
   if (eval_) {
     auto it = nodes_.find(eval_->node);
     const bool gone = it == nodes_.end() || it->second.dead;
@@ -38,14 +38,14 @@ Status Scheduler::MaybeEvaluate() {
   return Status::OK();
 }
 
-bool Scheduler::RequestEvaluation(bool final) {
+bool SchedulerCore::RequestEvaluation(bool final) {
   const Node* target = nullptr;
   for (const auto& [id, node] : nodes_) {
     if (node.role != wire::Role::kWorker || node.dead) continue;
     if (target == nullptr || node.rank < target->rank) target = &node;
   }
   if (target == nullptr) return false;
-  const auto now = Clock::now();
+  const auto now = now_;
   EvalRequest r;
   r.id = next_eval_id_++;
   r.node = target->id;
@@ -58,7 +58,7 @@ bool Scheduler::RequestEvaluation(bool final) {
   return true;
 }
 
-Status Scheduler::OnEvalResult(Node& node, const wire::Message& msg) {
+Status SchedulerCore::OnEvalResult(Node& node, const wire::Message& msg) {
   const auto& result = std::get<wire::EvalResultMsg>(msg.body);
   if (!eval_ || eval_->id != result.id || eval_->node != node.id) return Status::OK();  // given up on
   const EvalRequest request = *eval_;

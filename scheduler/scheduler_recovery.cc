@@ -17,7 +17,7 @@
 
 #include <glog/logging.h>
 
-#include "scheduler/scheduler.h"
+#include "scheduler/scheduler_core.h"
 
 namespace embedps::scheduler {
 namespace {
@@ -32,16 +32,16 @@ std::string FormatSeconds(double s) {
 
 }  // namespace
 
-size_t Scheduler::LiveWorkers() const {
+size_t SchedulerCore::LiveWorkers() const {
   size_t n = 0;
   for (const auto& [id, node] : nodes_) n += node.role == wire::Role::kWorker && !node.dead && !node.done;
   return n;
 }
 
-Status Scheduler::LoadResumePoint() {
+Status SchedulerCore::LoadResumePoint() {
   if (options_.checkpoint_dir.empty()) return InvalidArgument("--resume needs --checkpoint_dir");
   std::vector<std::string> skipped;
-  auto m = LatestUsableCheckpoint(options_.checkpoint_dir, &skipped);
+  auto m = store_->LatestUsable(&skipped);
   for (const auto& why : skipped) RecordEvent("checkpoint_skipped", why);
   if (!m.ok()) return m.status().WithContext("--resume");
   // The rows belong to the checkpoint's model: a job started without one
@@ -52,6 +52,10 @@ Status Scheduler::LoadResumePoint() {
   ASSIGN_OR_RETURN(PartitionQueue queue, PartitionQueue::FromJson(m->partitions));
   partitions_ = std::make_unique<PartitionQueue>(std::move(queue));
   resumed_progress_ = m->progress;
+  // Losses of failovers before the cut stay in this job's statistics.
+  failover_log_ = m->failovers;
+  lost_rows_ = m->lost_rows;
+  lost_seconds_ = m->lost_seconds;
   // Epochs go on from the checkpoint's, so no node mistakes the new map for
   // an old one.
   ASSIGN_OR_RETURN(shard_map_, ShardMap::Balanced(options_.num_servers, options_.num_virtual_shards,
@@ -61,7 +65,7 @@ Status Scheduler::LoadResumePoint() {
   last_checkpoint_ = *m;
   // After every checkpoint in the directory, damaged ones included, so no
   // new checkpoint is written over an old directory.
-  next_checkpoint_id_ = std::max(m->id, ListCheckpoints(options_.checkpoint_dir).back()) + 1;
+  next_checkpoint_id_ = std::max(m->id, store_->List().back()) + 1;
   // Server files of another topology cannot anchor deltas of this one.
   force_full_ = true;
   const std::string line = "resuming from checkpoint " + std::to_string(m->id) + " (" +
@@ -80,7 +84,7 @@ Status Scheduler::LoadResumePoint() {
   return Status::OK();
 }
 
-Status Scheduler::SendRestore(Node& node, uint32_t rank) {
+Status SchedulerCore::SendRestore(Node& node, uint32_t rank) {
   wire::RestoreMsg msg;
   msg.rank = rank;
   if (UseHandoff(&msg)) {
@@ -90,7 +94,7 @@ Status Scheduler::SendRestore(Node& node, uint32_t rank) {
   }
   if (last_checkpoint_) {
     msg.checkpoint_id = last_checkpoint_->id;
-    ASSIGN_OR_RETURN(msg.chain, ChainFiles(options_.checkpoint_dir, *last_checkpoint_));
+    ASSIGN_OR_RETURN(msg.chain, store_->ChainFiles(*last_checkpoint_));
     // The copy this server keeps of rank-1's rows comes from the same files.
     if (shard_map_.replicas() > 1) msg.replica_chain = msg.chain;
   }
@@ -115,7 +119,7 @@ Status Scheduler::SendRestore(Node& node, uint32_t rank) {
   return SendTo(node, msg);
 }
 
-Status Scheduler::OnRestoreReply(Node& node, const wire::Message& msg) {
+Status SchedulerCore::OnRestoreReply(Node& node, const wire::Message& msg) {
   const auto& r = std::get<wire::RestoreReplyMsg>(msg.body);
   auto it = restoring_.find(node.id);
   if (it == restoring_.end()) return Status::OK();
@@ -131,17 +135,17 @@ Status Scheduler::OnRestoreReply(Node& node, const wire::Message& msg) {
   return OnReplacementRestored(node, rank);
 }
 
-Status Scheduler::FinishRestorePhase() {
+Status SchedulerCore::FinishRestorePhase() {
   {
     // Every server has its rows: now the workers may start (their silence
     // while they waited for the map counts from now).
     for (auto& [id, n] : nodes_) {
       if (n.role != wire::Role::kWorker) continue;
-      n.last_seen = Clock::now();
+      n.last_seen = now_;
       RETURN_IF_ERROR(SendTo(n, wire::ShardMapMsg{shard_map_}));
     }
     phase_ = Phase::kTraining;
-    train_start_ = last_report_ = Clock::now();
+    train_start_ = last_report_ = now_;
     rows_meter_.Update(TotalProgress().rows, train_start_);
     last_reported_ = TotalProgress();
     last_checkpoint_time_ = train_start_;
@@ -157,7 +161,7 @@ Status Scheduler::FinishRestorePhase() {
   }
 }
 
-Status Scheduler::OnReplacementRestored(Node& node, uint32_t rank) {
+Status SchedulerCore::OnReplacementRestored(Node& node, uint32_t rank) {
   // A replacement: it serves now; tell everybody where the rank lives.
   node.standby = false;
   shard_map_ = shard_map_.WithServer(shard_map_.epoch() + 1, rank, node.endpoint, node.replica_endpoint);
@@ -174,7 +178,7 @@ Status Scheduler::OnReplacementRestored(Node& node, uint32_t rank) {
   uint64_t lost_rows = 0;
   double lost_seconds = 0;
   if (auto d = died_at_.find(rank); d != died_at_.end()) {
-    took = Seconds(Clock::now() - d->second.died);
+    took = Seconds(now_ - d->second.died);
     if (!restored_from_handoff) {
       // The replacement holds the rank's rows as of the checkpoint's cut:
       // what every worker trained from then until the death updated the
@@ -217,7 +221,7 @@ Status Scheduler::OnReplacementRestored(Node& node, uint32_t rank) {
   return Status::OK();
 }
 
-Status Scheduler::OnNodeDead(Node& node, const std::string& cause) {
+Status SchedulerCore::OnNodeDead(Node& node, const std::string& cause) {
   node.dead = true;
   const std::string why = !cause.empty() ? cause
                                          : Describe(node) + " missed heartbeats for " +
@@ -241,24 +245,29 @@ Status Scheduler::OnNodeDead(Node& node, const std::string& cause) {
   if (node.role == wire::Role::kWorker) {
     const size_t n = partitions_->Requeue(node.id);
     failovers_->Add();
-    if (LiveWorkers() == 0) workers_gone_since_ = Clock::now();
+    if (LiveWorkers() == 0) workers_gone_since_ = now_;
     LOG(INFO) << "requeued " << n << " lease(s) of " << Describe(node);
-    return Status::OK();
+    // It may have been the last worker the job waited for (it died holding
+    // no lease after the others finished): the job ends now, not never.
+    return MaybeEndTraining();
   }
-  if (node.standby) return Status::OK();
-  if (restoring_.erase(node.id) > 0 && phase_ == Phase::kRestoring) {
-    return Unavailable(Describe(node) + " died while restoring");
-  }
+  const bool was_restoring = restoring_.erase(node.id) > 0;
+  if (was_restoring && phase_ == Phase::kRestoring) return Unavailable(Describe(node) + " died while restoring");
+  // A standby held no rank; one promoted that died while restoring its
+  // rank leaves that rank vacant again, for the next replacement (the
+  // simulator found the rank otherwise waited forever, seed 640).
+  if (node.standby && !was_restoring) return Status::OK();
   FailHandoffsWaitingOn(node);
-  if (vacant_ranks_.empty()) vacant_since_ = Clock::now();
+  if (vacant_ranks_.empty()) vacant_since_ = now_;
   vacant_ranks_.push_back(node.rank);
   // It died when it was last heard from, not when the timeout noticed.
-  died_at_[node.rank] = DeadRank{node.last_seen, TotalProgress().rows};
+  // (For a replacement that died restoring, the first death counts.)
+  died_at_.emplace(node.rank, DeadRank{node.last_seen, TotalProgress().rows});
   if (shard_map_.replicas() > 1 && phase_ == Phase::kTraining) RETURN_IF_ERROR(StartHandoff(node.rank));
   return PromoteStandbys();
 }
 
-bool Scheduler::ReinstateStalledServer(Node& node) {
+bool SchedulerCore::ReinstateStalledServer(Node& node) {
   if (node.standby || phase_ == Phase::kFinished || phase_ == Phase::kFailed) return false;
   auto vacant = std::find(vacant_ranks_.begin(), vacant_ranks_.end(), node.rank);
   // A replacement is restoring the rank, or the neighbours are writing its
@@ -269,7 +278,7 @@ bool Scheduler::ReinstateStalledServer(Node& node) {
   }
   vacant_ranks_.erase(vacant);
   node.dead = false;
-  const double silent = Seconds(Clock::now() - node.last_seen);
+  const double silent = Seconds(now_ - node.last_seen);
   died_at_.erase(node.rank);
   char line[300];
   std::snprintf(line, sizeof(line),
@@ -285,7 +294,7 @@ bool Scheduler::ReinstateStalledServer(Node& node) {
   return true;
 }
 
-Status Scheduler::OnServerLeaving(Node& node, uint64_t request_id) {
+Status SchedulerCore::OnServerLeaving(Node& node, uint64_t request_id) {
   const bool ending = stopping_ || final_checkpoint_ || phase_ != Phase::kTraining;
   if (ending || node.dead) return SendTo(node, wire::HeartbeatMsg{}, request_id);
   const std::string line = Describe(node) + " got SIGTERM and leaves the job; its rank goes to a replacement";
@@ -304,12 +313,12 @@ Status Scheduler::OnServerLeaving(Node& node, uint64_t request_id) {
   return Status::OK();
 }
 
-std::string Scheduler::ReplacedReason(const Node& node) const {
+std::string SchedulerCore::ReplacedReason(const Node& node) const {
   return Describe(node) + " was presumed dead (silent for more than " + std::to_string(options_.node_timeout.count()) +
          " ms) and its place was taken; this process must leave the job";
 }
 
-Status Scheduler::PromoteStandbys() {
+Status SchedulerCore::PromoteStandbys() {
   while (!vacant_ranks_.empty()) {
     if (HandoffPending(vacant_ranks_.front())) return Status::OK();  // promoted once it is written
     Node* spare = nullptr;
@@ -337,7 +346,7 @@ Status Scheduler::PromoteStandbys() {
   return Status::OK();
 }
 
-Status Scheduler::AdmitLate(Node& node, uint64_t /*request_id*/) {
+Status SchedulerCore::AdmitLate(Node& node, uint64_t /*request_id*/) {
   if (node.role == wire::Role::kWorker) {
     LOG(INFO) << "a new " << Describe(node) << " joins the running job";
     workers_gone_since_.reset();

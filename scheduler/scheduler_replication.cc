@@ -12,11 +12,11 @@
 
 #include <glog/logging.h>
 
-#include "scheduler/scheduler.h"
+#include "scheduler/scheduler_core.h"
 
 namespace embedps::scheduler {
 
-Status Scheduler::StartHandoff(uint32_t rank) {
+Status SchedulerCore::StartHandoff(uint32_t rank) {
   const uint32_t backup = shard_map_.BackupOf(rank);
   const uint32_t backed_up = shard_map_.BackedUpBy(rank);
   HandoffRun run;
@@ -42,7 +42,7 @@ Status Scheduler::StartHandoff(uint32_t rank) {
   return Status::OK();
 }
 
-Status Scheduler::OnHandoffReply(Node& node, const wire::Message& msg) {
+Status SchedulerCore::OnHandoffReply(Node& node, const wire::Message& msg) {
   const auto& r = std::get<wire::HandoffReplyMsg>(msg.body);
   for (auto& [rank, run] : handoffs_) {
     if (run.id != r.id || run.waiting.erase(node.id) == 0) continue;
@@ -67,12 +67,12 @@ Status Scheduler::OnHandoffReply(Node& node, const wire::Message& msg) {
   return Status::OK();
 }
 
-bool Scheduler::HandoffPending(uint32_t rank) const {
+bool SchedulerCore::HandoffPending(uint32_t rank) const {
   auto it = handoffs_.find(rank);
   return it != handoffs_.end() && !it->second.waiting.empty();
 }
 
-void Scheduler::FailHandoffsWaitingOn(const Node& node) {
+void SchedulerCore::FailHandoffsWaitingOn(const Node& node) {
   for (auto& [rank, run] : handoffs_) {
     if (run.waiting.erase(node.id) > 0) {
       run.failed = true;
@@ -82,7 +82,7 @@ void Scheduler::FailHandoffsWaitingOn(const Node& node) {
   }
 }
 
-bool Scheduler::UseHandoff(wire::RestoreMsg* msg) {
+bool SchedulerCore::UseHandoff(wire::RestoreMsg* msg) {
   auto it = handoffs_.find(msg->rank);
   if (it == handoffs_.end()) return false;
   HandoffRun run = std::move(it->second);

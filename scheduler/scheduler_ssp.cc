@@ -3,11 +3,11 @@
 // advances. See docs/architecture.md, "Consistency".
 #include <glog/logging.h>
 
-#include "scheduler/scheduler.h"
+#include "scheduler/scheduler_core.h"
 
 namespace embedps::scheduler {
 
-Status Scheduler::OnClockReport(Node& node, const wire::Message& msg) {
+Status SchedulerCore::OnClockReport(Node& node, const wire::Message& msg) {
   const auto& report = std::get<wire::ClockReportMsg>(msg.body);
   if (node.role != wire::Role::kWorker) return Internal("a server reported a clock");
   if (node.done || node.dead) return Status::OK();
@@ -21,7 +21,7 @@ Status Scheduler::OnClockReport(Node& node, const wire::Message& msg) {
   return Status::OK();
 }
 
-Status Scheduler::SetWorkerActive(const Node& node, bool active) {
+Status SchedulerCore::SetWorkerActive(const Node& node, bool active) {
   if (auto jump = clocks_.SetActive(node.id, active)) {
     LOG(INFO) << Describe(node) << " starts at clock " << *jump << ", the slowest worker's";
     return SendTo(node, wire::ClockUpdateMsg{*jump});
@@ -29,7 +29,7 @@ Status Scheduler::SetWorkerActive(const Node& node, bool active) {
   return Status::OK();
 }
 
-Status Scheduler::PublishMinClock() {
+Status SchedulerCore::PublishMinClock() {
   clock_spread_->Set(static_cast<double>(clocks_.Spread()));
   const auto min = clocks_.TakeAdvance();
   if (!min) return Status::OK();

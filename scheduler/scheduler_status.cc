@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "scheduler/scheduler.h"
+#include "scheduler/scheduler_core.h"
 
 #include <ctime>
 
@@ -29,7 +29,7 @@ Labels NodeSeries(const std::string& role, uint32_t rank) {
 
 }  // namespace
 
-const char* Scheduler::PhaseName() const {
+const char* SchedulerCore::PhaseName() const {
   switch (phase_) {
     case Phase::kAdmitting: return "admitting";
     case Phase::kRestoring: return "restoring";
@@ -41,15 +41,16 @@ const char* Scheduler::PhaseName() const {
   return "unknown";
 }
 
-void Scheduler::RecordEvent(const std::string& kind, const std::string& text) {
-  events_.push_back({{"t", Seconds(Clock::now() - started_)},
+void SchedulerCore::RecordEvent(const std::string& kind, const std::string& text) {
+  events_.push_back({{"t", Seconds(now_ - started_)},
                      {"time_unix", UnixNow()},
                      {"kind", kind},
                      {"text", text}});
   if (events_.size() > kMaxEvents) events_.pop_front();
+  if (event_sink_) event_sink_(kind, text);
 }
 
-std::string Scheduler::Health(const Node& node, Clock::time_point now) const {
+std::string SchedulerCore::Health(const Node& node, Clock::time_point now) const {
   if (node.dead) return "dead";
   if (node.done) return node.role == wire::Role::kWorker ? "done" : "exported";
   if (phase_ == Phase::kAdmitting) return "joined";
@@ -60,7 +61,7 @@ std::string Scheduler::Health(const Node& node, Clock::time_point now) const {
   return "up";
 }
 
-void Scheduler::SampleHistory(Clock::time_point now, bool force) {
+void SchedulerCore::SampleHistory(Clock::time_point now, bool force) {
   if (!force && now < next_sample_) return;
   next_sample_ = now + history_interval_;
   const wire::Progress total = TotalProgress();
@@ -80,8 +81,8 @@ void Scheduler::SampleHistory(Clock::time_point now, bool force) {
   }
 }
 
-void Scheduler::RefreshStatus(bool force) {
-  const auto now = Clock::now();
+void SchedulerCore::RefreshStatus(bool force) {
+  const auto now = now_;
   if (!force && now < next_status_) return;
   next_status_ = now + options_.status_interval;
   if (phase_ == Phase::kTraining || phase_ == Phase::kExporting) SampleHistory(now);
@@ -92,7 +93,7 @@ void Scheduler::RefreshStatus(bool force) {
   board_->Publish(StatusJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-void Scheduler::DescribeMetrics() {
+void SchedulerCore::DescribeMetrics() {
   static const std::pair<const char*, const char*> kHelp[] = {
       {"scheduler.node_up", "1 while a node is alive, 0 once presumed dead"},
       {"scheduler.node_heartbeat_age_seconds", "Seconds since the node was last heard from"},
@@ -123,8 +124,8 @@ void Scheduler::DescribeMetrics() {
   for (const auto& [name, help] : kHelp) metrics_->Describe(name, help);
 }
 
-void Scheduler::UpdateMetrics() {
-  const auto now = Clock::now();
+void SchedulerCore::UpdateMetrics() {
+  const auto now = now_;
   MetricsRegistry& m = *metrics_;
   if (last_checkpoint_) {
     checkpoint_age_->Set(std::max(0.0, static_cast<double>(std::time(nullptr)) - last_checkpoint_->created_unix));
@@ -151,7 +152,7 @@ void Scheduler::UpdateMetrics() {
   }
 }
 
-nlohmann::json Scheduler::NodeJson(const Node& node, Clock::time_point now) const {
+nlohmann::json SchedulerCore::NodeJson(const Node& node, Clock::time_point now) const {
   nlohmann::json j = {{"id", node.id},
                       {"role", wire::RoleName(node.role)},
                       {"rank", node.rank},
@@ -192,10 +193,10 @@ nlohmann::json Scheduler::NodeJson(const Node& node, Clock::time_point now) cons
   return j;
 }
 
-nlohmann::json Scheduler::ProgressJson() const {
+nlohmann::json SchedulerCore::ProgressJson() const {
   const wire::Progress total = TotalProgress();
   const bool trained = phase_ != Phase::kAdmitting;
-  const auto end = train_end_ > train_start_ ? train_end_ : Clock::now();
+  const auto end = train_end_ > train_start_ ? train_end_ : now_;
   const double seconds = trained ? Seconds(end - train_start_) : 0.0;
   return {{"rows", total.rows},
           {"rows_per_sec", recent_rows_per_sec_},
@@ -210,7 +211,7 @@ nlohmann::json Scheduler::ProgressJson() const {
           {"bad_lines", total.bad_lines}};
 }
 
-nlohmann::json Scheduler::NodesJson(Clock::time_point now) const {
+nlohmann::json SchedulerCore::NodesJson(Clock::time_point now) const {
   nlohmann::json nodes = nlohmann::json::array();
   nodes.push_back({{"id", 0}, {"role", "scheduler"}, {"rank", 0}, {"address", endpoint_},
                    {"host", ""}, {"metrics_url", options_.http_url},
@@ -225,7 +226,7 @@ nlohmann::json Scheduler::NodesJson(Clock::time_point now) const {
   return nodes;
 }
 
-nlohmann::json Scheduler::MetricsSummaryJson(const nlohmann::json& nodes) const {
+nlohmann::json SchedulerCore::MetricsSummaryJson(const nlohmann::json& nodes) const {
   // Status field -> the server node field summed into it.
   static const std::pair<const char*, const char*> kSums[] = {
       {"keys_pulled", "keys_pulled"}, {"keys_pushed", "keys_pushed"}, {"pulls", "pulls"},
@@ -244,8 +245,8 @@ nlohmann::json Scheduler::MetricsSummaryJson(const nlohmann::json& nodes) const 
   return summary;
 }
 
-nlohmann::json Scheduler::StatusJson() const {
-  const auto now = Clock::now();
+nlohmann::json SchedulerCore::StatusJson() const {
+  const auto now = now_;
   nlohmann::json nodes = NodesJson(now);
   nlohmann::json history = nlohmann::json::array();
   for (const Sample& s : history_) {

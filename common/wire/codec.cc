@@ -126,6 +126,7 @@ void EncodeBody(cp::Envelope::Body::Builder b, const Body& body) {
             r.setRank(m.rank);
             r.setNumServers(m.num_servers);
             r.setNumWorkers(m.num_workers);
+            r.setNodeTimeoutMs(m.node_timeout_ms);
           },
           [&](const ShardMapMsg& m) {
             auto r = b.initShardMap();
@@ -323,7 +324,8 @@ StatusOr<Body> DecodeBody(cp::Envelope::Body::Reader b) {
     }
     case W::REGISTER_REPLY: {
       auto r = b.getRegisterReply();
-      return Body(RegisterReplyMsg{r.getNodeId(), r.getRank(), r.getNumServers(), r.getNumWorkers()});
+      return Body(RegisterReplyMsg{r.getNodeId(), r.getRank(), r.getNumServers(), r.getNumWorkers(),
+                                   r.getNodeTimeoutMs()});
     }
     case W::SHARD_MAP: {
       auto r = b.getShardMap();

@@ -101,6 +101,7 @@ struct RegisterReply {
   rank @1 :UInt32;        # rank within its role
   numServers @2 :UInt32;
   numWorkers @3 :UInt32;
+  nodeTimeoutMs @4 :UInt32;  # the scheduler's --node_timeout_ms; 0 from older schedulers
 }
 
 struct ShardMap {

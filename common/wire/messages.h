@@ -93,6 +93,10 @@ struct RegisterReplyMsg {
   uint32_t rank = 0;
   uint32_t num_servers = 0;
   uint32_t num_workers = 0;
+  // How long the scheduler waits for a silent node before it presumes it
+  // dead (and replaces a server): a server serves only while it has heard
+  // from the scheduler within this, less a margin (0: unknown, no limit).
+  uint32_t node_timeout_ms = 0;
 };
 struct ShardMapMsg {
   ShardMap map;

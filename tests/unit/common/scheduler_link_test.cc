@@ -155,5 +155,39 @@ TEST_F(SchedulerLinkTest, ARequestLostWithAKilledSchedulerEndsInARejoinNotATimeo
   EXPECT_LT(took.count(), 10000) << "the call waited for its timeout";
 }
 
+// The serving lease counts from when the answered request was sent, not
+// from when its answer was read: an answer read late (after a stall)
+// proves nothing about now.
+TEST_F(SchedulerLinkTest, AnsweredSentAtIsTheSendTimeOfTheAnsweredRequest) {
+  ScriptedScheduler scheduler(ctx_, "tcp://127.0.0.1:0");
+  ASSERT_NO_FATAL_FAILURE(JoinTo(scheduler));
+  const Clock::time_point after_join = link_->answered_sent_at();
+  auto hb = scheduler.Next();  // the heartbeat JoinTo's Tick sent
+  ASSERT_TRUE(hb.has_value());
+  ASSERT_TRUE(std::holds_alternative<wire::HeartbeatMsg>(hb->message.body));
+  const Clock::time_point before_reply = Clock::now();
+  // Answer late: the node reads it half a second after it was sent.
+  std::this_thread::sleep_for(milliseconds(500));
+  scheduler.Reply(*hb, wire::HeartbeatMsg{});
+  const auto deadline = Clock::now() + milliseconds(3000);
+  while (link_->answered_sent_at() == after_join && Clock::now() < deadline) {
+    ASSERT_TRUE(link_->Tick(wire::Progress{}).ok());
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_GT(link_->answered_sent_at(), after_join);
+  EXPECT_LT(link_->answered_sent_at(), before_reply) << "the lease must start when the heartbeat left";
+  // An error answer renews nothing.
+  auto next = scheduler.Next();
+  ASSERT_TRUE(next.has_value());
+  const Clock::time_point basis = link_->answered_sent_at();
+  scheduler.Reply(*next, wire::ErrorMsg{wire::ErrorCode::kReplaced, "replaced", false});
+  for (int i = 0; i < 50 && !link_->replaced(); ++i) {
+    (void)link_->Tick(wire::Progress{});
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_TRUE(link_->replaced());
+  EXPECT_EQ(link_->answered_sent_at(), basis);
+}
+
 }  // namespace
 }  // namespace embedps

@@ -1,0 +1,192 @@
+#include "sim/sim_worker.h"
+
+namespace embedps::sim {
+
+SimWorker::SimWorker(Env& env, std::string address, std::function<void(bool failed)> on_exit)
+    : env_(env), address_(std::move(address)), on_exit_(std::move(on_exit)) {}
+
+void SimWorker::Start() {
+  env_.world.Attach(address_, [this](const Packet& p) { Receive(p); });
+  Register();
+  env_.world.At(env_.shape.heartbeat, address_, [this] { Heartbeat(); });
+}
+
+void SimWorker::Register() {
+  ++generation_;
+  registered_ = have_map_ = awaiting_grant_ = done_ = stop_requested_ = paused_ = batch_scheduled_ = false;
+  pause_.reset();
+  lease_.reset();
+  in_flight_.reset();
+  progress_ = wire::Progress{};
+  node_id_ = 0;
+  wire::RegisterMsg reg;
+  reg.role = wire::Role::kWorker;
+  reg.host = "sim";
+  register_request_ = next_request_;
+  SendToScheduler(reg);
+}
+
+void SimWorker::SendToScheduler(wire::Body body, uint64_t request_id) {
+  env_.world.Send(ControlPacket(address_, "scheduler", env_.shape.cluster_id, node_id_,
+                                request_id != 0 ? request_id : next_request_++, std::move(body)));
+}
+
+void SimWorker::Heartbeat() {
+  if (exited_) return;
+  // Also once done, while it waits for the shutdown: a restarted scheduler
+  // answers "unknown node", and the worker registers again.
+  if (registered_) SendToScheduler(wire::HeartbeatMsg{progress_, std::nullopt});
+  env_.world.At(env_.shape.heartbeat, address_, [this] { Heartbeat(); });
+}
+
+void SimWorker::Receive(const Packet& p) {
+  if (exited_) return;
+  if (!p.is_control) return OnAck(p.ack);
+  OnControl(p.header, p.body);
+}
+
+void SimWorker::OnControl(const wire::Header& h, const wire::Body& body) {
+  if (auto* reply = std::get_if<wire::RegisterReplyMsg>(&body)) {
+    registered_ = true;
+    node_id_ = reply->node_id;
+    env_.Trace(address_ + " registered as node " + std::to_string(node_id_));
+  } else if (auto* m = std::get_if<wire::ShardMapMsg>(&body)) {
+    env_.CheckEpoch(address_, m->map.epoch(), &last_epoch_);
+    map_ = m->map;
+    if (!have_map_ && registered_) {
+      have_map_ = true;
+      RequestPartition(-1);
+    }
+  } else if (auto* grant = std::get_if<wire::PartitionGrantMsg>(&body)) {
+    if (!awaiting_grant_) return;
+    awaiting_grant_ = false;
+    if (grant->has_partition) {
+      lease_ = Lease{grant->partition.id, grant->partition.end - grant->partition.begin, grant->partition.skip_lines};
+      progress_.lease_partition = grant->partition.id;
+      progress_.lease_pass = grant->pass;
+      progress_.lease_lines = lease_->position;
+      NextBatch();
+    } else if (grant->wait_ms > 0) {
+      const uint64_t gen = generation_;
+      env_.world.At(std::chrono::milliseconds(grant->wait_ms), address_, [this, gen] {
+        if (gen == generation_ && !done_ && !awaiting_grant_ && !lease_) RequestPartition(-1);
+      });
+    } else {
+      Done();
+    }
+  } else if (auto* pause = std::get_if<wire::PauseTrainingMsg>(&body)) {
+    pause_ = pause->checkpoint_id;
+    MaybeAnswerPause();
+  } else if (std::holds_alternative<wire::ResumeTrainingMsg>(body)) {
+    pause_.reset();
+    paused_ = false;
+    if (lease_ && !in_flight_) NextBatch();
+  } else if (std::holds_alternative<wire::StopTrainingMsg>(body)) {
+    stop_requested_ = true;
+    if (!in_flight_) Done();
+  } else if (auto* err = std::get_if<wire::ErrorMsg>(&body)) {
+    if (err->code == wire::ErrorCode::kNotAdmitted && !registered_ && h.request_id == register_request_) {
+      // Refused (the job is exporting, say): the real worker exits with the
+      // reason, and the launcher starts it again.
+      env_.Trace(address_ + " was refused: " + err->message);
+      exited_ = true;
+      env_.world.Kill(address_);
+      if (on_exit_) on_exit_(/*failed=*/true);
+      return;
+    }
+    if (err->code == wire::ErrorCode::kNotAdmitted && registered_) {
+      // Presumed dead: its lease went back to the queue; start over as a
+      // new worker.
+      env_.Trace(address_ + " was presumed dead; registers again");
+      Register();
+    }
+  } else if (std::holds_alternative<wire::ShutdownMsg>(body)) {
+    exited_ = true;
+    env_.world.Kill(address_);
+    if (on_exit_) on_exit_(/*failed=*/false);
+  }
+}
+
+void SimWorker::RequestPartition(int64_t finished) {
+  awaiting_grant_ = true;
+  SendToScheduler(wire::PartitionRequestMsg{finished, progress_});
+}
+
+void SimWorker::Done() {
+  if (done_) return;
+  done_ = true;
+  SendToScheduler(wire::WorkerDoneMsg{progress_, false});
+}
+
+void SimWorker::NextBatch() {
+  if (batch_scheduled_ || in_flight_ || !lease_ || done_) return;
+  if (pause_ || paused_) return MaybeAnswerPause();
+  if (stop_requested_) return Done();
+  if (lease_->position >= lease_->end) {
+    const uint32_t id = lease_->id;
+    progress_.lease_lines = lease_->end;
+    lease_.reset();
+    RequestPartition(id);
+    progress_.lease_partition = -1;
+    return;
+  }
+  // The batch's compute time, then its push.
+  batch_scheduled_ = true;
+  const uint64_t gen = generation_;
+  const auto compute = std::chrono::microseconds(static_cast<int64_t>(env_.world.Uniform(2000, 12000)));
+  env_.world.At(compute, address_, [this, gen] {
+    if (gen != generation_) return;
+    batch_scheduled_ = false;
+    if (!lease_ || in_flight_ || done_) return;
+    if (pause_ || paused_) return MaybeAnswerPause();
+    const uint64_t first = lease_->position;
+    in_flight_ = InFlight{next_seq_++, first, std::min<uint64_t>(first + env_.shape.batch, lease_->end)};
+    SendPush();
+  });
+}
+
+void SimWorker::SendPush() {
+  if (!in_flight_ || !lease_) return;
+  Packet p;
+  p.from = address_;
+  p.is_control = false;
+  p.push = DataPush{in_flight_->seq, lease_->id, in_flight_->first, in_flight_->end, map_.epoch()};
+  const uint32_t rank = map_.ServerOf(lease_->id);
+  p.to = rank < map_.endpoints().size() ? map_.endpoints()[rank] : "";
+  env_.world.Send(std::move(p));
+  const uint64_t seq = in_flight_->seq;
+  env_.world.At(std::chrono::milliseconds(300), address_, [this, seq] { ResendIfUnacked(seq); });
+}
+
+void SimWorker::ResendIfUnacked(uint64_t seq) {
+  if (in_flight_ && in_flight_->seq == seq) SendPush();
+}
+
+void SimWorker::OnAck(const DataAck& ack) {
+  if (!in_flight_ || ack.seq != in_flight_->seq) return;
+  if (!ack.applied) {
+    // Not that server's rows (a map change is on its way): try again soon.
+    const uint64_t seq = ack.seq;
+    env_.world.At(std::chrono::milliseconds(20), address_, [this, seq] { ResendIfUnacked(seq); });
+    return;
+  }
+  const uint64_t n = in_flight_->end - in_flight_->first;
+  lease_->position = in_flight_->end;
+  in_flight_.reset();
+  progress_.rows += n;
+  progress_.loss_sum += 0.5 * static_cast<double>(n);
+  progress_.lines_read += n;
+  progress_.lease_lines = lease_->position;
+  if (pause_) return MaybeAnswerPause();
+  if (stop_requested_) return Done();
+  NextBatch();
+}
+
+void SimWorker::MaybeAnswerPause() {
+  if (!pause_ || in_flight_) return;
+  paused_ = true;
+  SendToScheduler(wire::PausedMsg{*pause_, progress_});
+  pause_.reset();
+}
+
+}  // namespace embedps::sim
