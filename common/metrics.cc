@@ -71,14 +71,14 @@ MetricsRegistry::Series& MetricsRegistry::FindOrCreate(const std::string& name, 
 }
 
 Counter* MetricsRegistry::GetCounter(const std::string& name, const Labels& labels) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Series& s = FindOrCreate(name, MetricType::kCounter, labels);
   if (!s.counter) s.counter = std::make_unique<Counter>();
   return s.counter.get();
 }
 
 Gauge* MetricsRegistry::GetGauge(const std::string& name, const Labels& labels) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Series& s = FindOrCreate(name, MetricType::kGauge, labels);
   if (!s.gauge) s.gauge = std::make_unique<Gauge>();
   return s.gauge.get();
@@ -87,44 +87,44 @@ Gauge* MetricsRegistry::GetGauge(const std::string& name, const Labels& labels) 
 Histogram* MetricsRegistry::GetHistogram(const std::string& name,
                                          const std::vector<double>& upper_bounds,
                                          const Labels& labels) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Series& s = FindOrCreate(name, MetricType::kHistogram, labels);
   if (!s.histogram) s.histogram = std::make_unique<Histogram>(upper_bounds);
   return s.histogram.get();
 }
 
 void MetricsRegistry::Describe(const std::string& name, const std::string& help) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   help_[name] = help;
 }
 
 void MetricsRegistry::SetConstLabels(Labels labels) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   const_labels_ = std::move(labels);
 }
 
 Labels MetricsRegistry::const_labels() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return const_labels_;
 }
 
 int MetricsRegistry::AddCollector(std::function<void()> fn) {
-  std::lock_guard<std::mutex> lock(collectors_mu_);
+  MutexLock lock(&collectors_mu_);
   collectors_[next_collector_] = std::move(fn);
   return next_collector_++;
 }
 
 void MetricsRegistry::RemoveCollector(int id) {
-  std::lock_guard<std::mutex> lock(collectors_mu_);
+  MutexLock lock(&collectors_mu_);
   collectors_.erase(id);
 }
 
 std::vector<MetricFamily> MetricsRegistry::Collect() const {
   {
-    std::lock_guard<std::mutex> lock(collectors_mu_);
+    MutexLock lock(&collectors_mu_);
     for (const auto& [id, fn] : collectors_) fn();
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<MetricFamily> out;
   out.reserve(families_.size());
   for (const auto& [name, family] : families_) {
@@ -147,7 +147,7 @@ std::vector<MetricFamily> MetricsRegistry::Collect() const {
 }
 
 std::map<std::string, uint64_t> MetricsRegistry::Snapshot() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::map<std::string, uint64_t> out;
   for (const auto& [name, family] : families_) {
     if (family.type != MetricType::kCounter) continue;

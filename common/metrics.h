@@ -13,10 +13,11 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "common/mutex.h"
 
 namespace embedps {
 
@@ -137,17 +138,17 @@ class MetricsRegistry {
     std::map<Labels, Series> series;
   };
   // The series for (name, labels), creating the family as `type`.
-  Series& FindOrCreate(const std::string& name, MetricType type, const Labels& labels);
+  Series& FindOrCreate(const std::string& name, MetricType type, const Labels& labels) REQUIRES(mu_);
 
-  // Guards families_ (the maps, not the values), help_ and const_labels_.
-  mutable std::mutex mu_;
-  std::map<std::string, Family> families_;
-  std::map<std::string, std::string> help_;  // by name; may precede the family
-  Labels const_labels_;
+  // Guards the maps of families_, not the metric values, which are atomic.
+  mutable Mutex mu_;
+  std::map<std::string, Family> families_ GUARDED_BY(mu_);
+  std::map<std::string, std::string> help_ GUARDED_BY(mu_);  // by name; may precede the family
+  Labels const_labels_ GUARDED_BY(mu_);
 
-  mutable std::mutex collectors_mu_;  // guards collectors_; held while they run
-  std::map<int, std::function<void()>> collectors_;
-  int next_collector_ = 0;
+  mutable Mutex collectors_mu_;  // held while the collectors run
+  std::map<int, std::function<void()>> collectors_ GUARDED_BY(collectors_mu_);
+  int next_collector_ GUARDED_BY(collectors_mu_) = 0;
 };
 
 }  // namespace embedps

@@ -9,7 +9,6 @@
 #include "common/float_checks.h"
 #include "common/hash.h"
 #include "ps/store/half.h"
-#include "ps/table_stripe.h"
 
 namespace embedps::ps {
 
@@ -198,13 +197,14 @@ void EmbeddingTable::Pull(const uint64_t* keys, size_t n, float* out, bool read_
                                  uint32_t count) {
     thread_local std::vector<char*> rows;
     rows.resize(count);
-    std::lock_guard<std::mutex> lock(s.mu);
+    MutexLock lock(&s.mu);
     // A pull changes the stripe when it creates rows or stamps them.
     if (s.cut != nullptr && (create || stamp)) CopyForCut(s, true);
     // A stamp is part of the row, so stamped rows go into the next delta.
     const bool mark = stamp && s.track_changes;
     // Two passes: find every row first, then copy, prefetching rows ahead.
     ResolveRows(s, skeys, count, rows.data(), [&](uint64_t key) {
+      s.mu.AssertHeld();  // called back under the lock above
       const uint32_t row = FindOrCreate(s, key, create);
       if (mark && row != RowIndex::kNoRow) s.MarkChanged(row);
       return row;
@@ -244,10 +244,11 @@ Status EmbeddingTable::Push(const uint64_t* keys, size_t n, const float* grads, 
     thread_local std::vector<char*> rows;
     rows.resize(count);
     float w[kMaxDim];
-    std::lock_guard<std::mutex> lock(s.mu);
+    MutexLock lock(&s.mu);
     if (s.cut != nullptr) CopyForCut(s, true);
     const bool mark = s.track_changes;
     ResolveRows(s, skeys, count, rows.data(), [&](uint64_t key) {
+      s.mu.AssertHeld();  // called back under the lock above
       const uint32_t row = s.index.Find(key);
       if (row != RowIndex::kNoRow) {
         if (mark) s.MarkChanged(row);
@@ -295,9 +296,10 @@ size_t EmbeddingTable::EvictAged(uint32_t min_age) {
   std::vector<uint64_t> victims;
   for (auto& sp : stripes_) {
     Stripe& s = *sp;
-    std::lock_guard<std::mutex> lock(s.mu);
+    MutexLock lock(&s.mu);
     victims.clear();
     s.index.ForEach([&](uint64_t key, uint32_t row) {
+      s.mu.AssertHeld();  // called back under the lock above
       if (static_cast<uint32_t>(now - *LastStep(s.arena.Row(row))) >= min_age) victims.push_back(key);
     });
     if (victims.empty()) continue;
@@ -327,9 +329,10 @@ uint32_t EmbeddingTable::LruMinAge(uint64_t live_rows, uint64_t bytes_per_row) c
   const uint32_t now = static_cast<uint32_t>(step_.load(std::memory_order_relaxed));
   std::vector<uint32_t> ages;
   for (const auto& sp : stripes_) {
-    std::lock_guard<std::mutex> lock(sp->mu);
+    MutexLock lock(&sp->mu);
     size_t taken = 0;
     sp->index.ForEach([&](uint64_t, uint32_t row) {
+      sp->mu.AssertHeld();  // called back under the lock above
       if (taken++ < 64) ages.push_back(now - *LastStep(sp->arena.Row(row)));
     });
   }
@@ -360,12 +363,13 @@ ModelShard EmbeddingTable::Export() const {
   shard.table = config_.id;
   shard.dim = config_.dim;
   for (const auto& sp : stripes_) {
-    std::lock_guard<std::mutex> lock(sp->mu);
+    MutexLock lock(&sp->mu);
     const size_t base = shard.keys.size();
     shard.keys.resize(base + sp->index.size());
     shard.values.resize(shard.keys.size() * config_.dim);
     size_t r = base;
     sp->index.ForEach([&](uint64_t key, uint32_t row) {
+      sp->mu.AssertHeld();  // called back under the lock above
       shard.keys[r] = key;
       ReadWeights(sp->arena.Row(row), &shard.values[r * config_.dim]);
       ++r;
@@ -377,7 +381,7 @@ ModelShard EmbeddingTable::Export() const {
 size_t EmbeddingTable::CountMissing(const uint64_t* keys, size_t n) const {
   size_t missing = 0;
   ForEachStripe(keys, n, [&](Stripe& s, const uint32_t*, const uint64_t* skeys, uint32_t count) {
-    std::lock_guard<std::mutex> lock(s.mu);
+    MutexLock lock(&s.mu);
     for (uint32_t j = 0; j < count; ++j) {
       if (j + kIndexAhead < count) s.index.Prefetch(skeys[j + kIndexAhead]);
       missing += s.index.Find(skeys[j]) == RowIndex::kNoRow;
@@ -389,7 +393,7 @@ size_t EmbeddingTable::CountMissing(const uint64_t* keys, size_t n) const {
 size_t EmbeddingTable::size() const {
   size_t n = 0;
   for (const auto& sp : stripes_) {
-    std::lock_guard<std::mutex> lock(sp->mu);
+    MutexLock lock(&sp->mu);
     n += sp->index.size();
   }
   return n;
@@ -398,7 +402,7 @@ size_t EmbeddingTable::size() const {
 TableStats EmbeddingTable::Stats() const {
   TableStats stats;
   for (const auto& sp : stripes_) {
-    std::lock_guard<std::mutex> lock(sp->mu);
+    MutexLock lock(&sp->mu);
     stats.rows += sp->index.size();
     stats.memory_bytes += sp->index.MemoryBytes() + sp->arena.MemoryBytes() + sp->sketch.MemoryBytes();
     stats.memory_bytes += (sp->changed.capacity() + sp->removed.capacity()) * sizeof(uint64_t);

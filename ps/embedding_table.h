@@ -12,15 +12,16 @@
 // Thread-safe: every public method may be called from any thread.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "common/model_file.h"
+#include "common/mutex.h"
 #include "common/status.h"
 #include "ps/optimizer.h"
 #include "ps/store/admission_sketch.h"
@@ -161,8 +162,59 @@ class EmbeddingTable {
   void MarkRestored();
 
  private:
-  struct Stripe;
-  struct CutState;
+  // Stripe and CutState are defined here, not in a header of their own,
+  // because the helpers' REQUIRES(s.mu) below needs Stripe complete.
+
+  // A cut in progress: the copy of every stripe as it was at the cut. A copy
+  // is made under that stripe's lock, by the writer or by the first request
+  // that would change the stripe first.
+  struct CutState {
+    CutState(bool delta, uint64_t step, size_t stripes) : delta(delta), step(step), copies(stripes) {}
+    const bool delta;
+    const uint64_t step;  // the table's push counter at the cut
+    std::vector<StripeCopy> copies;  // [stripe]; each guarded by its stripe's lock
+    std::atomic<int64_t> max_stall_ns{0};
+  };
+
+  struct Stripe {
+    Stripe(uint32_t index, size_t row_bytes, bool admission)
+        : index_in_table(index), arena(row_bytes), sketch(admission ? kSketchWidth : 1) {}
+    static constexpr uint32_t kSketchWidth = 1 << 14;
+
+    // Marks `row` changed since the last cut (only while track_changes; the
+    // bitmap covers every row the arena has handed out, see CoverArena).
+    void MarkChanged(uint32_t row) REQUIRES(mu) { changed[row >> 6] |= uint64_t{1} << (row & 63); }
+    // Grows the bitmap to cover every row id the arena has handed out; call
+    // after each Allocate while tracking, so MarkChanged needs no check.
+    void CoverArena() REQUIRES(mu) {
+      const size_t words = (arena.rows_handed_out() + 63) / 64;
+      if (words > changed.size()) changed.resize(std::max(words, changed.size() * 3 / 2), 0);
+    }
+    bool IsChanged(uint32_t row) const REQUIRES(mu) {
+      const size_t word = row >> 6;
+      return word < changed.size() && ((changed[word] >> (row & 63)) & 1);
+    }
+    void ClearChanged(uint32_t row) REQUIRES(mu) {
+      const size_t word = row >> 6;
+      if (word < changed.size()) changed[word] &= ~(uint64_t{1} << (row & 63));
+    }
+
+    const uint32_t index_in_table;
+    Mutex mu;
+    RowIndex index GUARDED_BY(mu);
+    RowArena arena GUARDED_BY(mu);
+    AdmissionSketch sketch GUARDED_BY(mu);
+    // Non-null while a cut is running and this stripe is not copied yet: the
+    // stripe must be copied before anything in it changes.
+    CutState* cut GUARDED_BY(mu) = nullptr;
+    // Change tracking for delta checkpoints, on from the first cut (or
+    // restore): rows changed since the last cut (bit per arena row id) and
+    // keys removed since then.
+    bool track_changes GUARDED_BY(mu) = false;
+    std::vector<uint64_t> changed GUARDED_BY(mu);
+    std::vector<uint64_t> removed GUARDED_BY(mu);
+  };
+
   EmbeddingTable(const TableConfig& config, std::unique_ptr<Optimizer> optimizer);
 
   // Groups key positions by stripe (per-thread scratch) and calls
@@ -175,9 +227,9 @@ class EmbeddingTable {
   // for kNoRow; prefetches index slots ahead.
   template <typename ResolveFn>
   void ResolveRows(Stripe& s, const uint64_t* keys, uint32_t count, char** rows,
-                   ResolveFn&& resolve);
+                   ResolveFn&& resolve) REQUIRES(s.mu);
   // The row id of key in `s`, creating it if `create`; kNoRow otherwise.
-  uint32_t FindOrCreate(Stripe& s, uint64_t key, bool create);
+  uint32_t FindOrCreate(Stripe& s, uint64_t key, bool create) REQUIRES(s.mu);
   void ReadWeights(const char* row, float* out) const;
   void WriteWeights(char* row, const float* in) const;
   float* State(char* row) const { return reinterpret_cast<float*>(row + weight_bytes_); }
@@ -186,11 +238,11 @@ class EmbeddingTable {
   }
   // Copies `s` for the running cut (s.cut != nullptr) and resets its change
   // tracking; `request`: a request waits on it, so the time counts as a
-  // stall. Under s.mu.
-  void CopyForCut(Stripe& s, bool request);
+  // stall.
+  void CopyForCut(Stripe& s, bool request) REQUIRES(s.mu);
   // Copies the rows of `s` (all, or only the changed ones) as records into
-  // `out`, which must hold `rows` records. Under s.mu.
-  void CopyRecords(const Stripe& s, bool changed_only, uint64_t rows, char* out) const;
+  // `out`, which must hold `rows` records.
+  void CopyRecords(const Stripe& s, bool changed_only, uint64_t rows, char* out) const REQUIRES(s.mu);
   // Evicts rows last touched at least `min_age` steps ago.
   size_t EvictAged(uint32_t min_age);
   // The age from which rows must go to bring the table under 90% of its
@@ -209,9 +261,9 @@ class EmbeddingTable {
   std::atomic<uint64_t> evicted_{0};
   std::atomic<uint64_t> rows_{0};
   std::atomic<uint64_t> pending_pushes_{0};
-  mutable std::mutex cut_mu_;  // guards the two below
-  std::unique_ptr<CutState> cut_;
-  bool delta_base_ = false;  // the last cut completed: a delta may follow
+  mutable Mutex cut_mu_;
+  std::unique_ptr<CutState> cut_ GUARDED_BY(cut_mu_);
+  bool delta_base_ GUARDED_BY(cut_mu_) = false;  // the last cut completed: a delta may follow
 };
 
 }  // namespace embedps::ps

@@ -4,7 +4,6 @@
 #include <cstring>
 
 #include "ps/embedding_table.h"
-#include "ps/table_stripe.h"
 
 namespace embedps::ps {
 
@@ -40,6 +39,7 @@ void EmbeddingTable::CopyRecords(const Stripe& s, bool changed_only, uint64_t ro
   const size_t pad_from = config_.fp16 ? config_.dim * 2 : weight_bytes_;
   [[maybe_unused]] char* const end = out + rows * (8 + row_bytes_);
   s.index.ForEach([&](uint64_t key, uint32_t row) {
+    s.mu.AssertHeld();  // called back under the caller's lock
     if (changed_only && !s.IsChanged(row)) return;
     DCHECK(out < end);
     std::memcpy(out, &key, 8);
@@ -51,9 +51,11 @@ void EmbeddingTable::CopyRecords(const Stripe& s, bool changed_only, uint64_t ro
   });
 }
 
-StripeCopy EmbeddingTable::ExportRecords() const {
+// Not analysed: it holds every stripe's lock at once, a number of locks the
+// analysis cannot follow.
+StripeCopy EmbeddingTable::ExportRecords() const NO_THREAD_SAFETY_ANALYSIS {
   StripeCopy all;
-  std::vector<std::unique_lock<std::mutex>> locks;
+  std::vector<std::unique_lock<Mutex>> locks;
   for (const auto& sp : stripes_) {
     locks.emplace_back(sp->mu);
     all.count += sp->index.size();
@@ -68,7 +70,7 @@ StripeCopy EmbeddingTable::ExportRecords() const {
 }
 
 Status EmbeddingTable::CheckCut(bool delta) const {
-  std::lock_guard<std::mutex> guard(cut_mu_);
+  MutexLock guard(&cut_mu_);
   if (cut_ != nullptr) {
     return FailedPrecondition("table '" + config_.name + "': a checkpoint of it is still being written");
   }
@@ -82,41 +84,41 @@ Status EmbeddingTable::CheckCut(bool delta) const {
 
 Status EmbeddingTable::BeginCut(bool delta) {
   RETURN_IF_ERROR(CheckCut(delta));
-  std::lock_guard<std::mutex> guard(cut_mu_);
+  MutexLock guard(&cut_mu_);
   // Until this cut completes, its copies have reset the change tracking.
   delta_base_ = false;
   cut_ = std::make_unique<CutState>(delta, step_.load(std::memory_order_relaxed), stripes_.size());
   for (auto& sp : stripes_) {
-    std::lock_guard<std::mutex> lock(sp->mu);
+    MutexLock lock(&sp->mu);
     sp->cut = cut_.get();
   }
   return Status::OK();
 }
 
 StripeCopy EmbeddingTable::TakeCutStripe(uint32_t stripe) {
-  std::lock_guard<std::mutex> guard(cut_mu_);
+  MutexLock guard(&cut_mu_);
   CHECK(cut_ != nullptr) << "TakeCutStripe without BeginCut";
   Stripe& s = *stripes_[stripe];
-  std::lock_guard<std::mutex> lock(s.mu);
+  MutexLock lock(&s.mu);
   if (s.cut != nullptr) CopyForCut(s, false);
   return std::move(cut_->copies[stripe]);
 }
 
 uint64_t EmbeddingTable::cut_step() const {
-  std::lock_guard<std::mutex> guard(cut_mu_);
+  MutexLock guard(&cut_mu_);
   return cut_ == nullptr ? 0 : cut_->step;
 }
 
 double EmbeddingTable::cut_max_stall_seconds() const {
-  std::lock_guard<std::mutex> guard(cut_mu_);
+  MutexLock guard(&cut_mu_);
   return cut_ == nullptr ? 0 : cut_->max_stall_ns.load() * 1e-9;
 }
 
 void EmbeddingTable::EndCut(bool complete) {
-  std::lock_guard<std::mutex> guard(cut_mu_);
+  MutexLock guard(&cut_mu_);
   if (cut_ == nullptr) return;
   for (auto& sp : stripes_) {
-    std::lock_guard<std::mutex> lock(sp->mu);
+    MutexLock lock(&sp->mu);
     sp->cut = nullptr;
   }
   cut_.reset();
@@ -135,41 +137,47 @@ uint64_t EmbeddingTable::LoadRows(const char* records, uint64_t count, bool has_
   const size_t record = 8 + body + (has_stamp ? 4 : 0);
   const uint32_t now = static_cast<uint32_t>(step_.load(std::memory_order_relaxed));
   uint64_t skipped = 0;
-  Stripe* locked = nullptr;
-  std::unique_lock<std::mutex> lock;
-  for (uint64_t i = 0; i < count; ++i) {
-    const char* r = records + i * record;
+  auto key_at = [&](uint64_t i) {
     uint64_t key;
-    std::memcpy(&key, r, 8);
-    if (!keep(key)) {
-      ++skipped;
-      continue;
-    }
-    // Records come grouped by stripe, so the lock rarely changes hands.
-    Stripe& s = *stripes_[StripeOf(key)];
-    if (&s != locked) {
-      lock = std::unique_lock<std::mutex>(s.mu);
-      locked = &s;
-      if (s.cut != nullptr) CopyForCut(s, true);
-    }
-    uint32_t row = s.index.Find(key);
-    if (row == RowIndex::kNoRow) {
-      row = s.arena.Allocate();
-      s.index.Insert(key, row);
-      if (s.track_changes) s.CoverArena();
-      rows_.fetch_add(1, std::memory_order_relaxed);
-    }
-    char* p = s.arena.Row(row);
-    std::memcpy(p, r + 8, body);
-    if (track_steps_) {
-      uint32_t stamp = now;  // a row without a stamp counts as just touched
-      if (has_stamp) {
-        uint32_t old;
-        std::memcpy(&old, r + 8 + body, 4);
-        stamp = now - (static_cast<uint32_t>(source_step) - old);
+    std::memcpy(&key, records + i * record, 8);
+    return key;
+  };
+  uint64_t i = 0;
+  // Moves i to the next record kept (or to count).
+  auto skip_unkept = [&] {
+    for (; i < count && !keep(key_at(i)); ++i) ++skipped;
+  };
+  skip_unkept();
+  while (i < count) {
+    // Records come grouped by stripe: one lock hold covers the run of kept
+    // records of a stripe (and the unkept ones between them).
+    Stripe& s = *stripes_[StripeOf(key_at(i))];
+    MutexLock lock(&s.mu);
+    if (s.cut != nullptr) CopyForCut(s, true);
+    do {
+      const char* r = records + i * record;
+      const uint64_t key = key_at(i);
+      uint32_t row = s.index.Find(key);
+      if (row == RowIndex::kNoRow) {
+        row = s.arena.Allocate();
+        s.index.Insert(key, row);
+        if (s.track_changes) s.CoverArena();
+        rows_.fetch_add(1, std::memory_order_relaxed);
       }
-      *LastStep(p) = stamp;
-    }
+      char* p = s.arena.Row(row);
+      std::memcpy(p, r + 8, body);
+      if (track_steps_) {
+        uint32_t stamp = now;  // a row without a stamp counts as just touched
+        if (has_stamp) {
+          uint32_t old;
+          std::memcpy(&old, r + 8 + body, 4);
+          stamp = now - (static_cast<uint32_t>(source_step) - old);
+        }
+        *LastStep(p) = stamp;
+      }
+      ++i;
+      skip_unkept();
+    } while (i < count && stripes_[StripeOf(key_at(i))].get() == &s);
   }
   return skipped;
 }
@@ -180,7 +188,7 @@ uint64_t EmbeddingTable::EraseRows(const uint64_t* keys, uint64_t count,
   for (uint64_t i = 0; i < count; ++i) {
     if (!keep(keys[i])) continue;
     Stripe& s = *stripes_[StripeOf(keys[i])];
-    std::lock_guard<std::mutex> lock(s.mu);
+    MutexLock lock(&s.mu);
     if (s.cut != nullptr) CopyForCut(s, true);
     const uint32_t row = s.index.Erase(keys[i]);
     if (row == RowIndex::kNoRow) continue;
@@ -193,9 +201,9 @@ uint64_t EmbeddingTable::EraseRows(const uint64_t* keys, uint64_t count,
 }
 
 void EmbeddingTable::MarkRestored() {
-  std::lock_guard<std::mutex> guard(cut_mu_);
+  MutexLock guard(&cut_mu_);
   for (auto& sp : stripes_) {
-    std::lock_guard<std::mutex> lock(sp->mu);
+    MutexLock lock(&sp->mu);
     std::fill(sp->changed.begin(), sp->changed.end(), 0);
     sp->removed.clear();
     sp->track_changes = true;

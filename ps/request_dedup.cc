@@ -28,7 +28,7 @@ void RequestDedup::Advance(Sender& s, uint64_t id) const {
 }
 
 RequestDedup::Verdict RequestDedup::Claim(uint32_t sender, uint64_t request_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = senders_.find(sender);
   if (it == senders_.end()) {
     if (senders_.size() >= max_senders_) return Verdict::kTooManySenders;
@@ -47,7 +47,7 @@ RequestDedup::Verdict RequestDedup::Claim(uint32_t sender, uint64_t request_id) 
 }
 
 void RequestDedup::Finish(uint32_t sender, uint64_t request_id, bool applied) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = senders_.find(sender);
   if (it == senders_.end()) return;
   Sender& s = it->second;
@@ -59,7 +59,7 @@ void RequestDedup::Finish(uint32_t sender, uint64_t request_id, bool applied) {
 }
 
 std::vector<RequestDedup::SenderIds> RequestDedup::ExportApplied() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<SenderIds> out;
   out.reserve(senders_.size());
   for (const auto& [id, s] : senders_) out.push_back(SenderIds{id, s.highest, s.applied});
@@ -67,7 +67,7 @@ std::vector<RequestDedup::SenderIds> RequestDedup::ExportApplied() {
 }
 
 Status RequestDedup::ImportApplied(const std::vector<SenderIds>& ids) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (const SenderIds& in : ids) {
     if (in.applied.size() != window_ / 64) {
       return InvalidArgument("request ids tracked over a window of " + std::to_string(in.applied.size() * 64) +

@@ -11,10 +11,10 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <unordered_map>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/status.h"
 
 namespace embedps::ps {
@@ -63,8 +63,8 @@ class RequestDedup {
 
   const uint64_t window_;
   const uint32_t max_senders_;
-  std::mutex mu_;  // guards senders_
-  std::unordered_map<uint32_t, Sender> senders_;
+  Mutex mu_;
+  std::unordered_map<uint32_t, Sender> senders_ GUARDED_BY(mu_);
 };
 
 }  // namespace embedps::ps

@@ -91,12 +91,12 @@ RequestHandler::RequestHandler(const ServingState* state, MetricsRegistry* metri
 
 void RequestHandler::SetShardMap(const ShardMap& map) {
   auto next = std::make_shared<const ShardMap>(map);
-  std::lock_guard<std::mutex> lock(map_mu_);
+  MutexLock lock(&map_mu_);
   map_ = std::move(next);
 }
 
 std::shared_ptr<const ShardMap> RequestHandler::shard_map() const {
-  std::lock_guard<std::mutex> lock(map_mu_);
+  MutexLock lock(&map_mu_);
   return map_;
 }
 

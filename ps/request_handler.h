@@ -7,12 +7,12 @@
 #include <atomic>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include <zmq.hpp>
 
 #include "common/metrics.h"
+#include "common/mutex.h"
 #include "common/shard_map.h"
 #include "common/transport.h"
 #include "common/wire/codec.h"
@@ -115,8 +115,8 @@ class RequestHandler {
   std::shared_ptr<const ShardMap> shard_map() const;
 
   const ServingState* state_;
-  mutable std::mutex map_mu_;  // guards map_ (the pointer, not the map)
-  std::shared_ptr<const ShardMap> map_;
+  mutable Mutex map_mu_;
+  std::shared_ptr<const ShardMap> map_ GUARDED_BY(map_mu_);  // the pointer; the map is immutable
   mutable RequestDedup dedup_;  // thread-safe
   ReplicaForwarder* forwarder_ = nullptr;
   Counter* replica_refusals_;

@@ -5,17 +5,17 @@
 namespace embedps::scheduler {
 
 void StatusBoard::Publish(std::string status_json) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   status_json_ = std::move(status_json);
 }
 
 std::string StatusBoard::status_json() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return status_json_;
 }
 
 bool StatusBoard::RequestStop(std::string reason) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (stop_requested_) return false;
   stop_requested_ = true;
   pending_stop_ = std::move(reason);
@@ -23,17 +23,17 @@ bool StatusBoard::RequestStop(std::string reason) {
 }
 
 std::optional<std::string> StatusBoard::TakeStopRequest() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return std::exchange(pending_stop_, std::nullopt);
 }
 
 void StatusBoard::RequestCheckpoint() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   checkpoint_requested_ = true;
 }
 
 bool StatusBoard::TakeCheckpointRequest() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return std::exchange(checkpoint_requested_, false);
 }
 

@@ -3,9 +3,10 @@
 // requests for the scheduler (POST /stop, POST /checkpoint). Thread-safe; owned by main, borrowed by both.
 #pragma once
 
-#include <mutex>
 #include <optional>
 #include <string>
+
+#include "common/mutex.h"
 
 namespace embedps::scheduler {
 
@@ -28,11 +29,11 @@ class StatusBoard {
   bool TakeCheckpointRequest();
 
  private:
-  mutable std::mutex mu_;  // guards everything below
-  std::string status_json_;
-  bool stop_requested_ = false;
-  std::optional<std::string> pending_stop_;
-  bool checkpoint_requested_ = false;
+  mutable Mutex mu_;
+  std::string status_json_ GUARDED_BY(mu_);
+  bool stop_requested_ GUARDED_BY(mu_) = false;
+  std::optional<std::string> pending_stop_ GUARDED_BY(mu_);
+  bool checkpoint_requested_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace embedps::scheduler

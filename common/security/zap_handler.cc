@@ -146,7 +146,7 @@ ZapHandler::~ZapHandler() {
 Status ZapHandler::WatchHandshakes(zmq::socket_t& socket, const std::string& name) {
   std::string endpoint;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     endpoint = "inproc://embedps-handshakes-" + std::to_string(reinterpret_cast<uintptr_t>(this)) +
                "-" + std::to_string(next_monitor_++);
   }
@@ -158,13 +158,13 @@ Status ZapHandler::WatchHandshakes(zmq::socket_t& socket, const std::string& nam
   // now and the thread's next turn; the mutex hands the socket over.
   w->monitor.set(zmq::sockopt::linger, 0);
   w->monitor.connect(endpoint);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   pending_.push_back(std::move(w));
   return Status::OK();
 }
 
 void ZapHandler::AdoptNewWatches() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (auto& w : pending_) watched_.push_back(std::move(w));
   pending_.clear();
 }

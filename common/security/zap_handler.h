@@ -15,7 +15,6 @@
 #include <atomic>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +22,7 @@
 #include <zmq.hpp>
 
 #include "common/metrics.h"
+#include "common/mutex.h"
 #include "common/security/curve_keys.h"
 #include "common/status.h"
 
@@ -83,9 +83,9 @@ class ZapHandler {
   std::atomic<uint64_t> refused_{0};
   zmq::socket_t zap_;  // REP on inproc://zeromq.zap.01; the thread's
   std::vector<std::unique_ptr<Watched>> watched_;  // the thread's
-  std::mutex mu_;  // guards pending_ and next_monitor_
-  std::vector<std::unique_ptr<Watched>> pending_;
-  int next_monitor_ = 0;
+  Mutex mu_;
+  std::vector<std::unique_ptr<Watched>> pending_ GUARDED_BY(mu_);
+  int next_monitor_ GUARDED_BY(mu_) = 0;
   struct Repeats {
     int64_t last_logged_ms = 0;
     uint64_t unlogged = 0;

@@ -23,7 +23,7 @@ ReplicaForwarder::ReplicaForwarder(zmq::context_t& ctx, ReplicaForwarderOptions 
 }
 
 void ReplicaForwarder::SetMap(const ShardMap& map, uint32_t rank) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   const bool on = map.replicas() > 1 && rank < map.num_servers() &&
                   map.replica_endpoints().size() == map.num_servers();
   rank_ = rank;
@@ -44,7 +44,7 @@ void ReplicaForwarder::SetMap(const ShardMap& map, uint32_t rank) {
 
 Status ReplicaForwarder::Suspend(const std::string& why, std::chrono::milliseconds wait) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     suspended_endpoint_ = backup_endpoint_;
     suspended_why_ = why;
     pool_.clear();  // queued forwards to the dead backup go with the sockets
@@ -63,7 +63,7 @@ Status ReplicaForwarder::Suspend(const std::string& why, std::chrono::millisecon
 
 StatusOr<ReplicaForwarder::Pooled> ReplicaForwarder::TakeSocket(const std::string& endpoint) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     while (!pool_.empty()) {
       Pooled p = std::move(pool_.back());
       pool_.pop_back();
@@ -79,7 +79,7 @@ StatusOr<ReplicaForwarder::Pooled> ReplicaForwarder::TakeSocket(const std::strin
 }
 
 void ReplicaForwarder::ReturnSocket(Pooled pooled) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (pooled.endpoint == backup_endpoint_ && suspended_endpoint_.empty()) pool_.push_back(std::move(pooled));
 }
 
@@ -91,7 +91,7 @@ ReplicaForwarder::Outcome ReplicaForwarder::Forward(const wire::Header& header, 
   std::string endpoint;
   uint32_t rank = 0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!suspended_endpoint_.empty() || Clock::now() < retry_at_) {
       refused_->Add();
       *error = "the copy of this server's rows (server " + std::to_string(backup_rank_) + ") is unavailable" +
@@ -105,7 +105,7 @@ ReplicaForwarder::Outcome ReplicaForwarder::Forward(const wire::Header& header, 
   const auto start = Clock::now();
   auto give_up = [&](const std::string& why) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       retry_at_ = Clock::now() + options_.retry_after;
     }
     timeouts_->Add();

@@ -14,13 +14,13 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include <zmq.hpp>
 
 #include "common/metrics.h"
+#include "common/mutex.h"
 #include "common/security/curve_keys.h"
 #include "common/shard_map.h"
 #include "common/status.h"
@@ -97,14 +97,14 @@ class ReplicaForwarder {
   std::atomic<bool> enabled_{false};
   std::atomic<int> in_flight_{0};
 
-  std::mutex mu_;  // guards the fields below
-  std::string backup_endpoint_;
-  uint32_t rank_ = 0;
-  uint32_t backup_rank_ = 0;
-  std::string suspended_endpoint_;  // non-empty: refuse until the backup moves
-  std::string suspended_why_;
-  Clock::time_point retry_at_{};  // after a timeout: refuse until then
-  std::vector<Pooled> pool_;
+  Mutex mu_;
+  std::string backup_endpoint_ GUARDED_BY(mu_);
+  uint32_t rank_ GUARDED_BY(mu_) = 0;
+  uint32_t backup_rank_ GUARDED_BY(mu_) = 0;
+  std::string suspended_endpoint_ GUARDED_BY(mu_);  // non-empty: refuse until the backup moves
+  std::string suspended_why_ GUARDED_BY(mu_);
+  Clock::time_point retry_at_ GUARDED_BY(mu_);  // after a timeout: refuse until then
+  std::vector<Pooled> pool_ GUARDED_BY(mu_);
 
   Counter* forwarded_;
   Counter* refused_;
