@@ -4,8 +4,18 @@
 #include <tuple>
 
 #include "ps/optimizer.h"
+#include "worker/model/model_flags.h"
 
 namespace embedps::launch {
+
+StatusOr<JobModel> BuildJobModel(data::Format format) {
+  JobModel m;
+  m.format = format;
+  ASSIGN_OR_RETURN(m.side, worker::SideFeaturesFromFlags());
+  ASSIGN_OR_RETURN(m.spec, worker::ModelSpecFromFlags(format, m.side.get()));
+  ASSIGN_OR_RETURN(m.model, worker::MakeModel(m.spec));
+  return m;
+}
 
 Status ValidateTableOptimizers(const TableOptimizers& o) {
   for (const auto& [name, lr, flag] : {std::tuple{o.optimizer, o.learning_rate, "--optimizer"},

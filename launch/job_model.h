@@ -4,6 +4,7 @@
 // and the export's model.json.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 
 #include "common/status.h"
 #include "worker/data/format.h"
+#include "worker/data/side_features.h"
 #include "worker/eval/exported_model.h"
 #include "worker/model/model.h"
 
@@ -19,6 +21,17 @@ namespace embedps::launch {
 // Seed of every table's initializer: rows are a function of (seed, table,
 // key), which model.json records for keys the model never trained.
 inline constexpr uint64_t kTableSeed = 1;
+
+// The model the model flags describe for data of `format`, built here as
+// every worker will build it.
+struct JobModel {
+  data::Format format = data::Format::kCriteo;
+  std::unique_ptr<data::SideFeatures> side;  // --user_features / --item_features
+  worker::ModelSpec spec;
+  std::unique_ptr<worker::Model> model;
+};
+
+StatusOr<JobModel> BuildJobModel(data::Format format);
 
 struct TableOptimizers {
   std::string optimizer = "adagrad";

@@ -17,6 +17,7 @@
 #include "launch/holdout_split.h"
 #include "launch/job_control.h"
 #include "launch/job_model.h"
+#include "launch/local_args.h"
 #include "launch/resume_model.h"
 #include "scheduler/manifest.h"
 #include "common/security/curve_keys.h"
@@ -33,15 +34,16 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-TableOptimizers TableOptimizersOf(const LocalOptions& o) {
-  return {o.optimizer, o.learning_rate, o.factor_learning_rate, o.dense_optimizer, o.dense_learning_rate};
-}
+// Seconds between checkpoints unless --checkpoint_interval_s is given
+// (shorter than the scheduler's 60 s: local jobs are short).
+constexpr uint32_t kCheckpointIntervalS = 30;
 
 Status Validate(const LocalOptions& o) {
-  if (o.train.empty() || (o.test.empty() && !o.hold_out_latest)) {
+  const DataSettings& d = o.job.data;
+  if (d.train.empty() || (d.test.empty() && !o.hold_out_latest)) {
     return InvalidArgument("--train and --test are required");
   }
-  for (const auto& spec : {o.train, o.test}) {
+  for (const auto& spec : {d.train, d.test}) {
     if (spec.empty()) continue;
     ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandInputs(spec));
     for (const auto& f : files) {
@@ -50,18 +52,13 @@ Status Validate(const LocalOptions& o) {
   }
   if (o.servers == 0 || o.servers > 64) return InvalidArgument("--servers must be in 1..64");
   if (o.workers == 0 || o.workers > 64) return InvalidArgument("--workers must be in 1..64");
-  if (o.passes == 0) return InvalidArgument("--passes must be >= 1");
-  if (o.batch_size == 0) return InvalidArgument("--batch_size must be >= 1");
-  if (!(o.learning_rate > 0)) return InvalidArgument("--learning_rate must be > 0");
   if (o.http_port < -1 || o.http_port > 65535) {
     return InvalidArgument("--http_port must be -1 (off), 0 (any free port) or 1..65535");
   }
-  if (!(o.eval_every_s >= 0)) return InvalidArgument("--eval_every_s must be >= 0");
   if (o.http_enable_mutations && o.http_token_file.empty()) {
     return InvalidArgument("--http_enable_mutations needs --http_token_file");
   }
-  RETURN_IF_ERROR(ValidateTableOptimizers(TableOptimizersOf(o)));
-  return Status::OK();
+  return ValidateJobSettings(o.job);
 }
 
 bool HasCheckpoint(const std::string& dir);
@@ -92,8 +89,9 @@ Status CheckOutputsAndTest(const LocalOptions& o, data::Format format) {
       return NotFound("--summary_json " + o.summary_json + ": directory " + parent.string() + " does not exist");
     }
   }
-  if (o.test.empty() || !o.format.empty()) return Status::OK();
-  ASSIGN_OR_RETURN(std::vector<std::string> tests, ExpandInputs(o.test));
+  const DataSettings& d = o.job.data;
+  if (d.test.empty() || !d.format.empty()) return Status::OK();
+  ASSIGN_OR_RETURN(std::vector<std::string> tests, ExpandInputs(d.test));
   for (const auto& f : tests) {
     auto detected = data::DetectFileFormat(f);
     if (detected.ok() && *detected != format) {
@@ -125,18 +123,6 @@ StatusOr<std::string> AwaitEndpoint(ProcessGroup& group, const std::string& file
   return DeadlineExceeded("the scheduler did not start listening within 30 s");
 }
 
-// The flags every child gets: the job's token and, with CURVE, the key
-// directory and the child's own key (named after the child).
-std::vector<std::string> CommonFlags(const std::string& token, const std::string& key_dir,
-                                     const std::string& child) {
-  std::vector<std::string> flags = {"--cluster_token=" + token};
-  if (!key_dir.empty()) {
-    flags.push_back("--curve_dir=" + key_dir);
-    if (child != "scheduler") flags.push_back("--curve_key=" + child);
-  }
-  return flags;
-}
-
 // With --curve: a fresh key directory for this run's children. Without it,
 // says plainly that the cluster talks in the clear.
 StatusOr<std::string> PrepareKeys(const LocalOptions& o, const std::string& run_dir) {
@@ -159,16 +145,16 @@ StatusOr<std::string> PrepareKeys(const LocalOptions& o, const std::string& run_
 
 // The --format value, or the format detected from the first training file.
 StatusOr<data::Format> JobFormat(const LocalOptions& o) {
-  ASSIGN_OR_RETURN(const std::optional<data::Format> requested, data::FormatFromFlag(o.format));
+  ASSIGN_OR_RETURN(const std::optional<data::Format> requested, data::FormatFromFlag(o.job.data.format));
   if (requested) return *requested;
-  ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandInputs(o.train));
+  ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandInputs(o.job.data.train));
   return data::DetectFileFormat(files[0]);
 }
 
 // Writes every line of the training files, shuffled, to one file in the run
 // directory and returns its path. A header line (ratings.csv) stays first.
 StatusOr<std::string> ShuffledCopy(const LocalOptions& o, data::Format format, const std::string& run_dir) {
-  ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandInputs(o.train));
+  ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandInputs(o.job.data.train));
   std::vector<std::string> lines;
   std::string header;
   for (const auto& f : files) {
@@ -196,57 +182,23 @@ StatusOr<std::string> ShuffledCopy(const LocalOptions& o, data::Format format, c
   return path;
 }
 
-// Pass-through flags go last so they override the launcher's own.
-void AppendAll(std::vector<std::string>& args, const std::vector<std::string>& more) {
-  args.insert(args.end(), more.begin(), more.end());
-}
-
-// The servers' table declarations, one per line (launch/job_model.h).
-std::string TableSpecs(const LocalOptions& o, const worker::Model& model) {
-  std::string text;
-  for (const auto& line : TableSpecLines(TableOptimizersOf(o), model)) text += line + "\n";
-  return text;
-}
-
-std::string UrlFile(const std::string& run_dir, const std::string& name) {
-  return run_dir + "/http/" + name + ".url";
-}
-
-// The scheduler gets the requested HTTP port and the mutation settings; the
-// other nodes take free ports and serve /metrics only.
-std::vector<std::string> HttpFlags(const LocalOptions& o, const std::string& run_dir,
-                                   const std::string& name) {
-  if (o.http_port == -1) return {"--http_port=-1"};
-  const bool scheduler = name == "scheduler";
-  std::vector<std::string> flags = {"--http_port=" + std::to_string(scheduler ? o.http_port : 0),
-                                    "--http_bind=" + o.http_bind,
-                                    "--http_url_file=" + UrlFile(run_dir, name)};
-  if (scheduler && o.http_enable_mutations) flags.push_back("--http_enable_mutations");
-  if (scheduler && !o.http_token_file.empty()) flags.push_back("--http_token_file=" + o.http_token_file);
-  return flags;
-}
-
-// Starts one daemon with the shared flags, its HTTP flags and `args`.
 // The children of a local job by name, kept so a killed one can be
 // started again the same way.
 using ChildSpecs = std::map<std::string, ChildSpec>;
 
-Status StartNode(const LocalOptions& o, const std::string& run_dir, const std::string& key_dir,
-                 ProcessGroup& group, ChildSpecs& specs,
-                 const std::string& name, const std::string& binary, const std::string& token,
-                 const std::vector<std::string>& args, bool inherit_stdout = false) {
-  ChildSpec spec{name, o.bin_dir + "/" + binary, CommonFlags(token, key_dir, name),
-                 run_dir + "/logs/" + name + ".log", inherit_stdout};
-  for (const auto& f : HttpFlags(o, run_dir, name)) spec.args.push_back(f);
-  spec.args.insert(spec.args.end(), args.begin(), args.end());
+// Starts child `name` of `role` (launch/local_args.h).
+Status StartNode(const LocalOptions& o, const JobModel& model, const LocalPlacement& p, ProcessGroup& group,
+                 ChildSpecs& specs, Role role, const std::string& name) {
+  ChildSpec spec{name, o.bin_dir + "/embedps-" + RoleName(role), LocalChildArgs(o, model, p, role, name),
+                 p.run_dir + "/logs/" + name + ".log", /*inherit_stdout=*/role == Role::kScheduler};
   specs[name] = spec;
   return group.Start(spec).status();
 }
 
 std::string CheckpointDirOf(const LocalOptions& o, const std::string& run_dir) {
   if (!o.checkpoints) return "";
-  if (!o.checkpoint_dir.empty()) return o.checkpoint_dir;
-  if (!o.resume.empty()) return o.resume;
+  if (!o.job.checkpoints.dir.empty()) return o.job.checkpoints.dir;
+  if (!o.job.checkpoints.resume.empty()) return o.job.checkpoints.resume;
   return run_dir + "/checkpoints";
 }
 
@@ -294,59 +246,28 @@ Status Supervise(const LocalOptions& o, ProcessGroup& group, const ChildSpecs& s
   return SuperviseJob(group, policy, restart);
 }
 
-// Starts every node; returns their names, scheduler first.
-StatusOr<std::vector<std::string>> StartCluster(const LocalOptions& o, data::Format format,
-                                                const worker::ModelSpec& spec, const worker::Model& model,
-                                                const std::string& run_dir,
-                                                const std::string& train, ProcessGroup& group,
+// Starts every node; returns their names, scheduler first. o.job is the
+// job as it runs (RunLocal).
+StatusOr<std::vector<std::string>> StartCluster(const LocalOptions& o, const JobModel& model,
+                                                const std::string& run_dir, ProcessGroup& group,
                                                 ChildSpecs& specs) {
-  const std::string tables_file = run_dir + "/tables.spec";
-  {
-    std::ofstream out(tables_file);
-    out << TableSpecs(o, model);
-    if (!out.flush()) return Unavailable("cannot write " + tables_file);
-  }
-  const std::string token = "local-" + std::to_string(getpid()) + "-" +
-                            std::to_string(Clock::now().time_since_epoch().count());
-  ASSIGN_OR_RETURN(const std::string key_dir, PrepareKeys(o, run_dir));
+  LocalPlacement p;
+  p.run_dir = run_dir;
+  p.token = "local-" + std::to_string(getpid()) + "-" + std::to_string(Clock::now().time_since_epoch().count());
+  ASSIGN_OR_RETURN(p.key_dir, PrepareKeys(o, run_dir));
   std::fflush(stdout);
   const std::string endpoint_file = run_dir + "/scheduler.endpoint";
   std::filesystem::remove(endpoint_file);
   std::filesystem::remove_all(run_dir + "/http");
   std::filesystem::create_directories(run_dir + "/http");
   std::vector<std::string> names = {"scheduler"};
-  std::vector<std::string> sched_args = {
-      "--endpoint_file=" + endpoint_file, "--num_servers=" + std::to_string(o.servers),
-      "--num_workers=" + std::to_string(o.workers), "--train=" + train,
-      "--shuffle_seed=" + std::to_string(o.shuffle ? o.seed : 0),
-      "--passes=" + std::to_string(o.passes), "--model_dir=" + run_dir + "/model",
-      "--max_bad_line_fraction=" + std::to_string(o.max_bad_line_fraction),
-      "--stats_json=" + run_dir + "/train_stats.json", "--job_name=embedps local"};
-  if (const std::string dir = CheckpointDirOf(o, run_dir); !dir.empty()) {
-    sched_args.push_back("--checkpoint_dir=" + dir);
-    sched_args.push_back("--checkpoint_interval_s=" + std::to_string(o.checkpoint_interval_s));
-  }
-  if (!o.resume.empty()) sched_args.push_back("--resume=" + o.resume);
-  if (o.replicas > 1) sched_args.push_back("--replicas=" + std::to_string(o.replicas));
-  const bool evaluate = o.eval_every_s > 0 || o.eval_every_rows > 0;
-  if (evaluate) {
-    sched_args.push_back("--eval_every_s=" + std::to_string(o.eval_every_s));
-    sched_args.push_back("--eval_every_rows=" + std::to_string(o.eval_every_rows));
-    sched_args.push_back("--eval_rows=" + std::to_string(o.eval_rows));
-  }
-  // The scheduler writes model.json after the export.
-  sched_args.push_back(ModelInfoFlag(spec, model, format));
-  AppendAll(sched_args, o.extra.For("scheduler"));
-  RETURN_IF_ERROR(StartNode(o, run_dir, key_dir, group, specs, "scheduler", "embedps-scheduler", token, sched_args,
-                            /*inherit_stdout=*/true));
-  ASSIGN_OR_RETURN(std::string endpoint, AwaitEndpoint(group, endpoint_file));
+  RETURN_IF_ERROR(StartNode(o, model, p, group, specs, Role::kScheduler, "scheduler"));
+  ASSIGN_OR_RETURN(p.endpoint, AwaitEndpoint(group, endpoint_file));
 
   // Standbys start last so the first o.servers take the map's ranks.
   for (uint32_t s = 0; s < o.servers + o.standby_servers; ++s) {
     names.push_back((s < o.servers ? "server-" : "standby-") + std::to_string(s));
-    std::vector<std::string> args = {"--scheduler=" + endpoint, "--tables_file=" + tables_file};
-    AppendAll(args, o.extra.For("server"));
-    RETURN_IF_ERROR(StartNode(o, run_dir, key_dir, group, specs, names.back(), "embedps-server", token, args));
+    RETURN_IF_ERROR(StartNode(o, model, p, group, specs, Role::kServer, names.back()));
     if (s + 1 == o.servers && o.standby_servers > 0) {
       // Admission is in arrival order: let the primaries register first.
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -354,16 +275,7 @@ StatusOr<std::vector<std::string>> StartCluster(const LocalOptions& o, data::For
   }
   for (uint32_t w = 0; w < o.workers; ++w) {
     names.push_back("worker-" + std::to_string(w));
-    std::vector<std::string> args = {"--scheduler=" + endpoint, "--batch_size=" + std::to_string(o.batch_size),
-                                     "--prefetch=" + std::to_string(o.prefetch),
-                                     "--max_staleness=" + std::to_string(o.max_staleness),
-                                     "--dense_pull_every=" + std::to_string(o.dense_pull_every),
-                                     "--dense_push_every=" + std::to_string(o.dense_push_every),
-                                     std::string("--format=") + data::FormatName(format)};
-    if (evaluate) args.push_back("--eval_test=" + o.test);
-    AppendAll(args, worker::ModelFlagArgs());
-    AppendAll(args, o.extra.For("worker"));
-    RETURN_IF_ERROR(StartNode(o, run_dir, key_dir, group, specs, names.back(), "embedps-worker", token, args));
+    RETURN_IF_ERROR(StartNode(o, model, p, group, specs, Role::kWorker, names.back()));
   }
   return names;
 }
@@ -441,50 +353,53 @@ StatusOr<std::unique_ptr<worker::ExportedModel>> LoadExportedModel(const std::st
 Status RunLocal(const LocalOptions& options) {
   LocalOptions o = options;
   RETURN_IF_ERROR(Validate(o));
-  if (o.resume == "auto") {
+  CheckpointSettings& ckpt = o.job.checkpoints;
+  if (ckpt.resume == "auto") {
     // Resume the run directory's (or --checkpoint_dir's) checkpoints when
     // there are any, else train from the start: a command a scheduler of
     // jobs can simply run again.
-    if (o.run_dir.empty() && o.checkpoint_dir.empty()) {
+    if (o.run_dir.empty() && ckpt.dir.empty()) {
       return InvalidArgument("--resume=auto needs --run_dir or --checkpoint_dir (where to look for checkpoints)");
     }
-    const std::string dir = o.checkpoint_dir.empty() ? o.run_dir + "/checkpoints" : o.checkpoint_dir;
-    o.resume = HasCheckpoint(dir) ? dir : "";
+    const std::string dir = ckpt.dir.empty() ? o.run_dir + "/checkpoints" : ckpt.dir;
+    ckpt.resume = HasCheckpoint(dir) ? dir : "";
     std::printf("embedps: --resume=auto: %s\n",
-                o.resume.empty() ? ("no checkpoint in " + dir + "; starting a new job").c_str()
-                                 : ("resuming from " + dir).c_str());
-  } else if (!o.resume.empty()) {
-    ASSIGN_OR_RETURN(o.resume, ResolveResumeDir(o.resume));
+                ckpt.resume.empty() ? ("no checkpoint in " + dir + "; starting a new job").c_str()
+                                    : ("resuming from " + dir).c_str());
+  } else if (!ckpt.resume.empty()) {
+    ASSIGN_OR_RETURN(ckpt.resume, ResolveResumeDir(ckpt.resume));
   }
   // A resumed job trains the checkpoint's model: the model flags left unset
   // take its values, and ones set to another model are refused below.
   nlohmann::json checkpoint_model;
-  if (!o.resume.empty()) {
-    ASSIGN_OR_RETURN(checkpoint_model, CheckpointModel(o.resume));
-    RETURN_IF_ERROR(AdoptCheckpointModel(checkpoint_model, &o.format));
+  if (!ckpt.resume.empty()) {
+    ASSIGN_OR_RETURN(checkpoint_model, CheckpointModel(ckpt.resume));
+    RETURN_IF_ERROR(AdoptCheckpointModel(checkpoint_model, &o.job));
   }
   ASSIGN_OR_RETURN(const data::Format format, JobFormat(o));
-  ASSIGN_OR_RETURN(auto side, worker::SideFeaturesFromFlags());
-  ASSIGN_OR_RETURN(const worker::ModelSpec spec, worker::ModelSpecFromFlags(format, side.get()));
-  ASSIGN_OR_RETURN(auto model, worker::MakeModel(spec));
+  ASSIGN_OR_RETURN(const JobModel model, BuildJobModel(format));
+  const worker::ModelSpec& spec = model.spec;
   RETURN_IF_ERROR(scheduler::CheckSameModel(
-                      checkpoint_model, worker::ModelInfoJson(ModelInfo(spec, *model, format, nlohmann::json::object())))
-                      .WithContext("--resume " + o.resume));
-  if ((o.eval_every_s > 0 || o.eval_every_rows > 0) && spec.model == "ncf") {
-    // Its test set holds positives only; NCF is judged by ranking (HR@10).
-    return InvalidArgument("--eval_every_s/--eval_every_rows: periodic evaluation does not support --model ncf");
-  }
+                      checkpoint_model, worker::ModelInfoJson(ModelInfo(spec, *model.model, format, nlohmann::json::object())))
+                      .WithContext("--resume " + ckpt.resume));
+  RETURN_IF_ERROR(CheckEvalSettings(o.job, spec));
   RETURN_IF_ERROR(CheckOutputsAndTest(o, format));
   ASSIGN_OR_RETURN(const std::string run_dir, MakeRunDir(o.run_dir));
-  if (o.test.empty()) {
-    ASSIGN_OR_RETURN(const HoldoutSplit split, SplitLatestPerUser(o.train, format, run_dir));
+  DataSettings& data = o.job.data;
+  if (data.test.empty()) {
+    ASSIGN_OR_RETURN(const HoldoutSplit split, SplitLatestPerUser(data.train, format, run_dir));
     std::printf("embedps: no --test: held out the latest interaction of each user (%llu rows) as %s, "
                 "training on the other %llu in %s\n",
                 static_cast<unsigned long long>(split.test_lines), split.test.c_str(),
                 static_cast<unsigned long long>(split.train_lines), split.train.c_str());
-    o.train = split.train;
-    o.test = split.test;
+    data.train = split.train;
+    data.test = split.test;
   }
+  // The job as it runs here: export and checkpoints in the run directory.
+  const std::string model_dir = run_dir + "/model";
+  o.job.model_dir = model_dir;
+  ckpt.dir = CheckpointDirOf(o, run_dir);
+  if (!ckpt.interval_s) ckpt.interval_s = kCheckpointIntervalS;
   InstallInterruptHandler();
   std::printf("embedps: local cluster with %u servers and %u workers; model %s on %s data; logs in %s/logs\n",
               o.servers, o.workers, spec.model.c_str(), data::FormatName(format), run_dir.c_str());
@@ -493,12 +408,13 @@ Status RunLocal(const LocalOptions& options) {
   std::map<std::string, std::string> urls;
   {
     ProcessGroup group;
-    std::string train = o.train;
+    // The scheduler may read a shuffled copy; the export keeps data.train.
+    LocalOptions cluster = o;
     if (o.shuffle) {
-      ASSIGN_OR_RETURN(train, ShuffledCopy(o, format, run_dir));
+      ASSIGN_OR_RETURN(cluster.job.data.train, ShuffledCopy(o, format, run_dir));
     }
     ChildSpecs specs;
-    auto names = StartCluster(o, format, spec, *model, run_dir, train, group, specs);
+    auto names = StartCluster(cluster, model, run_dir, group, specs);
     Status st = names.status();
     if (st.ok() && o.http_port != -1) {
       auto got = AwaitUrls(group, run_dir, *names);
@@ -506,7 +422,7 @@ Status RunLocal(const LocalOptions& options) {
       if (st.ok()) urls = std::move(got).value();
     }
     if (st.ok()) PrintEndpoints(run_dir, *names, urls);
-    if (st.ok()) st = Supervise(o, group, specs, CheckpointDirOf(o, run_dir), run_dir + "/scheduler.endpoint");
+    if (st.ok()) st = Supervise(o, group, specs, ckpt.dir, run_dir + "/scheduler.endpoint");
     if (!st.ok()) {
       group.TerminateAll(std::chrono::milliseconds(2000));
       return st;
@@ -517,13 +433,12 @@ Status RunLocal(const LocalOptions& options) {
     std::printf("embedps: the job was stopped on request after %llu rows\n",
                 static_cast<unsigned long long>(stats.value("rows", uint64_t{0})));
   }
-  const std::string model_dir = run_dir + "/model";
-  RETURN_IF_ERROR(WriteExportInteractions(model_dir, o.train, format, o.max_bad_line_fraction));
-  std::printf("embedps: evaluating on %s\n", o.test.c_str());
+  RETURN_IF_ERROR(WriteExportInteractions(model_dir, data.train, format, data.max_bad_line_fraction));
+  std::printf("embedps: evaluating on %s\n", data.test.c_str());
   std::fflush(stdout);
   nlohmann::json summary = stats;
   ASSIGN_OR_RETURN(const std::string metrics,
-                   EvaluateExport({model_dir, o.test, format, side.get(), o.max_bad_line_fraction}, &summary));
+                   EvaluateExport({model_dir, data.test, format, model.side.get(), data.max_bad_line_fraction}, &summary));
   summary["model"] = spec.model;
   summary["model_dir"] = model_dir;
   summary["format"] = data::FormatName(format);

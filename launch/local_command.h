@@ -9,51 +9,28 @@
 #include <string>
 
 #include "common/status.h"
-#include "worker/eval/exported_model.h"
 #include "launch/extra_flags.h"
+#include "launch/job_settings.h"
+#include "worker/eval/exported_model.h"
 
 namespace embedps::launch {
 
-// The model and its settings come from the model flags
-// (worker/model/model_flags.h), shared with the workers.
+// The job's settings (data, training, optimizers, evaluation, checkpoints,
+// the model flags) are in `job`, shared with the other launchers
+// (launch/job_settings.h); the rest is how this machine runs it.
 struct LocalOptions {
-  // Files, comma-separated lists or globs; plain or gzip.
-  std::string train;
-  std::string test;
+  JobSettings job;
   // With no test: hold out each user's latest interaction of the training
   // data as the test set (ncf; launch/holdout_split.h).
   bool hold_out_latest = false;
-  // Input format name (data::ParseFormatName); empty: detected from the
-  // first training file and used for every file.
-  std::string format;
   uint32_t servers = 2;
   uint32_t workers = 2;
-  uint32_t passes = 1;
   // Train on a shuffled copy of the training files (written to the run
   // directory; plain files only) and hand out each pass's partitions in a
   // random order. Rating files are usually sorted by user, which SGD
   // handles badly.
   bool shuffle = false;
   uint64_t seed = 1;
-  uint32_t batch_size = 1000;
-  uint32_t prefetch = 1;  // batches whose rows a worker pulls ahead
-  uint32_t dense_pull_every = 1;  // batches per pull of the dense tables
-  uint32_t dense_push_every = 1;  // batches whose dense gradients are pushed as one
-  // Periodic evaluation on the test set (scheduler --eval_every_s,
-  // --eval_every_rows, --eval_rows; the workers get --eval_test).
-  double eval_every_s = 0;
-  uint64_t eval_every_rows = 0;
-  uint64_t eval_rows = 0;
-  int32_t max_staleness = -1;  // SSP bound for the workers; 0: BSP; < 0: async
-  std::string optimizer = "adagrad";
-  double learning_rate = 0.05;
-  // The factors of [linear weight, factors] rows (fm, deepfm, mf, hybrid)
-  // with adagrad or rowwise_adagrad; 0: learning_rate.
-  double factor_learning_rate = 0;
-  // Dense tables (MLP weights of deepfm and ncf).
-  std::string dense_optimizer = "adam";
-  double dense_learning_rate = 0.001;
-  double max_bad_line_fraction = 0.01;
   std::string summary_json;
   // Logs, the exported model and statistics go here; empty: a new /tmp dir.
   std::string run_dir;
@@ -73,18 +50,13 @@ struct LocalOptions {
   bool curve = false;
 
   // Fault tolerance (docs/fault-tolerance.md). Checkpoints go to
-  // checkpoint_dir (empty: RUN_DIR/checkpoints) every checkpoint_interval_s
-  // and at the end of each pass; off when !checkpoints.
+  // job.checkpoints.dir (empty: the --resume directory, else
+  // RUN_DIR/checkpoints) every job.checkpoints.interval_s (unset: 30) and
+  // at the end of each pass; off when !checkpoints. job.checkpoints.resume
+  // names a checkpoint or run directory, or "auto".
   bool checkpoints = true;
-  std::string checkpoint_dir;
-  uint32_t checkpoint_interval_s = 30;
-  // Resume the job from the newest usable checkpoint in this directory.
-  std::string resume;
   // Spare servers that take over a dead server's rank.
   uint32_t standby_servers = 0;
-  // 2: every server's rows are also kept by the next server, which hands
-  // them to a dead server's replacement (nothing acknowledged is lost).
-  uint32_t replicas = 1;
   // Restart a server or worker killed from outside (it rejoins: a server as
   // a standby that is promoted, a worker as a new worker), at most
   // max_restarts times in all.

@@ -33,6 +33,7 @@
 #include "launch/bench/pushpull_bench.h"
 #include "launch/export_command.h"
 #include "launch/export_eval.h"
+#include "launch/job_settings.h"
 #include "launch/keygen_command.h"
 #include "launch/local_command.h"
 #include "launch/predict_command.h"
@@ -43,45 +44,23 @@
 #include "worker/data/format.h"
 #include "worker/model/model_flags.h"
 
-DEFINE_string(train, "", "local, ssh, recommend (its interactions, instead of the model's interactions.tsv): training data: a file, comma-separated files or a glob; plain or gzip; ssh: a path valid on every worker's host");
-DEFINE_string(test, "", "local, ssh (read here after the job, with --model_dir), eval: test data: a file, comma-separated files or a glob; plain or gzip");
-DEFINE_string(format, "",
-              "local, ssh, eval, bench parse: input format (criteo, movielens, movielens-dat, "
-              "movielens-csv, libsvm); default: detected from the file name and first line");
 DEFINE_string(file, "", "bench parse: the file(s) to read (a file, comma-separated files or a glob)");
 DEFINE_int32(servers, 2, "local: number of servers");
 DEFINE_int32(workers, 2, "local: number of workers");
-DEFINE_int32(passes, 1, "local: passes over the training data");
-DEFINE_int32(batch_size, 1000, "local, ssh, bench parse: examples per minibatch (fm: 250, deepfm: 500; local mf, hybrid: 32)");
-DEFINE_int32(prefetch, 1, "local, ssh: batches whose rows each worker pulls ahead (0: none; fm, deepfm: 0)");
-DEFINE_int32(dense_pull_every, 1,
-             "local, ssh: workers pull the dense tables (MLP weights of deepfm, ncf) in one batch of "
-             "this many and reuse that copy in between (deepfm: 2)");
-DEFINE_int32(dense_push_every, 1,
-             "local, ssh: workers sum the dense tables' gradients over this many batches and push "
-             "them as one, so the MLP steps at batch K x batch_size while embeddings step every batch (deepfm: 2)");
-DEFINE_double(eval_every_s, 0,
-              "local: evaluate on --test every this many seconds of training (one worker scores it "
-              "against the servers' rows; in the progress lines and the summary's \"evals\"), and "
-              "once at the end; 0: not by time");
-DEFINE_uint64(eval_every_rows, 0, "local: evaluate on --test every this many rows trained, and once at the end; 0: not by rows");
-DEFINE_uint64(eval_rows, 0, "local: test rows scored by each evaluation during training (0: all; the final one scores all)");
-DEFINE_int32(max_staleness, -1,
-             "local, ssh: bounded staleness: a worker's clock (batches trained) stays at most this many "
-             "ahead of the slowest worker's; 0: BSP (no prefetch); -1: asynchronous");
-DEFINE_string(optimizer, "adagrad", "local, ssh: optimizer of the sparse tables (sgd, adagrad, rowwise_adagrad, adam, ftrl); bench memory, checkpoint: the table's optimizer");
-DEFINE_double(learning_rate, 0.05, "local, ssh: learning rate of the sparse tables");
-DEFINE_double(factor_learning_rate, 0,
-              "local, ssh: learning rate of the factors in the [w, v] rows of fm, deepfm, mf and hybrid, "
-              "with --optimizer adagrad or rowwise_adagrad (w keeps --learning_rate); 0: "
-              "--learning_rate (default for fm and deepfm: 0.02)");
 DECLARE_string(model);  // worker/model/model_flags.cc
+// The job flags of local, ssh and node-flags (launch/job_settings.cc); some
+// other commands read these too.
+DECLARE_string(train);
+DECLARE_string(test);
+DECLARE_string(format);
+DECLARE_int32(batch_size);
+DECLARE_string(optimizer);
+DECLARE_double(max_bad_line_fraction);
+DECLARE_string(model_dir);
+DECLARE_int32(replicas);
 DEFINE_bool(shuffle, false,
             "local: train on a shuffled copy of the training files and shuffle partitions every pass "
             "(default on for mf, hybrid and ncf)");
-DEFINE_string(dense_optimizer, "adam", "local, ssh: optimizer of dense tables (MLP weights of deepfm, ncf)");
-DEFINE_double(dense_learning_rate, 0.001, "local, ssh: learning rate of dense tables");
-DEFINE_double(max_bad_line_fraction, 0.01, "local, ssh, eval: fail past this fraction of malformed lines");
 DEFINE_string(summary_json, "", "local, eval: write a JSON summary here");
 DEFINE_string(run_dir, "", "local: directory for logs and the model (default: a new /tmp dir)");
 DEFINE_int32(timeout_s, 3600, "local: give up after this many seconds");
@@ -101,7 +80,6 @@ DEFINE_int64(rows, 0, "gen-criteo: rows to write; bench memory, checkpoint: rows
 DEFINE_uint64(seed, 1, "gen-criteo: seed that picks the rows");
 DEFINE_uint64(model_seed, 20261125, "gen-criteo: seed that picks the planted model");
 DEFINE_string(out, "", "gen-criteo: output file; keygen: key directory");
-DEFINE_string(model_dir, "", "eval, predict, recommend: directory with the exported model (model.json, *.epsmodel; --model DIR also works for predict and recommend); ssh: where the servers export it (on their hosts)");
 DEFINE_string(from, "", "export: a run directory of embedps local (its model/) or a model directory");
 DEFINE_string(input, "", "predict: data to score: a file, comma-separated files or a glob; plain or gzip");
 DEFINE_string(output, "", "predict: write the scores here, one per line (default: stdout)");
@@ -147,13 +125,7 @@ DEFINE_bool(null_store, false,
             "bench pushpull: reference run whose servers skip their tables (transport ceiling)");
 DEFINE_int32(timeout_ms, 5000, "status, stop: give up on an unreachable scheduler after this long");
 DEFINE_bool(checkpoints, true, "local: take checkpoints and recover from dead servers and workers");
-DEFINE_string(checkpoint_dir, "", "local: where checkpoints go (default RUN_DIR/checkpoints, or the --resume directory); ssh: where they go, a path every host reaches (shared storage); empty: no checkpoints, a dead node fails the job");
-DEFINE_int32(checkpoint_interval_s, 30, "local: checkpoint every this many seconds (and at the end of each pass)");
-DEFINE_string(resume, "", "local: resume the job from the newest usable checkpoint in this directory (a checkpoint directory, or a run directory); 'auto': resume from --run_dir's (or --checkpoint_dir's) checkpoints when there are any, else start a new job");
 DEFINE_int32(standby_servers, 0, "local: spare servers that take over the rank of a dead server; keygen: keys for them (standby-S ..)");
-DEFINE_int32(replicas, 1,
-             "local, bench pushpull: 2 keeps a copy of each server's rows on the next server, fed by every push before it is "
-             "acknowledged, so a dead server's replacement loses nothing acknowledged (needs --servers >= 2)");
 DEFINE_bool(restart_failed, true, "local, ssh (with --checkpoint_dir): restart a scheduler, server or worker killed from outside (it rejoins the job)");
 DEFINE_string(token_file, "", "stop: file with the bearer token of the scheduler's --http_token_file");
 // Shared with the daemons (common/flags/node_flags.cc). local passes them
@@ -210,65 +182,15 @@ embedps::StatusOr<embedps::launch::ExtraFlags> ExtraFlagsFromFlags() {
                                           FLAGS_worker_flags);
 }
 
-// The job settings `local` and `ssh` share, under the same flag names.
-// Defaults of fm and deepfm, measured in docs/results.md ("FM and DeepFM
-// learn little from stale rows"): they train in small batches without
-// prefetch (deepfm in batches of 500, where its per-batch costs matter),
-// and deepfm's MLP steps every 2 batches (batch 1000) with one pull and one
-// summed push of its dense tables. Explicit flags win.
-constexpr int kFmBatchSize = 250;
-constexpr int kDeepFmBatchSize = 500;
-constexpr int kDeepFmDenseEvery = 2;
-
-// Default --factor_learning_rate of fm and deepfm: FM interactions are
-// unstable at the linear weights' rate (docs/results.md).
-constexpr double kFmFactorLearningRate = 0.02;
-
+// What `local` and `ssh` read alike: the job (launch/job_settings.h), the
+// pass-through flags, the summary file and the timeout.
 template <typename Options>
-void SetModelJobDefaults(Options& o) {
-  const std::string model = FLAGS_model;
-  const bool adagrad = o.optimizer == "adagrad" || o.optimizer == "rowwise_adagrad";
-  if ((model == "fm" || model == "deepfm") && adagrad && !embedps::worker::FlagWasSet("factor_learning_rate")) {
-    o.factor_learning_rate = kFmFactorLearningRate;
-  }
-  if (model == "fm" || model == "deepfm") {
-    if (!embedps::worker::FlagWasSet("batch_size")) o.batch_size = model == "fm" ? kFmBatchSize : kDeepFmBatchSize;
-    if (!embedps::worker::FlagWasSet("prefetch")) o.prefetch = 0;
-  }
-  if (model == "deepfm") {
-    if (!embedps::worker::FlagWasSet("dense_pull_every")) o.dense_pull_every = kDeepFmDenseEvery;
-    if (!embedps::worker::FlagWasSet("dense_push_every")) o.dense_push_every = kDeepFmDenseEvery;
-  }
-}
-
-template <typename Options>
-embedps::Status SetJobOptions(Options& o) {
-  RETURN_IF_ERROR(CheckRange("passes", FLAGS_passes, 1, 1000));
-  RETURN_IF_ERROR(CheckRange("batch_size", FLAGS_batch_size, 1, 1 << 20));
-  RETURN_IF_ERROR(CheckRange("prefetch", FLAGS_prefetch, 0, 64));
-  RETURN_IF_ERROR(CheckRange("max_staleness", FLAGS_max_staleness, -1, 1 << 20));
-  RETURN_IF_ERROR(CheckRange("dense_pull_every", FLAGS_dense_pull_every, 1, 1 << 20));
-  RETURN_IF_ERROR(CheckRange("dense_push_every", FLAGS_dense_push_every, 1, 1 << 20));
+embedps::Status SetLauncherOptions(Options& o) {
+  ASSIGN_OR_RETURN(o.job, embedps::launch::JobSettingsFromFlags());
+  ASSIGN_OR_RETURN(o.extra, ExtraFlagsFromFlags());
   RETURN_IF_ERROR(CheckRange("timeout_s", FLAGS_timeout_s, 1, 1 << 30));
-  o.train = FLAGS_train;
-  o.passes = FLAGS_passes;
-  o.batch_size = FLAGS_batch_size;
-  o.prefetch = FLAGS_prefetch;
-  o.max_staleness = FLAGS_max_staleness;
-  o.dense_pull_every = FLAGS_dense_pull_every;
-  o.dense_push_every = FLAGS_dense_push_every;
-  o.optimizer = FLAGS_optimizer;
-  o.learning_rate = FLAGS_learning_rate;
-  o.factor_learning_rate = FLAGS_factor_learning_rate;
-  o.dense_optimizer = FLAGS_dense_optimizer;
-  o.dense_learning_rate = FLAGS_dense_learning_rate;
-  o.test = FLAGS_test;
-  o.format = FLAGS_format;
-  o.max_bad_line_fraction = FLAGS_max_bad_line_fraction;
   o.summary_json = FLAGS_summary_json;
   o.timeout_s = FLAGS_timeout_s;
-  ASSIGN_OR_RETURN(o.extra, ExtraFlagsFromFlags());
-  SetModelJobDefaults(o);
   return embedps::Status::OK();
 }
 
@@ -276,10 +198,7 @@ embedps::Status RunLocalCommand() {
   RETURN_IF_ERROR(CheckRange("servers", FLAGS_servers, 1, 64));
   RETURN_IF_ERROR(CheckRange("workers", FLAGS_workers, 1, 64));
   embedps::launch::LocalOptions o;
-  RETURN_IF_ERROR(SetJobOptions(o));
-  o.eval_every_s = FLAGS_eval_every_s;
-  o.eval_every_rows = FLAGS_eval_every_rows;
-  o.eval_rows = FLAGS_eval_rows;
+  RETURN_IF_ERROR(SetLauncherOptions(o));
   // Explicit ratings are a small data set trained for many epochs in small
   // batches; these are the settings docs/results.md measures.
   const std::string model = FLAGS_model;
@@ -287,11 +206,11 @@ embedps::Status RunLocalCommand() {
   if (model == "mf" || model == "hybrid" || model == "ncf") {
     if (!embedps::worker::FlagWasSet("shuffle")) o.shuffle = true;
   }
-  o.hold_out_latest = model == "ncf" && o.test.empty();
-  if (model == "ncf" && !embedps::worker::FlagWasSet("passes")) o.passes = 20;
+  o.hold_out_latest = model == "ncf" && o.job.data.test.empty();
+  if (model == "ncf" && !embedps::worker::FlagWasSet("passes")) o.job.training.passes = 20;
   if (model == "mf" || model == "hybrid") {
-    if (!embedps::worker::FlagWasSet("passes")) o.passes = 20;
-    if (!embedps::worker::FlagWasSet("batch_size")) o.batch_size = 32;
+    if (!embedps::worker::FlagWasSet("passes")) o.job.training.passes = 20;
+    if (!embedps::worker::FlagWasSet("batch_size")) o.job.training.batch_size = 32;
   }
   o.servers = FLAGS_servers;
   o.workers = FLAGS_workers;
@@ -302,24 +221,20 @@ embedps::Status RunLocalCommand() {
   o.http_enable_mutations = FLAGS_http_enable_mutations;
   o.http_token_file = FLAGS_http_token_file;
   o.curve = FLAGS_curve;
-  RETURN_IF_ERROR(CheckRange("checkpoint_interval_s", FLAGS_checkpoint_interval_s, 0, 86400 * 7));
   RETURN_IF_ERROR(CheckRange("standby_servers", FLAGS_standby_servers, 0, 64));
   o.checkpoints = FLAGS_checkpoints;
-  o.checkpoint_dir = FLAGS_checkpoint_dir;
-  o.checkpoint_interval_s = FLAGS_checkpoint_interval_s;
-  o.resume = FLAGS_resume;
   o.standby_servers = FLAGS_standby_servers;
-  RETURN_IF_ERROR(CheckRange("replicas", FLAGS_replicas, 1, 2));
-  if (FLAGS_replicas == 2 && FLAGS_servers < 2) {
+  if (o.job.replicas == 2 && FLAGS_servers < 2) {
     return embedps::InvalidArgument("--replicas=2 needs --servers >= 2: a server's copy lives on another server");
   }
-  if (FLAGS_replicas == 2 && !FLAGS_checkpoints) {
+  if (o.job.replicas == 2 && !FLAGS_checkpoints) {
     return embedps::InvalidArgument("--replicas=2 needs --checkpoints: a dead server's rows are handed over in files "
                                     "under the checkpoint directory");
   }
-  o.replicas = static_cast<uint32_t>(FLAGS_replicas);
   o.restart_failed = FLAGS_restart_failed;
-  if (!o.resume.empty() && !o.checkpoints) return embedps::InvalidArgument("--resume needs --checkpoints");
+  if (!o.job.checkpoints.resume.empty() && !o.checkpoints) {
+    return embedps::InvalidArgument("--resume needs --checkpoints");
+  }
   return embedps::launch::RunLocal(o);
 }
 
@@ -327,7 +242,7 @@ embedps::Status RunSshCommand() {
   RETURN_IF_ERROR(CheckRange("base_port", FLAGS_base_port, 1, 65535));
   RETURN_IF_ERROR(CheckRange("http_base_port", FLAGS_http_base_port, -1, 65535));
   embedps::launch::SshOptions o;
-  RETURN_IF_ERROR(SetJobOptions(o));
+  RETURN_IF_ERROR(SetLauncherOptions(o));
   o.hostfile = FLAGS_hostfile;
   o.job_dir = FLAGS_run_dir;
   o.remote_dir = FLAGS_remote_dir;
@@ -340,17 +255,37 @@ embedps::Status RunSshCommand() {
   o.ports.base_port = FLAGS_base_port;
   o.ports.http_base_port = FLAGS_http_base_port;
   o.http_bind = FLAGS_http_bind;
-  o.model_dir = FLAGS_model_dir;
-  o.checkpoint_dir = FLAGS_checkpoint_dir;
   o.restart_failed = FLAGS_restart_failed;
   return embedps::launch::RunSsh(o);
 }
 
+bool EndsWith(const std::string& text, const std::string& tail) {
+  return text.size() >= tail.size() && text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// node-flags prints the job's flags only, so a launcher or daemon flag given
+// to it would be dropped without a word (e.g. one the Slurm script passes
+// on): it is refused. Job and model flags are defined elsewhere
+// (launch/job_settings.cc, worker/model/model_flags.cc).
+embedps::Status RefuseNonJobFlags() {
+  std::vector<gflags::CommandLineFlagInfo> flags;
+  gflags::GetAllFlags(&flags);
+  for (const auto& f : flags) {
+    if (f.is_default || f.name == "role") continue;
+    if (EndsWith(f.filename, "launch/main.cc") || EndsWith(f.filename, "common/flags/node_flags.cc")) {
+      return embedps::InvalidArgument("--" + f.name +
+                                      " is not a job setting (node-flags takes the job and model flags; daemon "
+                                      "flags go in a launcher's --node_flags or --*_flags)");
+    }
+  }
+  return embedps::Status::OK();
+}
+
 // Prints the job flags of a --role (embedps::launch::JobNodeFlags).
 embedps::Status RunNodeFlagsCommand() {
-  embedps::launch::SshOptions o;
-  RETURN_IF_ERROR(SetJobOptions(o));
-  ASSIGN_OR_RETURN(auto flags, embedps::launch::JobNodeFlags(o, FLAGS_role));
+  RETURN_IF_ERROR(RefuseNonJobFlags());
+  ASSIGN_OR_RETURN(const auto job, embedps::launch::JobSettingsFromFlags());
+  ASSIGN_OR_RETURN(auto flags, embedps::launch::JobNodeFlags(job, FLAGS_role));
   for (const auto& f : flags) std::printf("%s\n", f.c_str());
   return embedps::Status::OK();
 }

@@ -19,7 +19,7 @@ StatusOr<nlohmann::json> CheckpointModel(const std::string& checkpoint_dir) {
   return m.model;
 }
 
-Status AdoptCheckpointModel(const nlohmann::json& model, std::string* format) {
+Status AdoptCheckpointModel(const nlohmann::json& model, JobSettings* job) {
   if (model.is_null()) return Status::OK();
   if (!model.contains("spec")) return DataLoss("the checkpoint's model record has no spec");
   ASSIGN_OR_RETURN(const worker::ModelSpec spec, worker::ModelSpecFromJson(model["spec"]));
@@ -31,9 +31,12 @@ Status AdoptCheckpointModel(const nlohmann::json& model, std::string* format) {
     }
     if (name == "model" || name == "factors" || name == "hidden") taken += " --" + name + "=" + value;
   }
-  if (format->empty() && model.contains("data_format") && model["data_format"].is_string()) {
-    *format = model["data_format"].get<std::string>();
-    taken += " --format=" + *format;
+  // The workers get the flags taken, as if given.
+  job->model_flags = worker::ModelFlagArgs();
+  std::string& format = job->data.format;
+  if (format.empty() && model.contains("data_format") && model["data_format"].is_string()) {
+    format = model["data_format"].get<std::string>();
+    taken += " --format=" + format;
   }
   std::printf("embedps: --resume: the checkpoint's model:%s\n", taken.empty() ? " (as the flags give it)" : taken.c_str());
   std::fflush(stdout);

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "launch/job_settings.h"
 
 namespace embedps::launch {
 
@@ -20,9 +21,9 @@ namespace embedps::launch {
 StatusOr<nlohmann::json> CheckpointModel(const std::string& checkpoint_dir);
 
 // Sets every model flag not given on the command line to the value of the
-// recorded model `model` (a model.json without training figures), and
-// *format to its data format when empty; prints what it took. No effect for
-// a null model.
-Status AdoptCheckpointModel(const nlohmann::json& model, std::string* format);
+// recorded model `model` (a model.json without training figures), and the
+// job's format to its data format when empty; the job's model flags then
+// include those taken. Prints what it took. No effect for a null model.
+Status AdoptCheckpointModel(const nlohmann::json& model, JobSettings* job);
 
 }  // namespace embedps::launch

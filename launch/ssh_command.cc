@@ -19,6 +19,7 @@
 #include "launch/job_model.h"
 #include "launch/process_group.h"
 #include "launch/remote_shell.h"
+#include "launch/ssh_args.h"
 #include "launch/supervisor.h"
 #include "worker/model/model_flags.h"
 
@@ -26,52 +27,37 @@ namespace embedps::launch {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr char kStatsFile[] = "train_stats.json";
 
 // Everything the nodes of one job share.
 struct Job {
-  const SshOptions* options = nullptr;
+  const SshOptions* options = nullptr;  // options->job is the job as it runs (SshJobSettings)
   std::string ssh;  // absolute path of the client
   std::string job_dir;
-  std::string remote_dir;
-  std::string token;
-  std::vector<PlannedNode> nodes;
+  SshPlacement placement;
   size_t servers = 0, workers = 0;
-  // The model the workers train and the servers' declarations of its tables.
-  data::Format format = data::Format::kCriteo;
-  std::unique_ptr<data::SideFeatures> side;
-  worker::ModelSpec spec;
-  std::unique_ptr<worker::Model> model;
-  std::string tables;  // ';'-separated, for --tables
+  // The model the workers train, as the model flags describe it.
+  JobModel model;
 };
-
-TableOptimizers TableOptimizersOf(const SshOptions& o) {
-  return {o.optimizer, o.learning_rate, o.factor_learning_rate, o.dense_optimizer, o.dense_learning_rate};
-}
 
 // The --format value, or the format of the first training file when this
 // machine can read it.
-StatusOr<data::Format> JobFormat(const SshOptions& o) {
-  ASSIGN_OR_RETURN(const std::optional<data::Format> requested, data::FormatFromFlag(o.format));
+StatusOr<data::Format> JobFormat(const DataSettings& d) {
+  ASSIGN_OR_RETURN(const std::optional<data::Format> requested, data::FormatFromFlag(d.format));
   if (requested) return *requested;
-  auto files = ExpandInputs(o.train);
+  auto files = ExpandInputs(d.train);
   if (!files.ok() || files->empty() || !std::filesystem::is_regular_file((*files)[0])) {
     return InvalidArgument("give --format: the format is detected from the first training file, and '" +
-                           o.train + "' is not readable on this machine");
+                           d.train + "' is not readable on this machine");
   }
   return data::DetectFileFormat((*files)[0]);
 }
 
 // Builds the model from the model flags, as every worker will.
-Status PrepareModel(const SshOptions& o, Job& job) {
-  ASSIGN_OR_RETURN(job.format, JobFormat(o));
-  ASSIGN_OR_RETURN(job.side, worker::SideFeaturesFromFlags());
-  ASSIGN_OR_RETURN(job.spec, worker::ModelSpecFromFlags(job.format, job.side.get()));
-  ASSIGN_OR_RETURN(job.model, worker::MakeModel(job.spec));
-  for (const auto& line : TableSpecLines(TableOptimizersOf(o), *job.model)) {
-    job.tables += (job.tables.empty() ? "" : "; ") + line;
-  }
-  return Status::OK();
+StatusOr<JobModel> PrepareModel(const JobSettings& job) {
+  ASSIGN_OR_RETURN(const data::Format format, JobFormat(job.data));
+  ASSIGN_OR_RETURN(JobModel model, BuildJobModel(format));
+  RETURN_IF_ERROR(CheckEvalSettings(job, model.spec));
+  return model;
 }
 
 StatusOr<std::string> FindInPath(const std::string& program) {
@@ -90,58 +76,6 @@ std::string NewJobId() {
   gethostname(host, sizeof(host) - 1);
   return std::string("ssh-") + host + "-" + std::to_string(getpid()) + "-" +
          std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 1000000007);
-}
-
-// The job and model flags of a server or worker (none for the scheduler).
-std::vector<std::string> RoleFlags(const Job& job, const std::string& role) {
-  const SshOptions& o = *job.options;
-  if (role == "server") return {"--tables=" + job.tables};
-  // The scheduler writes model.json after the export.
-  if (role == "scheduler") return {ModelInfoFlag(job.spec, *job.model, job.format)};
-  if (role != "worker") return {};
-  std::vector<std::string> a = {"--batch_size=" + std::to_string(o.batch_size),
-                                "--prefetch=" + std::to_string(o.prefetch),
-                                "--max_staleness=" + std::to_string(o.max_staleness),
-                                "--dense_pull_every=" + std::to_string(o.dense_pull_every),
-                                "--dense_push_every=" + std::to_string(o.dense_push_every),
-                                std::string("--format=") + data::FormatName(job.format)};
-  const auto model_flags = worker::ModelFlagArgs();
-  a.insert(a.end(), model_flags.begin(), model_flags.end());
-  return a;
-}
-
-std::vector<std::string> DaemonArgs(const Job& job, const PlannedNode& n) {
-  const SshOptions& o = *job.options;
-  const PlannedNode& sched = job.nodes.front();
-  const std::string scheduler = "tcp://" + sched.host + ":" + std::to_string(sched.port);
-  const std::string bind = "tcp://" + o.bind_host + ":" + std::to_string(n.port);
-  std::vector<std::string> a = {o.remote_bin_dir + "/embedps-" + n.role, "--cluster_token=" + job.token};
-  if (n.role == "scheduler") {
-    a.insert(a.end(), {"--bind=" + bind, "--num_servers=" + std::to_string(job.servers),
-                       "--num_workers=" + std::to_string(job.workers), "--train=" + o.train,
-                       "--passes=" + std::to_string(o.passes),
-                       "--max_bad_line_fraction=" + std::to_string(o.max_bad_line_fraction),
-                       "--stats_json=" + job.remote_dir + "/" + kStatsFile});
-    if (!o.model_dir.empty()) a.push_back("--model_dir=" + o.model_dir);
-    // A scheduler the launcher starts again resumes; a first one starts.
-    if (!o.checkpoint_dir.empty()) a.insert(a.end(), {"--checkpoint_dir=" + o.checkpoint_dir, "--resume=auto"});
-  } else if (n.role == "server") {
-    a.insert(a.end(), {"--scheduler=" + scheduler, "--bind=" + bind, "--advertise_host=" + n.host});
-  } else {
-    a.push_back("--scheduler=" + scheduler);
-  }
-  const auto job_flags = RoleFlags(job, n.role);
-  a.insert(a.end(), job_flags.begin(), job_flags.end());
-  if (n.http_port >= 0) {
-    a.insert(a.end(), {"--http_port=" + std::to_string(n.http_port), "--http_bind=" + o.http_bind});
-  }
-  if (!o.curve_dir.empty()) {
-    a.push_back("--curve_dir=" + o.curve_dir);
-    if (n.role != "scheduler") a.push_back("--curve_key=" + n.name);
-  }
-  const auto extra = o.extra.For(n.role);
-  a.insert(a.end(), extra.begin(), extra.end());
-  return a;
 }
 
 // One local ssh process running `command` on `destination`.
@@ -163,7 +97,7 @@ std::string LogFile(const Job& job, const std::string& name) {
 
 Status DescribeNodeExit(const Job& job, const ChildExit& exit) {
   std::string host = "?";
-  for (const auto& n : job.nodes) {
+  for (const auto& n : job.placement.nodes) {
     if (n.name == exit.name) host = n.destination;
   }
   std::string how;
@@ -183,12 +117,13 @@ Status DescribeNodeExit(const Job& job, const ChildExit& exit) {
 
 void PrintPlan(const Job& job) {
   std::set<std::string> machines;
-  for (const auto& n : job.nodes) machines.insert(n.machine);
+  const std::vector<PlannedNode>& nodes = job.placement.nodes;
+  for (const auto& n : nodes) machines.insert(n.machine);
   std::printf("embedps: ssh job with %zu servers and %zu workers on %zu host%s; model %s on %s data; "
               "logs in %s/logs\n",
               job.servers, job.workers, machines.size(), machines.size() == 1 ? "" : "s",
-              job.spec.model.c_str(), data::FormatName(job.format), job.job_dir.c_str());
-  for (const auto& n : job.nodes) {
+              job.model.spec.model.c_str(), data::FormatName(job.model.format), job.job_dir.c_str());
+  for (const auto& n : nodes) {
     std::printf("  %-10s %s", n.name.c_str(), n.destination.c_str());
     if (n.role != "worker") std::printf(" port %d", n.port);
     if (n.http_port >= 0) std::printf("  metrics http://%s:%d/metrics", n.host.c_str(), n.http_port);
@@ -199,15 +134,16 @@ void PrintPlan(const Job& job) {
 
 // The ssh command that runs node `n` on its host.
 ChildSpec NodeSpec(const Job& job, const PlannedNode& n) {
-  ChildSpec spec = SshSpec(job, n.name, n.destination, RemoteNodeCommand(job.remote_dir, n.name, DaemonArgs(job, n)),
-                           LogFile(job, n.name));
+  const std::string command = RemoteNodeCommand(job.placement.remote_dir, n.name,
+                                                SshNodeArgs(*job.options, job.model, job.placement, n));
+  ChildSpec spec = SshSpec(job, n.name, n.destination, command, LogFile(job, n.name));
   spec.stdin_pipe = true;
   spec.inherit_stdout = n.role == "scheduler";  // progress lines go to the user
   return spec;
 }
 
 Status StartNodes(const Job& job, ProcessGroup& group) {
-  for (const auto& n : job.nodes) RETURN_IF_ERROR(group.Start(NodeSpec(job, n)).status());
+  for (const auto& n : job.placement.nodes) RETURN_IF_ERROR(group.Start(NodeSpec(job, n)).status());
   return Status::OK();
 }
 
@@ -215,10 +151,10 @@ Status StartNodes(const Job& job, ProcessGroup& group) {
 // client: its wrapper would kill the daemon outright), so the job stops
 // well. Best effort, within 10 s.
 void StopRemoteScheduler(const Job& job) {
-  const PlannedNode& sched = job.nodes.front();
+  const PlannedNode& sched = job.placement.nodes.front();
   ProcessGroup helper;
   ChildSpec spec = SshSpec(job, "stop", sched.destination,
-                           "kill -TERM \"$(cat " + ShellQuote(job.remote_dir + "/" + sched.name + ".pid") + ")\"",
+                           "kill -TERM \"$(cat " + ShellQuote(job.placement.remote_dir + "/" + sched.name + ".pid") + ")\"",
                            LogFile(job, "stop"));
   if (!helper.Start(spec).ok()) return;
   const auto deadline = Clock::now() + std::chrono::seconds(10);
@@ -232,7 +168,7 @@ Status SuperviseNodes(const Job& job, ProcessGroup& group) {
   const SshOptions& o = *job.options;
   SupervisePolicy policy;
   policy.timeout = std::chrono::seconds(o.timeout_s);
-  policy.can_recover = !o.checkpoint_dir.empty();
+  policy.can_recover = !o.job.checkpoints.dir.empty();
   policy.restart_failed = o.restart_failed;
   policy.max_restarts = o.max_restarts;
   policy.stop_scheduler = [&job] { StopRemoteScheduler(job); };
@@ -242,7 +178,7 @@ Status SuperviseNodes(const Job& job, ProcessGroup& group) {
   };
   restart.describe = [&job](const ChildExit& exit) { return DescribeNodeExit(job, exit); };
   restart.spec = [&job](const ChildExit& exit) -> StatusOr<ChildSpec> {
-    for (const auto& n : job.nodes) {
+    for (const auto& n : job.placement.nodes) {
       if (n.name == exit.name) return NodeSpec(job, n);
     }
     return NotFound("no node named " + exit.name);
@@ -256,15 +192,16 @@ Status SuperviseNodes(const Job& job, ProcessGroup& group) {
 Status CleanUpHosts(const Job& job, bool fetch_stats) {
   ProcessGroup helpers;
   std::set<std::string> seen;
-  const std::string& sched = job.nodes.front().destination;
-  for (const auto& n : job.nodes) {
+  const std::string& sched = job.placement.nodes.front().destination;
+  for (const auto& n : job.placement.nodes) {
     if (!seen.insert(n.destination).second) continue;
     const bool fetch = fetch_stats && n.destination == sched;
     ChildSpec spec = SshSpec(job, "cleanup on " + n.destination, n.destination,
-                             RemoteCleanupCommand(job.remote_dir, fetch ? std::vector<std::string>{kStatsFile}
-                                                                        : std::vector<std::string>{}),
+                             RemoteCleanupCommand(job.placement.remote_dir,
+                                                  fetch ? std::vector<std::string>{kSshStatsFile}
+                                                        : std::vector<std::string>{}),
                              LogFile(job, "cleanup"));
-    if (fetch) spec.stdout_file = job.job_dir + "/" + kStatsFile;
+    if (fetch) spec.stdout_file = job.job_dir + "/" + kSshStatsFile;
     RETURN_IF_ERROR(helpers.Start(spec).status());
   }
   const auto deadline = Clock::now() + std::chrono::seconds(20);
@@ -289,7 +226,7 @@ void StopNodes(const Job& job, ProcessGroup& group) {
 }
 
 StatusOr<nlohmann::json> ReadStats(const Job& job) {
-  const std::string local = job.job_dir + "/" + kStatsFile;
+  const std::string local = job.job_dir + "/" + kSshStatsFile;
   std::ifstream in(local);
   nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
@@ -301,7 +238,7 @@ StatusOr<nlohmann::json> ReadStats(const Job& job) {
 Status WriteSummary(const Job& job, nlohmann::json summary, double wall_seconds) {
   summary["job_dir"] = job.job_dir;
   summary["wall_seconds"] = wall_seconds;
-  for (const auto& n : job.nodes) {
+  for (const auto& n : job.placement.nodes) {
     nlohmann::json node = {{"name", n.name}, {"host", n.host}, {"log", LogFile(job, n.name)}};
     if (n.role != "worker") node["port"] = n.port;
     if (n.http_port >= 0) node["metrics_url"] = "http://" + n.host + ":" + std::to_string(n.http_port) + "/metrics";
@@ -351,30 +288,32 @@ Status CheckKeys(const SshOptions& o, const std::vector<PlannedNode>& nodes) {
 
 Status Validate(const SshOptions& o) {
   if (o.hostfile.empty()) return InvalidArgument("--hostfile is required");
-  if (o.train.empty()) return InvalidArgument("--train is required (a path valid on every worker's host)");
+  if (o.job.data.train.empty()) return InvalidArgument("--train is required (a path valid on every worker's host)");
   if (o.remote_bin_dir.empty()) return InvalidArgument("--remote_bin_dir is required");
   if (o.bind_host.empty()) return InvalidArgument("--bind_host must not be empty");
-  if (!o.test.empty() && o.model_dir.empty()) {
+  if (!o.job.data.test.empty() && o.job.model_dir.empty()) {
     return InvalidArgument("--test needs --model_dir (a directory this machine sees, e.g. shared storage)");
   }
-  return ValidateTableOptimizers(TableOptimizersOf(o));
+  return ValidateJobSettings(o.job);
 }
 
 // With --test: completes the export in --model_dir (model.json, and the
 // training interactions for rating data) and evaluates it on this machine.
 Status EvaluateOnTest(const Job& job, nlohmann::json* summary) {
-  const SshOptions& o = *job.options;
+  const JobSettings& o = job.options->job;
+  const JobModel& m = job.model;
   if (!std::filesystem::is_directory(o.model_dir)) {
     return NotFound("--test: the model directory " + o.model_dir +
                     " is not on this machine (it is written on the servers' hosts; use shared storage)");
   }
-  RETURN_IF_ERROR(worker::WriteModelInfo(o.model_dir, ModelInfo(job.spec, *job.model, job.format, *summary)));
-  RETURN_IF_ERROR(WriteExportInteractions(o.model_dir, o.train, job.format, o.max_bad_line_fraction));
-  std::printf("embedps: evaluating on %s\n", o.test.c_str());
+  RETURN_IF_ERROR(worker::WriteModelInfo(o.model_dir, ModelInfo(m.spec, *m.model, m.format, *summary)));
+  RETURN_IF_ERROR(WriteExportInteractions(o.model_dir, o.data.train, m.format, o.data.max_bad_line_fraction));
+  std::printf("embedps: evaluating on %s\n", o.data.test.c_str());
   std::fflush(stdout);
   ASSIGN_OR_RETURN(const std::string metrics,
-                   EvaluateExport({o.model_dir, o.test, job.format, job.side.get(), o.max_bad_line_fraction}, summary));
-  (*summary)["model"] = job.spec.model;
+                   EvaluateExport({o.model_dir, o.data.test, m.format, m.side.get(), o.data.max_bad_line_fraction},
+                                  summary));
+  (*summary)["model"] = m.spec.model;
   (*summary)["model_dir"] = o.model_dir;
   std::printf("embedps: %s on %llu rows\n", metrics.c_str(),
               static_cast<unsigned long long>(summary->value("test_rows", uint64_t{0})));
@@ -383,22 +322,24 @@ Status EvaluateOnTest(const Job& job, nlohmann::json* summary) {
 
 }  // namespace
 
-Status RunSsh(const SshOptions& o) {
+Status RunSsh(const SshOptions& options) {
+  SshOptions o = options;
+  o.job = SshJobSettings(o.job);
   RETURN_IF_ERROR(Validate(o));
   Job job;
   job.options = &o;
   ASSIGN_OR_RETURN(auto entries, ReadHostfile(o.hostfile));
-  ASSIGN_OR_RETURN(job.nodes, PlanNodes(entries, o.ports));
-  RETURN_IF_ERROR(PrepareModel(o, job));
-  RETURN_IF_ERROR(CheckKeys(o, job.nodes));
-  for (const auto& n : job.nodes) {
+  ASSIGN_OR_RETURN(job.placement.nodes, PlanNodes(entries, o.ports));
+  ASSIGN_OR_RETURN(job.model, PrepareModel(o.job));
+  RETURN_IF_ERROR(CheckKeys(o, job.placement.nodes));
+  for (const auto& n : job.placement.nodes) {
     if (n.role == "server") ++job.servers;
     if (n.role == "worker") ++job.workers;
   }
   ASSIGN_OR_RETURN(job.ssh, FindInPath(o.ssh));
   ASSIGN_OR_RETURN(job.job_dir, MakeJobDir(o.job_dir, "embedps-ssh"));
-  job.token = NewJobId();
-  job.remote_dir = o.remote_dir.empty() ? "/tmp/embedps-" + job.token : o.remote_dir;
+  job.placement.token = NewJobId();
+  job.placement.remote_dir = o.remote_dir.empty() ? "/tmp/embedps-" + job.placement.token : o.remote_dir;
   InstallInterruptHandler();
   PrintPlan(job);
   const auto start = Clock::now();
@@ -412,8 +353,8 @@ Status RunSsh(const SshOptions& o) {
   Status cleanup = CleanUpHosts(job, /*fetch_stats=*/true);
   if (!cleanup.ok()) std::fprintf(stderr, "embedps ssh: warning: %s\n", cleanup.message().c_str());
   ASSIGN_OR_RETURN(nlohmann::json stats, ReadStats(job));
-  std::printf("embedps: job finished; statistics in %s/%s\n", job.job_dir.c_str(), kStatsFile);
-  if (!o.test.empty()) RETURN_IF_ERROR(EvaluateOnTest(job, &stats));
+  std::printf("embedps: job finished; statistics in %s/%s\n", job.job_dir.c_str(), kSshStatsFile);
+  if (!o.job.data.test.empty()) RETURN_IF_ERROR(EvaluateOnTest(job, &stats));
   if (!o.summary_json.empty()) {
     RETURN_IF_ERROR(WriteSummary(job, stats, std::chrono::duration<double>(Clock::now() - start).count()));
   }
@@ -421,15 +362,12 @@ Status RunSsh(const SshOptions& o) {
   return Status::OK();
 }
 
-StatusOr<std::vector<std::string>> JobNodeFlags(const SshOptions& o, const std::string& role) {
-  if (role != "server" && role != "worker" && role != "scheduler") {
-    return InvalidArgument("--role must be scheduler, server or worker, got '" + role + "'");
-  }
-  RETURN_IF_ERROR(ValidateTableOptimizers(TableOptimizersOf(o)));
-  Job job;
-  job.options = &o;
-  RETURN_IF_ERROR(PrepareModel(o, job));
-  return RoleFlags(job, role);
+StatusOr<std::vector<std::string>> JobNodeFlags(const JobSettings& settings, const std::string& role_name) {
+  ASSIGN_OR_RETURN(const Role role, ParseRole(role_name));
+  const JobSettings job = SshJobSettings(settings);
+  RETURN_IF_ERROR(ValidateJobSettings(job));
+  ASSIGN_OR_RETURN(const JobModel model, PrepareModel(job));
+  return JobDaemonFlags(job, model, role);
 }
 
 }  // namespace embedps::launch

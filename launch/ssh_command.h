@@ -13,6 +13,7 @@
 
 #include "common/status.h"
 #include "launch/extra_flags.h"
+#include "launch/job_settings.h"
 #include "launch/ssh_plan.h"
 
 namespace embedps::launch {
@@ -31,30 +32,18 @@ struct SshOptions {
   std::string bind_host = "0.0.0.0";     // interface the scheduler and servers listen on
   PortOptions ports;
   std::string http_bind = "127.0.0.1";   // --http_bind given to every node when HTTP is on
-  // Job settings with the same names and meaning as in `embedps local`. The
-  // model comes from the model flags (worker/model/model_flags.h), which the
-  // workers get too.
-  std::string train;
-  // Input format name; empty: detected from the first training file, which
-  // must then be readable on this machine too.
-  std::string format;
-  // Test data, read on this machine after the job: the launcher writes
-  // model.json into --model_dir (which must then be a directory this machine
-  // sees, e.g. shared storage) and prints the test metrics.
-  std::string test;
-  uint32_t passes = 1;
-  uint32_t batch_size = 1000;
-  uint32_t prefetch = 1;
-  uint32_t dense_pull_every = 1;  // batches per pull of the dense tables
-  uint32_t dense_push_every = 1;  // batches whose dense gradients are pushed as one
-  int32_t max_staleness = -1;
-  std::string optimizer = "adagrad";
-  double learning_rate = 0.05;
-  double factor_learning_rate = 0;
-  std::string dense_optimizer = "adam";
-  double dense_learning_rate = 0.001;
-  double max_bad_line_fraction = 0.01;
-  std::string model_dir;  // where servers export the model (on their hosts)
+  // The job's settings, shared with the other launchers
+  // (launch/job_settings.h). Here the training files must be at
+  // job.data.train on every worker's host; the format is detected from the
+  // first of them only when this machine can read it; job.data.test is read
+  // on this machine after the job, from job.model_dir (which must then be a
+  // directory this machine sees, e.g. shared storage). Checkpoints go to
+  // job.checkpoints.dir, on storage every host reaches at that path (NFS,
+  // Lustre); empty: none, and a dead node fails the job. With them the
+  // scheduler runs with --resume=auto, and the launcher starts a node that
+  // died again on its host (at most max_restarts times): a server or worker
+  // rejoins, the scheduler resumes from the newest checkpoint.
+  JobSettings job;
   // Passed through last, so e.g. --node_flags=--cluster_token=T overrides
   // the fresh token the launcher makes for every job.
   ExtraFlags extra;
@@ -64,12 +53,6 @@ struct SshOptions {
   // required unless `insecure`, which runs the job without CURVE.
   std::string curve_dir;
   bool insecure = false;
-  // Checkpoints, on storage every host reaches at this path (NFS, Lustre);
-  // empty: none, and a dead node fails the job. With them the scheduler
-  // runs with --resume=auto, and the launcher starts a node that died again
-  // on its host (at most max_restarts times): a server or worker rejoins,
-  // the scheduler resumes from the newest checkpoint.
-  std::string checkpoint_dir;
   bool restart_failed = true;
   uint32_t max_restarts = 10;
 };
@@ -78,12 +61,11 @@ struct SshOptions {
 // node and its host; no remote daemon outlives this call.
 Status RunSsh(const SshOptions& options);
 
-// The job flags `embedps ssh` gives a node of `role` ("server": the table
-// declarations of the model the model flags name; "worker": the batch,
-// staleness and dense settings, --format and the model flags), for
-// launchers that start the daemons themselves (`embedps node-flags`, used
-// by the Slurm script). Placement flags (--bind, --scheduler, ...) are not
+// The job flags `embedps ssh` gives a node of `role` ("scheduler", "server"
+// or "worker"; launch/job_settings.h), for launchers that start the daemons
+// themselves (`embedps node-flags`: the Slurm script, the Compose and
+// Kubernetes flagfiles). Placement flags (--bind, --scheduler, ...) are not
 // included.
-StatusOr<std::vector<std::string>> JobNodeFlags(const SshOptions& options, const std::string& role);
+StatusOr<std::vector<std::string>> JobNodeFlags(const JobSettings& job, const std::string& role);
 
 }  // namespace embedps::launch

@@ -10,6 +10,7 @@ binaries define (--helpxml), so a typo or a renamed flag fails here.
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -154,12 +155,38 @@ class Checker:
             os.remove(tmp)
         return sections
 
+    def check_generated(self, where, text):
+        """The job flags under a `# embedps node-flags ARGS` comment must be
+        what that command prints now (launch/job_settings.cc), so the static
+        flagfiles give the daemons the flags every launcher would."""
+        lines = [l.strip() for l in text.splitlines()]
+        found = 0
+        for i, line in enumerate(lines):
+            m = re.fullmatch(r"# (embedps node-flags .*)", line)
+            if not m:
+                continue
+            found += 1
+            args = shlex.split(m.group(1))[1:]
+            out = subprocess.run([os.path.join(self.bins, "embedps")] + args, capture_output=True, text=True,
+                                 timeout=30)
+            if not self.expect(out.returncode == 0, where, f"`{m.group(1)}` failed: {out.stderr.strip()}"):
+                continue
+            want = out.stdout.splitlines()
+            have = lines[i + 1:i + 1 + len(want)]
+            self.expect(have == want, where,
+                        f"the lines under `# {m.group(1)}` are not its output; run it again and paste: " +
+                        "; ".join(w[:80] for w in want))
+        self.expect(found == 3, where, f"expected one `# embedps node-flags --role=...` block per daemon, found {found}")
+
     # ---- the checks --------------------------------------------------------
     def check_flagfiles(self):
-        self.check_flagfile("launch/docker/job.flags", open(self.path("launch/docker/job.flags")).read())
+        text = open(self.path("launch/docker/job.flags")).read()
+        self.check_flagfile("launch/docker/job.flags", text)
+        self.check_generated("launch/docker/job.flags", text)
         for doc in self.load_yaml("launch/k8s/embedps.yaml", many=True):
             if doc["kind"] == "ConfigMap":
                 self.check_flagfile("launch/k8s/embedps.yaml ConfigMap", doc["data"]["job.flags"])
+                self.check_generated("launch/k8s/embedps.yaml ConfigMap", doc["data"]["job.flags"])
 
     def check_compose(self):
         where = "launch/docker/docker-compose.yml"
