@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/mutex.h"
@@ -37,6 +38,30 @@ class RequestDedup {
   // Records how a kNew claim ended. Not applied (refused) releases the
   // claim, so a copy of the request is judged afresh.
   void Finish(uint32_t sender, uint64_t request_id, bool applied);
+
+  // A kNew claim that every path out of a handler finishes: Finish(applied)
+  // records the outcome at once; a claim left unfinished is released as not
+  // applied when the guard goes, so no early return can leave a request
+  // "in progress" forever (its retries would be dropped).
+  class ScopedClaim {
+   public:
+    ScopedClaim(RequestDedup* dedup, uint32_t sender, uint64_t request_id)
+        : dedup_(dedup), sender_(sender), request_id_(request_id) {}
+    ScopedClaim(ScopedClaim&& other) noexcept
+        : dedup_(std::exchange(other.dedup_, nullptr)), sender_(other.sender_), request_id_(other.request_id_) {}
+    ScopedClaim(const ScopedClaim&) = delete;
+    ScopedClaim& operator=(const ScopedClaim&) = delete;
+    ScopedClaim& operator=(ScopedClaim&&) = delete;
+    ~ScopedClaim() { Finish(false); }
+    void Finish(bool applied) {
+      if (dedup_ != nullptr) std::exchange(dedup_, nullptr)->Finish(sender_, request_id_, applied);
+    }
+
+   private:
+    RequestDedup* dedup_;
+    uint32_t sender_;
+    uint64_t request_id_;
+  };
 
   // The applied ids of each sender, so that another server can take over
   // rows these requests were applied to (the replication handoff) and

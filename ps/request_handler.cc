@@ -23,14 +23,7 @@ const T* AlignedView(const zmq::message_t& frame, std::vector<T>* scratch) {
   return scratch->data();
 }
 
-struct DataRequest {
-  uint32_t table = 0;
-  uint32_t num_keys = 0;
-  uint32_t dim = 0;
-  bool has_grads = false;
-  bool wants_values = false;
-  bool read_only = false;
-};
+using DataRequest = RequestHandler::DataRequest;
 
 bool Describe(const wire::Body& body, DataRequest* r) {
   if (auto* m = std::get_if<wire::PullMsg>(&body)) {
@@ -143,87 +136,76 @@ void RequestHandler::Handle(Incoming& in, zmq::socket_t& socket) const {
   HandleData(in.routing_id, msg, socket);
 }
 
-EmbeddingTable* RequestHandler::Admit(const zmq::message_t& from, const wire::Message& msg,
-                                      uint32_t table, const uint64_t* keys, size_t n,
-                                      zmq::socket_t& socket) const {
+std::optional<RequestHandler::Refusal> RequestHandler::Admit(const wire::Message& msg, uint32_t table,
+                                                             const uint64_t* keys, size_t n,
+                                                             EmbeddingTable** out) const {
   auto it = state_->tables.find(table);
-  if (it == state_->tables.end()) {
-    rejected_->Add();
-    ReplyError(from, msg.header, wire::ErrorCode::kUnknownTable, "unknown table " + std::to_string(table),
-               socket);
-    return nullptr;
-  }
+  if (it == state_->tables.end()) return Refusal{wire::ErrorCode::kUnknownTable, "unknown table " + std::to_string(table)};
   auto map = shard_map();
   if (map == nullptr || !state_->serving.load(std::memory_order_acquire)) {
-    rejected_->Add();
     // A replacement may come up on its predecessor's endpoint (fixed ports:
     // ssh, Slurm, Kubernetes): the sender tries again shortly, by when it
     // serves or the new map has sent the sender elsewhere.
-    ReplyError(from, msg.header, wire::ErrorCode::kUnavailable,
-               "server is not serving yet (standby or restoring); request routed with shard map epoch " +
-                   std::to_string(msg.header.epoch),
-               socket);
-    return nullptr;
+    return Refusal{wire::ErrorCode::kUnavailable,
+                   "server is not serving yet (standby or restoring); request routed with shard map epoch " +
+                       std::to_string(msg.header.epoch)};
   }
   const int64_t now_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
   if (now_ns > state_->serving_until_ns.load(std::memory_order_acquire)) {
-    rejected_->Add();
-    ReplyError(from, msg.header, wire::ErrorCode::kUnavailable,
-               "server has not heard from the scheduler for too long (stalled?); not serving until it does",
-               socket);
-    return nullptr;
+    return Refusal{wire::ErrorCode::kUnavailable,
+                   "server has not heard from the scheduler for too long (stalled?); not serving until it does"};
   }
   const uint32_t rank = state_->rank.load(std::memory_order_relaxed);
   for (size_t i = 0; map->num_servers() > 1 && i < n; ++i) {
     if (map->ServerOf(keys[i]) != rank) {
-      rejected_->Add();
-      ReplyError(from, msg.header, wire::ErrorCode::kNotOwner,
-                 "key " + std::to_string(keys[i]) + " is not owned by server " +
-                     std::to_string(rank),
-                 socket);
-      return nullptr;
+      return Refusal{wire::ErrorCode::kNotOwner,
+                     "key " + std::to_string(keys[i]) + " is not owned by server " + std::to_string(rank)};
     }
   }
-  return it->second.get();
+  *out = it->second.get();
+  return std::nullopt;
+}
+
+std::optional<RequestHandler::Refusal> RequestHandler::Check(const wire::Message& msg, const DataRequest& req,
+                                                             const uint64_t* keys, EmbeddingTable** table) const {
+  if (auto refusal = Admit(msg, req.table, keys, req.num_keys, table)) return refusal;
+  const uint32_t dim = (*table)->config().dim;
+  if (req.has_grads && req.dim != dim) {
+    return Refusal{wire::ErrorCode::kDimMismatch, "push has dim " + std::to_string(req.dim) + ", table " +
+                                                      std::to_string(req.table) + " has dim " + std::to_string(dim)};
+  }
+  return CheckLimits(**table, keys, req.num_keys, req.wants_values);
 }
 
 void RequestHandler::HandleData(const zmq::message_t& from, wire::Message& msg,
                                 zmq::socket_t& socket) const {
   DataRequest req;
   if (!Describe(msg.body, &req)) {
-    rejected_->Add();
-    ReplyError(from, msg.header, wire::ErrorCode::kMalformed,
-               std::string("servers do not accept ") + wire::BodyName(msg.body), socket);
-    return;
+    return Refuse(from, msg.header,
+                  Refusal{wire::ErrorCode::kMalformed, std::string("servers do not accept ") + wire::BodyName(msg.body)},
+                  socket);
   }
   if (req.num_keys > state_->limits.max_keys_per_request) {
-    RefuseOverLimit(from, msg.header, wire::ErrorCode::kLimitExceeded,
-                    "request has " + std::to_string(req.num_keys) +
-                        " keys, more than --max_keys_per_request=" +
-                        std::to_string(state_->limits.max_keys_per_request),
-                    limit_keys_, socket);
-    return;
+    return Refuse(from, msg.header,
+                  Refusal{wire::ErrorCode::kLimitExceeded,
+                          "request has " + std::to_string(req.num_keys) + " keys, more than --max_keys_per_request=" +
+                              std::to_string(state_->limits.max_keys_per_request),
+                          Refusal::Kind::kOverLimit, limit_keys_},
+                  socket);
   }
   const auto start = Clock::now();
   thread_local std::vector<uint64_t> key_scratch;
   thread_local std::vector<float> grad_scratch;
   const uint64_t* keys = AlignedView(msg.payloads[0], &key_scratch);
-  EmbeddingTable* table = Admit(from, msg, req.table, keys, req.num_keys, socket);
-  if (table == nullptr) return;
+  EmbeddingTable* table = nullptr;
+  if (auto refusal = Check(msg, req, keys, &table)) return Refuse(from, msg.header, *refusal, socket);
   const uint32_t dim = table->config().dim;
-  if (req.has_grads && req.dim != dim) {
-    rejected_->Add();
-    ReplyError(from, msg.header, wire::ErrorCode::kDimMismatch,
-               "push has dim " + std::to_string(req.dim) + ", table " + std::to_string(req.table) +
-                   " has dim " + std::to_string(dim),
-               socket);
-    return;
-  }
-  if (!WithinLimits(from, msg, *table, keys, req.num_keys, req.wants_values, socket)) return;
-  if (req.has_grads && !ClaimOnce(from, msg, *table, keys, req.num_keys, req.wants_values, socket)) {
-    return;
-  }
+  // Pushes claim their request id; the claim is finished on every path.
+  Claim claimed = req.has_grads ? ClaimOnce(from, msg, *table, keys, req.num_keys, req.wants_values, socket)
+                                : Claim{std::nullopt, std::nullopt, /*apply=*/true};
+  if (claimed.refusal) return Refuse(from, msg.header, *claimed.refusal, socket);
+  if (!claimed.apply) return;  // a duplicate, answered
   wire::PayloadBuffer<float> values(req.wants_values ? size_t{req.num_keys} * dim : 0);
   if (state_->null_store) {
     if (req.wants_values) std::memset(values.data(), 0, values.size() * sizeof(float));
@@ -237,33 +219,30 @@ void RequestHandler::HandleData(const zmq::message_t& from, wire::Message& msg,
       std::string why;
       const auto outcome = forwarder_->Forward(msg.header, req.table, req.num_keys, dim, msg.payloads[0],
                                                msg.payloads[1], &why);
-      if (outcome == ReplicaForwarder::Outcome::kUnavailable || outcome == ReplicaForwarder::Outcome::kRefused) {
-        dedup_.Finish(msg.header.sender, msg.header.request_id, false);
-        const bool retry = outcome == ReplicaForwarder::Outcome::kUnavailable;
-        if (!retry) {
-          replica_refusals_->Add();
-          rejected_->Add();
-        }
-        ReplyError(from, msg.header, retry ? wire::ErrorCode::kUnavailable : wire::ErrorCode::kBadValues, why,
-                   socket);
-        return;
+      // Released before the reply: the sender's retry must find it free.
+      const bool not_applied = outcome == ReplicaForwarder::Outcome::kUnavailable || outcome == ReplicaForwarder::Outcome::kRefused;
+      if (not_applied && claimed.claim) claimed.claim->Finish(false);
+      if (outcome == ReplicaForwarder::Outcome::kUnavailable) {
+        return Refuse(from, msg.header, Refusal{wire::ErrorCode::kUnavailable, why, Refusal::Kind::kRetry}, socket);
+      }
+      if (outcome == ReplicaForwarder::Outcome::kRefused) {
+        replica_refusals_->Add();
+        return Refuse(from, msg.header, Refusal{wire::ErrorCode::kBadValues, why}, socket);
       }
     }
     const float* grads = AlignedView(msg.payloads[1], &grad_scratch);
     Status st = table->Push(keys, req.num_keys, grads, req.wants_values ? values.data() : nullptr);
-    dedup_.Finish(msg.header.sender, msg.header.request_id, st.ok());
+    if (claimed.claim) claimed.claim->Finish(st.ok());
     if (!st.ok()) {
-      rejected_->Add();
       LOG_EVERY_N(WARNING, 100) << "refused push from node " << msg.header.sender << ": " << st.message();
-      ReplyError(from, msg.header, wire::ErrorCode::kBadValues, st.message(), socket);
-      return;
+      return Refuse(from, msg.header, Refusal{wire::ErrorCode::kBadValues, st.message()}, socket);
     }
     pushes_->Add();
     keys_pushed_->Add(req.num_keys);
   } else {
     table->Pull(keys, req.num_keys, values.data(), req.read_only);
   }
-  if (req.has_grads && state_->null_store) dedup_.Finish(msg.header.sender, msg.header.request_id, true);
+  if (claimed.claim) claimed.claim->Finish(true);  // null store: "applied"
   const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
   handler_nanos_->Add(nanos);
   Histogram* latency = !req.has_grads ? pull_seconds_ : req.wants_values ? push_pull_seconds_ : push_seconds_;
@@ -277,20 +256,18 @@ void RequestHandler::HandleData(const zmq::message_t& from, wire::Message& msg,
   }
 }
 
-bool RequestHandler::WithinLimits(const zmq::message_t& from, const wire::Message& msg,
-                                  const EmbeddingTable& table, const uint64_t* keys,
-                                  uint32_t num_keys, bool wants_values, zmq::socket_t& socket) const {
+std::optional<RequestHandler::Refusal> RequestHandler::CheckLimits(const EmbeddingTable& table,
+                                                                   const uint64_t* keys, uint32_t num_keys,
+                                                                   bool wants_values) const {
   const ServerLimits& limits = state_->limits;
   const uint64_t reply_bytes = uint64_t{num_keys} * table.config().dim * sizeof(float);
   if (wants_values && reply_bytes > limits.max_reply_bytes) {
-    RefuseOverLimit(from, msg.header, wire::ErrorCode::kTooLarge,
-                    "the reply would be " + std::to_string(reply_bytes) +
-                        " bytes, more than --max_message_bytes=" +
-                        std::to_string(limits.max_reply_bytes),
-                    too_large_, socket);
-    return false;
+    return Refusal{wire::ErrorCode::kTooLarge,
+                   "the reply would be " + std::to_string(reply_bytes) + " bytes, more than --max_message_bytes=" +
+                       std::to_string(limits.max_reply_bytes),
+                   Refusal::Kind::kOverLimit, too_large_};
   }
-  if (state_->null_store) return true;
+  if (state_->null_store) return std::nullopt;
   // Only a request that could create rows past a limit pays for counting
   // its missing keys; every other request passes on a few atomic loads.
   const uint64_t row_cost = table.bytes_per_live_row();
@@ -298,39 +275,41 @@ bool RequestHandler::WithinLimits(const zmq::message_t& from, const wire::Messag
   const uint64_t memory = state_->LiveBytes();
   if (rows + num_keys <= limits.max_rows_per_table &&
       memory + num_keys * row_cost <= limits.max_memory_bytes) {
-    return true;
+    return std::nullopt;
   }
   const uint64_t missing = table.CountMissing(keys, num_keys);
-  if (missing == 0) return true;
+  if (missing == 0) return std::nullopt;
   if (rows + missing > limits.max_rows_per_table) {
-    RefuseOverLimit(from, msg.header, wire::ErrorCode::kLimitExceeded,
-                    "table '" + table.config().name + "' holds " + std::to_string(rows) +
-                        " rows; " + std::to_string(missing) +
-                        " new ones would pass --max_rows_per_table=" +
-                        std::to_string(limits.max_rows_per_table),
-                    limit_rows_, socket);
-    return false;
+    return Refusal{wire::ErrorCode::kLimitExceeded,
+                   "table '" + table.config().name + "' holds " + std::to_string(rows) + " rows; " +
+                       std::to_string(missing) + " new ones would pass --max_rows_per_table=" +
+                       std::to_string(limits.max_rows_per_table),
+                   Refusal::Kind::kOverLimit, limit_rows_};
   }
   if (memory + missing * row_cost > limits.max_memory_bytes) {
-    RefuseOverLimit(from, msg.header, wire::ErrorCode::kLimitExceeded,
-                    "server rows take " + std::to_string(memory >> 20) + " MiB; " +
-                        std::to_string(missing) + " new rows would pass --max_server_memory_mb=" +
-                        std::to_string(limits.max_memory_bytes >> 20),
-                    limit_memory_, socket);
-    return false;
+    return Refusal{wire::ErrorCode::kLimitExceeded,
+                   "server rows take " + std::to_string(memory >> 20) + " MiB; " + std::to_string(missing) +
+                       " new rows would pass --max_server_memory_mb=" + std::to_string(limits.max_memory_bytes >> 20),
+                   Refusal::Kind::kOverLimit, limit_memory_};
   }
-  return true;
+  return std::nullopt;
 }
 
-bool RequestHandler::ClaimOnce(const zmq::message_t& from, const wire::Message& msg,
-                               EmbeddingTable& table, const uint64_t* keys, uint32_t num_keys,
-                               bool wants_values, zmq::socket_t& socket) const {
+RequestHandler::Claim RequestHandler::ClaimOnce(const zmq::message_t& from, const wire::Message& msg,
+                                                EmbeddingTable& table, const uint64_t* keys, uint32_t num_keys,
+                                                bool wants_values, zmq::socket_t& socket) const {
   using Verdict = RequestDedup::Verdict;
+  Claim result;
   // Node ids come from the scheduler; 0 (not registered) names no one.
-  if (msg.header.sender == 0) return true;
+  if (msg.header.sender == 0) {
+    result.apply = true;
+    return result;
+  }
   switch (dedup_.Claim(msg.header.sender, msg.header.request_id)) {
     case Verdict::kNew:
-      return true;
+      result.claim.emplace(&dedup_, msg.header.sender, msg.header.request_id);
+      result.apply = true;
+      return result;
     case Verdict::kApplied: {
       // Acknowledge again without applying; a push+pull gets today's rows.
       duplicates_->Add();
@@ -338,7 +317,7 @@ bool RequestHandler::ClaimOnce(const zmq::message_t& from, const wire::Message& 
         wire::Header reply = msg.header;
         reply.sender = state_->node_id;
         (void)SendMessage(socket, reply, wire::PushReplyMsg{table.config().id, num_keys}, {}, &from);
-        return false;
+        return result;
       }
       const uint32_t dim = table.config().dim;
       wire::PayloadBuffer<float> values(size_t{num_keys} * dim);
@@ -348,25 +327,22 @@ bool RequestHandler::ClaimOnce(const zmq::message_t& from, const wire::Message& 
         table.Pull(keys, num_keys, values.data());
       }
       ReplyRows(from, msg, table.config().id, num_keys, dim, std::move(values), socket);
-      return false;
+      return result;
     }
     case Verdict::kInProgress:
       // The copy being applied will answer.
       duplicates_->Add();
-      return false;
+      return result;
     case Verdict::kTooOld:
-      rejected_->Add();
-      ReplyError(from, msg.header, wire::ErrorCode::kAborted,
-                 "request id " + std::to_string(msg.header.request_id) +
-                     " is too old to check for duplicates; not applied",
-                 socket);
-      return false;
+      result.refusal = Refusal{wire::ErrorCode::kAborted, "request id " + std::to_string(msg.header.request_id) +
+                                                              " is too old to check for duplicates; not applied"};
+      return result;
     case Verdict::kTooManySenders:
-      RefuseOverLimit(from, msg.header, wire::ErrorCode::kLimitExceeded,
-                      "too many distinct senders to track; not applied", limit_refusals_, socket);
-      return false;
+      result.refusal = Refusal{wire::ErrorCode::kLimitExceeded, "too many distinct senders to track; not applied",
+                               Refusal::Kind::kOverLimit, limit_refusals_};
+      return result;
   }
-  return false;
+  return result;
 }
 
 void RequestHandler::ReplyRows(const zmq::message_t& to, const wire::Message& msg, uint32_t table,
@@ -382,14 +358,22 @@ void RequestHandler::ReplyRows(const zmq::message_t& to, const wire::Message& ms
                     std::move(payloads), &to);
 }
 
-void RequestHandler::RefuseOverLimit(const zmq::message_t& to, const wire::Header& request,
-                                     wire::ErrorCode code, const std::string& message,
-                                     Counter* counter, zmq::socket_t& socket) const {
-  if (counter != limit_refusals_) counter->Add();
-  limit_refusals_->Add();
-  rejected_->Add();
-  LOG_EVERY_N(WARNING, 100) << "refused a request from node " << request.sender << ": " << message;
-  ReplyError(to, request, code, message, socket);
+void RequestHandler::Refuse(const zmq::message_t& to, const wire::Header& request, const Refusal& refusal,
+                            zmq::socket_t& socket) const {
+  switch (refusal.kind) {
+    case Refusal::Kind::kRejected:
+      rejected_->Add();
+      break;
+    case Refusal::Kind::kOverLimit:
+      if (refusal.limit_counter != nullptr && refusal.limit_counter != limit_refusals_) refusal.limit_counter->Add();
+      limit_refusals_->Add();
+      rejected_->Add();
+      LOG_EVERY_N(WARNING, 100) << "refused a request from node " << request.sender << ": " << refusal.message;
+      break;
+    case Refusal::Kind::kRetry:
+      break;
+  }
+  ReplyError(to, request, refusal.code, refusal.message, socket);
 }
 
 void RequestHandler::ReplyError(const zmq::message_t& to, const wire::Header& request,

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -91,25 +92,57 @@ class RequestHandler {
   // Handles `in` (already received, possibly malformed) and replies on `socket`.
   void Handle(Incoming& in, zmq::socket_t& socket) const;
 
+ public:
+  // What a data request asks for (pull, push, push+pull).
+  struct DataRequest {
+    uint32_t table = 0;
+    uint32_t num_keys = 0;
+    uint32_t dim = 0;
+    bool has_grads = false;
+    bool wants_values = false;
+    bool read_only = false;
+  };
+
  private:
+  // Why a request is refused: what its sender is told, and how it counts.
+  struct Refusal {
+    enum class Kind {
+      kRejected,   // counted as rejected
+      kOverLimit,  // a limit: its own counter, the limit total and rejected
+      kRetry,      // not counted: the sender tries again (not serving yet)
+    };
+    wire::ErrorCode code;
+    std::string message;
+    Kind kind = Kind::kRejected;
+    Counter* limit_counter = nullptr;  // kOverLimit
+  };
+  // A push's claim on its request id: `claim` to apply it under; neither
+  // set: a duplicate, answered already.
+  struct Claim {
+    std::optional<RequestDedup::ScopedClaim> claim;
+    std::optional<Refusal> refusal;
+    bool apply = false;
+  };
+
   void HandleData(const zmq::message_t& from, wire::Message& msg, zmq::socket_t& socket) const;
-  // Refuses (replying, counting) a request past a limit; true if it may go on.
-  bool WithinLimits(const zmq::message_t& from, const wire::Message& msg, const EmbeddingTable& table,
-                    const uint64_t* keys, uint32_t num_keys, bool wants_values,
-                    zmq::socket_t& socket) const;
-  // For pushes: true if this copy is to be applied (then Finish it); false
-  // after answering or dropping a duplicate.
-  bool ClaimOnce(const zmq::message_t& from, const wire::Message& msg, EmbeddingTable& table,
-                 const uint64_t* keys, uint32_t num_keys, bool wants_values,
-                 zmq::socket_t& socket) const;
+  // The checks before a request touches a row, in order: its kind, key
+  // count, table, serving state and lease, key ownership, dim, limits. The
+  // first that fails is returned; otherwise *table is set.
+  std::optional<Refusal> Check(const wire::Message& msg, const DataRequest& req, const uint64_t* keys,
+                               EmbeddingTable** table) const;
+  // Validates table, serving state, lease and ownership.
+  std::optional<Refusal> Admit(const wire::Message& msg, uint32_t table, const uint64_t* keys, size_t n,
+                               EmbeddingTable** out) const;
+  std::optional<Refusal> CheckLimits(const EmbeddingTable& table, const uint64_t* keys, uint32_t num_keys,
+                                     bool wants_values) const;
+  // For pushes: claims the request id once; a duplicate is answered here.
+  Claim ClaimOnce(const zmq::message_t& from, const wire::Message& msg, EmbeddingTable& table,
+                  const uint64_t* keys, uint32_t num_keys, bool wants_values, zmq::socket_t& socket) const;
   void ReplyRows(const zmq::message_t& to, const wire::Message& msg, uint32_t table, uint32_t num_keys,
                  uint32_t dim, wire::PayloadBuffer<float> values, zmq::socket_t& socket) const;
-  // Sends an error and counts it under `counter` and the limit total.
-  void RefuseOverLimit(const zmq::message_t& to, const wire::Header& request, wire::ErrorCode code,
-                       const std::string& message, Counter* counter, zmq::socket_t& socket) const;
-  // Validates table, epoch and ownership; on failure replies and returns null.
-  EmbeddingTable* Admit(const zmq::message_t& from, const wire::Message& msg, uint32_t table,
-                        const uint64_t* keys, size_t n, zmq::socket_t& socket) const;
+  // The one place a data request is refused: counts it and replies.
+  void Refuse(const zmq::message_t& to, const wire::Header& request, const Refusal& refusal,
+              zmq::socket_t& socket) const;
   void ReplyError(const zmq::message_t& to, const wire::Header& request, wire::ErrorCode code,
                   const std::string& message, zmq::socket_t& socket) const;
   std::shared_ptr<const ShardMap> shard_map() const;

@@ -100,5 +100,22 @@ TEST(RequestDedupTest, ImportedIdsAreRecognisedAsApplied) {
   EXPECT_FALSE(other_window.ImportApplied(backup.ExportApplied()).ok());
 }
 
+// The guard finishes a claim on every path out of a handler: left alone it
+// releases the id (a retry is judged afresh, not dropped as in progress);
+// finished as applied, a retry is a duplicate.
+TEST(RequestDedupTest, AScopedClaimIsReleasedUnlessFinished) {
+  RequestDedup dedup;
+  ASSERT_EQ(dedup.Claim(7, 1), RequestDedup::Verdict::kNew);
+  { RequestDedup::ScopedClaim guard(&dedup, 7, 1); }  // an early return
+  EXPECT_EQ(dedup.Claim(7, 1), RequestDedup::Verdict::kNew);
+  {
+    RequestDedup::ScopedClaim guard(&dedup, 7, 1);
+    EXPECT_EQ(dedup.Claim(7, 1), RequestDedup::Verdict::kInProgress);
+    guard.Finish(true);
+    RequestDedup::ScopedClaim moved(std::move(guard));  // finishes nothing twice
+  }
+  EXPECT_EQ(dedup.Claim(7, 1), RequestDedup::Verdict::kApplied);
+}
+
 }  // namespace
 }  // namespace embedps::ps
