@@ -21,7 +21,7 @@
 // Only for the field counts and the inline BucketizeInteger: integer weights
 // are planted on exactly the buckets the parser produces, so a linear model
 // over the parser's keys can represent them.
-#include "worker/data/criteo_parser.h"
+#include "common/criteo_format.h"
 
 namespace embedps::datagen {
 namespace {

@@ -34,22 +34,6 @@ inline void PrefetchBytes(const void* p, size_t bytes) {
 }
 }  // namespace
 
-StatusOr<Initializer> ParseInitializer(const std::string& name) {
-  if (name == "zeros") return Initializer::kZeros;
-  if (name == "uniform") return Initializer::kUniform;
-  if (name == "normal") return Initializer::kNormal;
-  return InvalidArgument("unknown initializer '" + name + "' (expected zeros, uniform or normal)");
-}
-
-const char* InitializerName(Initializer init) {
-  switch (init) {
-    case Initializer::kZeros: return "zeros";
-    case Initializer::kUniform: return "uniform";
-    case Initializer::kNormal: return "normal";
-  }
-  return "?";
-}
-
 StatusOr<std::unique_ptr<EmbeddingTable>> EmbeddingTable::Create(const TableConfig& config) {
   const std::string what = "table '" + config.name + "'";
   if (config.dim == 0 || config.dim > kMaxDim) {

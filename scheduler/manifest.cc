@@ -12,7 +12,7 @@
 
 #include <glog/logging.h>
 
-#include "ps/checkpoint/checkpoint.h"
+#include "ps/checkpoint/cut_file.h"
 
 namespace embedps::scheduler {
 namespace {

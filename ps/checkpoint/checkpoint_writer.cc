@@ -6,6 +6,7 @@
 #include "ps/checkpoint/checkpoint.h"
 #include "ps/checkpoint/durable_file.h"
 #include "ps/checkpoint/file_format.h"
+#include "ps/checkpoint/table_info.h"
 
 namespace embedps::ps::checkpoint {
 namespace {

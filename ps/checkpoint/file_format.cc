@@ -69,15 +69,6 @@ bool GetTable(ByteReader& r, TableInfo* t) {
 
 }  // namespace
 
-TableInfo DescribeTable(const EmbeddingTable& table, uint64_t step) {
-  TableInfo t;
-  t.config = table.config();
-  t.weight_bytes = table.weight_bytes();
-  t.state_floats = table.state_floats();
-  t.has_stamp = table.tracks_steps();
-  t.step_at_cut = step;
-  return t;
-}
 
 uint32_t Crc32(const void* data, size_t size, uint32_t crc) {
   return static_cast<uint32_t>(crc32_z(crc, static_cast<const Bytef*>(data), size));

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "common/status.h"
-#include "ps/checkpoint/checkpoint.h"
-#include "ps/embedding_table.h"
+#include "ps/checkpoint/cut_file.h"
+#include "ps/table_config.h"
 
 namespace embedps::ps::checkpoint {
 
@@ -71,7 +71,6 @@ struct Footer {
 };
 
 // The description of `table` at a cut at push counter `step`.
-TableInfo DescribeTable(const EmbeddingTable& table, uint64_t step);
 
 // CRC-32 (zlib) of `size` bytes, continuing from `crc` (0 to start).
 uint32_t Crc32(const void* data, size_t size, uint32_t crc = 0);

@@ -130,4 +130,8 @@ Status FileReader::ForEachBlock(const std::vector<BlockType>& types, const Block
   return Status::OK();
 }
 
+Status VerifyAllBlocks(FileReader& reader) {
+  return reader.ForEachBlock({}, [](const BlockHeader&, const char*) { return Status::OK(); });
+}
+
 }  // namespace embedps::ps::checkpoint

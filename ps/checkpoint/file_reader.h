@@ -56,4 +56,8 @@ class FileReader {
   std::vector<char> buffer_;
 };
 
+// Reads every block of `reader`'s file, checking each checksum; DataLoss
+// naming the first damaged one.
+Status VerifyAllBlocks(FileReader& reader);
+
 }  // namespace embedps::ps::checkpoint

@@ -12,10 +12,6 @@
 namespace embedps::ps::checkpoint {
 namespace {
 
-Status VerifyReader(FileReader& reader) {
-  return reader.ForEachBlock({}, [](const BlockHeader&, const char*) { return Status::OK(); });
-}
-
 // Element `e` of the chain: a full checkpoint first, then deltas, each
 // relative to the one before; one checkpoint id per element.
 Status CheckChainLink(const std::string& path, const CutInfo& cut, size_t e, const CutInfo& first,
@@ -56,7 +52,7 @@ StatusOr<std::vector<std::vector<ChainFile>>> VerifyChain(
     out.emplace_back();
     for (const std::string& path : chain[e]) {
       ASSIGN_OR_RETURN(FileReader reader, FileReader::Open(path));
-      RETURN_IF_ERROR(VerifyReader(reader));
+      RETURN_IF_ERROR(VerifyAllBlocks(reader));
       const FileHeader& h = reader.header();
       RETURN_IF_ERROR(CheckTablesMatch(path, h.tables, tables));
       const CutInfo& first = out[e].empty() ? h.cut : out[e][0].header.cut;
@@ -140,19 +136,6 @@ StatusOr<RestoreStats> Restore(const std::vector<std::vector<std::string>>& chai
   stats.rows_loaded = rows_after > rows_before ? rows_after - rows_before : 0;
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return stats;
-}
-
-Status Verify(const std::string& path) { return VerifyCut(path).status(); }
-
-StatusOr<CutInfo> ReadCut(const std::string& path) {
-  ASSIGN_OR_RETURN(FileReader reader, FileReader::Open(path));
-  return reader.header().cut;
-}
-
-StatusOr<CutInfo> VerifyCut(const std::string& path) {
-  ASSIGN_OR_RETURN(FileReader reader, FileReader::Open(path));
-  RETURN_IF_ERROR(VerifyReader(reader));
-  return reader.header().cut;
 }
 
 }  // namespace embedps::ps::checkpoint

@@ -1,5 +1,7 @@
 #include "ps/checkpoint/table_match.h"
 
+#include "ps/checkpoint/table_info.h"
+
 namespace embedps::ps::checkpoint {
 namespace {
 

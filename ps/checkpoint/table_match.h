@@ -9,6 +9,7 @@
 
 #include "common/status.h"
 #include "ps/checkpoint/file_format.h"
+#include "ps/embedding_table.h"
 
 namespace embedps::ps::checkpoint {
 

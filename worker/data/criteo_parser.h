@@ -11,16 +11,13 @@
 #include <cstdint>
 #include <string_view>
 
+#include "common/criteo_format.h"
 #include "common/status.h"
 #include "worker/data/example.h"
 
 namespace embedps::data {
 
-inline constexpr int kCriteoIntFields = 13;
-inline constexpr int kCriteoCatFields = 26;
-inline constexpr int kCriteoFeatureFields = kCriteoIntFields + kCriteoCatFields;
-// Label plus the feature fields.
-inline constexpr int kCriteoLineFields = kCriteoFeatureFields + 1;
+// The field counts and BucketizeInteger: common/criteo_format.h.
 
 // A parsed line has one key per feature field plus the bias key, always last:
 // keys[f] is in field f (0..12 = I1..I13, 13..38 = C1..C26) and the bias key
@@ -39,16 +36,6 @@ uint64_t IntegerFeatureKey(int field, int64_t bucket);
 
 // The bias key shared by all examples (a fixed constant hash).
 uint64_t BiasKey();
-
-// Integer features are bucketized before hashing, as in the Criteo competition
-// winners: v <= 2 keeps its own bucket (including negatives), else
-// bucket = floor(ln(v)^2). Returns the bucket id. Inline so the data generator
-// can plant weights on exactly these buckets without linking the worker.
-inline int64_t BucketizeInteger(int64_t v) {
-  if (v <= 2) return v;
-  const double l = std::log(static_cast<double>(v));
-  return static_cast<int64_t>(std::floor(l * l));
-}
 
 // The dense value of an integer feature: log(1 + max(v, 0)); a missing value
 // is 0.
