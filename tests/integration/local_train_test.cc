@@ -7,6 +7,7 @@
 
 #include "tests/support/reference_lr.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/criteo_data.h"
 #include "tests/support/test_dirs.h"
 
 namespace embedps {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/subprocess.h"
+#include "tests/support/criteo_data.h"
 #include "tests/support/test_dirs.h"
 
 namespace embedps {

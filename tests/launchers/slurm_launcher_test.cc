@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/subprocess.h"
+#include "tests/support/criteo_data.h"
 #include "tests/support/test_dirs.h"
 #include "tests/support/test_sshd.h"  // FreePortRange
 #include "tests/support/exported_eval.h"

@@ -16,6 +16,7 @@
 
 #include "launch/process_group.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/criteo_data.h"
 #include "tests/support/test_dirs.h"
 #include "tests/support/test_sshd.h"
 #include "tests/support/exported_eval.h"

@@ -18,6 +18,7 @@
 #include "tests/support/exported_eval.h"
 #include "tests/support/netns_lab.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/criteo_data.h"
 #include "tests/support/test_dirs.h"
 
 namespace embedps {

@@ -8,6 +8,7 @@
 
 #include "common/security/curve_keys.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/criteo_data.h"
 #include "tests/support/test_dirs.h"
 
 namespace embedps {

@@ -11,6 +11,7 @@
 
 #include "common/model_file.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/criteo_data.h"
 
 namespace embedps::testing {
 

@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
-#include "datagen/criteo_generator.h"
 
 namespace embedps::testing {
 
@@ -56,17 +55,6 @@ std::string ScratchDir::WriteGzip(const std::string& name, const std::string& co
   }
   CHECK_EQ(gzclose(gz), Z_OK);
   return path;
-}
-
-std::string GenerateCriteoFile(const ScratchDir& dir, const std::string& name, uint64_t rows,
-                               uint64_t seed) {
-  datagen::CriteoGeneratorOptions gen;
-  gen.rows = rows;
-  gen.seed = seed;
-  gen.out = dir.File(name);
-  gen.progress = false;
-  EXPECT_TRUE(datagen::GenerateCriteo(gen).ok()) << gen.out;
-  return gen.out;
 }
 
 ScratchDir::~ScratchDir() {

@@ -43,9 +43,4 @@ class ScratchDir {
   std::string path_;
 };
 
-// Writes `rows` rows of synthetic Criteo data (seed `seed`) to dir/name and
-// returns the path; fails the calling test when generation fails.
-std::string GenerateCriteoFile(const ScratchDir& dir, const std::string& name, uint64_t rows,
-                               uint64_t seed);
-
 }  // namespace embedps::testing
