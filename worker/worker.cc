@@ -107,7 +107,8 @@ Status Worker::RejoinScheduler() {
   progress_ = wire::Progress{};
   last_rate_progress_ = wire::Progress{};
   pending_commits_.clear();
-  stop_requested_ = false;
+  // What the old scheduler asked is void; SIGTERM still holds.
+  control_.Reset();
   return Status::OK();
 }
 
@@ -130,23 +131,16 @@ Status Worker::TrainUntilDone() {
       const auto until = Clock::now() + std::chrono::milliseconds(grant->wait_ms);
       while (Clock::now() < until) {
         RETURN_IF_ERROR(WhileWaiting());
-        while (auto ev = link_.NextEvent()) {
-          if (auto* s = std::get_if<wire::ShutdownMsg>(&ev->body)) {
-            return s->ok ? Status::OK() : Aborted("job aborted by the scheduler: " + s->reason);
-          }
-          if (auto* p = std::get_if<wire::PauseTrainingMsg>(&ev->body)) {
-            RETURN_IF_ERROR(link_.Send(wire::PausedMsg{p->checkpoint_id, progress_}).status());
-          }
-          if (auto* c = std::get_if<wire::ClockUpdateMsg>(&ev->body)) OnClockUpdate(c->min_clock);
-          if (std::holds_alternative<wire::StopTrainingMsg>(ev->body)) stop_requested_ = true;
-          if (auto* e = std::get_if<wire::EvaluateMsg>(&ev->body)) pending_eval_ = *e;
-        }
+        DrainSchedulerEvents();
+        if (control_.shutdown()) return *control_.shutdown();
+        // Holding no lease, nothing is in flight: answer a pause at once.
+        if (auto p = control_.TakePause()) RETURN_IF_ERROR(link_.Send(wire::PausedMsg{*p, progress_}).status());
         RETURN_IF_ERROR(MaybeEvaluate());
         CheckStopSignal();
-        if (leaving_) break;
+        if (control_.leaving()) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
-      if (stop_requested_) break;
+      if (control_.stop_requested()) break;
       continue;
     }
     if (!grant->has_partition) break;
@@ -162,7 +156,7 @@ Status Worker::TrainUntilDone() {
                 << ") after line " << grant->partition.skip_lines;
     }
     RETURN_IF_ERROR(TrainPartition(grant->partition));
-    if (stop_requested_) break;  // the partition is unfinished; the job is ending
+    if (control_.stop_requested()) break;  // the partition is unfinished; the job is ending
     // Acknowledged pushes only: the scheduler treats a finished partition as
     // applied, also if this worker dies right after.
     RETURN_IF_ERROR(client_->Flush());
@@ -179,11 +173,12 @@ Status Worker::TrainUntilDone() {
   }
   // A worker leaving mid-lease reports where it got to (lease_partition and
   // lease_lines, acknowledged lines only): the scheduler hands the rest on.
-  RETURN_IF_ERROR(link_.Send(wire::WorkerDoneMsg{progress_, leaving_}).status());
+  RETURN_IF_ERROR(link_.Send(wire::WorkerDoneMsg{progress_, control_.leaving()}).status());
   UpdateMetrics();
-  LOG(INFO) << "worker " << link_.rank() << (leaving_ ? " left: " : stop_requested_ ? " stopped: " : " done: ")
+  LOG(INFO) << "worker " << link_.rank()
+            << (control_.leaving() ? " left: " : control_.stop_requested() ? " stopped: " : " done: ")
             << progress_.rows << " rows, " << progress_.bad_lines << " bad lines";
-  if (leaving_) {
+  if (control_.leaving()) {
     // Sent before the socket closes (linger).
     link_.socket().set(zmq::sockopt::linger, 2000);
     return Status::OK();
@@ -225,7 +220,7 @@ Status Worker::TrainPartition(const Partition& partition) {
   bool reading = true;
   while (true) {
     RETURN_IF_ERROR(AwaitClock());
-    if (stop_requested_) {
+    if (control_.stop_requested()) {
       // Collect the pulls already started, so no reply lands in a reused
       // buffer later; their batches are not trained.
       for (auto& batch : inflight) {
@@ -409,7 +404,7 @@ Status Worker::AwaitClock() {
     RETURN_IF_ERROR(client_->Flush());
     AdvanceCommitted();
     auto next_report = start;
-    while (clock_ > known_min_ + bound && !stop_requested_) {
+    while (clock_ > known_min_ + bound && !control_.stop_requested()) {
       if (Clock::now() >= next_report) {
         // Repeated: an update lost to a scheduler restart must not block
         // this worker forever.
@@ -422,7 +417,7 @@ Status Worker::AwaitClock() {
     }
     m_.ssp_wait->Observe(std::chrono::duration<double>(Clock::now() - start).count());
   }
-  if (stop_requested_) return Status::OK();
+  if (control_.stop_requested()) return Status::OK();
   const uint64_t lead = clock_ - std::min(clock_, known_min_);
   max_lead_ = std::max(max_lead_, lead);
   m_.clock_lead->Set(static_cast<double>(lead));
@@ -473,19 +468,16 @@ Status Worker::PauseForCheckpoint(uint64_t id) {
   RETURN_IF_ERROR(link_.Send(wire::PausedMsg{id, progress_}).status());
   while (true) {
     RETURN_IF_ERROR(WhileWaiting());
-    while (auto ev = link_.NextEvent()) {
-      if (auto* r = std::get_if<wire::ResumeTrainingMsg>(&ev->body)) {
-        if (r->checkpoint_id != id) continue;
-        m_.checkpoint_pause->Observe(std::chrono::duration<double>(Clock::now() - start).count());
-        return Status::OK();
-      }
-      if (auto* c = std::get_if<wire::ClockUpdateMsg>(&ev->body)) OnClockUpdate(c->min_clock);
-      if (auto* s = std::get_if<wire::ShutdownMsg>(&ev->body)) {
-        aborted_ = true;
-        return Aborted(s->ok ? "scheduler ended the job during a checkpoint"
-                             : "job aborted by the scheduler: " + s->reason);
-      }
-      if (std::holds_alternative<wire::StopTrainingMsg>(ev->body)) stop_requested_ = true;
+    // Other requests (an evaluation, a stop) wait in control_ until training
+    // goes on; none is dropped.
+    DrainSchedulerEvents();
+    if (control_.TakeResume(id)) {
+      m_.checkpoint_pause->Observe(std::chrono::duration<double>(Clock::now() - start).count());
+      return Status::OK();
+    }
+    if (const auto& s = control_.shutdown()) {
+      aborted_ = true;
+      return s->ok() ? Aborted("scheduler ended the job during a checkpoint") : *s;
     }
     zmq::pollitem_t item{link_.socket().handle(), 0, ZMQ_POLLIN, 0};
     zmq::poll(&item, 1, std::chrono::milliseconds(50));
@@ -495,10 +487,13 @@ Status Worker::PauseForCheckpoint(uint64_t id) {
 // SIGTERM: finish the batch in hand, see its pushes acknowledged, hand the
 // lease back and leave (TrainUntilDone).
 void Worker::CheckStopSignal() {
-  if (!StopSignalled() || leaving_) return;
-  LOG(WARNING) << "SIGTERM: handing the lease back and leaving the job";
-  leaving_ = true;
-  stop_requested_ = true;
+  if (StopSignalled()) control_.Leave();
+}
+
+void Worker::DrainSchedulerEvents() {
+  while (auto ev = link_.NextEvent()) control_.OnEvent(*ev);
+  // The minimum clock applies wherever the worker is.
+  if (auto min_clock = control_.TakeMinClock()) OnClockUpdate(*min_clock);
 }
 
 Status Worker::Upkeep() {
@@ -508,33 +503,18 @@ Status Worker::Upkeep() {
   RETURN_IF_ERROR(ReportClock(/*waiting=*/false));
   RETURN_IF_ERROR(link_.Tick(progress_));
   if (link_.shard_map().epoch() > client_->epoch()) RETURN_IF_ERROR(client_->UpdateMap(link_.shard_map()));
-  while (auto ev = link_.NextEvent()) {
-    if (auto* p = std::get_if<wire::PauseTrainingMsg>(&ev->body)) {
-      RETURN_IF_ERROR(PauseForCheckpoint(p->checkpoint_id));
-      continue;
-    }
-    if (auto* c = std::get_if<wire::ClockUpdateMsg>(&ev->body)) {
-      OnClockUpdate(c->min_clock);
-      continue;
-    }
-    if (auto* s = std::get_if<wire::ShutdownMsg>(&ev->body)) {
-      aborted_ = true;
-      if (s->ok) return Aborted("scheduler ended the job while this worker was training");
-      return Aborted("job aborted by the scheduler: " + s->reason);
-    }
-    if (auto* stop = std::get_if<wire::StopTrainingMsg>(&ev->body)) {
-      LOG(INFO) << "stopping: " << stop->reason;
-      stop_requested_ = true;
-    }
-    if (auto* e = std::get_if<wire::EvaluateMsg>(&ev->body)) pending_eval_ = *e;
+  DrainSchedulerEvents();
+  if (const auto& s = control_.shutdown()) {
+    aborted_ = true;
+    return s->ok() ? Aborted("scheduler ended the job while this worker was training") : *s;
   }
+  while (auto p = control_.TakePause()) RETURN_IF_ERROR(PauseForCheckpoint(*p));
   return MaybeEvaluate();
 }
 
 Status Worker::MaybeEvaluate() {
-  if (!pending_eval_ || evaluating_) return Status::OK();
-  const wire::EvaluateMsg request = *pending_eval_;
-  pending_eval_.reset();
+  if (!control_.evaluation_pending() || evaluating_) return Status::OK();
+  const wire::EvaluateMsg request = *control_.TakeEvaluation();
   const auto start = Clock::now();
   wire::EvalResultMsg reply;
   reply.id = request.id;
@@ -590,17 +570,10 @@ void Worker::UpdateMetrics() {
 Status Worker::WaitForShutdown() {
   while (true) {
     RETURN_IF_ERROR(link_.Tick(progress_));
-    while (auto ev = link_.NextEvent()) {
-      if (auto* s = std::get_if<wire::ShutdownMsg>(&ev->body)) {
-        if (s->ok) return Status::OK();
-        return Aborted("job aborted by the scheduler: " + s->reason);
-      }
-      if (auto* p = std::get_if<wire::PauseTrainingMsg>(&ev->body)) {
-        // Done: every push is acknowledged already, there is nothing to pause.
-        RETURN_IF_ERROR(link_.Send(wire::PausedMsg{p->checkpoint_id, progress_}).status());
-      }
-      if (auto* e = std::get_if<wire::EvaluateMsg>(&ev->body)) pending_eval_ = *e;
-    }
+    DrainSchedulerEvents();
+    if (control_.shutdown()) return *control_.shutdown();
+    // Done: every push is acknowledged already, there is nothing to pause.
+    if (auto p = control_.TakePause()) RETURN_IF_ERROR(link_.Send(wire::PausedMsg{*p, progress_}).status());
     RETURN_IF_ERROR(MaybeEvaluate());
     zmq::pollitem_t item{link_.socket().handle(), 0, ZMQ_POLLIN, 0};
     zmq::poll(&item, 1, std::chrono::milliseconds(100));

@@ -19,6 +19,7 @@
 #include "common/scheduler_link.h"
 #include "common/status.h"
 #include "worker/clock_trace.h"
+#include "worker/worker_control.h"
 #include "worker/data/example_reader.h"
 #include "worker/data/side_features.h"
 #include "worker/model/model.h"
@@ -146,11 +147,14 @@ class Worker {
   Status ReportClock(bool waiting);
   // The scheduler's minimum clock; a worker below it starts there.
   void OnClockUpdate(uint64_t min_clock);
+  // Hands every queued scheduler message to control_ and applies a new
+  // minimum clock.
+  void DrainSchedulerEvents();
   // Pauses for checkpoint `id`: flushes the pushes, reports its position,
   // and waits for the scheduler to resume training.
   Status PauseForCheckpoint(uint64_t id);
   Status WaitForShutdown();
-  // Runs the evaluation the scheduler asked for (pending_eval_), if any and
+  // Runs the evaluation the scheduler asked for (in control_), if any and
   // none is running, and sends the result. Fails only when the job ends
   // meanwhile; a failed evaluation is reported to the scheduler instead.
   Status MaybeEvaluate();
@@ -169,8 +173,9 @@ class Worker {
   wire::Progress progress_;  // lease_* fields: the lease being trained
   std::deque<PendingCommit> pending_commits_;
   bool aborted_ = false;
-  bool leaving_ = false;  // SIGTERM: hand the lease back and exit
-  bool stop_requested_ = false;  // the scheduler sent StopTraining
+  // What the scheduler (and SIGTERM) asked: pause, resume, stop, evaluate,
+  // shut down. Every wait on the scheduler feeds it (DrainSchedulerEvents).
+  WorkerControl control_;
   // Set while RejoinScheduler waits for the acknowledgements of the pushes
   // in flight: the link can only repeat that a rejoin is due, so the wait
   // ignores it, up to this deadline.
@@ -195,7 +200,6 @@ class Worker {
   std::vector<std::vector<uint64_t>> dense_grad_keys_;
   uint32_t dense_grad_batches_ = 0;
   std::optional<uint64_t> uncommitted_position_;
-  std::optional<wire::EvaluateMsg> pending_eval_;
   bool evaluating_ = false;
 
   struct Metrics {
