@@ -17,7 +17,11 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 
 SchedulerCore::SchedulerCore(SchedulerOptions options, MetricsRegistry* metrics, StatusBoard* board,
                              CheckpointStore* store)
-    : options_(std::move(options)), metrics_(metrics), store_(store), board_(board) {
+    : options_(std::move(options)),
+      metrics_(metrics),
+      store_(store),
+      board_(board),
+      evaluation_({options_.eval_every, options_.eval_every_rows, options_.eval_rows, options_.eval_timeout}) {
   malformed_ = metrics_->GetCounter("scheduler.malformed_messages");
   rejected_ = metrics_->GetCounter("scheduler.rejected_messages");
   metrics_->Describe("scheduler.malformed_messages", "Messages that could not be decoded");
@@ -530,8 +534,7 @@ Status SchedulerCore::MaybeEndTraining() {
   if (EvalEnabled()) {
     final_eval_asked_ = true;
     // A periodic evaluation still running is superseded by the final one.
-    eval_.reset();
-    if (RequestEvaluation(/*final=*/true)) return Status::OK();
+    if (RequestFinalEvaluation()) return Status::OK();
   }
   return EndTraining();
 }
@@ -773,7 +776,7 @@ nlohmann::json SchedulerCore::StatsJson() const {
   j["lines_read"] = total.lines_read;
   j["bad_lines"] = total.bad_lines;
   j["dense_pulls"] = total.dense_pulls;
-  if (EvalEnabled()) j["evals"] = evals_;
+  if (EvalEnabled()) j["evals"] = evaluation_.results();
   j["servers"] = options_.num_servers;
   j["workers"] = options_.num_workers;
   j["passes"] = options_.passes;

@@ -33,6 +33,7 @@
 #include "common/transport.h"
 #include "scheduler/checkpoint_store.h"
 #include "scheduler/clock_tracker.h"
+#include "scheduler/eval_coordinator.h"
 #include "scheduler/manifest.h"
 #include "scheduler/partition_queue.h"
 #include "scheduler/status_board.h"
@@ -317,15 +318,15 @@ class SchedulerCore {
   void FailHandoffsWaitingOn(const Node& node);
 
   // Periodic evaluation (scheduler_eval.cc).
-  bool EvalEnabled() const {
-    return options_.eval_every.count() > 0 || options_.eval_every_rows > 0;
-  }
+  bool EvalEnabled() const { return evaluation_.enabled(); }
   // Asks a worker for an evaluation when one is due during training, and
   // gives up on one that is overdue or whose worker died.
   Status MaybeEvaluate();
-  // Sends an evaluation request to the live worker of lowest rank; false
-  // when there is none.
-  bool RequestEvaluation(bool final);
+  // The final evaluation, to the live worker of lowest rank; false when
+  // there is none.
+  bool RequestFinalEvaluation();
+  // The live worker of lowest rank (its node id), which evaluates.
+  std::optional<uint32_t> EvalWorker() const;
   Status OnEvalResult(Node& node, const wire::Message& msg);
   // After training: the final checkpoint (when checkpointing), then the
   // export.
@@ -473,21 +474,9 @@ class SchedulerCore {
   std::map<uint32_t, std::string> handoff_dirs_;  // rank -> files its replacement restores
   uint64_t next_handoff_id_ = 1;
 
-  // Periodic evaluation: the request in flight and the results so far.
-  struct EvalRequest {
-    uint64_t id = 0;
-    uint32_t node = 0;
-    uint64_t rows = 0;  // rows trained when it was asked for
-    double train_seconds = 0;
-    bool final = false;
-    Clock::time_point sent;
-  };
-  std::optional<EvalRequest> eval_;
-  uint64_t next_eval_id_ = 1;
-  Clock::time_point last_eval_time_;
-  uint64_t last_eval_rows_ = 0;
+  // Periodic evaluation (eval_coordinator.h).
+  EvalCoordinator evaluation_;
   bool final_eval_asked_ = false;
-  nlohmann::json evals_ = nlohmann::json::array();
 
   // Bounded staleness: workers' clocks and their minimum.
   ClockTracker clocks_;
