@@ -45,29 +45,10 @@ Status SchedulerCore::MaybeCheckpoint() {
   // A checkpoint taken while a server's rows are missing would record them
   // as lost; wait until every rank is served again.
   if (!vacant_ranks_.empty() || !restoring_.empty()) return Status::OK();
-  const auto now = now_;
-  const bool gap_passed = now - last_checkpoint_time_ >= options_.checkpoint_min_gap;
-  std::string reason;
-  if (checkpoint_requested_) {
-    reason = "requested";
-  } else if (gap_passed && options_.checkpoint_each_pass && partitions_->CurrentPass() > pass_at_last_checkpoint_ &&
-             partitions_->CurrentPass() < partitions_->passes()) {
-    reason = "end of pass " + std::to_string(partitions_->CurrentPass());
-  } else if (options_.checkpoint_interval.count() > 0 &&
-             now - last_checkpoint_time_ >= options_.checkpoint_interval) {
-    reason = "interval";
-  } else if (!last_checkpoint_ && options_.first_checkpoint_after.count() > 0 &&
-             now - train_start_ >= options_.first_checkpoint_after && TotalProgress().rows > 0) {
-    // Until the first checkpoint, a dead server's rows cannot be restored
-    // (the job then fails): keep that window short.
-    reason = "first";
-  } else if (gap_passed && options_.checkpoint_every_rows > 0 &&
-             TotalProgress().rows - rows_at_last_checkpoint_ >= options_.checkpoint_every_rows) {
-    reason = "rows";
-  }
-  if (reason.empty()) return Status::OK();
-  checkpoint_requested_ = false;
-  return BeginCheckpoint(reason);
+  const auto reason = checkpoint_schedule_.Due({now_, train_start_, TotalProgress().rows, partitions_->CurrentPass(),
+                                                partitions_->passes(), last_checkpoint_.has_value()});
+  if (!reason) return Status::OK();
+  return BeginCheckpoint(*reason);
 }
 
 Status SchedulerCore::BeginCheckpoint(const std::string& reason) {
@@ -195,9 +176,7 @@ Status SchedulerCore::FinishCheckpoint() {
   deltas_since_full_ = m.delta ? deltas_since_full_ + 1 : 0;
   force_full_ = false;
   last_checkpoint_ = m;
-  last_checkpoint_time_ = run.started;
-  rows_at_last_checkpoint_ = m.progress.rows;
-  pass_at_last_checkpoint_ = partitions_->CurrentPass();
+  checkpoint_schedule_.Taken(run.started, m.progress.rows, partitions_->CurrentPass());
   checkpoints_written_->Add();
   checkpoint_seconds_->Set(m.seconds);
   checkpoint_pause_->Set(m.pause_seconds);

@@ -21,6 +21,9 @@ SchedulerCore::SchedulerCore(SchedulerOptions options, MetricsRegistry* metrics,
       metrics_(metrics),
       store_(store),
       board_(board),
+      checkpoint_schedule_({options_.checkpoint_interval, options_.first_checkpoint_after,
+                            options_.checkpoint_every_rows, options_.checkpoint_each_pass,
+                            options_.checkpoint_min_gap}),
       evaluation_({options_.eval_every, options_.eval_every_rows, options_.eval_rows, options_.eval_timeout}) {
   malformed_ = metrics_->GetCounter("scheduler.malformed_messages");
   rejected_ = metrics_->GetCounter("scheduler.rejected_messages");
@@ -425,9 +428,7 @@ Status SchedulerCore::StartTraining() {
   }
   for (const auto& [id, node] : nodes_) RETURN_IF_ERROR(SendTo(node, wire::ShardMapMsg{shard_map_}));
   phase_ = Phase::kTraining;
-  last_checkpoint_time_ = now_;
-  rows_at_last_checkpoint_ = TotalProgress().rows;
-  pass_at_last_checkpoint_ = partitions_->CurrentPass();
+  checkpoint_schedule_.Taken(now_, TotalProgress().rows, partitions_->CurrentPass());
   train_start_ = last_report_ = now_;
   // Rates start from zero rows at this instant, so the first sample has one.
   rows_meter_.Update(0, train_start_);

@@ -31,6 +31,7 @@
 #include "common/shard_map.h"
 #include "common/status.h"
 #include "common/transport.h"
+#include "scheduler/checkpoint_schedule.h"
 #include "scheduler/checkpoint_store.h"
 #include "scheduler/clock_tracker.h"
 #include "scheduler/eval_coordinator.h"
@@ -172,7 +173,7 @@ class SchedulerCore {
   // A stop request (POST /stop, SIGTERM): checkpoint, export, end.
   Status OnStopRequest(const std::string& reason, Clock::time_point now);
   // POST /checkpoint: one is taken at the next tick.
-  void RequestCheckpoint() { checkpoint_requested_ = true; }
+  void RequestCheckpoint() { checkpoint_schedule_.Request(); }
 
   bool finished() const { return phase_ == Phase::kFinished; }
   // Ends the job with `result` (OK, or why it failed): shuts every node
@@ -426,10 +427,8 @@ class SchedulerCore {
   uint64_t next_checkpoint_id_ = 1;
   uint32_t deltas_since_full_ = 0;
   bool force_full_ = true;   // the next checkpoint must be full
-  Clock::time_point last_checkpoint_time_;
-  uint64_t rows_at_last_checkpoint_ = 0;
-  uint32_t pass_at_last_checkpoint_ = 0;
-  bool checkpoint_requested_ = false;
+  // When the next checkpoint is due (checkpoint_schedule.h).
+  CheckpointSchedule checkpoint_schedule_;
   bool final_checkpoint_ = false;  // training is over; export after this checkpoint
   bool final_checkpoint_begun_ = false;
   wire::Progress resumed_progress_;  // totals trained before a --resume

@@ -148,9 +148,7 @@ Status SchedulerCore::FinishRestorePhase() {
     train_start_ = last_report_ = now_;
     rows_meter_.Update(TotalProgress().rows, train_start_);
     last_reported_ = TotalProgress();
-    last_checkpoint_time_ = train_start_;
-    rows_at_last_checkpoint_ = TotalProgress().rows;
-    pass_at_last_checkpoint_ = partitions_->CurrentPass();
+    checkpoint_schedule_.Taken(train_start_, TotalProgress().rows, partitions_->CurrentPass());
     RecordEvent("training", "cluster up after restore");
     if (options_.print_progress) {
       std::printf("embedps: cluster up (%u servers, %u workers); resumed training, %zu/%zu partitions done\n",
@@ -185,7 +183,7 @@ Status SchedulerCore::OnReplacementRestored(Node& node, uint32_t rank) {
       // dead server's rows in vain.
       const uint64_t base = last_checkpoint_ ? last_checkpoint_->progress.rows : resumed_progress_.rows;
       lost_rows = d->second.rows_at_death > base ? d->second.rows_at_death - base : 0;
-      const Clock::time_point since = last_checkpoint_ ? std::max(last_checkpoint_time_, train_start_) : train_start_;
+      const Clock::time_point since = last_checkpoint_ ? std::max(checkpoint_schedule_.last_time(), train_start_) : train_start_;
       lost_seconds = std::max(0.0, Seconds(d->second.died - since));
     }
     died_at_.erase(d);
