@@ -194,7 +194,14 @@ Status SchedulerCore::Dispatch(const Inbound& in) {
                   msg.header.request_id);
     return Status::OK();
   }
-  if (std::holds_alternative<wire::RegisterMsg>(msg.body)) return OnRegister(from, in);
+  if (std::holds_alternative<wire::RegisterMsg>(msg.body)) {
+    // A node rejoining a restarted scheduler has seen maps up to its
+    // header's epoch: the maps this scheduler publishes must be newer, or
+    // the nodes ignore them as stale (the simulator found epochs going back
+    // after a restart that resumed from an older checkpoint, seed 111597).
+    epoch_seen_ = std::max(epoch_seen_, msg.header.epoch);
+    return OnRegister(from, in);
+  }
 
   auto it = nodes_.find(msg.header.sender);
   if (it == nodes_.end() || it->second.routing_id != from) {
@@ -394,6 +401,9 @@ Status SchedulerCore::StartTraining() {
   // Admitted nodes waited for the map without heartbeating (the join
   // timeout bounded that); their silence counts from now.
   for (auto& [id, node] : nodes_) node.last_seen = now_;
+  if (epoch_seen_ >= shard_map_.epoch()) {
+    ASSIGN_OR_RETURN(shard_map_, ShardMap::Balanced(options_.num_servers, options_.num_virtual_shards, epoch_seen_ + 1));
+  }
   std::vector<std::string> endpoints(options_.num_servers);
   std::vector<std::string> replica_endpoints(options_.num_servers);
   for (const auto& [id, node] : nodes_) {

@@ -393,6 +393,7 @@ class SchedulerCore {
   uint32_t servers_joined_ = 0;
   uint32_t workers_joined_ = 0;
   ShardMap shard_map_;
+  uint64_t epoch_seen_ = 0;  // the newest map epoch a (re)registering node had
   std::unique_ptr<PartitionQueue> partitions_;
   std::vector<Partition> plan_;  // one pass's partitions
   // Barrier name -> (node id -> request id to answer).

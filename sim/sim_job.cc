@@ -49,6 +49,7 @@ class Job {
   // SIGKILL of the scheduler: it is down (messages to its endpoint wait, as
   // in a DEALER's queue) until the launcher restarts it with --resume.
   void KillScheduler();
+  void OnSchedulerEvent(const std::string& kind, const std::string& text);
   void RestartScheduler();
   void Flush();
   void EndJob(Status result);
@@ -254,6 +255,13 @@ void Job::SchedulerTick(uint64_t generation) {
   env_.world.At(milliseconds(50), "scheduler", [this, generation] { SchedulerTick(generation); });
 }
 
+void Job::OnSchedulerEvent(const std::string& kind, const std::string& text) {
+  env_.Trace("scheduler " + kind + ": " + text);
+  // A server presumed dead (killed, or stalled past the timeout) may fail
+  // the job rightly when no checkpoint can restore its rows.
+  if (kind == "death" && text.rfind("server", 0) == 0) server_lost_ = true;
+}
+
 void Job::KillScheduler() {
   env_.Trace("SIGKILL scheduler");
   ++scheduler_generation_;
@@ -277,9 +285,7 @@ void Job::RestartScheduler() {
   // A restarted process: new metrics, the same checkpoint store.
   metrics_ = std::make_unique<MetricsRegistry>();
   core_ = std::make_unique<scheduler::SchedulerCore>(o, metrics_.get(), nullptr, &env_.store);
-  core_->SetEventSink([this](const std::string& kind, const std::string& text) {
-    env_.Trace("scheduler " + kind + ": " + text);
-  });
+  core_->SetEventSink([this](const std::string& kind, const std::string& text) { OnSchedulerEvent(kind, text); });
   const Status st = core_->Start(env_.world.now());
   env_.Trace("scheduler restarted with --resume");
   scheduler_down_ = false;
@@ -419,9 +425,7 @@ SeedResult Job::Run() {
   core_ = std::make_unique<scheduler::SchedulerCore>(settings_, metrics_.get(), nullptr, &env_.store);
   env_.store.on_manifest = [this](const scheduler::Manifest& m) { CheckManifest(m); };
   env_.on_restore = [this](uint32_t rank, const LineCounts& rows) { NoteLostLines(rank, rows); };
-  core_->SetEventSink([this](const std::string& kind, const std::string& text) {
-    env_.Trace("scheduler " + kind + ": " + text);
-  });
+  core_->SetEventSink([this](const std::string& kind, const std::string& text) { OnSchedulerEvent(kind, text); });
   SeedResult r;
   const Status start = core_->Start(env_.world.now());
   if (!start.ok()) {

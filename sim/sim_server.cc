@@ -37,7 +37,9 @@ void SimServer::SendToScheduler(wire::Body body, uint64_t request_id) {
     request_id = next_request_++;
     sent_[request_id] = env_.world.now();
   }
-  env_.world.Send(ControlPacket(address_, "scheduler", env_.shape.cluster_id, node_id_, request_id, std::move(body)));
+  Packet p = ControlPacket(address_, "scheduler", env_.shape.cluster_id, node_id_, request_id, std::move(body));
+  p.header.epoch = last_epoch_;  // as SchedulerLink stamps its map's epoch
+  env_.world.Send(std::move(p));
 }
 
 void SimServer::Heartbeat() {

@@ -27,8 +27,10 @@ void SimWorker::Register() {
 }
 
 void SimWorker::SendToScheduler(wire::Body body, uint64_t request_id) {
-  env_.world.Send(ControlPacket(address_, "scheduler", env_.shape.cluster_id, node_id_,
-                                request_id != 0 ? request_id : next_request_++, std::move(body)));
+  Packet p = ControlPacket(address_, "scheduler", env_.shape.cluster_id, node_id_,
+                           request_id != 0 ? request_id : next_request_++, std::move(body));
+  p.header.epoch = last_epoch_;  // as SchedulerLink stamps its map's epoch
+  env_.world.Send(std::move(p));
 }
 
 void SimWorker::Heartbeat() {
