@@ -41,6 +41,9 @@ class Job {
   static JobShape Shape(uint64_t seed);
   scheduler::SchedulerOptions SchedulerSettings();
   void PlanFaults();
+  // Starts a simulated process and its launcher's restart policy.
+  template <typename Node>
+  void StartNode(bool server, int restarts, std::vector<std::unique_ptr<Node>>* nodes);
   void StartServer(int restarts);
   void StartWorker(int restarts);
   void Restart(bool server);
@@ -126,30 +129,24 @@ scheduler::SchedulerOptions Job::SchedulerSettings() {
   return o;
 }
 
-void Job::StartServer(int restarts) {
-  const std::string address = "server-" + std::to_string(next_server_++);
-  auto server = std::make_unique<SimServer>(env_, address, [this, address](bool replaced) {
-    live_servers_.erase(address);
-    // A replaced server exits 75: the launcher starts it again as a spare.
-    if (replaced && !ended_) Restart(/*server=*/true);
+template <typename Node>
+void Job::StartNode(bool server, int restarts, std::vector<std::unique_ptr<Node>>* nodes) {
+  uint32_t& next = server ? next_server_ : next_worker_;
+  const std::string address = (server ? "server-" : "worker-") + std::to_string(next++);
+  auto node = std::make_unique<Node>(env_, address, [this, address, server](bool restart) {
+    (server ? live_servers_ : live_workers_).erase(address);
+    // Replaced (a server's exit 75) or refused: the launcher starts it again.
+    if (restart && !ended_) Restart(server);
   });
-  live_servers_.insert(address);
+  (server ? live_servers_ : live_workers_).insert(address);
   env_.Trace("start " + address + (restarts > 0 ? " (restart)" : ""));
-  server->Start();
-  servers_.push_back(std::move(server));
+  node->Start();
+  nodes->push_back(std::move(node));
 }
 
-void Job::StartWorker(int restarts) {
-  const std::string address = "worker-" + std::to_string(next_worker_++);
-  auto worker = std::make_unique<SimWorker>(env_, address, [this, address](bool failed) {
-    live_workers_.erase(address);
-    if (failed && !ended_) Restart(/*server=*/false);
-  });
-  live_workers_.insert(address);
-  env_.Trace("start " + address + (restarts > 0 ? " (restart)" : ""));
-  worker->Start();
-  workers_.push_back(std::move(worker));
-}
+void Job::StartServer(int restarts) { StartNode(/*server=*/true, restarts, &servers_); }
+
+void Job::StartWorker(int restarts) { StartNode(/*server=*/false, restarts, &workers_); }
 
 void Job::Restart(bool server) {
   if (restarts_ >= 10) return;
