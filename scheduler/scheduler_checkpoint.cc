@@ -66,10 +66,10 @@ Status SchedulerCore::BeginCheckpoint(const std::string& reason) {
   m.num_virtual_shards = shard_map_.num_virtual_shards();
   m.config = JobConfigJson();
   m.model = options_.model_info;
-  for (const auto& [id, node] : nodes_) {
+  for (const auto& [id, node] : members_.all()) {
     if (node.role == wire::Role::kWorker && !node.dead) run.waiting.insert(id);
   }
-  for (uint32_t id : run.waiting) RETURN_IF_ERROR(SendTo(nodes_[id], wire::PauseTrainingMsg{m.id}));
+  for (uint32_t id : run.waiting) RETURN_IF_ERROR(SendTo(*members_.Find(id), wire::PauseTrainingMsg{m.id}));
   run.paused.assign(run.waiting.begin(), run.waiting.end());
   LOG(INFO) << "checkpoint " << m.id << " (" << (m.delta ? "delta" : "full") << ", " << reason
             << "): pausing " << run.waiting.size() << " workers";
@@ -92,7 +92,7 @@ void SchedulerCore::SendCheckpointStage() {
     m.created_unix = static_cast<double>(std::time(nullptr));
     const std::string dir = CheckpointDir(store_->root(), m.id);
     const uint64_t base = m.delta ? last_checkpoint_->id : 0;
-    for (auto& [id, node] : nodes_) {
+    for (auto& [id, node] : members_.all()) {
       if (!IsServing(node)) continue;
       run.waiting.insert(id);
       (void)SendTo(node, wire::CheckpointMsg{m.id, m.delta, base, dir});
@@ -103,10 +103,10 @@ void SchedulerCore::SendCheckpointStage() {
     run.stage = CheckpointRun::Stage::kWriting;
     run.resumed = now_;
     for (uint32_t id : run.paused) {
-      if (!nodes_[id].dead) (void)SendTo(nodes_[id], wire::ResumeTrainingMsg{m.id});
+      if (!members_.Find(id)->dead) (void)SendTo(*members_.Find(id), wire::ResumeTrainingMsg{m.id});
     }
     m.pause_seconds = Seconds(run.resumed - run.started);
-    for (auto& [id, node] : nodes_) {
+    for (auto& [id, node] : members_.all()) {
       if (IsServing(node)) run.waiting.insert(id);
     }
   }
@@ -202,7 +202,7 @@ void SchedulerCore::AbandonCheckpoint(const std::string& why, bool failed) {
   CheckpointRun& run = *checkpoint_;
   if (run.stage != CheckpointRun::Stage::kWriting) {
     for (uint32_t id : run.paused) {
-      if (!nodes_[id].dead) (void)SendTo(nodes_[id], wire::ResumeTrainingMsg{run.manifest.id});
+      if (!members_.Find(id)->dead) (void)SendTo(*members_.Find(id), wire::ResumeTrainingMsg{run.manifest.id});
     }
   }
   const std::string text = "checkpoint " + std::to_string(run.manifest.id) + " (" + run.reason +

@@ -20,10 +20,12 @@ SchedulerCore::SchedulerCore(SchedulerOptions options, MetricsRegistry* metrics,
     : options_(std::move(options)),
       metrics_(metrics),
       store_(store),
+      members_(options_.num_servers, options_.num_workers),
       board_(board),
       checkpoint_schedule_({options_.checkpoint_interval, options_.first_checkpoint_after,
                             options_.checkpoint_every_rows, options_.checkpoint_each_pass,
                             options_.checkpoint_min_gap}),
+      handoffs_(options_.checkpoint_dir),
       evaluation_({options_.eval_every, options_.eval_every_rows, options_.eval_rows, options_.eval_timeout}) {
   malformed_ = metrics_->GetCounter("scheduler.malformed_messages");
   rejected_ = metrics_->GetCounter("scheduler.rejected_messages");
@@ -203,14 +205,14 @@ Status SchedulerCore::Dispatch(const Inbound& in) {
     return OnRegister(from, in);
   }
 
-  auto it = nodes_.find(msg.header.sender);
-  if (it == nodes_.end() || it->second.routing_id != from) {
+  Node* known = members_.Find(msg.header.sender, from);
+  if (known == nullptr) {
     rejected_->Add();
     SendToRouting(from, wire::ErrorMsg{wire::ErrorCode::kNotAdmitted, "unknown node; register first", false},
                   msg.header.request_id);
     return Status::OK();
   }
-  Node& node = it->second;
+  Node& node = *known;
   if (node.dead && node.role == wire::Role::kWorker) {
     // Its leases went back to the queue when it was presumed dead. Left to
     // train on, it would take new leases that no death check covers any
@@ -280,29 +282,23 @@ Status SchedulerCore::Dispatch(const Inbound& in) {
                 msg.header.request_id);
 }
 
+AdmissionRules SchedulerCore::Admission() const {
+  AdmissionRules rules;
+  const bool checkpoints = !options_.checkpoint_dir.empty();
+  rules.gathering = phase_ == Phase::kAdmitting;
+  // Once training began, only a job with checkpoints can use a newcomer (a
+  // replacement, an extra worker), and not while it ends.
+  rules.open = rules.gathering || (checkpoints && phase_ != Phase::kExporting && phase_ != Phase::kFinished);
+  rules.spares = checkpoints;
+  rules.rows_kept = rules.gathering && last_checkpoint_.has_value();
+  return rules;
+}
+
 Status SchedulerCore::OnRegister(const std::string& from, const Inbound& in) {
   const wire::Message& msg = in.message;
   const auto& reg = std::get<wire::RegisterMsg>(msg.body);
-  const bool is_server = reg.role == wire::Role::kServer;
-  const bool is_worker = reg.role == wire::Role::kWorker;
-  std::string refusal;
-  if (!is_server && !is_worker) {
-    refusal = std::string("cannot admit a node with role ") + wire::RoleName(reg.role);
-  } else if (!in.key_role.empty() && in.key_role != wire::RoleName(reg.role)) {
-    // Keys admit roles: a worker's key (stolen, or given by mistake) must not
-    // make its holder a server that workers send their gradients to.
-    refusal = "its CURVE key " + in.key_name + " (from " + in.peer_address + ") admits a " +
-              in.key_role + ", not a " + wire::RoleName(reg.role);
-  } else if (phase_ != Phase::kAdmitting && (options_.checkpoint_dir.empty() || phase_ == Phase::kExporting ||
-                                             phase_ == Phase::kFinished)) {
-    refusal = "the job has already started";
-  } else if (is_server && servers_joined_ == options_.num_servers && options_.checkpoint_dir.empty()) {
-    refusal = "all " + std::to_string(options_.num_servers) + " server slots are taken";
-  } else if (is_worker && workers_joined_ == options_.num_workers && phase_ == Phase::kAdmitting) {
-    refusal = "all " + std::to_string(options_.num_workers) + " worker slots are taken";
-  } else if (is_server && reg.endpoint.empty()) {
-    refusal = "a server must advertise its endpoint";
-  }
+  const AdmissionRules rules = Admission();
+  const std::string refusal = members_.Refusal(reg, in.key_role, in.key_name, in.peer_address, rules);
   if (!refusal.empty()) {
     rejected_->Add();
     LOG(WARNING) << "refused " << wire::RoleName(reg.role) << " from " << reg.host << " pid "
@@ -311,102 +307,40 @@ Status SchedulerCore::OnRegister(const std::string& from, const Inbound& in) {
                   msg.header.request_id);
     return Status::OK();
   }
-  if (is_server) ClearRankForRejoin(reg);
-  Node node;
-  node.id = next_node_id_++;
-  node.role = reg.role;
-  // Servers past the map's count are standbys: ranks from num_servers up,
-  // until one is promoted to a dead server's rank.
-  node.standby = is_server && (servers_joined_ == options_.num_servers);
-  if (node.standby) {
-    node.rank = options_.num_servers + standbys_joined_++;
-  } else if (is_server) {
-    // A server rejoining a restarted scheduler keeps its rank (and, with
-    // has_state, its rows) when that rank is free.
-    uint32_t rank = 0;
-    while (server_ranks_.count(rank) > 0) ++rank;
-    if (reg.previous_rank >= 0 && static_cast<uint32_t>(reg.previous_rank) < options_.num_servers &&
-        server_ranks_.count(static_cast<uint32_t>(reg.previous_rank)) == 0) {
-      rank = static_cast<uint32_t>(reg.previous_rank);
-      node.has_state = reg.has_state && phase_ == Phase::kAdmitting;
-    }
-    node.rank = rank;
-    server_ranks_.insert(rank);
-    ++servers_joined_;
-  } else {
-    node.rank = workers_joined_++;
+  if (auto dropped = members_.ClaimRank(reg, rules)) {
+    SendToRouting(dropped->routing_id,
+                  wire::ErrorMsg{wire::ErrorCode::kReplaced,
+                                 "server " + std::to_string(reg.previous_rank) +
+                                     " rejoined with its rows; start again as a spare",
+                                 false},
+                  0);
   }
-  node.routing_id = from;
-  node.endpoint = reg.endpoint;
-  node.host = reg.host;
-  node.pid = reg.pid;
-  node.metrics_url = reg.metrics_url;
-  node.replica_endpoint = reg.replica_endpoint;
-  node.last_seen = now_;
+  Node& node = members_.Admit(reg, from, rules, now_);
   const std::string where = reg.host + " pid " + std::to_string(reg.pid) +
                             (reg.endpoint.empty() ? "" : ", " + reg.endpoint) +
                             (reg.metrics_url.empty() ? "" : ", metrics " + reg.metrics_url) +
                             (in.key_name.empty() ? "" : ", CURVE key " + in.key_name);
   LOG(INFO) << "admitted " << Describe(node) << (node.standby ? " as a standby" : "") << " (" << where << ")";
   RecordEvent("join", Describe(node) + " joined (" + where + ")");
-  nodes_[node.id] = node;
-  RETURN_IF_ERROR(SendTo(nodes_[node.id],
+  RETURN_IF_ERROR(SendTo(node,
                          wire::RegisterReplyMsg{node.id, node.rank, options_.num_servers, options_.num_workers,
                                                 static_cast<uint32_t>(options_.node_timeout.count())},
                          msg.header.request_id));
-  if (phase_ != Phase::kAdmitting) return AdmitLate(nodes_[node.id], msg.header.request_id);
-  if (servers_joined_ == options_.num_servers && workers_joined_ == options_.num_workers) {
-    return StartTraining();
-  }
+  if (phase_ != Phase::kAdmitting) return AdmitLate(node, msg.header.request_id);
+  if (members_.AllJoined()) return StartTraining();
   return Status::OK();
-}
-
-void SchedulerCore::ClearRankForRejoin(const wire::RegisterMsg& reg) {
-  // A server rejoining a restarted scheduler with its rows claims its old
-  // rank even from a server that registered first with nothing to keep (a
-  // restarted process, or a former standby, is quicker than a rejoin, which
-  // waits for its next heartbeat): that one moves to a free rank, which the
-  // restore message tells it, or, with none free, is told it was replaced
-  // and leaves (to come back as a spare). The simulator found the rejoiner
-  // otherwise lost its rows (seeds 208, 2530). Only while a resume restores
-  // every stateless server.
-  if (phase_ != Phase::kAdmitting || !last_checkpoint_ || !reg.has_state || reg.previous_rank < 0) return;
-  const auto claimed = static_cast<uint32_t>(reg.previous_rank);
-  if (claimed >= options_.num_servers || server_ranks_.count(claimed) == 0) return;
-  for (auto& [id, n] : nodes_) {
-    if (n.role != wire::Role::kServer || n.standby || n.dead || n.has_state || n.rank != claimed) continue;
-    server_ranks_.erase(claimed);
-    uint32_t free = 0;
-    while (free < options_.num_servers && (server_ranks_.count(free) > 0 || free == claimed)) ++free;
-    if (free < options_.num_servers) {
-      LOG(INFO) << "server " << claimed << " rejoins with its rows; " << Describe(n) << " (" << n.endpoint
-                << ") moves to rank " << free;
-      n.rank = free;
-      server_ranks_.insert(free);
-      return;
-    }
-    LOG(INFO) << "server " << claimed << " rejoins with its rows; " << n.endpoint << " holds no rows and leaves";
-    n.dead = true;
-    --servers_joined_;
-    SendToRouting(n.routing_id,
-                  wire::ErrorMsg{wire::ErrorCode::kReplaced,
-                                 "server " + std::to_string(claimed) + " rejoined with its rows; start again as a spare",
-                                 false},
-                  0);
-    return;
-  }
 }
 
 Status SchedulerCore::StartTraining() {
   // Admitted nodes waited for the map without heartbeating (the join
   // timeout bounded that); their silence counts from now.
-  for (auto& [id, node] : nodes_) node.last_seen = now_;
+  members_.HeardAll(now_);
   if (epoch_seen_ >= shard_map_.epoch()) {
     ASSIGN_OR_RETURN(shard_map_, ShardMap::Balanced(options_.num_servers, options_.num_virtual_shards, epoch_seen_ + 1));
   }
   std::vector<std::string> endpoints(options_.num_servers);
   std::vector<std::string> replica_endpoints(options_.num_servers);
-  for (const auto& [id, node] : nodes_) {
+  for (const auto& [id, node] : members_.all()) {
     if (!IsServing(node)) continue;
     endpoints[node.rank] = node.endpoint;
     replica_endpoints[node.rank] = node.replica_endpoint;
@@ -425,7 +359,7 @@ Status SchedulerCore::StartTraining() {
     // --resume: the servers load their rows before any worker sees the map.
     phase_ = Phase::kRestoring;
     RecordEvent("restore", "servers restore checkpoint " + std::to_string(last_checkpoint_->id));
-    for (auto& [id, node] : nodes_) {
+    for (auto& [id, node] : members_.all()) {
       if (node.role != wire::Role::kServer) continue;
       RETURN_IF_ERROR(SendTo(node, wire::ShardMapMsg{shard_map_}));
       // A server that kept its rows through a scheduler restart has newer
@@ -436,14 +370,13 @@ Status SchedulerCore::StartTraining() {
     if (restoring_.empty()) return FinishRestorePhase();
     return Status::OK();
   }
-  for (const auto& [id, node] : nodes_) RETURN_IF_ERROR(SendTo(node, wire::ShardMapMsg{shard_map_}));
+  for (const auto& [id, node] : members_.all()) RETURN_IF_ERROR(SendTo(node, wire::ShardMapMsg{shard_map_}));
   phase_ = Phase::kTraining;
   checkpoint_schedule_.Taken(now_, TotalProgress().rows, partitions_->CurrentPass());
   train_start_ = last_report_ = now_;
   // Rates start from zero rows at this instant, so the first sample has one.
-  rows_meter_.Update(0, train_start_);
-  for (auto& [id, node] : nodes_) node.rows_meter.Update(0, train_start_);
-  next_sample_ = train_start_ + history_interval_;
+  history_.StartTraining(train_start_, TotalProgress());
+  for (auto& [id, node] : members_.all()) node.rows_meter.Update(0, train_start_);
   RecordEvent("training", "cluster up; training on " + std::to_string(partitions_->total()) +
                               " partitions");
   if (!options_.print_progress) return Status::OK();
@@ -486,7 +419,7 @@ Status SchedulerCore::OnBarrier(Node& node, const wire::Message& msg) {
   waiting[node.id] = msg.header.request_id;
   if (waiting.size() < options_.num_workers) return Status::OK();
   for (const auto& [id, request_id] : waiting) {
-    RETURN_IF_ERROR(SendTo(nodes_[id], wire::BarrierReplyMsg{name}, request_id));
+    RETURN_IF_ERROR(SendTo(*members_.Find(id), wire::BarrierReplyMsg{name}, request_id));
   }
   barriers_.erase(name);
   return Status::OK();
@@ -528,7 +461,7 @@ Status SchedulerCore::OnWorkerDone(Node& node, const wire::Message& msg) {
 
 Status SchedulerCore::MaybeEndTraining() {
   if (phase_ != Phase::kTraining) return Status::OK();
-  for (const auto& [id, n] : nodes_) {
+  for (const auto& [id, n] : members_.all()) {
     if (n.role == wire::Role::kWorker && !n.done && !n.dead) return Status::OK();
   }
   // Work given back by a dead worker waits for a live one.
@@ -567,7 +500,7 @@ Status SchedulerCore::StartExport() {
   }
   phase_ = Phase::kExporting;
   RecordEvent("export", "servers export the model to " + options_.model_dir);
-  for (const auto& [id, n] : nodes_) {
+  for (const auto& [id, n] : members_.all()) {
     if (IsServing(n)) RETURN_IF_ERROR(SendTo(n, wire::ExportModelMsg{options_.model_dir}));
   }
   return Status::OK();
@@ -578,7 +511,7 @@ Status SchedulerCore::OnExported(Node& node, const wire::Message& msg) {
   LOG(INFO) << Describe(node) << " exported " << reply.rows << " rows";
   RecordEvent("exported", Describe(node) + " exported " + std::to_string(reply.rows) + " rows");
   node.done = true;
-  for (const auto& [id, n] : nodes_) {
+  for (const auto& [id, n] : members_.all()) {
     if (IsServing(n) && !n.done) return Status::OK();
   }
   phase_ = Phase::kFinished;
@@ -589,9 +522,9 @@ Status SchedulerCore::CheckLiveness() {
   const auto now = now_;
   if (phase_ == Phase::kAdmitting) {
     if (now - started_ > options_.join_timeout) {
-      return DeadlineExceeded("only " + std::to_string(servers_joined_) + "/" +
+      return DeadlineExceeded("only " + std::to_string(members_.servers_joined()) + "/" +
                               std::to_string(options_.num_servers) + " servers and " +
-                              std::to_string(workers_joined_) + "/" +
+                              std::to_string(members_.workers_joined()) + "/" +
                               std::to_string(options_.num_workers) + " workers joined within " +
                               std::to_string(options_.join_timeout.count()) + " ms");
     }
@@ -608,15 +541,13 @@ Status SchedulerCore::CheckLiveness() {
     }
     return Status::OK();
   }
-  for (auto& [id, node] : nodes_) {
-    const bool finished_worker = node.role == wire::Role::kWorker && node.done;
-    // While servers restore (--resume), workers wait for the map without
-    // heartbeating; the restore's own failure handling bounds that.
-    const bool awaiting_map = node.role == wire::Role::kWorker && phase_ == Phase::kRestoring;
-    if (!node.dead && !finished_worker && !awaiting_map && now - node.last_seen > options_.node_timeout) {
-      RETURN_IF_ERROR(OnNodeDead(node));
-      clocks_.Remove(node.id);  // a dead worker holds nobody back
-    }
+  // While servers restore (--resume), workers wait for the map without
+  // heartbeating; the restore's own failure handling bounds that.
+  for (uint32_t id : members_.Silent(now, options_.node_timeout, /*workers_wait=*/phase_ == Phase::kRestoring)) {
+    Node& node = *members_.Find(id);
+    if (node.dead) continue;  // an earlier death's handling already dealt with it
+    RETURN_IF_ERROR(OnNodeDead(node));
+    clocks_.Remove(node.id);  // a dead worker holds nobody back
   }
   if (!vacant_ranks_.empty() && now - vacant_since_ > options_.recovery_timeout) {
     return Unavailable("no replacement for server " + std::to_string(vacant_ranks_.front()) + " within " +
@@ -652,7 +583,7 @@ Status SchedulerCore::CheckBadLines(bool final_check) const {
 
 wire::Progress SchedulerCore::TotalProgress() const {
   wire::Progress total = resumed_progress_;
-  for (const auto& [id, node] : nodes_) {
+  for (const auto& [id, node] : members_.all()) {
     if (node.role != wire::Role::kWorker) continue;
     total.rows += node.progress.rows;
     total.loss_sum += node.progress.loss_sum;
@@ -732,7 +663,7 @@ void SchedulerCore::SendToRouting(const std::string& routing_id, const wire::Bod
 void SchedulerCore::ShutdownAll(bool ok, const std::string& reason) {
   // Nodes presumed dead too: one that was only stalled must not outlive
   // the job and fail it later by timing out.
-  for (const auto& [id, node] : nodes_) (void)SendTo(node, wire::ShutdownMsg{ok, reason});
+  for (const auto& [id, node] : members_.all()) (void)SendTo(node, wire::ShutdownMsg{ok, reason});
 }
 
 Status SchedulerCore::WriteStats() const {
@@ -824,7 +755,7 @@ Status SchedulerCore::BeginStop(const std::string& reason) {
     std::printf("embedps: stop requested (%s); workers finish their current batch\n", reason.c_str());
     std::fflush(stdout);
   }
-  for (const auto& [id, node] : nodes_) {
+  for (const auto& [id, node] : members_.all()) {
     if (node.role == wire::Role::kWorker && !node.done) {
       RETURN_IF_ERROR(SendTo(node, wire::StopTrainingMsg{reason}));
     }

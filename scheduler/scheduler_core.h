@@ -35,7 +35,10 @@
 #include "scheduler/checkpoint_store.h"
 #include "scheduler/clock_tracker.h"
 #include "scheduler/eval_coordinator.h"
+#include "scheduler/handoff_tracker.h"
+#include "scheduler/job_history.h"
 #include "scheduler/manifest.h"
+#include "scheduler/membership.h"
 #include "scheduler/partition_queue.h"
 #include "scheduler/status_board.h"
 
@@ -194,32 +197,12 @@ class SchedulerCore {
   }
   // Whether node `id` is presumed dead (or has left).
   bool NodePresumedDead(uint32_t id) const {
-    auto it = nodes_.find(id);
-    return it != nodes_.end() && it->second.dead;
+    const Node* node = members_.Find(id);
+    return node != nullptr && node->dead;
   }
   nlohmann::json StatsJson() const;
 
  private:
-  struct Node {
-    uint32_t id = 0;
-    wire::Role role = wire::Role::kUnknown;
-    uint32_t rank = 0;
-    std::string routing_id;
-    std::string endpoint;
-    std::string replica_endpoint;  // servers: where forwarded pushes arrive
-    std::string host;
-    uint32_t pid = 0;
-    std::string metrics_url;
-    Clock::time_point last_seen;
-    wire::Progress progress;
-    std::optional<wire::ServerStats> server_stats;  // servers, from heartbeats
-    bool done = false;  // workers: finished; servers: exported
-    bool dead = false;  // missed heartbeats past node_timeout
-    bool standby = false;  // servers: admitted as a spare, no rank in the map yet
-    bool has_state = false;  // servers rejoining a restarted scheduler with their rows
-    RateMeter rows_meter;
-    double rows_per_sec = 0;
-  };
   enum class Phase { kAdmitting, kRestoring, kTraining, kExporting, kFinished, kFailed };
   // A checkpoint in progress: workers pause, servers cut, workers resume,
   // servers write, then the manifest.
@@ -234,19 +217,12 @@ class SchedulerCore {
     std::vector<uint32_t> paused;  // workers to resume
     double max_stall = 0;
   };
-  // One sample of the job's progress over time, for the dashboard's plots.
-  struct Sample {
-    double t = 0;  // seconds since training began
-    uint64_t rows = 0;
-    double rows_per_sec = 0;
-    double loss = 0;  // mean over the interval; < 0 when no rows in it
-  };
 
   Status Setup();
   Status Dispatch(const Inbound& in);
   Status OnRegister(const std::string& from, const Inbound& in);
-  // Frees the rank a server rejoining with its rows claims (see .cc).
-  void ClearRankForRejoin(const wire::RegisterMsg& reg);
+  // What registration may do now (membership.h).
+  AdmissionRules Admission() const;
   Status OnPartitionRequest(Node& node, const wire::Message& msg);
   Status OnBarrier(Node& node, const wire::Message& msg);
   Status OnWorkerDone(Node& node, const wire::Message& msg);
@@ -309,11 +285,6 @@ class SchedulerCore {
   // server `rank` for its rows and its copy of rank-1's rows.
   Status StartHandoff(uint32_t rank);
   Status OnHandoffReply(Node& node, const wire::Message& msg);
-  // True while the handoff for `rank` still waits for a neighbour.
-  bool HandoffPending(uint32_t rank) const;
-  // Fills msg's files from a finished handoff for its rank (true), or
-  // leaves it to the checkpoint (false: no handoff, or it failed).
-  bool UseHandoff(wire::RestoreMsg* msg);
   // A neighbour died during a handoff: the replacement falls back to the
   // checkpoint.
   void FailHandoffsWaitingOn(const Node& node);
@@ -327,7 +298,7 @@ class SchedulerCore {
   // there is none.
   bool RequestFinalEvaluation();
   // The live worker of lowest rank (its node id), which evaluates.
-  std::optional<uint32_t> EvalWorker() const;
+  std::optional<uint32_t> EvalWorker() const { return members_.LowestLiveWorker(); }
   Status OnEvalResult(Node& node, const wire::Message& msg);
   // After training: the final checkpoint (when checkpointing), then the
   // export.
@@ -335,10 +306,8 @@ class SchedulerCore {
   // Admits a node arriving after training began: a server as a standby, a
   // worker as an extra worker.
   Status AdmitLate(Node& node, uint64_t request_id);
-  bool IsServing(const Node& node) const {
-    return node.role == wire::Role::kServer && !node.dead && !node.standby;
-  }
-  size_t LiveWorkers() const;
+  static bool IsServing(const Node& node) { return Membership::IsServing(node); }
+  size_t LiveWorkers() const { return members_.LiveWorkers(); }
   Status StartTraining();
   Status CheckLiveness();
   // Fails the job when the malformed-line fraction passed the threshold.
@@ -388,10 +357,7 @@ class SchedulerCore {
   CheckpointStore* store_;  // null without checkpoints
   std::unique_ptr<CheckpointStore> owned_store_;
   Phase phase_ = Phase::kAdmitting;
-  std::map<uint32_t, Node> nodes_;  // by node id
-  uint32_t next_node_id_ = 1;
-  uint32_t servers_joined_ = 0;
-  uint32_t workers_joined_ = 0;
+  Membership members_;  // the nodes, their ranks, their liveness
   ShardMap shard_map_;
   uint64_t epoch_seen_ = 0;  // the newest map epoch a (re)registering node had
   std::unique_ptr<PartitionQueue> partitions_;
@@ -412,15 +378,8 @@ class SchedulerCore {
   bool stop_signal_seen_ = false;  // SIGTERM arrived and was acted on
   std::string stop_reason_;
   std::string failure_;  // why the job failed, once it has
-  std::deque<nlohmann::json> events_;  // newest last, bounded
-  std::vector<Sample> history_;        // bounded; thinned as it fills
-  std::chrono::milliseconds history_interval_{1000};
-  Clock::time_point next_sample_;
   Clock::time_point next_status_;
-  RateMeter rows_meter_;
-  wire::Progress last_sample_;
-  double recent_rows_per_sec_ = 0;
-  double recent_loss_ = -1;
+  JobHistory history_;  // events and progress samples (job_history.h)
 
   // Checkpoints and recovery.
   std::optional<CheckpointRun> checkpoint_;
@@ -438,8 +397,6 @@ class SchedulerCore {
   Clock::time_point vacant_since_;
   // When the last live worker died, while no other has joined since.
   std::optional<Clock::time_point> workers_gone_since_;
-  uint32_t standbys_joined_ = 0;
-  std::set<uint32_t> server_ranks_;  // ranks of the map given to servers so far
   Counter* checkpoints_written_;
   Counter* checkpoint_failures_;
   Counter* failovers_;
@@ -462,17 +419,8 @@ class SchedulerCore {
   double lost_seconds_ = 0;
   // Checkpoints given up, with why (summary JSON "checkpoint_failures").
   nlohmann::json checkpoint_failure_log_ = nlohmann::json::array();
-  // --replicas=2: a dead server's rows, collected from its neighbours.
-  struct HandoffRun {
-    uint64_t id = 0;
-    std::string directory;
-    std::set<uint32_t> waiting;  // node ids yet to answer
-    bool failed = false;
-    wire::HandoffReplyMsg files;  // merged answers
-  };
-  std::map<uint32_t, HandoffRun> handoffs_;  // by dead rank
-  std::map<uint32_t, std::string> handoff_dirs_;  // rank -> files its replacement restores
-  uint64_t next_handoff_id_ = 1;
+  // --replicas=2: dead servers' rows, handed off by their neighbours.
+  HandoffTracker handoffs_;
 
   // Periodic evaluation (eval_coordinator.h).
   EvalCoordinator evaluation_;

@@ -9,20 +9,11 @@
 
 namespace embedps::scheduler {
 
-std::optional<uint32_t> SchedulerCore::EvalWorker() const {
-  const Node* target = nullptr;
-  for (const auto& [id, node] : nodes_) {
-    if (node.role != wire::Role::kWorker || node.dead) continue;
-    if (target == nullptr || node.rank < target->rank) target = &node;
-  }
-  return target == nullptr ? std::nullopt : std::optional<uint32_t>(target->id);
-}
-
 Status SchedulerCore::MaybeEvaluate() {
   if (!evaluation_.enabled()) return Status::OK();
   const auto gave_up = evaluation_.CheckOverdue(now_, [this](uint32_t id) {
-    auto it = nodes_.find(id);
-    return it == nodes_.end() || it->second.dead;
+    const Node* node = members_.Find(id);
+    return node == nullptr || node->dead;
   });
   if (gave_up) {
     LOG(WARNING) << "evaluation " << gave_up->id << (gave_up->worker_gone ? ": its worker died" : ": no answer in time")
@@ -36,7 +27,7 @@ Status SchedulerCore::MaybeEvaluate() {
   if (evaluation_.in_flight()) return Status::OK();
   if (phase_ != Phase::kTraining || final_eval_asked_ || stopping_ || checkpoint_) return Status::OK();
   if (auto request = evaluation_.Tick(now_, train_start_, TotalProgress().rows, EvalWorker())) {
-    return SendTo(nodes_.at(request->node), request->msg);
+    return SendTo(*members_.Find(request->node), request->msg);
   }
   return Status::OK();
 }
@@ -45,7 +36,7 @@ bool SchedulerCore::RequestFinalEvaluation() {
   const double train_seconds = std::chrono::duration<double>(train_end_ - train_start_).count();
   auto request = evaluation_.AskFinal(now_, TotalProgress().rows, train_seconds, EvalWorker());
   if (!request) return false;
-  (void)SendTo(nodes_.at(request->node), request->msg);
+  (void)SendTo(*members_.Find(request->node), request->msg);
   return true;
 }
 

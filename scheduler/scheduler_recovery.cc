@@ -32,12 +32,6 @@ std::string FormatSeconds(double s) {
 
 }  // namespace
 
-size_t SchedulerCore::LiveWorkers() const {
-  size_t n = 0;
-  for (const auto& [id, node] : nodes_) n += node.role == wire::Role::kWorker && !node.dead && !node.done;
-  return n;
-}
-
 Status SchedulerCore::LoadResumePoint() {
   if (options_.checkpoint_dir.empty()) return InvalidArgument("--resume needs --checkpoint_dir");
   std::vector<std::string> skipped;
@@ -87,7 +81,7 @@ Status SchedulerCore::LoadResumePoint() {
 Status SchedulerCore::SendRestore(Node& node, uint32_t rank) {
   wire::RestoreMsg msg;
   msg.rank = rank;
-  if (UseHandoff(&msg)) {
+  if (handoffs_.Use(&msg)) {
     LOG(INFO) << "server " << rank << "'s replacement restores from its neighbours' handoff, not the checkpoint";
     restoring_[node.id] = rank;
     return SendTo(node, msg);
@@ -139,14 +133,14 @@ Status SchedulerCore::FinishRestorePhase() {
   {
     // Every server has its rows: now the workers may start (their silence
     // while they waited for the map counts from now).
-    for (auto& [id, n] : nodes_) {
+    for (auto& [id, n] : members_.all()) {
       if (n.role != wire::Role::kWorker) continue;
       n.last_seen = now_;
       RETURN_IF_ERROR(SendTo(n, wire::ShardMapMsg{shard_map_}));
     }
     phase_ = Phase::kTraining;
     train_start_ = last_report_ = now_;
-    rows_meter_.Update(TotalProgress().rows, train_start_);
+    history_.StartTraining(train_start_, TotalProgress());
     last_reported_ = TotalProgress();
     checkpoint_schedule_.Taken(train_start_, TotalProgress().rows, partitions_->CurrentPass());
     RecordEvent("training", "cluster up after restore");
@@ -163,13 +157,13 @@ Status SchedulerCore::OnReplacementRestored(Node& node, uint32_t rank) {
   // A replacement: it serves now; tell everybody where the rank lives.
   node.standby = false;
   shard_map_ = shard_map_.WithServer(shard_map_.epoch() + 1, rank, node.endpoint, node.replica_endpoint);
-  const bool restored_from_handoff = handoff_dirs_.count(rank) > 0;
-  if (auto dir = handoff_dirs_.find(rank); dir != handoff_dirs_.end()) {
+  const auto handoff_dir = handoffs_.Finish(rank);
+  const bool restored_from_handoff = handoff_dir.has_value();
+  if (handoff_dir) {
     std::error_code ec;
-    std::filesystem::remove_all(dir->second, ec);
-    handoff_dirs_.erase(dir);
+    std::filesystem::remove_all(*handoff_dir, ec);
   }
-  for (const auto& [id, n] : nodes_) {
+  for (const auto& [id, n] : members_.all()) {
     if (!n.dead) RETURN_IF_ERROR(SendTo(n, wire::ShardMapMsg{shard_map_}));
   }
   double took = 0;
@@ -271,7 +265,7 @@ bool SchedulerCore::ReinstateStalledServer(Node& node) {
   // A replacement is restoring the rank, or the neighbours are writing its
   // rows for one (their forwarding is suspended until a new map): the
   // rank is no longer this process's.
-  if (vacant == vacant_ranks_.end() || handoffs_.count(node.rank) > 0 || handoff_dirs_.count(node.rank) > 0) {
+  if (vacant == vacant_ranks_.end() || handoffs_.Involves(node.rank)) {
     return false;
   }
   vacant_ranks_.erase(vacant);
@@ -318,14 +312,8 @@ std::string SchedulerCore::ReplacedReason(const Node& node) const {
 
 Status SchedulerCore::PromoteStandbys() {
   while (!vacant_ranks_.empty()) {
-    if (HandoffPending(vacant_ranks_.front())) return Status::OK();  // promoted once it is written
-    Node* spare = nullptr;
-    for (auto& [id, n] : nodes_) {
-      if (n.role == wire::Role::kServer && n.standby && !n.dead && restoring_.count(id) == 0) {
-        spare = &n;
-        break;
-      }
-    }
+    if (handoffs_.Pending(vacant_ranks_.front())) return Status::OK();  // promoted once it is written
+    Node* spare = members_.Spare([this](const Node& n) { return restoring_.count(n.id) == 0; });
     if (spare == nullptr) {
       LOG(WARNING) << "server " << vacant_ranks_.front()
                    << " has no replacement yet; waiting for a standby or a restarted server";

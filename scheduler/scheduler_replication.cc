@@ -8,8 +8,6 @@
 // With two servers both neighbours are the same server. The replacement
 // restores from these files; if a neighbour dies too, it falls back to the
 // checkpoint.
-#include <filesystem>
-
 #include <glog/logging.h>
 
 #include "scheduler/scheduler_core.h"
@@ -19,81 +17,42 @@ namespace embedps::scheduler {
 Status SchedulerCore::StartHandoff(uint32_t rank) {
   const uint32_t backup = shard_map_.BackupOf(rank);
   const uint32_t backed_up = shard_map_.BackedUpBy(rank);
-  HandoffRun run;
-  run.id = next_handoff_id_++;
-  run.directory = options_.checkpoint_dir + "/handoff-" + std::to_string(run.id) + "-server-" +
-                  std::to_string(rank);
-  wire::HandoffMsg msg{run.id, rank, run.directory};
-  for (auto& [id, node] : nodes_) {
-    if (!IsServing(node) || (node.rank != backup && node.rank != backed_up)) continue;
-    RETURN_IF_ERROR(SendTo(node, msg));
-    run.waiting.insert(id);
+  std::vector<uint32_t> asked;
+  for (const auto& [id, node] : members_.all()) {
+    if (IsServing(node) && (node.rank == backup || node.rank == backed_up)) asked.push_back(id);
   }
-  if (run.waiting.empty()) {
+  const auto msg = handoffs_.Begin(rank, asked);
+  if (!msg) {
     LOG(WARNING) << "no live neighbour holds a copy of server " << rank
                  << "'s rows; its replacement restores the last checkpoint";
     return Status::OK();
   }
-  LOG(INFO) << "handoff " << run.id << ": asking server " << backup << " for its copy of server " << rank
+  for (uint32_t id : asked) RETURN_IF_ERROR(SendTo(*members_.Find(id), *msg));
+  LOG(INFO) << "handoff " << msg->id << ": asking server " << backup << " for its copy of server " << rank
             << "'s rows" << (backup == backed_up ? " and for its own" : " and server " +
                                                                             std::to_string(backed_up) +
                                                                             " for its rows");
-  handoffs_[rank] = std::move(run);
   return Status::OK();
 }
 
 Status SchedulerCore::OnHandoffReply(Node& node, const wire::Message& msg) {
   const auto& r = std::get<wire::HandoffReplyMsg>(msg.body);
-  for (auto& [rank, run] : handoffs_) {
-    if (run.id != r.id || run.waiting.erase(node.id) == 0) continue;
-    if (!r.ok) {
-      run.failed = true;
-      LOG(ERROR) << "handoff " << r.id << " failed on " << Describe(node) << ": " << r.error;
-    }
-    if (!r.replica_file.empty()) {
-      run.files.replica_file = r.replica_file;
-      run.files.dedup_file = r.dedup_file;
-    }
-    if (!r.primary_file.empty()) run.files.primary_file = r.primary_file;
-    run.files.rows += r.rows;
-    char text[200];
-    std::snprintf(text, sizeof(text), "%s wrote its part of server %u's handoff: %llu rows in %.2f s",
-                  Describe(node).c_str(), rank, static_cast<unsigned long long>(r.rows), r.seconds);
-    LOG(INFO) << text;
-    RecordEvent("handoff", text);
-    if (run.waiting.empty()) return PromoteStandbys();
-    return Status::OK();
-  }
-  return Status::OK();
-}
-
-bool SchedulerCore::HandoffPending(uint32_t rank) const {
-  auto it = handoffs_.find(rank);
-  return it != handoffs_.end() && !it->second.waiting.empty();
+  const auto progress = handoffs_.OnReply(node.id, r);
+  if (!progress) return Status::OK();
+  if (!r.ok) LOG(ERROR) << "handoff " << r.id << " failed on " << Describe(node) << ": " << r.error;
+  char text[200];
+  std::snprintf(text, sizeof(text), "%s wrote its part of server %u's handoff: %llu rows in %.2f s",
+                Describe(node).c_str(), progress->rank, static_cast<unsigned long long>(r.rows), r.seconds);
+  LOG(INFO) << text;
+  RecordEvent("handoff", text);
+  return progress->complete ? PromoteStandbys() : Status::OK();
 }
 
 void SchedulerCore::FailHandoffsWaitingOn(const Node& node) {
-  for (auto& [rank, run] : handoffs_) {
-    if (run.waiting.erase(node.id) > 0) {
-      run.failed = true;
-      LOG(ERROR) << Describe(node) << " died during the handoff of server " << rank
-                 << "; its replacement restores the last checkpoint";
-    }
+  for (uint32_t rank : handoffs_.NodeDied(node.id)) {
+    LOG(ERROR) << Describe(node) << " died during the handoff of server " << rank
+               << "; its replacement restores the last checkpoint";
   }
-}
-
-bool SchedulerCore::UseHandoff(wire::RestoreMsg* msg) {
-  auto it = handoffs_.find(msg->rank);
-  if (it == handoffs_.end()) return false;
-  HandoffRun run = std::move(it->second);
-  handoffs_.erase(it);
-  if (run.failed || run.files.replica_file.empty() || run.files.primary_file.empty()) return false;
-  msg->checkpoint_id = 0;
-  msg->chain = {{run.files.replica_file}};
-  msg->replica_chain = {{run.files.primary_file}};
-  msg->dedup_file = run.files.dedup_file;
-  handoff_dirs_[msg->rank] = run.directory;
-  return true;
 }
 
 }  // namespace embedps::scheduler

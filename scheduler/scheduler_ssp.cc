@@ -35,8 +35,8 @@ Status SchedulerCore::PublishMinClock() {
   if (!min) return Status::OK();
   min_clock_->Set(static_cast<double>(*min));
   for (uint32_t id : clocks_.Subscribers()) {
-    auto it = nodes_.find(id);
-    if (it != nodes_.end() && !it->second.dead) RETURN_IF_ERROR(SendTo(it->second, wire::ClockUpdateMsg{*min}));
+    const Node* node = members_.Find(id);
+    if (node != nullptr && !node->dead) RETURN_IF_ERROR(SendTo(*node, wire::ClockUpdateMsg{*min}));
   }
   return Status::OK();
 }

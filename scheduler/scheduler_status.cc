@@ -12,11 +12,6 @@
 namespace embedps::scheduler {
 namespace {
 
-constexpr size_t kMaxEvents = 200;
-// The history is thinned (every other sample dropped, interval doubled)
-// when it reaches this size, so a long job still fits in one page.
-constexpr size_t kMaxSamples = 600;
-
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 double UnixNow() {
@@ -42,11 +37,7 @@ const char* SchedulerCore::PhaseName() const {
 }
 
 void SchedulerCore::RecordEvent(const std::string& kind, const std::string& text) {
-  events_.push_back({{"t", Seconds(now_ - started_)},
-                     {"time_unix", UnixNow()},
-                     {"kind", kind},
-                     {"text", text}});
-  if (events_.size() > kMaxEvents) events_.pop_front();
+  history_.AddEvent(Seconds(now_ - started_), UnixNow(), kind, text);
   if (event_sink_) event_sink_(kind, text);
 }
 
@@ -62,22 +53,9 @@ std::string SchedulerCore::Health(const Node& node, Clock::time_point now) const
 }
 
 void SchedulerCore::SampleHistory(Clock::time_point now, bool force) {
-  if (!force && now < next_sample_) return;
-  next_sample_ = now + history_interval_;
-  const wire::Progress total = TotalProgress();
-  recent_rows_per_sec_ = rows_meter_.Update(total.rows, now);
-  const uint64_t rows = total.rows - last_sample_.rows;
-  recent_loss_ = rows > 0 ? (total.loss_sum - last_sample_.loss_sum) / rows : -1;
-  last_sample_ = total;
-  for (auto& [id, node] : nodes_) {
+  if (!history_.Sample(now, TotalProgress(), force)) return;
+  for (auto& [id, node] : members_.all()) {
     if (node.role == wire::Role::kWorker) node.rows_per_sec = node.rows_meter.Update(node.progress.rows, now);
-  }
-  history_.push_back(Sample{Seconds(now - train_start_), total.rows, recent_rows_per_sec_, recent_loss_});
-  if (history_.size() >= kMaxSamples) {
-    std::vector<Sample> thinned;
-    for (size_t i = 0; i < history_.size(); i += 2) thinned.push_back(history_[i]);
-    history_ = std::move(thinned);
-    history_interval_ *= 2;
   }
 }
 
@@ -130,7 +108,7 @@ void SchedulerCore::UpdateMetrics() {
   if (last_checkpoint_) {
     checkpoint_age_->Set(std::max(0.0, static_cast<double>(std::time(nullptr)) - last_checkpoint_->created_unix));
   }
-  for (const auto& [id, node] : nodes_) {
+  for (const auto& [id, node] : members_.all()) {
     const Labels labels = NodeSeries(wire::RoleName(node.role), node.rank);
     m.GetGauge("scheduler.node_up", labels)->Set(node.dead ? 0 : 1);
     m.GetGauge("scheduler.node_heartbeat_age_seconds", labels)->Set(Seconds(now - node.last_seen));
@@ -139,11 +117,11 @@ void SchedulerCore::UpdateMetrics() {
   m.GetCounter("scheduler.rows")->AdvanceTo(total.rows);
   m.GetCounter("scheduler.lines_read")->AdvanceTo(total.lines_read);
   m.GetCounter("scheduler.bad_lines")->AdvanceTo(total.bad_lines);
-  m.GetGauge("scheduler.rows_per_second")->Set(recent_rows_per_sec_);
-  if (recent_loss_ >= 0) m.GetGauge("scheduler.train_logloss")->Set(recent_loss_);
+  m.GetGauge("scheduler.rows_per_second")->Set(history_.recent_rows_per_sec());
+  if (history_.recent_loss() >= 0) m.GetGauge("scheduler.train_logloss")->Set(history_.recent_loss());
   m.GetGauge("scheduler.partitions_done")->Set(static_cast<double>(partitions_->finished()));
   m.GetGauge("scheduler.partitions_total")->Set(static_cast<double>(partitions_->total()));
-  m.GetGauge("scheduler.nodes_joined")->Set(static_cast<double>(nodes_.size()));
+  m.GetGauge("scheduler.nodes_joined")->Set(static_cast<double>(members_.all().size()));
   m.GetGauge("scheduler.nodes_expected")->Set(options_.num_servers + options_.num_workers);
   m.GetGauge("scheduler.stop_requested")->Set(stopping_ ? 1 : 0);
   m.GetGauge("scheduler.uptime_seconds")->Set(Seconds(now - started_));
@@ -199,11 +177,11 @@ nlohmann::json SchedulerCore::ProgressJson() const {
   const auto end = train_end_ > train_start_ ? train_end_ : now_;
   const double seconds = trained ? Seconds(end - train_start_) : 0.0;
   return {{"rows", total.rows},
-          {"rows_per_sec", recent_rows_per_sec_},
+          {"rows_per_sec", history_.recent_rows_per_sec()},
           {"mean_rows_per_sec", RowsPerSecond(total, seconds)},
           {"train_seconds", seconds},
           {"train_logloss", total.rows > 0 ? nlohmann::json(total.loss_sum / total.rows) : nlohmann::json()},
-          {"recent_logloss", recent_loss_ >= 0 ? nlohmann::json(recent_loss_) : nlohmann::json()},
+          {"recent_logloss", history_.recent_loss() >= 0 ? nlohmann::json(history_.recent_loss()) : nlohmann::json()},
           {"partitions_done", partitions_->finished()},
           {"partitions_total", partitions_->total()},
           {"passes", options_.passes},
@@ -218,7 +196,7 @@ nlohmann::json SchedulerCore::NodesJson(Clock::time_point now) const {
                    {"last_heartbeat_age_seconds", 0.0},
                    {"health", phase_ == Phase::kFailed ? "failed" : "up"}});
   std::vector<const Node*> sorted;
-  for (const auto& [id, node] : nodes_) sorted.push_back(&node);
+  for (const auto& [id, node] : members_.all()) sorted.push_back(&node);
   std::sort(sorted.begin(), sorted.end(), [](const Node* a, const Node* b) {
     return std::make_pair(a->role, a->rank) < std::make_pair(b->role, b->rank);
   });
@@ -248,11 +226,6 @@ nlohmann::json SchedulerCore::MetricsSummaryJson(const nlohmann::json& nodes) co
 nlohmann::json SchedulerCore::StatusJson() const {
   const auto now = now_;
   nlohmann::json nodes = NodesJson(now);
-  nlohmann::json history = nlohmann::json::array();
-  for (const Sample& s : history_) {
-    history.push_back({{"t", s.t}, {"rows", s.rows}, {"rows_per_sec", s.rows_per_sec},
-                       {"loss", s.loss >= 0 ? nlohmann::json(s.loss) : nlohmann::json()}});
-  }
   nlohmann::json job = {{"id", JobIdFromClusterId(options_.cluster_id)},
                         {"name", options_.job_name},
                         {"state", PhaseName()},
@@ -267,10 +240,9 @@ nlohmann::json SchedulerCore::StatusJson() const {
           {"metrics", MetricsSummaryJson(nodes)},
           {"nodes", std::move(nodes)},
           {"progress", ProgressJson()},
-          {"history", history},
-          {"history_interval_seconds", history_interval_.count() / 1000.0},
-          {"events", nlohmann::json(std::vector<nlohmann::json>(events_.begin(), events_.end()))},
-          // Checkpoints are not implemented yet (issue 5).
+          {"history", history_.SamplesJson()},
+          {"history_interval_seconds", history_.interval().count() / 1000.0},
+          {"events", history_.EventsJson()},
           {"last_checkpoint", LastCheckpointJson()}};
 }
 
