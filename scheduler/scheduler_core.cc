@@ -22,6 +22,7 @@ SchedulerCore::SchedulerCore(SchedulerOptions options, MetricsRegistry* metrics,
       store_(store),
       members_(options_.num_servers, options_.num_workers),
       board_(board),
+      checkpoints_(store, {options_.full_checkpoint_every, options_.checkpoints_to_keep}),
       checkpoint_schedule_({options_.checkpoint_interval, options_.first_checkpoint_after,
                             options_.checkpoint_every_rows, options_.checkpoint_each_pass,
                             options_.checkpoint_min_gap}),
@@ -56,6 +57,7 @@ Status SchedulerCore::Setup() {
     owned_store_ = DirectoryCheckpointStore(options_.checkpoint_dir);
     store_ = owned_store_.get();
   }
+  checkpoints_.set_store(store_);
   std::vector<Partition> all = options_.planned_partitions;
   if (all.empty() && !options_.train_files.empty()) {
     // Globs are expanded here; gzip files are one partition each.
@@ -95,9 +97,9 @@ Status SchedulerCore::Setup() {
     // so the newest checkpoint is always this job's.
     const std::vector<uint64_t> earlier = store_->List();
     if (!earlier.empty()) {
-      next_checkpoint_id_ = earlier.back() + 1;
+      checkpoints_.NumberAfter(earlier.back());
       LOG(INFO) << options_.checkpoint_dir << " holds checkpoints up to " << earlier.back()
-                << " of an earlier job; this job's start at " << next_checkpoint_id_;
+                << " of an earlier job; this job's start at " << checkpoints_.next_id();
     }
   }
   return Status::OK();
@@ -140,7 +142,7 @@ Status SchedulerCore::Finish(Status result, Clock::time_point now) {
   now_ = std::max(now_, now);
   if (!options_.checkpoint_dir.empty()) {
     // Abandoned checkpoints whose writer finished after they were given up.
-    const size_t n = store_->RemoveIncomplete(next_checkpoint_id_);
+    const size_t n = store_->RemoveIncomplete(checkpoints_.next_id());
     if (n > 0) LOG(INFO) << "removed " << n << " incomplete checkpoint directories";
   }
   if (!result.ok()) {
@@ -290,7 +292,7 @@ AdmissionRules SchedulerCore::Admission() const {
   // replacement, an extra worker), and not while it ends.
   rules.open = rules.gathering || (checkpoints && phase_ != Phase::kExporting && phase_ != Phase::kFinished);
   rules.spares = checkpoints;
-  rules.rows_kept = rules.gathering && last_checkpoint_.has_value();
+  rules.rows_kept = rules.gathering && checkpoints_.last().has_value();
   return rules;
 }
 
@@ -355,10 +357,10 @@ Status SchedulerCore::StartTraining() {
     }
   }
   RETURN_IF_ERROR(shard_map_.SetReplication(options_.replicas, std::move(replica_endpoints)));
-  if (last_checkpoint_ && phase_ == Phase::kAdmitting) {
+  if (checkpoints_.last() && phase_ == Phase::kAdmitting) {
     // --resume: the servers load their rows before any worker sees the map.
     phase_ = Phase::kRestoring;
-    RecordEvent("restore", "servers restore checkpoint " + std::to_string(last_checkpoint_->id));
+    RecordEvent("restore", "servers restore checkpoint " + std::to_string(checkpoints_.last()->id));
     for (auto& [id, node] : members_.all()) {
       if (node.role != wire::Role::kServer) continue;
       RETURN_IF_ERROR(SendTo(node, wire::ShardMapMsg{shard_map_}));
@@ -470,7 +472,7 @@ Status SchedulerCore::MaybeEndTraining() {
   // A checkpoint whose servers already cut goes on (they are writing it,
   // and would refuse the final one meanwhile); the final checkpoint follows
   // it. One still pausing workers that have all finished is given up.
-  if (checkpoint_ && checkpoint_->stage == CheckpointRun::Stage::kPausing) AbandonCheckpoint("training ended", /*failed=*/false);
+  if (checkpoints_.stage() == CheckpointRunner::Stage::kPausing) AbandonCheckpoint("training ended", /*failed=*/false);
   train_end_ = now_;
   SampleHistory(train_end_, /*force=*/true);  // the last point of the plots
   RETURN_IF_ERROR(CheckBadLines(true));
@@ -559,7 +561,7 @@ Status SchedulerCore::CheckLiveness() {
     return Unavailable("every worker is dead and none rejoined within " +
                        std::to_string(options_.recovery_timeout.count()) + " ms");
   }
-  if (checkpoint_ && now - checkpoint_->started > options_.checkpoint_timeout) {
+  if (checkpoints_.running() && now - checkpoints_.started() > options_.checkpoint_timeout) {
     AbandonCheckpoint("not complete within " + std::to_string(options_.checkpoint_timeout.count()) + " ms");
   }
   return Status::OK();

@@ -31,6 +31,7 @@
 #include "common/shard_map.h"
 #include "common/status.h"
 #include "common/transport.h"
+#include "scheduler/checkpoint_runner.h"
 #include "scheduler/checkpoint_schedule.h"
 #include "scheduler/checkpoint_store.h"
 #include "scheduler/clock_tracker.h"
@@ -189,7 +190,7 @@ class SchedulerCore {
   // For invariant checks (the simulator) and tests.
   const PartitionQueue* partitions() const { return partitions_.get(); }
   const ShardMap& shard_map() const { return shard_map_; }
-  const std::optional<Manifest>& last_checkpoint() const { return last_checkpoint_; }
+  const std::optional<Manifest>& last_checkpoint() const { return checkpoints_.last(); }
   // Also hands every job event (the /status events) to `sink` (the
   // simulator's trace).
   void SetEventSink(std::function<void(const std::string& kind, const std::string& text)> sink) {
@@ -204,19 +205,6 @@ class SchedulerCore {
 
  private:
   enum class Phase { kAdmitting, kRestoring, kTraining, kExporting, kFinished, kFailed };
-  // A checkpoint in progress: workers pause, servers cut, workers resume,
-  // servers write, then the manifest.
-  struct CheckpointRun {
-    enum class Stage { kPausing, kCutting, kWriting };
-    Manifest manifest;
-    Stage stage = Stage::kPausing;
-    std::string reason;
-    Clock::time_point started;
-    Clock::time_point resumed;
-    std::set<uint32_t> waiting;  // node ids whose answer is due
-    std::vector<uint32_t> paused;  // workers to resume
-    double max_stall = 0;
-  };
 
   Status Setup();
   Status Dispatch(const Inbound& in);
@@ -236,15 +224,19 @@ class SchedulerCore {
   // Starts one when a trigger fired (time, rows, pass end, on demand).
   Status MaybeCheckpoint();
   Status BeginCheckpoint(const std::string& reason);
+  // Takes the running checkpoint to its next stage when it is ready for it
+  // (after a pause, a reply, a death): cut, resume, finish.
+  Status AdvanceCheckpoint();
   Status OnPaused(Node& node, const wire::Message& msg);
   Status OnCheckpointReply(Node& node, const wire::Message& msg);
-  Status FinishCheckpoint();
   // Gives up the running checkpoint (a node died, a server failed to write,
   // too slow): resumes paused workers; the previous checkpoint stays.
   // `failed`: counted and reported as a failed checkpoint (not when it was
   // simply overtaken, as by the end of training).
   void AbandonCheckpoint(const std::string& why, bool failed = true);
-  void SendCheckpointStage();
+  // Serving servers' ids, and sending a coordinator's messages.
+  std::vector<uint32_t> ServingIds() const;
+  void SendAll(const std::vector<NodeMessage>& messages);
   nlohmann::json JobConfigJson() const;
   nlohmann::json LastCheckpointJson() const;
 
@@ -382,11 +374,9 @@ class SchedulerCore {
   JobHistory history_;  // events and progress samples (job_history.h)
 
   // Checkpoints and recovery.
-  std::optional<CheckpointRun> checkpoint_;
-  std::optional<Manifest> last_checkpoint_;  // newest complete one
-  uint64_t next_checkpoint_id_ = 1;
-  uint32_t deltas_since_full_ = 0;
-  bool force_full_ = true;   // the next checkpoint must be full
+  // The running checkpoint, ids, and the newest complete one
+  // (checkpoint_runner.h).
+  CheckpointRunner checkpoints_;
   // When the next checkpoint is due (checkpoint_schedule.h).
   CheckpointSchedule checkpoint_schedule_;
   bool final_checkpoint_ = false;  // training is over; export after this checkpoint

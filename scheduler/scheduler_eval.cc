@@ -25,7 +25,7 @@ Status SchedulerCore::MaybeEvaluate() {
     return Status::OK();
   }
   if (evaluation_.in_flight()) return Status::OK();
-  if (phase_ != Phase::kTraining || final_eval_asked_ || stopping_ || checkpoint_) return Status::OK();
+  if (phase_ != Phase::kTraining || final_eval_asked_ || stopping_ || checkpoints_.running()) return Status::OK();
   if (auto request = evaluation_.Tick(now_, train_start_, TotalProgress().rows, EvalWorker())) {
     return SendTo(*members_.Find(request->node), request->msg);
   }

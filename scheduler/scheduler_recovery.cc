@@ -56,12 +56,7 @@ Status SchedulerCore::LoadResumePoint() {
                                                   m->shard_map_epoch + 1));
   RETURN_IF_ERROR(shard_map_.SetReplication(options_.replicas, {}));
   resumed_progress_.lease_partition = -1;
-  last_checkpoint_ = *m;
-  // After every checkpoint in the directory, damaged ones included, so no
-  // new checkpoint is written over an old directory.
-  next_checkpoint_id_ = std::max(m->id, store_->List().back()) + 1;
-  // Server files of another topology cannot anchor deltas of this one.
-  force_full_ = true;
+  checkpoints_.ResumedFrom(*m, store_->List().back());
   const std::string line = "resuming from checkpoint " + std::to_string(m->id) + " (" +
                            std::to_string(m->progress.rows) + " rows trained, " +
                            std::to_string(partitions_->finished()) + "/" +
@@ -86,13 +81,13 @@ Status SchedulerCore::SendRestore(Node& node, uint32_t rank) {
     restoring_[node.id] = rank;
     return SendTo(node, msg);
   }
-  if (last_checkpoint_) {
-    msg.checkpoint_id = last_checkpoint_->id;
-    ASSIGN_OR_RETURN(msg.chain, store_->ChainFiles(*last_checkpoint_));
+  if (checkpoints_.last()) {
+    msg.checkpoint_id = checkpoints_.last()->id;
+    ASSIGN_OR_RETURN(msg.chain, store_->ChainFiles(*checkpoints_.last()));
     // The copy this server keeps of rank-1's rows comes from the same files.
     if (shard_map_.replicas() > 1) msg.replica_chain = msg.chain;
   }
-  if (!last_checkpoint_ && phase_ != Phase::kRestoring) {
+  if (!checkpoints_.last() && phase_ != Phase::kRestoring) {
     // Its rows would start again from their initial values while every
     // other server keeps what it learned: a model silently missing part of
     // its training. Fail instead, saying what to change.
@@ -175,9 +170,9 @@ Status SchedulerCore::OnReplacementRestored(Node& node, uint32_t rank) {
       // The replacement holds the rank's rows as of the checkpoint's cut:
       // what every worker trained from then until the death updated the
       // dead server's rows in vain.
-      const uint64_t base = last_checkpoint_ ? last_checkpoint_->progress.rows : resumed_progress_.rows;
+      const uint64_t base = checkpoints_.last() ? checkpoints_.last()->progress.rows : resumed_progress_.rows;
       lost_rows = d->second.rows_at_death > base ? d->second.rows_at_death - base : 0;
-      const Clock::time_point since = last_checkpoint_ ? std::max(checkpoint_schedule_.last_time(), train_start_) : train_start_;
+      const Clock::time_point since = checkpoints_.last() ? std::max(checkpoint_schedule_.last_time(), train_start_) : train_start_;
       lost_seconds = std::max(0.0, Seconds(d->second.died - since));
     }
     died_at_.erase(d);
@@ -187,7 +182,7 @@ Status SchedulerCore::OnReplacementRestored(Node& node, uint32_t rank) {
   lost_rows_ += lost_rows;
   lost_seconds_ += lost_seconds;
   const std::string source = restored_from_handoff ? "its neighbours' copy (--replicas=2)"
-                             : last_checkpoint_ ? "checkpoint " + std::to_string(last_checkpoint_->id)
+                             : checkpoints_.last() ? "checkpoint " + std::to_string(checkpoints_.last()->id)
                                                 : "initial values";
   failover_log_.push_back({{"rank", rank},
                            {"restored_from", source},
@@ -195,7 +190,7 @@ Status SchedulerCore::OnReplacementRestored(Node& node, uint32_t rank) {
                            {"lost_rows", lost_rows},
                            {"lost_training_seconds", lost_seconds}});
   // Deltas must not span the dead server's lost updates.
-  force_full_ = true;
+  checkpoints_.ForceFull();
   char line[400];
   std::snprintf(line, sizeof(line),
                 "server %u is back (shard map epoch %llu), %.1f s after it died; restored from %s: %s", rank,
@@ -225,11 +220,10 @@ Status SchedulerCore::OnNodeDead(Node& node, const std::string& cause) {
     std::printf("embedps: %s\n", why.c_str());
     std::fflush(stdout);
   }
-  if (checkpoint_) {
-    if (node.role == wire::Role::kWorker && checkpoint_->stage == CheckpointRun::Stage::kPausing) {
-      // A dead worker sent its last push long ago; the cut need not wait.
-      checkpoint_->waiting.erase(node.id);
-      if (checkpoint_->waiting.empty()) SendCheckpointStage();
+  if (checkpoints_.running()) {
+    if (node.role == wire::Role::kWorker) {
+      checkpoints_.WorkerGone(node.id);
+      RETURN_IF_ERROR(AdvanceCheckpoint());
     } else if (node.role == wire::Role::kServer && !node.standby) {
       AbandonCheckpoint(Describe(node) + " died");
     }

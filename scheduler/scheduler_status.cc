@@ -87,9 +87,9 @@ void SchedulerCore::DescribeMetrics() {
       {"scheduler.checkpoints_written", "Checkpoints completed (every server wrote, manifest written)"},
       {"scheduler.checkpoint_failures", "Checkpoints abandoned (a server failed to write, a node died, timeout)"},
       {"scheduler.failovers", "Dead nodes recovered from: servers replaced, workers' leases requeued"},
-      {"scheduler.last_checkpoint_age_seconds", "Seconds since the newest complete checkpoint was cut"},
-      {"scheduler.last_checkpoint_seconds", "Duration of the newest checkpoint, pause to manifest"},
-      {"scheduler.last_checkpoint_pause_seconds", "How long training paused for the newest checkpoint"},
+      {"scheduler.checkpoints_.last()age_seconds", "Seconds since the newest complete checkpoint was cut"},
+      {"scheduler.checkpoints_.last()seconds", "Duration of the newest checkpoint, pause to manifest"},
+      {"scheduler.checkpoints_.last()pause_seconds", "How long training paused for the newest checkpoint"},
       {"scheduler.last_failover_seconds", "From a server's death to its replacement serving (restored)"},
       {"scheduler.min_worker_clock",
        "Slowest clock (batches trained and acknowledged) over the workers holding a lease"},
@@ -105,8 +105,8 @@ void SchedulerCore::DescribeMetrics() {
 void SchedulerCore::UpdateMetrics() {
   const auto now = now_;
   MetricsRegistry& m = *metrics_;
-  if (last_checkpoint_) {
-    checkpoint_age_->Set(std::max(0.0, static_cast<double>(std::time(nullptr)) - last_checkpoint_->created_unix));
+  if (checkpoints_.last()) {
+    checkpoint_age_->Set(std::max(0.0, static_cast<double>(std::time(nullptr)) - checkpoints_.last()->created_unix));
   }
   for (const auto& [id, node] : members_.all()) {
     const Labels labels = NodeSeries(wire::RoleName(node.role), node.rank);
