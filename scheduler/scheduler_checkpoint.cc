@@ -13,7 +13,7 @@ namespace embedps::scheduler {
 Status SchedulerCore::MaybeCheckpoint() {
   if (final_checkpoint_) {
     if (checkpoints_.running()) return Status::OK();
-    if (!vacant_ranks_.empty() || !restoring_.empty()) {
+    if (recovery_.AnyVacant() || recovery_.AnyRestoring()) {
       // The final checkpoint, and the export after it, need every rank's
       // rows: a rank whose server died waits for its replacement. A server
       // that died during the final checkpoint abandoned it: it is taken
@@ -33,7 +33,7 @@ Status SchedulerCore::MaybeCheckpoint() {
   }
   // A checkpoint taken while a server's rows are missing would record them
   // as lost; wait until every rank is served again.
-  if (!vacant_ranks_.empty() || !restoring_.empty()) return Status::OK();
+  if (recovery_.AnyVacant() || recovery_.AnyRestoring()) return Status::OK();
   const auto reason = checkpoint_schedule_.Due({now_, train_start_, TotalProgress().rows, partitions_->CurrentPass(),
                                                 partitions_->passes(), checkpoints_.last().has_value()});
   if (!reason) return Status::OK();
@@ -75,8 +75,8 @@ Status SchedulerCore::AdvanceCheckpoint() {
   const auto alive = [this](uint32_t id) { return !members_.Find(id)->dead; };
   if (checkpoints_.ReadyToCut()) {
     // Every worker is paused with its pushes applied: this is the cut.
-    CheckpointRunner::CutFacts facts{partitions_->ToJson(), TotalProgress(),      failover_log_,
-                                     lost_rows_,            lost_seconds_,        static_cast<double>(std::time(nullptr))};
+    CheckpointRunner::CutFacts facts{partitions_->ToJson(),  TotalProgress(),          recovery_.log(),
+                                     recovery_.lost_rows(), recovery_.lost_seconds(), static_cast<double>(std::time(nullptr))};
     SendAll(checkpoints_.Cut(std::move(facts), ServingIds(), CheckpointDir(store_->root(), checkpoints_.next_id() - 1)));
   }
   if (checkpoints_.ReadyToResume()) SendAll(checkpoints_.Resume(now_, ServingIds(), alive));

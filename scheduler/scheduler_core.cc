@@ -369,7 +369,7 @@ Status SchedulerCore::StartTraining() {
       // checkpoint is trained again: at least once, never lost).
       if (IsServing(node) && !node.has_state) RETURN_IF_ERROR(SendRestore(node, node.rank));
     }
-    if (restoring_.empty()) return FinishRestorePhase();
+    if (!recovery_.AnyRestoring()) return FinishRestorePhase();
     return Status::OK();
   }
   for (const auto& [id, node] : members_.all()) RETURN_IF_ERROR(SendTo(node, wire::ShardMapMsg{shard_map_}));
@@ -551,8 +551,8 @@ Status SchedulerCore::CheckLiveness() {
     RETURN_IF_ERROR(OnNodeDead(node));
     clocks_.Remove(node.id);  // a dead worker holds nobody back
   }
-  if (!vacant_ranks_.empty() && now - vacant_since_ > options_.recovery_timeout) {
-    return Unavailable("no replacement for server " + std::to_string(vacant_ranks_.front()) + " within " +
+  if (const auto overdue = recovery_.Overdue(now, options_.recovery_timeout)) {
+    return Unavailable("no replacement for server " + std::to_string(*overdue) + " within " +
                        std::to_string(options_.recovery_timeout.count()) +
                        " ms (start a standby with --standby_servers, or restart it)");
   }
@@ -729,9 +729,9 @@ nlohmann::json SchedulerCore::StatsJson() const {
   j["checkpoint_failures"] = checkpoint_failure_log_.size();
   j["checkpoint_failure_details"] = checkpoint_failure_log_;
   j["failovers"] = failovers_->Get();
-  j["failover_details"] = failover_log_;
-  j["lost_rows"] = lost_rows_;
-  j["lost_training_seconds"] = lost_seconds_;
+  j["failover_details"] = recovery_.log();
+  j["lost_rows"] = recovery_.lost_rows();
+  j["lost_training_seconds"] = recovery_.lost_seconds();
   // Line ranges trained per partition (ids unique across passes): a worker
   // that died leaves a range its successor continues.
   j["trained_ranges"] = partitions_->ToJson()["trained"];

@@ -36,6 +36,7 @@
 #include "scheduler/checkpoint_store.h"
 #include "scheduler/clock_tracker.h"
 #include "scheduler/eval_coordinator.h"
+#include "scheduler/failover_ledger.h"
 #include "scheduler/handoff_tracker.h"
 #include "scheduler/job_history.h"
 #include "scheduler/manifest.h"
@@ -382,9 +383,6 @@ class SchedulerCore {
   bool final_checkpoint_ = false;  // training is over; export after this checkpoint
   bool final_checkpoint_begun_ = false;
   wire::Progress resumed_progress_;  // totals trained before a --resume
-  std::map<uint32_t, uint32_t> restoring_;  // server node id -> rank it restores
-  std::vector<uint32_t> vacant_ranks_;      // dead servers' ranks awaiting a standby
-  Clock::time_point vacant_since_;
   // When the last live worker died, while no other has joined since.
   std::optional<Clock::time_point> workers_gone_since_;
   Counter* checkpoints_written_;
@@ -394,19 +392,9 @@ class SchedulerCore {
   Gauge* checkpoint_seconds_;
   Gauge* checkpoint_pause_;
   Gauge* failover_seconds_;
-  // A dead server's rank until its replacement serves: when it died and
-  // what the job had trained by then, to tell what the failover lost.
-  struct DeadRank {
-    Clock::time_point died;
-    uint64_t rows_at_death = 0;
-  };
-  std::map<uint32_t, DeadRank> died_at_;  // by rank
-  // One entry per finished failover (summary JSON "failover_details"), and
-  // the updates they lost: rows trained since the restored checkpoint, and
-  // seconds of training.
-  nlohmann::json failover_log_ = nlohmann::json::array();
-  uint64_t lost_rows_ = 0;
-  double lost_seconds_ = 0;
+  // Dead servers' ranks awaiting a replacement, restores in flight, and
+  // what each failover lost (failover_ledger.h).
+  FailoverLedger recovery_;
   // Checkpoints given up, with why (summary JSON "checkpoint_failures").
   nlohmann::json checkpoint_failure_log_ = nlohmann::json::array();
   // --replicas=2: dead servers' rows, handed off by their neighbours.

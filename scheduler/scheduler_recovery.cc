@@ -47,9 +47,7 @@ Status SchedulerCore::LoadResumePoint() {
   partitions_ = std::make_unique<PartitionQueue>(std::move(queue));
   resumed_progress_ = m->progress;
   // Losses of failovers before the cut stay in this job's statistics.
-  failover_log_ = m->failovers;
-  lost_rows_ = m->lost_rows;
-  lost_seconds_ = m->lost_seconds;
+  recovery_.Carry(m->failovers, m->lost_rows, m->lost_seconds);
   // Epochs go on from the checkpoint's, so no node mistakes the new map for
   // an old one.
   ASSIGN_OR_RETURN(shard_map_, ShardMap::Balanced(options_.num_servers, options_.num_virtual_shards,
@@ -78,7 +76,7 @@ Status SchedulerCore::SendRestore(Node& node, uint32_t rank) {
   msg.rank = rank;
   if (handoffs_.Use(&msg)) {
     LOG(INFO) << "server " << rank << "'s replacement restores from its neighbours' handoff, not the checkpoint";
-    restoring_[node.id] = rank;
+    recovery_.Restoring(node.id, rank);
     return SendTo(node, msg);
   }
   if (checkpoints_.last()) {
@@ -91,8 +89,7 @@ Status SchedulerCore::SendRestore(Node& node, uint32_t rank) {
     // Its rows would start again from their initial values while every
     // other server keeps what it learned: a model silently missing part of
     // its training. Fail instead, saying what to change.
-    auto d = died_at_.find(rank);
-    const uint64_t trained = d == died_at_.end() ? TotalProgress().rows : d->second.rows_at_death;
+    const uint64_t trained = recovery_.RowsAtDeath(rank).value_or(TotalProgress().rows);
     if (trained > resumed_progress_.rows) {
       char why[400];
       std::snprintf(why, sizeof(why),
@@ -104,23 +101,22 @@ Status SchedulerCore::SendRestore(Node& node, uint32_t rank) {
       return DataLoss(why);
     }
   }
-  restoring_[node.id] = rank;
+  recovery_.Restoring(node.id, rank);
   return SendTo(node, msg);
 }
 
 Status SchedulerCore::OnRestoreReply(Node& node, const wire::Message& msg) {
   const auto& r = std::get<wire::RestoreReplyMsg>(msg.body);
-  auto it = restoring_.find(node.id);
-  if (it == restoring_.end()) return Status::OK();
-  const uint32_t rank = it->second;
-  restoring_.erase(it);
+  const auto restored = recovery_.EndRestore(node.id);
+  if (!restored) return Status::OK();
+  const uint32_t rank = *restored;
   if (!r.ok) return DataLoss(Describe(node) + " could not restore its rows: " + r.error);
   char text[200];
   std::snprintf(text, sizeof(text), "%s restored %llu rows (%.1f MB) in %.2f s", Describe(node).c_str(),
                 static_cast<unsigned long long>(r.rows), r.bytes / 1e6, r.seconds);
   LOG(INFO) << text;
   RecordEvent("restored", text);
-  if (phase_ == Phase::kRestoring) return restoring_.empty() ? FinishRestorePhase() : Status::OK();
+  if (phase_ == Phase::kRestoring) return recovery_.AnyRestoring() ? Status::OK() : FinishRestorePhase();
   return OnReplacementRestored(node, rank);
 }
 
@@ -161,43 +157,26 @@ Status SchedulerCore::OnReplacementRestored(Node& node, uint32_t rank) {
   for (const auto& [id, n] : members_.all()) {
     if (!n.dead) RETURN_IF_ERROR(SendTo(n, wire::ShardMapMsg{shard_map_}));
   }
-  double took = 0;
-  uint64_t lost_rows = 0;
-  double lost_seconds = 0;
-  if (auto d = died_at_.find(rank); d != died_at_.end()) {
-    took = Seconds(now_ - d->second.died);
-    if (!restored_from_handoff) {
-      // The replacement holds the rank's rows as of the checkpoint's cut:
-      // what every worker trained from then until the death updated the
-      // dead server's rows in vain.
-      const uint64_t base = checkpoints_.last() ? checkpoints_.last()->progress.rows : resumed_progress_.rows;
-      lost_rows = d->second.rows_at_death > base ? d->second.rows_at_death - base : 0;
-      const Clock::time_point since = checkpoints_.last() ? std::max(checkpoint_schedule_.last_time(), train_start_) : train_start_;
-      lost_seconds = std::max(0.0, Seconds(d->second.died - since));
-    }
-    died_at_.erase(d);
-  }
-  failover_seconds_->Set(took);
-  failovers_->Add();
-  lost_rows_ += lost_rows;
-  lost_seconds_ += lost_seconds;
+  const auto& last = checkpoints_.last();
+  FailoverLedger::RestoredPoint point;
+  point.lossless = restored_from_handoff;
+  point.rows = last ? last->progress.rows : resumed_progress_.rows;
+  point.since = last ? std::max(checkpoint_schedule_.last_time(), train_start_) : train_start_;
   const std::string source = restored_from_handoff ? "its neighbours' copy (--replicas=2)"
-                             : checkpoints_.last() ? "checkpoint " + std::to_string(checkpoints_.last()->id)
-                                                : "initial values";
-  failover_log_.push_back({{"rank", rank},
-                           {"restored_from", source},
-                           {"seconds", took},
-                           {"lost_rows", lost_rows},
-                           {"lost_training_seconds", lost_seconds}});
+                             : last                ? "checkpoint " + std::to_string(last->id)
+                                                   : "initial values";
+  const FailoverLedger::Failover f = recovery_.Recovered(rank, now_, point, source);
+  failover_seconds_->Set(f.seconds);
+  failovers_->Add();
   // Deltas must not span the dead server's lost updates.
   checkpoints_.ForceFull();
   char line[400];
   std::snprintf(line, sizeof(line),
                 "server %u is back (shard map epoch %llu), %.1f s after it died; restored from %s: %s", rank,
-                static_cast<unsigned long long>(shard_map_.epoch()), took, source.c_str(),
-                lost_rows == 0 ? "no update lost"
-                               : ("the updates of " + std::to_string(lost_rows) + " trained rows (" +
-                                  FormatSeconds(lost_seconds) + " s of training) to its rows are lost")
+                static_cast<unsigned long long>(shard_map_.epoch()), f.seconds, source.c_str(),
+                f.lost_rows == 0 ? "no update lost"
+                               : ("the updates of " + std::to_string(f.lost_rows) + " trained rows (" +
+                                  FormatSeconds(f.lost_seconds) + " s of training) to its rows are lost")
                                      .c_str());
   LOG(INFO) << line;
   RecordEvent("failover", line);
@@ -237,35 +216,26 @@ Status SchedulerCore::OnNodeDead(Node& node, const std::string& cause) {
     // no lease after the others finished): the job ends now, not never.
     return MaybeEndTraining();
   }
-  const bool was_restoring = restoring_.erase(node.id) > 0;
+  const bool was_restoring = recovery_.EndRestore(node.id).has_value();
   if (was_restoring && phase_ == Phase::kRestoring) return Unavailable(Describe(node) + " died while restoring");
   // A standby held no rank; one promoted that died while restoring its
   // rank leaves that rank vacant again, for the next replacement (the
   // simulator found the rank otherwise waited forever, seed 640).
   if (node.standby && !was_restoring) return Status::OK();
   FailHandoffsWaitingOn(node);
-  if (vacant_ranks_.empty()) vacant_since_ = now_;
-  vacant_ranks_.push_back(node.rank);
-  // It died when it was last heard from, not when the timeout noticed.
-  // (For a replacement that died restoring, the first death counts.)
-  died_at_.emplace(node.rank, DeadRank{node.last_seen, TotalProgress().rows});
+  recovery_.Vacate(node.rank, node.last_seen, TotalProgress().rows, now_);
   if (shard_map_.replicas() > 1 && phase_ == Phase::kTraining) RETURN_IF_ERROR(StartHandoff(node.rank));
   return PromoteStandbys();
 }
 
 bool SchedulerCore::ReinstateStalledServer(Node& node) {
   if (node.standby || phase_ == Phase::kFinished || phase_ == Phase::kFailed) return false;
-  auto vacant = std::find(vacant_ranks_.begin(), vacant_ranks_.end(), node.rank);
   // A replacement is restoring the rank, or the neighbours are writing its
   // rows for one (their forwarding is suspended until a new map): the
   // rank is no longer this process's.
-  if (vacant == vacant_ranks_.end() || handoffs_.Involves(node.rank)) {
-    return false;
-  }
-  vacant_ranks_.erase(vacant);
+  if (handoffs_.Involves(node.rank) || !recovery_.Reclaim(node.rank)) return false;
   node.dead = false;
   const double silent = Seconds(now_ - node.last_seen);
-  died_at_.erase(node.rank);
   char line[300];
   std::snprintf(line, sizeof(line),
                 "%s was only stalled (silent for %.1f s) and speaks again: nobody took its place, so it "
@@ -305,16 +275,15 @@ std::string SchedulerCore::ReplacedReason(const Node& node) const {
 }
 
 Status SchedulerCore::PromoteStandbys() {
-  while (!vacant_ranks_.empty()) {
-    if (handoffs_.Pending(vacant_ranks_.front())) return Status::OK();  // promoted once it is written
-    Node* spare = members_.Spare([this](const Node& n) { return restoring_.count(n.id) == 0; });
+  while (const auto vacant = recovery_.FirstVacant()) {
+    if (handoffs_.Pending(*vacant)) return Status::OK();  // promoted once it is written
+    Node* spare = members_.Spare([this](const Node& n) { return !recovery_.IsRestoring(n.id); });
     if (spare == nullptr) {
-      LOG(WARNING) << "server " << vacant_ranks_.front()
+      LOG(WARNING) << "server " << *vacant
                    << " has no replacement yet; waiting for a standby or a restarted server";
       return Status::OK();
     }
-    const uint32_t rank = vacant_ranks_.front();
-    vacant_ranks_.erase(vacant_ranks_.begin());
+    const uint32_t rank = recovery_.TakeVacant();
     LOG(INFO) << "promoting standby " << Describe(*spare) << " (" << spare->endpoint << ") to server " << rank;
     spare->rank = rank;
     // It learns the map with its own endpoint at `rank` now; everybody
