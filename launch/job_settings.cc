@@ -1,5 +1,6 @@
 #include "launch/job_settings.h"
 
+#include <cmath>
 #include <charconv>
 
 #include <gflags/gflags.h>
@@ -45,6 +46,7 @@ DEFINE_uint64(eval_every_rows, 0, "local, ssh, node-flags: evaluate on --test ev
 DEFINE_uint64(eval_rows, 0, "local, ssh, node-flags: test rows scored by each evaluation during training (0: all; the final one scores all)");
 DEFINE_string(model_dir, "", "eval, predict, recommend: directory with the exported model (model.json, *.epsmodel; --model DIR also works for predict and recommend); ssh, node-flags: where the servers export it (on their hosts)");
 DEFINE_string(checkpoint_dir, "", "local: where checkpoints go (default RUN_DIR/checkpoints, or the --resume directory); ssh, node-flags: where they go, a path every host reaches (shared storage), and the scheduler runs with --resume=auto; empty: no checkpoints, a dead node fails the job");
+DEFINE_double(progress_interval_s, 2, "How often the job prints a progress line (seconds)");
 DEFINE_int32(checkpoint_interval_s, 30, "local: checkpoint every this many seconds (and at the end of each pass); ssh, node-flags: the same, when given (default: the scheduler's, 60)");
 DEFINE_string(resume, "", "local: resume the job from the newest usable checkpoint in this directory (a checkpoint directory, or a run directory); 'auto': resume from --run_dir's (or --checkpoint_dir's) checkpoints when there are any, else start a new job");
 DEFINE_int32(replicas, 1,
@@ -106,6 +108,9 @@ std::vector<std::string> SchedulerFlags(const JobSettings& job, const JobModel& 
   if (!job.data.train.empty()) f.push_back("--train=" + job.data.train);
   f.push_back("--passes=" + std::to_string(job.training.passes));
   f.push_back("--max_bad_line_fraction=" + Decimal(job.data.max_bad_line_fraction));
+  if (job.progress_interval_s) {
+    f.push_back("--progress_interval_ms=" + std::to_string(std::llround(*job.progress_interval_s * 1000)));
+  }
   if (!job.model_dir.empty()) f.push_back("--model_dir=" + job.model_dir);
   const CheckpointSettings& c = job.checkpoints;
   if (!c.dir.empty()) {
@@ -189,6 +194,7 @@ StatusOr<JobSettings> JobSettingsFromFlags() {
   job.checkpoints.resume = FLAGS_resume;
   job.model_dir = FLAGS_model_dir;
   job.replicas = static_cast<uint32_t>(FLAGS_replicas);
+  if (FlagWasSet("progress_interval_s")) job.progress_interval_s = FLAGS_progress_interval_s;
   job.model_flags = worker::ModelFlagArgs();
   SetModelDefaults(job);
   return job;
@@ -199,6 +205,9 @@ Status ValidateJobSettings(const JobSettings& job) {
   if (job.training.batch_size == 0) return InvalidArgument("--batch_size must be >= 1");
   if (!(job.optimizers.learning_rate > 0)) return InvalidArgument("--learning_rate must be > 0");
   if (!(job.eval.every_s >= 0)) return InvalidArgument("--eval_every_s must be >= 0");
+  if (job.progress_interval_s && !(*job.progress_interval_s >= 0.05 && *job.progress_interval_s <= 86400)) {
+    return InvalidArgument("--progress_interval_s must be between 0.05 and 86400");
+  }
   return ValidateTableOptimizers(job.optimizers);
 }
 

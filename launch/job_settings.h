@@ -69,6 +69,8 @@ struct JobSettings {
   CheckpointSettings checkpoints;
   std::string model_dir;  // where the servers export the model; empty: no export
   uint32_t replicas = 1;  // 2: every server's rows also live on the next server
+  // How often the scheduler prints a progress line; unset: its default (2 s).
+  std::optional<double> progress_interval_s;
   // "--name=value" of every model flag set explicitly (worker::ModelFlagArgs),
   // so the workers apply the same per-model defaults as the launcher.
   std::vector<std::string> model_flags;

@@ -23,6 +23,7 @@
 #include <gflags/gflags.h>
 #include <glog/logging.h>
 
+#include "common/build_info.h"
 #include "common/allocator_tuning.h"
 #include <nlohmann/json.hpp>
 
@@ -464,6 +465,7 @@ embedps::Status RunRecommendCommand() {
 
 int main(int argc, char** argv) {
   gflags::SetUsageMessage(kUsage);
+  gflags::SetVersionString(embedps::VersionString());
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);

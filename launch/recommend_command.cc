@@ -6,7 +6,9 @@
 #include <thread>
 
 #include "common/flags/node_flags.h"
+#include "common/http/health_routes.h"
 #include "common/http/http_server.h"
+#include "common/http/metrics_route.h"
 #include "launch/job_control.h"
 #include "launch/local_command.h"
 #include "launch/recommend_service.h"
@@ -39,6 +41,11 @@ Status Serve(const RecommendOptions& o, worker::Recommender* recommender) {
   http_options.port = o.serve_port;
   http::HttpServer server(http_options);
   AddRecommendRoute(&server, recommender);
+  // The process and build metrics, and the probes: the model is loaded,
+  // so it is ready as soon as it listens.
+  MetricsRegistry metrics;
+  http::AddMetricsRoute(&server, &metrics);
+  http::AddHealthRoutes(&server, [] { return true; });
   InstallInterruptHandler();
   ASSIGN_OR_RETURN(const std::string url, StartHttpServer(&server));
   std::printf("embedps: serving recommendations at %s/recommend?user=U&k=10 (Ctrl-C stops)\n", url.c_str());

@@ -71,8 +71,12 @@ std::string FormatStatusTable(const nlohmann::json& s) {
   if (job.contains("stop_reason") && job["stop_reason"].is_string()) {
     out << "stopping: " << job["stop_reason"].get<std::string>() << "\n";
   }
-  out << "progress: " << Num(p["rows"]) << " rows, " << Num(p["rows_per_sec"]) << " rows/s (recent), logloss "
-      << Num(p["recent_logloss"], 4) << " (recent), partitions " << Num(p["partitions_done"]) << "/"
+  // A scheduler older than the loss's name reported logloss only.
+  std::string loss = p.value("loss", "logloss");
+  std::replace(loss.begin(), loss.end(), '_', ' ');
+  const auto& recent = p.contains("recent_loss") ? p["recent_loss"] : p["recent_logloss"];
+  out << "progress: " << Num(p["rows"]) << " rows, " << Num(p["rows_per_sec"]) << " rows/s (recent), " << loss << " "
+      << Num(recent, 4) << " (recent), partitions " << Num(p["partitions_done"]) << "/"
       << Num(p["partitions_total"]) << ", " << Num(p["bad_lines"]) << " bad lines\n";
   const auto& m = s.at("metrics");
   out << "model: " << Num(m["server_rows"]) << " rows, " << Bytes(m["server_memory_bytes"])

@@ -1,5 +1,7 @@
 #include "scheduler/scheduler.h"
 
+#include "common/flags/node_flags.h"
+
 #include <cstdio>
 #include <fstream>
 
@@ -59,6 +61,7 @@ void Scheduler::Flush() {
 Status Scheduler::Run() {
   RETURN_IF_ERROR(core_.Start(Clock::now()));
   RETURN_IF_ERROR(Bind());
+  MarkNodeReady();  // /readyz: nodes can join now
   Status result;
   while (!core_.finished() && result.ok()) {
     Incoming in;

@@ -1,5 +1,6 @@
 #include "scheduler/scheduler_core.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -378,6 +379,7 @@ Status SchedulerCore::StartTraining() {
   train_start_ = last_report_ = now_;
   // Rates start from zero rows at this instant, so the first sample has one.
   history_.StartTraining(train_start_, TotalProgress());
+  partitions_at_start_ = partitions_->finished();
   for (auto& [id, node] : members_.all()) node.rows_meter.Update(0, train_start_);
   RecordEvent("training", "cluster up; training on " + std::to_string(partitions_->total()) +
                               " partitions");
@@ -609,6 +611,39 @@ double SchedulerCore::RowsPerSecond(const wire::Progress& total, double seconds)
   return seconds > 0 ? (total.rows - std::min(total.rows, resumed_progress_.rows)) / seconds : 0.0;
 }
 
+std::string SchedulerCore::LossName() const {
+  // The model's objective (model.json's spec; worker::ObjectiveLossName):
+  // rating models minimise squared error, click models log loss. A job
+  // started without a model description is taken for a click model.
+  const nlohmann::json& info = options_.model_info;
+  const bool rating = info.is_object() && info.contains("spec") && info["spec"].is_object() &&
+                      info["spec"].value("objective", "binary") == "rating";
+  return rating ? "squared_error" : "logloss";
+}
+
+std::string SchedulerCore::LossWords() const {
+  std::string words = LossName();
+  std::replace(words.begin(), words.end(), '_', ' ');
+  return words;
+}
+
+std::string SchedulerCore::DoneAndEta(double elapsed) const {
+  const size_t total = partitions_->total(), done = partitions_->finished();
+  if (total == 0) return "";
+  char text[96];
+  const int percent = static_cast<int>(100.0 * done / total);
+  // The rate of this run (a resumed job's earlier partitions took no time
+  // of it); partitions are of similar size (PlanPartitions).
+  const size_t done_here = done - std::min(done, partitions_at_start_);
+  if (done_here == 0 || done == total || elapsed <= 0) {
+    std::snprintf(text, sizeof(text), " (%d%%)", percent);
+    return text;
+  }
+  const double eta = elapsed * static_cast<double>(total - done) / static_cast<double>(done_here);
+  std::snprintf(text, sizeof(text), " (%d%%, about %.0f s to go)", percent, eta);
+  return text;
+}
+
 void SchedulerCore::ReportProgress(bool final_report) {
   const auto now = now_;
   const wire::Progress total = TotalProgress();
@@ -618,10 +653,10 @@ void SchedulerCore::ReportProgress(bool final_report) {
   if (final_report) {
     const uint64_t trained = TrainedRows();
     const uint64_t again = total.rows > trained ? total.rows - trained : 0;
-    std::printf("embedps: trained %llu rows in %.1f s (%.0f rows/s), mean train logloss %.4f, "
+    std::printf("embedps: trained %llu rows in %.1f s (%.0f rows/s), mean train %s %.4f, "
                 "%llu bad lines skipped%s\n",
-                static_cast<unsigned long long>(trained), elapsed,
-                RowsPerSecond(total, elapsed), total.rows > 0 ? total.loss_sum / total.rows : 0.0,
+                static_cast<unsigned long long>(trained), elapsed, RowsPerSecond(total, elapsed),
+                LossWords().c_str(), total.rows > 0 ? total.loss_sum / total.rows : 0.0,
                 static_cast<unsigned long long>(total.bad_lines),
                 again == 0 ? "" : ("; " + std::to_string(again) + " rows trained again after failures").c_str());
   } else {
@@ -629,13 +664,14 @@ void SchedulerCore::ReportProgress(bool final_report) {
     // there would read as a perfect model.
     char loss_text[64];
     if (rows > 0) {
-      std::snprintf(loss_text, sizeof(loss_text), "logloss %.4f (last %.0f s)", loss, Seconds(now - last_report_));
+      std::snprintf(loss_text, sizeof(loss_text), "%s %.4f (last %.0f s)", LossWords().c_str(), loss,
+                    Seconds(now - last_report_));
     } else {
       std::snprintf(loss_text, sizeof(loss_text), "no rows trained in the last %.0f s", Seconds(now - last_report_));
     }
-    std::printf("progress: %llu rows, %.0f rows/s, %s, partitions %zu/%zu\n",
+    std::printf("progress: %llu rows, %.0f rows/s, %s, partitions %zu/%zu%s\n",
                 static_cast<unsigned long long>(total.rows), RowsPerSecond(total, elapsed), loss_text,
-                partitions_->finished(), partitions_->total());
+                partitions_->finished(), partitions_->total(), DoneAndEta(elapsed).c_str());
   }
   std::fflush(stdout);
   last_report_ = now;
@@ -716,7 +752,10 @@ nlohmann::json SchedulerCore::StatsJson() const {
   j["rows_retrained"] = total.rows > rows ? total.rows - rows : 0;
   j["train_seconds"] = seconds;
   j["rows_per_sec"] = RowsPerSecond(total, seconds);
-  j["train_logloss"] = total.rows > 0 ? total.loss_sum / total.rows : 0.0;
+  const double mean_loss = total.rows > 0 ? total.loss_sum / total.rows : 0.0;
+  j["loss"] = LossName();
+  j["train_loss"] = mean_loss;
+  if (LossName() == "logloss") j["train_logloss"] = mean_loss;  // the name before the loss was named
   j["lines_read"] = total.lines_read;
   j["bad_lines"] = total.bad_lines;
   j["dense_pulls"] = total.dense_pulls;

@@ -306,6 +306,13 @@ class SchedulerCore {
   // Fails the job when the malformed-line fraction passed the threshold.
   Status CheckBadLines(bool final_check) const;
   void ReportProgress(bool final_report);
+  // The training loss of the job's model ("logloss" or "squared_error"),
+  // and in words for people.
+  std::string LossName() const;
+  std::string LossWords() const;
+  // " (42%, about 30 s to go)": the share of partitions done and, at this
+  // run's rate, the time left.
+  std::string DoneAndEta(double elapsed) const;
   // Rows per second trained by this run (not counting rows resumed from a
   // checkpoint) over `seconds`.
   double RowsPerSecond(const wire::Progress& total, double seconds) const;
@@ -362,6 +369,7 @@ class SchedulerCore {
   Clock::time_point train_end_;
   Clock::time_point last_report_;
   wire::Progress last_reported_;
+  size_t partitions_at_start_ = 0;  // finished before this run (--resume)
   uint64_t request_id_ = 0;
   Counter* malformed_;
   Counter* rejected_;

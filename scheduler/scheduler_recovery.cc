@@ -132,6 +132,7 @@ Status SchedulerCore::FinishRestorePhase() {
     phase_ = Phase::kTraining;
     train_start_ = last_report_ = now_;
     history_.StartTraining(train_start_, TotalProgress());
+    partitions_at_start_ = partitions_->finished();
     last_reported_ = TotalProgress();
     checkpoint_schedule_.Taken(train_start_, TotalProgress().rows, partitions_->CurrentPass());
     RecordEvent("training", "cluster up after restore");

@@ -79,17 +79,18 @@ void SchedulerCore::DescribeMetrics() {
       {"scheduler.lines_read", "Input lines read by all workers"},
       {"scheduler.bad_lines", "Malformed input lines skipped by all workers"},
       {"scheduler.rows_per_second", "Training examples per second, recent"},
-      {"scheduler.train_logloss", "Mean training log loss over the last sampling interval"},
+      {"scheduler.train_loss", "Mean training loss over the last sampling interval (label loss: logloss or squared_error)"},
+      {"scheduler.train_logloss", "Mean training log loss over the last sampling interval (click models; see train_loss)"},
       {"scheduler.partitions_done", "Data partitions finished (all passes)"},
-      {"scheduler.partitions_total", "Data partitions to train (all passes)"},
+      {"scheduler.partitions_planned", "Data partitions to train (all passes)"},
       {"scheduler.nodes_joined", "Nodes admitted"},
       {"scheduler.nodes_expected", "Servers plus workers the job waits for"},
       {"scheduler.checkpoints_written", "Checkpoints completed (every server wrote, manifest written)"},
       {"scheduler.checkpoint_failures", "Checkpoints abandoned (a server failed to write, a node died, timeout)"},
       {"scheduler.failovers", "Dead nodes recovered from: servers replaced, workers' leases requeued"},
-      {"scheduler.checkpoints_.last()age_seconds", "Seconds since the newest complete checkpoint was cut"},
-      {"scheduler.checkpoints_.last()seconds", "Duration of the newest checkpoint, pause to manifest"},
-      {"scheduler.checkpoints_.last()pause_seconds", "How long training paused for the newest checkpoint"},
+      {"scheduler.last_checkpoint_age_seconds", "Seconds since the newest complete checkpoint was cut"},
+      {"scheduler.last_checkpoint_seconds", "Duration of the newest checkpoint, pause to manifest"},
+      {"scheduler.last_checkpoint_pause_seconds", "How long training paused for the newest checkpoint"},
       {"scheduler.last_failover_seconds", "From a server's death to its replacement serving (restored)"},
       {"scheduler.min_worker_clock",
        "Slowest clock (batches trained and acknowledged) over the workers holding a lease"},
@@ -118,9 +119,13 @@ void SchedulerCore::UpdateMetrics() {
   m.GetCounter("scheduler.lines_read")->AdvanceTo(total.lines_read);
   m.GetCounter("scheduler.bad_lines")->AdvanceTo(total.bad_lines);
   m.GetGauge("scheduler.rows_per_second")->Set(history_.recent_rows_per_sec());
-  if (history_.recent_loss() >= 0) m.GetGauge("scheduler.train_logloss")->Set(history_.recent_loss());
+  if (history_.recent_loss() >= 0) {
+    m.GetGauge("scheduler.train_loss", {{"loss", LossName()}})->Set(history_.recent_loss());
+    if (LossName() == "logloss") m.GetGauge("scheduler.train_logloss")->Set(history_.recent_loss());
+  }
   m.GetGauge("scheduler.partitions_done")->Set(static_cast<double>(partitions_->finished()));
-  m.GetGauge("scheduler.partitions_total")->Set(static_cast<double>(partitions_->total()));
+  // Not "_total": that suffix means a counter to Prometheus.
+  m.GetGauge("scheduler.partitions_planned")->Set(static_cast<double>(partitions_->total()));
   m.GetGauge("scheduler.nodes_joined")->Set(static_cast<double>(members_.all().size()));
   m.GetGauge("scheduler.nodes_expected")->Set(options_.num_servers + options_.num_workers);
   m.GetGauge("scheduler.stop_requested")->Set(stopping_ ? 1 : 0);
@@ -146,7 +151,8 @@ nlohmann::json SchedulerCore::NodeJson(const Node& node, Clock::time_point now) 
     j["rows_per_sec"] = node.rows_per_sec;
     j["lines_read"] = p.lines_read;
     j["bad_lines"] = p.bad_lines;
-    j["train_logloss"] = p.rows > 0 ? nlohmann::json(p.loss_sum / p.rows) : nlohmann::json();
+    j["train_loss"] = p.rows > 0 ? nlohmann::json(p.loss_sum / p.rows) : nlohmann::json();
+    if (LossName() == "logloss") j["train_logloss"] = j["train_loss"];
   }
   if (node.role == wire::Role::kServer && node.server_stats) {
     const auto& s = *node.server_stats;
@@ -176,17 +182,26 @@ nlohmann::json SchedulerCore::ProgressJson() const {
   const bool trained = phase_ != Phase::kAdmitting;
   const auto end = train_end_ > train_start_ ? train_end_ : now_;
   const double seconds = trained ? Seconds(end - train_start_) : 0.0;
-  return {{"rows", total.rows},
-          {"rows_per_sec", history_.recent_rows_per_sec()},
-          {"mean_rows_per_sec", RowsPerSecond(total, seconds)},
-          {"train_seconds", seconds},
-          {"train_logloss", total.rows > 0 ? nlohmann::json(total.loss_sum / total.rows) : nlohmann::json()},
-          {"recent_logloss", history_.recent_loss() >= 0 ? nlohmann::json(history_.recent_loss()) : nlohmann::json()},
-          {"partitions_done", partitions_->finished()},
-          {"partitions_total", partitions_->total()},
-          {"passes", options_.passes},
-          {"lines_read", total.lines_read},
-          {"bad_lines", total.bad_lines}};
+  const nlohmann::json mean_loss = total.rows > 0 ? nlohmann::json(total.loss_sum / total.rows) : nlohmann::json();
+  const nlohmann::json recent_loss = history_.recent_loss() >= 0 ? nlohmann::json(history_.recent_loss()) : nlohmann::json();
+  nlohmann::json j = {{"rows", total.rows},
+                      {"rows_per_sec", history_.recent_rows_per_sec()},
+                      {"mean_rows_per_sec", RowsPerSecond(total, seconds)},
+                      {"train_seconds", seconds},
+                      {"loss", LossName()},
+                      {"train_loss", mean_loss},
+                      {"recent_loss", recent_loss},
+                      {"partitions_done", partitions_->finished()},
+                      {"partitions_total", partitions_->total()},
+                      {"passes", options_.passes},
+                      {"lines_read", total.lines_read},
+                      {"bad_lines", total.bad_lines}};
+  if (LossName() == "logloss") {
+    // The names before the loss was named, for scripts that read them.
+    j["train_logloss"] = mean_loss;
+    j["recent_logloss"] = recent_loss;
+  }
+  return j;
 }
 
 nlohmann::json SchedulerCore::NodesJson(Clock::time_point now) const {

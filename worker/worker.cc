@@ -22,7 +22,6 @@ Worker::Worker(zmq::context_t& ctx, WorkerOptions options, MetricsRegistry* metr
              "Batches that pulled the dense tables (MLP weights) from the servers; the others reuse "
              "the last pulled copy (--dense_pull_every)");
   m_.rows_per_second = r.GetGauge("worker.rows_per_second");
-  m_.loss = r.GetGauge("worker.train_logloss");
   m_.staleness_bound = r.GetGauge("worker.staleness_bound_batches");
   m_.inflight_pushes = r.GetGauge("worker.inflight_pushes");
   m_.checkpoint_pause = r.GetHistogram("worker.checkpoint_pause_seconds", LatencyBuckets());
@@ -34,7 +33,9 @@ Worker::Worker(zmq::context_t& ctx, WorkerOptions options, MetricsRegistry* metr
   r.Describe("worker.lines_read", "Input lines read, malformed ones included");
   r.Describe("worker.bad_lines", "Malformed input lines skipped");
   r.Describe("worker.rows_per_second", "Training examples per second over the last second");
-  r.Describe("worker.train_logloss", "Mean training log loss over the last second's batches");
+  r.Describe("worker.train_loss",
+             "Mean training loss over the last second's batches (label loss: logloss or squared_error)");
+  r.Describe("worker.train_logloss", "Mean training log loss over the last second's batches (click models; see train_loss)");
   r.Describe("worker.staleness_bound_batches",
              "Staleness bound this worker runs with: --max_staleness (clock ticks it may lead the "
              "slowest worker) when set, else --prefetch (batches whose rows are pulled ahead); "
@@ -207,6 +208,10 @@ Status Worker::TrainPartition(const Partition& partition) {
   if (!spec_) {
     ASSIGN_OR_RETURN(ModelSpec spec, options_.model_spec(format));
     spec_ = spec;
+    // The loss is the model's: its gauge is labelled once the model is known.
+    const std::string loss = ObjectiveLossName(spec.objective);
+    m_.loss = metrics_->GetGauge("worker.train_loss", {{"loss", loss}});
+    if (loss == "logloss") m_.logloss = metrics_->GetGauge("worker.train_logloss");
     if (spec.model == "ncf") sampler_ = std::make_unique<NegativeSampler>(spec.negatives, options_.seed + link_.rank());
     LOG(INFO) << "training " << spec.model << " on " << data::FormatName(format) << " data";
   }
@@ -563,7 +568,11 @@ void Worker::UpdateMetrics() {
   next_rate_update_ = now + std::chrono::seconds(1);
   m_.rows_per_second->Set(rows_meter_.Update(progress_.rows, now));
   const uint64_t rows = progress_.rows - last_rate_progress_.rows;
-  if (rows > 0) m_.loss->Set((progress_.loss_sum - last_rate_progress_.loss_sum) / rows);
+  if (rows > 0 && m_.loss != nullptr) {
+    const double loss = (progress_.loss_sum - last_rate_progress_.loss_sum) / rows;
+    m_.loss->Set(loss);
+    if (m_.logloss != nullptr) m_.logloss->Set(loss);
+  }
   last_rate_progress_ = progress_;
 }
 

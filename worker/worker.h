@@ -208,7 +208,8 @@ class Worker {
     Counter* bad_lines;
     Counter* dense_pulls;
     Gauge* rows_per_second;
-    Gauge* loss;
+    Gauge* loss = nullptr;     // worker.train_loss{loss=...}, once the model is known
+    Gauge* logloss = nullptr;  // worker.train_logloss, click models only
     Gauge* staleness_bound;
     Gauge* inflight_pushes;
     Histogram* checkpoint_pause;

@@ -1,5 +1,7 @@
 #include "common/flags/node_flags.h"
 
+#include <atomic>
+
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -9,6 +11,8 @@
 
 #include "common/stop_signal.h"
 #include "common/allocator_tuning.h"
+#include "common/build_info.h"
+#include "common/http/health_routes.h"
 #include "common/http/metrics_route.h"
 #include "common/http/token_file.h"
 #include "common/log_setup.h"
@@ -44,6 +48,7 @@ namespace embedps {
 
 void InitProcess(int* argc, char*** argv, const char* usage, wire::Role role) {
   gflags::SetUsageMessage(usage);
+  gflags::SetVersionString(VersionString());
   gflags::ParseCommandLineFlags(argc, argv, true);
   if (!FLAGS_log_dir.empty()) {
     auto path = RedirectLogToDir(FLAGS_log_dir, role);
@@ -87,7 +92,10 @@ StatusOr<SchedulerLinkOptions> LinkOptionsFromFlags(wire::Role role) {
   o.scheduler_timeout = std::chrono::milliseconds(FLAGS_scheduler_timeout_ms);
   o.join_timeout = std::chrono::milliseconds(FLAGS_join_timeout_ms);
   o.limits = DecodeLimitsFromFlags();
-  o.on_joined = [](uint32_t rank) { SetLogRank(rank); };
+  o.on_joined = [](uint32_t rank) {
+    SetLogRank(rank);
+    MarkNodeReady();
+  };
   ASSIGN_OR_RETURN(o.curve, CurveConfigFromFlags(/*binds=*/role == wire::Role::kServer,
                                                  /*connects=*/true));
   return o;
@@ -114,8 +122,16 @@ StatusOr<std::unique_ptr<http::HttpServer>> HttpServerFromFlags(const MetricsReg
   }
   auto server = std::make_unique<http::HttpServer>(o);
   http::AddMetricsRoute(server.get(), metrics);
+  http::AddHealthRoutes(server.get(), NodeReady);
   return server;
 }
+
+namespace {
+std::atomic<bool> node_ready{false};
+}  // namespace
+
+void MarkNodeReady() { node_ready = true; }
+bool NodeReady() { return node_ready; }
 
 StatusOr<std::string> StartHttpServer(http::HttpServer* server) {
   if (server == nullptr) return std::string();

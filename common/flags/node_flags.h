@@ -45,7 +45,14 @@ std::string JobIdFromFlags();
 // `metrics`; not started, so callers may add routes. nullptr with
 // --http_port=-1. InvalidArgument for bad values, mutations without a
 // token file, or a bad token file.
+// The server also answers /healthz and /readyz (ready once MarkNodeReady()).
 StatusOr<std::unique_ptr<http::HttpServer>> HttpServerFromFlags(const MetricsRegistry* metrics);
+
+// This process is ready for work (/readyz): a server or worker once the
+// scheduler admitted it (SchedulerLinkOptionsFromFlags does it on joining),
+// the scheduler once it listens.
+void MarkNodeReady();
+bool NodeReady();
 
 // Starts `server` (nothing when null), logs its URL and writes it to
 // --http_url_file. Returns the URL, or "" when there is no server.

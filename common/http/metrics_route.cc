@@ -1,5 +1,6 @@
 #include "common/http/metrics_route.h"
 
+#include "common/process_metrics.h"
 #include "common/prometheus.h"
 
 namespace embedps::http {
@@ -8,7 +9,7 @@ void AddMetricsRoute(HttpServer* server, const MetricsRegistry* metrics) {
   server->Get("/metrics", [metrics](const Request&) {
     Response r;
     r.content_type = kPrometheusContentType;
-    r.body = FormatPrometheus(*metrics);
+    r.body = FormatPrometheus(*metrics) + ProcessMetricsText();
     return r;
   });
 }

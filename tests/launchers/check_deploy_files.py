@@ -405,9 +405,10 @@ class Checker:
             ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
             self.expect(flags.get("http_port") == str(ports.get("http")) and flags.get("http_bind") == "0.0.0.0", w,
                         "--http_port must be the container's http port, --http_bind 0.0.0.0")
-            probe = c.get("readinessProbe", {}).get("httpGet", {})
-            self.expect(probe.get("path") == "/metrics" and probe.get("port") in ("http", ports.get("http")), w,
-                        "readiness probe must GET /metrics on the http port")
+            for kind, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")):
+                probe = c.get(kind, {}).get("httpGet", {})
+                self.expect(probe.get("path") == path and probe.get("port") in ("http", ports.get("http")), w,
+                            f"{kind} must GET {path} on the http port")
             if "bind" in flags:
                 self.expect(flags["bind"].rsplit(":", 1)[-1] == str(ports.get("zmq")), w,
                             "--bind port must be the container's zmq port")

@@ -45,6 +45,10 @@ enum class Objective {
 // kRating the loss is (y - label)^2 and the gradient that of half of it.
 float ObjectiveGradient(Objective objective, float y, float label, double* loss);
 
+// The loss ObjectiveGradient adds up, as reports name it: "logloss" or
+// "squared_error".
+const char* ObjectiveLossName(Objective objective);
+
 // What a score becomes for users: a probability (kBinary) or a rating.
 float ObjectiveOutput(Objective objective, float y, float min_rating, float max_rating);
 

@@ -15,6 +15,10 @@ float ObjectiveGradient(Objective objective, float y, float label, double* loss)
   return d;
 }
 
+const char* ObjectiveLossName(Objective objective) {
+  return objective == Objective::kBinary ? "logloss" : "squared_error";
+}
+
 float ObjectiveOutput(Objective objective, float y, float min_rating, float max_rating) {
   return objective == Objective::kBinary ? Sigmoid(y) : std::clamp(y, min_rating, max_rating);
 }

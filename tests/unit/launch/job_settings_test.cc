@@ -30,6 +30,7 @@ JobSettings Representative() {
   job.checkpoints = {"/ckpt", 45u, "auto"};
   job.model_dir = "/model";
   job.replicas = 2;
+  job.progress_interval_s = 0.25;
   job.model_flags = {"--model=deepfm", "--factors=4", "--hidden=8"};
   return job;
 }
@@ -61,6 +62,7 @@ TEST(JobSettingsTest, SchedulerFlags) {
   const Flags expected = {"--train=/data/train.tsv",
                           "--passes=3",
                           "--max_bad_line_fraction=0.02",
+                          "--progress_interval_ms=250",
                           "--model_dir=/model",
                           "--checkpoint_dir=/ckpt",
                           "--checkpoint_interval_s=45",
