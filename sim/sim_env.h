@@ -25,6 +25,8 @@ struct JobShape {
   uint32_t batch = 5;
   uint32_t virtual_shards = 64;
   std::chrono::milliseconds heartbeat{200};
+  // The workers' --max_staleness: -1 asynchronous, k >= 0 bounded (SSP).
+  int32_t staleness = -1;
 };
 
 struct Env {
@@ -50,6 +52,9 @@ struct Env {
   // A replacement server restored rank `rank` with `rows` (the job notes
   // which trained lines the failover lost).
   std::function<void(uint32_t rank, const LineCounts& rows)> on_restore;
+  // A worker (node id, holding lease `lease`) starts a batch at `clock`,
+  // past its wait on the staleness bound (the job checks the lead).
+  std::function<void(uint32_t node, uint32_t lease, uint64_t clock)> on_batch_start;
   // Lines recorded as trained whose updates a failover lost (reported as
   // lost_rows): the only lines a checkpoint or the model may lack.
   std::set<uint64_t> lost_lines;

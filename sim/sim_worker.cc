@@ -14,6 +14,11 @@ void SimWorker::Start() {
 void SimWorker::Register() {
   ++generation_;
   registered_ = have_map_ = awaiting_grant_ = done_ = stop_requested_ = paused_ = batch_scheduled_ = false;
+  clock_wait_ = false;
+  ++clock_waits_;
+  // A new node to the scheduler: its clocks start over, and a lease jumps
+  // it to the slowest worker's (worker/worker.cc RejoinScheduler).
+  clock_ = known_min_ = reported_clock_ = 0;
   pause_.reset();
   lease_.reset();
   in_flight_.reset();
@@ -76,6 +81,8 @@ void SimWorker::OnControl(const wire::Header& h, const wire::Body& body) {
     } else {
       Done();
     }
+  } else if (auto* update = std::get_if<wire::ClockUpdateMsg>(&body)) {
+    OnClockUpdate(update->min_clock);
   } else if (auto* pause = std::get_if<wire::PauseTrainingMsg>(&body)) {
     pause_ = pause->checkpoint_id;
     MaybeAnswerPause();
@@ -124,6 +131,9 @@ void SimWorker::NextBatch() {
   if (batch_scheduled_ || in_flight_ || !lease_ || done_) return;
   if (pause_ || paused_) return MaybeAnswerPause();
   if (stop_requested_) return Done();
+  // As the real worker: the wait comes before it reads the next batch (or
+  // finds the lease's end).
+  if (BlockedOnClock()) return;
   if (lease_->position >= lease_->end) {
     const uint32_t id = lease_->id;
     progress_.lease_lines = lease_->end;
@@ -132,6 +142,7 @@ void SimWorker::NextBatch() {
     progress_.lease_partition = -1;
     return;
   }
+  if (env_.on_batch_start) env_.on_batch_start(node_id_, lease_->id, clock_);
   // The batch's compute time, then its push.
   batch_scheduled_ = true;
   const uint64_t gen = generation_;
@@ -143,6 +154,7 @@ void SimWorker::NextBatch() {
     if (pause_ || paused_) return MaybeAnswerPause();
     const uint64_t first = lease_->position;
     in_flight_ = InFlight{next_seq_++, first, std::min<uint64_t>(first + env_.shape.batch, lease_->end)};
+    ++clock_;  // trained: the real worker counts a batch once its pushes are sent
     SendPush();
   });
 }
@@ -179,6 +191,8 @@ void SimWorker::OnAck(const DataAck& ack) {
   progress_.loss_sum += 0.5 * static_cast<double>(n);
   progress_.lines_read += n;
   progress_.lease_lines = lease_->position;
+  ++progress_.clock;
+  ReportClock(/*waiting=*/false);
   if (pause_) return MaybeAnswerPause();
   if (stop_requested_) return Done();
   NextBatch();
@@ -189,6 +203,50 @@ void SimWorker::MaybeAnswerPause() {
   paused_ = true;
   SendToScheduler(wire::PausedMsg{*pause_, progress_});
   pause_.reset();
+}
+
+}  // namespace embedps::sim
+
+namespace embedps::sim {
+
+bool SimWorker::BlockedOnClock() {
+  const int32_t k = env_.shape.staleness;
+  if (k < 0 || clock_ <= known_min_ + static_cast<uint64_t>(k)) {
+    clock_wait_ = false;
+    return false;
+  }
+  if (!clock_wait_) {
+    clock_wait_ = true;
+    RepeatWaitingReport(++clock_waits_);
+  }
+  return true;
+}
+
+void SimWorker::RepeatWaitingReport(uint64_t round) {
+  // Repeated while blocked: an update lost to a scheduler restart must not
+  // block the worker forever.
+  if (round != clock_waits_ || !clock_wait_ || exited_) return;
+  ReportClock(/*waiting=*/true);
+  env_.world.At(std::chrono::milliseconds(500), address_, [this, round] { RepeatWaitingReport(round); });
+}
+
+void SimWorker::ReportClock(bool waiting) {
+  if (env_.shape.staleness < 0 || !registered_ || (!waiting && progress_.clock <= reported_clock_)) return;
+  reported_clock_ = progress_.clock;
+  SendToScheduler(wire::ClockReportMsg{progress_.clock, waiting});
+}
+
+void SimWorker::OnClockUpdate(uint64_t min_clock) {
+  known_min_ = std::max(known_min_, min_clock);
+  if (min_clock > clock_) {
+    // Counted at the slowest worker's clock from now on (it joined late or
+    // waited for work).
+    const uint64_t jump = min_clock - clock_;
+    clock_ += jump;
+    progress_.clock += jump;
+    reported_clock_ = std::max(reported_clock_, progress_.clock);
+  }
+  if (clock_wait_) NextBatch();
 }
 
 }  // namespace embedps::sim

@@ -3,7 +3,11 @@
 // the server that owns the lease, resent until acknowledged), pauses for
 // checkpoints, stops when told, and registers again when the scheduler
 // presumed it dead. It reports as trained only lines whose push was
-// acknowledged, as the real worker does.
+// acknowledged, as the real worker does. With a staleness bound k it keeps
+// the real worker's two clocks (batches started, batches acknowledged),
+// reports the second and waits before a batch while the first is more than
+// k ahead of the minimum the scheduler published (worker/worker.cc
+// AwaitClock).
 #pragma once
 
 #include <functional>
@@ -47,6 +51,13 @@ class SimWorker {
   void ResendIfUnacked(uint64_t seq);
   // Answers a pause once nothing is in flight.
   void MaybeAnswerPause();
+  // Bounded staleness: whether the next batch must wait for the slowest
+  // worker (then it reports its clock, waiting, every 500 ms until a
+  // ClockUpdate lets it go on).
+  bool BlockedOnClock();
+  void RepeatWaitingReport(uint64_t round);
+  void ReportClock(bool waiting);
+  void OnClockUpdate(uint64_t min_clock);
   void SendToScheduler(wire::Body body, uint64_t request_id = 0);
   void Done();
 
@@ -72,6 +83,14 @@ class SimWorker {
   std::optional<Lease> lease_;
   std::optional<InFlight> in_flight_;
   wire::Progress progress_;
+  // SSP, as the real worker keeps them: batches started (clock_) and the
+  // minimum heard; like the real worker's, they survive a registration
+  // again, which resets only progress_ (its acknowledged clock).
+  uint64_t clock_ = 0;
+  uint64_t known_min_ = 0;
+  uint64_t reported_clock_ = 0;
+  bool clock_wait_ = false;
+  uint64_t clock_waits_ = 0;  // numbers each wait: an older wait's timer lapses
 };
 
 }  // namespace embedps::sim
