@@ -27,6 +27,10 @@ struct JobShape {
   std::chrono::milliseconds heartbeat{200};
   // The workers' --max_staleness: -1 asynchronous, k >= 0 bounded (SSP).
   int32_t staleness = -1;
+  // Network faults (sim/sim_world.h): how many resets and delay spikes,
+  // and the chance that a push is resent early and overtakes its original.
+  uint32_t network_faults = 0;
+  double early_resend = 0;
 };
 
 struct Env {
@@ -55,9 +59,15 @@ struct Env {
   // A worker (node id, holding lease `lease`) starts a batch at `clock`,
   // past its wait on the staleness bound (the job checks the lead).
   std::function<void(uint32_t node, uint32_t lease, uint64_t clock)> on_batch_start;
+  // A node exits with an error (exit code 1): `embedps local` restarts only
+  // killed or replaced nodes, so the launcher fails the job.
+  std::function<void(const std::string& address, const std::string& why)> on_fatal;
   // Lines recorded as trained whose updates a failover lost (reported as
   // lost_rows): the only lines a checkpoint or the model may lack.
   std::set<uint64_t> lost_lines;
+  // Servers that left holding rows they served (registered again and were
+  // handed another rank): like a death, their rows are gone.
+  uint32_t left_with_rows = 0;
 };
 
 // A control message from `from` to `to`.

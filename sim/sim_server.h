@@ -37,6 +37,8 @@ class SimServer {
   void Register(int32_t previous_rank, bool has_state);
   void SendToScheduler(wire::Body body, uint64_t request_id = 0);
   void Exit(bool replaced);
+  // Exits with an error (exit code 1).
+  void Fatal(const std::string& why);
 
   Env& env_;
   std::string address_;

@@ -55,6 +55,7 @@ void SimWorker::Receive(const Packet& p) {
 void SimWorker::OnControl(const wire::Header& h, const wire::Body& body) {
   if (auto* reply = std::get_if<wire::RegisterReplyMsg>(&body)) {
     registered_ = true;
+    rejoining_ = false;
     node_id_ = reply->node_id;
     env_.Trace(address_ + " registered as node " + std::to_string(node_id_));
   } else if (auto* m = std::get_if<wire::ShardMapMsg>(&body)) {
@@ -94,26 +95,37 @@ void SimWorker::OnControl(const wire::Header& h, const wire::Body& body) {
     stop_requested_ = true;
     if (!in_flight_) Done();
   } else if (auto* err = std::get_if<wire::ErrorMsg>(&body)) {
+    if (err->code == wire::ErrorCode::kNotAdmitted && rejoining_ && h.request_id == register_request_) {
+      // SchedulerLink::Rejoin's Call returns the refusal: the worker exits
+      // with the error (exit code 1), which fails the job.
+      return Exit(ExitKind::kError, "its registration again was refused: " + err->message);
+    }
     if (err->code == wire::ErrorCode::kNotAdmitted && !registered_ && h.request_id == register_request_) {
       // Refused (the job is exporting, say): the real worker exits with the
       // reason, and the launcher starts it again.
-      env_.Trace(address_ + " was refused: " + err->message);
-      exited_ = true;
-      env_.world.Kill(address_);
-      if (on_exit_) on_exit_(/*failed=*/true);
-      return;
+      return Exit(ExitKind::kRefused, "was refused: " + err->message);
     }
     if (err->code == wire::ErrorCode::kNotAdmitted && registered_) {
       // Presumed dead: its lease went back to the queue; start over as a
       // new worker.
       env_.Trace(address_ + " was presumed dead; registers again");
       Register();
+      rejoining_ = true;
     }
   } else if (std::holds_alternative<wire::ShutdownMsg>(body)) {
-    exited_ = true;
-    env_.world.Kill(address_);
-    if (on_exit_) on_exit_(/*failed=*/false);
+    Exit(ExitKind::kShutdown, "");
   }
+}
+
+void SimWorker::Exit(ExitKind kind, const std::string& why) {
+  if (!why.empty()) env_.Trace(address_ + (kind == ExitKind::kError ? " exits with an error: " : " ") + why);
+  exited_ = true;
+  env_.world.Kill(address_);
+  if (kind == ExitKind::kError) {
+    if (env_.on_fatal) env_.on_fatal(address_, why);
+    return;
+  }
+  if (on_exit_) on_exit_(/*failed=*/kind == ExitKind::kRefused);
 }
 
 void SimWorker::RequestPartition(int64_t finished) {
@@ -167,8 +179,16 @@ void SimWorker::SendPush() {
   p.push = DataPush{in_flight_->seq, lease_->id, in_flight_->first, in_flight_->end, map_.epoch()};
   const uint32_t rank = map_.ServerOf(lease_->id);
   p.to = rank < map_.endpoints().size() ? map_.endpoints()[rank] : "";
-  env_.world.Send(std::move(p));
   const uint64_t seq = in_flight_->seq;
+  if (env_.shape.early_resend > 0 && env_.world.Chance(env_.shape.early_resend)) {
+    // The client's retry fires before the reply comes; the copy may be
+    // handled before the original (the server applies it once).
+    const auto early = std::chrono::microseconds(static_cast<int64_t>(env_.world.Uniform(100, 5000)));
+    env_.world.At(early, address_, [this, p, seq] {
+      if (in_flight_ && in_flight_->seq == seq) env_.world.Send(p, /*in_order=*/false);
+    });
+  }
+  env_.world.Send(std::move(p));
   env_.world.At(std::chrono::milliseconds(300), address_, [this, seq] { ResendIfUnacked(seq); });
 }
 

@@ -60,12 +60,15 @@ class SimWorker {
   void OnClockUpdate(uint64_t min_clock);
   void SendToScheduler(wire::Body body, uint64_t request_id = 0);
   void Done();
+  enum class ExitKind { kShutdown, kRefused, kError };
+  void Exit(ExitKind kind, const std::string& why);
 
   Env& env_;
   std::string address_;
   std::function<void(bool)> on_exit_;
   uint32_t node_id_ = 0;
   bool registered_ = false;
+  bool rejoining_ = false;  // registering again (SchedulerLink::Rejoin)
   bool have_map_ = false;
   bool awaiting_grant_ = false;
   bool done_ = false;
