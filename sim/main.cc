@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   embedps::sim::SimOptions options;
   options.faults = FLAGS_faults;
   const auto start = std::chrono::steady_clock::now();
-  uint64_t ok = 0, failed_as_allowed = 0, events = 0, failures = 0, run = 0;
+  uint64_t ok = 0, failed_as_allowed = 0, events = 0, failures = 0, run = 0, exact = 0;
   std::map<std::string, uint64_t> outcomes;
   const std::regex number("[0-9]+");
   for (uint64_t seed = FLAGS_seed; seed < FLAGS_seed + FLAGS_seeds; ++seed) {
@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
     ++run;
     events += r.events;
     if (r.job_ok) ++ok;
+    exact += r.exact_sums_checked;
     if (FLAGS_outcomes) ++outcomes[std::regex_replace(r.outcome, number, "N")];
     if (!r.job_ok && r.violations.empty()) ++failed_as_allowed;
     if (FLAGS_trace || !r.violations.empty()) {
@@ -51,10 +52,12 @@ int main(int argc, char** argv) {
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("embedps-sim: %llu seeds from %llu: %llu jobs finished, %llu failed as they must (a server lost "
-              "before the first checkpoint), %llu with violations; %llu events; %.1f s, %.0f seeds/s\n",
+              "before the first checkpoint), %llu with violations; %llu with exact sums checked (--replicas=2); "
+              "%llu events; %.1f s, %.0f seeds/s\n",
               static_cast<unsigned long long>(run), static_cast<unsigned long long>(FLAGS_seed),
               static_cast<unsigned long long>(ok), static_cast<unsigned long long>(failed_as_allowed),
-              static_cast<unsigned long long>(failures), static_cast<unsigned long long>(events), seconds,
+              static_cast<unsigned long long>(failures), static_cast<unsigned long long>(exact),
+              static_cast<unsigned long long>(events), seconds,
               run / seconds);
   for (const auto& [outcome, n] : outcomes) std::printf("%6llu  %s\n", static_cast<unsigned long long>(n), outcome.c_str());
   return failures == 0 ? 0 : 1;

@@ -31,6 +31,8 @@ struct JobShape {
   // and the chance that a push is resent early and overtakes its original.
   uint32_t network_faults = 0;
   double early_resend = 0;
+  // --replicas: 1, or 2 (every server's rows copied on the next rank).
+  uint32_t replicas = 1;
 };
 
 struct Env {
@@ -68,6 +70,14 @@ struct Env {
   // Servers that left holding rows they served (registered again and were
   // handed another rank): like a death, their rows are gone.
   uint32_t left_with_rows = 0;
+  // --replicas=2 handoffs: the request ids (push seqs by worker) applied to
+  // a copy, by file path.
+  std::map<std::string, std::map<std::string, std::set<uint64_t>>> applied_ids_files;
+  // A worker's push of lines [first, end) of `lease` was acknowledged, or
+  // abandoned unacknowledged (it may or may not have been applied).
+  std::function<void(uint32_t lease, uint64_t first, uint64_t end, bool acked)> on_push_outcome;
+  // A server restored rows from a checkpoint (not a --replicas=2 handoff).
+  bool restored_from_checkpoint = false;
 };
 
 // A control message from `from` to `to`.

@@ -11,7 +11,15 @@ void SimWorker::Start() {
   env_.world.At(env_.shape.heartbeat, address_, [this] { Heartbeat(); });
 }
 
+void SimWorker::AbandonInFlight() {
+  if (in_flight_ && lease_ && env_.on_push_outcome) {
+    env_.on_push_outcome(lease_->id, in_flight_->first, in_flight_->end, /*acked=*/false);
+  }
+  in_flight_.reset();
+}
+
 void SimWorker::Register() {
+  AbandonInFlight();  // what it pushed last may or may not have been applied
   ++generation_;
   registered_ = have_map_ = awaiting_grant_ = done_ = stop_requested_ = paused_ = batch_scheduled_ = false;
   clock_wait_ = false;
@@ -189,7 +197,12 @@ void SimWorker::SendPush() {
     });
   }
   env_.world.Send(std::move(p));
-  env_.world.At(std::chrono::milliseconds(300), address_, [this, seq] { ResendIfUnacked(seq); });
+  // The retry interval counts from the last send (PsClient::Resend), so one
+  // timer is live per push however often it was sent.
+  const uint64_t send = ++sends_;
+  env_.world.At(std::chrono::milliseconds(300), address_, [this, seq, send] {
+    if (send == sends_) ResendIfUnacked(seq);
+  });
 }
 
 void SimWorker::ResendIfUnacked(uint64_t seq) {
@@ -200,11 +213,16 @@ void SimWorker::OnAck(const DataAck& ack) {
   if (!in_flight_ || ack.seq != in_flight_->seq) return;
   if (!ack.applied) {
     // Not that server's rows (a map change is on its way): try again soon.
-    const uint64_t seq = ack.seq;
-    env_.world.At(std::chrono::milliseconds(20), address_, [this, seq] { ResendIfUnacked(seq); });
+    // One retry however many copies were refused (PsClient sets one
+    // retry_at per request).
+    const uint64_t seq = ack.seq, send = sends_;
+    env_.world.At(std::chrono::milliseconds(20), address_, [this, seq, send] {
+      if (send == sends_) ResendIfUnacked(seq);
+    });
     return;
   }
   const uint64_t n = in_flight_->end - in_flight_->first;
+  if (env_.on_push_outcome) env_.on_push_outcome(lease_->id, in_flight_->first, in_flight_->end, /*acked=*/true);
   lease_->position = in_flight_->end;
   in_flight_.reset();
   progress_.rows += n;

@@ -27,6 +27,9 @@ class SimWorker {
 
   void Start();
   const std::string& address() const { return address_; }
+  // SIGKILL, or the job ended while it stalled: a push in flight is
+  // abandoned (applied or not).
+  void AbandonInFlight();
 
  private:
   struct Lease {
@@ -80,6 +83,7 @@ class SimWorker {
   uint64_t next_request_ = 1;
   uint64_t register_request_ = 0;  // its refusal is the only one that ends the process
   uint64_t next_seq_ = 1;
+  uint64_t sends_ = 0;  // pushes sent, resends included
   uint64_t generation_ = 0;  // bumped at each registration: old timers lapse
   ShardMap map_;
   uint64_t last_epoch_ = 0;

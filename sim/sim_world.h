@@ -52,10 +52,16 @@ struct DataPush {
   uint64_t first = 0;
   uint64_t end = 0;
   uint64_t epoch = 0;  // the sender's shard map
+  // --replicas=2, a primary's forward to its backup: its number (0: a
+  // worker's push), the primary's rank, and the worker that pushed.
+  uint64_t forward = 0;
+  uint32_t primary_rank = 0;
+  std::string origin;
 };
 struct DataAck {
   uint64_t seq = 0;
   bool applied = false;  // false: not this server's rows (any more); retry
+  uint64_t forward = 0;  // non-zero: the backup's answer to that forward
 };
 
 // What travels between processes: a control message or a data push/ack.
