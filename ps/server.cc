@@ -571,6 +571,10 @@ Status Server::RejoinScheduler() {
   }
   state_.rank = link_.rank();
   state_.serving = link_.rank() < link_.shard_map().num_servers() && had_rows;
+  // Pushes refused for a handoff the old scheduler asked for would stay
+  // refused for good if the backup rejoined on its endpoint (the
+  // simulator, seed 9283).
+  if (forwarder_) forwarder_->EndSuspension();
   ApplyShardMap();
   LOG(INFO) << "rejoined as server " << link_.rank() << (state_.serving ? ", serving its rows" : ", standing by");
   return Status::OK();

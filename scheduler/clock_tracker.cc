@@ -65,4 +65,9 @@ uint64_t ClockTracker::ClockOf(uint32_t worker) const {
   return it == workers_.end() ? 0 : it->second.clock;
 }
 
+bool ClockTracker::Counts(uint32_t worker) const {
+  auto it = workers_.find(worker);
+  return it != workers_.end() && it->second.active;
+}
+
 }  // namespace embedps::scheduler

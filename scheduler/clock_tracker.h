@@ -38,6 +38,8 @@ class ClockTracker {
   // Workers that asked for the minimum (active or not).
   std::vector<uint32_t> Subscribers() const;
   uint64_t ClockOf(uint32_t worker) const;
+  // Whether the worker counts towards the minimum (holds a lease).
+  bool Counts(uint32_t worker) const;
 
  private:
   struct Entry {

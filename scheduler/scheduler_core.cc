@@ -236,6 +236,10 @@ Status SchedulerCore::Dispatch(const Inbound& in) {
                     msg.header.request_id);
       return Status::OK();
     }
+    // Maps that went out while it was presumed dead passed it by: with
+    // --replicas=2 it would forward to a replaced backup, or refuse every
+    // push for good after a handoff (the simulator, seed 1486).
+    RETURN_IF_ERROR(SendTo(node, wire::ShardMapMsg{shard_map_}));
   }
   node.last_seen = now_;
   if (auto* hb = std::get_if<wire::HeartbeatMsg>(&msg.body)) {

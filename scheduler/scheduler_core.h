@@ -192,6 +192,7 @@ class SchedulerCore {
   const PartitionQueue* partitions() const { return partitions_.get(); }
   const ShardMap& shard_map() const { return shard_map_; }
   const std::optional<Manifest>& last_checkpoint() const { return checkpoints_.last(); }
+  const ClockTracker& clocks() const { return clocks_; }
   // Also hands every job event (the /status events) to `sink` (the
   // simulator's trace).
   void SetEventSink(std::function<void(const std::string& kind, const std::string& text)> sink) {

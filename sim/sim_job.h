@@ -22,6 +22,7 @@ struct SeedResult {
   std::vector<std::string> trace;
   uint64_t events = 0;
   double sim_seconds = 0;
+  bool exact_sums_checked = false;  // --replicas=2 and no restore from a checkpoint
 };
 
 SeedResult RunSeed(uint64_t seed, const SimOptions& options);

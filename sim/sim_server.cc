@@ -17,6 +17,7 @@ void SimServer::Register(int32_t previous_rank, bool has_state) {
   wire::RegisterMsg reg;
   reg.role = wire::Role::kServer;
   reg.endpoint = address_;
+  reg.replica_endpoint = address_;  // forwards are told apart by DataPush::forward
   reg.host = "sim";
   reg.previous_rank = previous_rank;
   reg.has_state = has_state;
@@ -60,8 +61,17 @@ void SimServer::Exit(bool replaced) {
   if (on_exit_) on_exit_(replaced);
 }
 
+void SimServer::Fatal(const std::string& why) {
+  if (exited_) return;
+  exited_ = true;
+  env_.Trace(address_ + " exits with an error: " + why);
+  env_.world.Kill(address_);
+  if (env_.on_fatal) env_.on_fatal(address_, why);
+}
+
 void SimServer::Receive(const Packet& p) {
   if (exited_) return;
+  if (!p.is_control && p.ack.forward != 0) return OnReplicaAck(p.ack);
   if (!p.is_control) return OnPush(p);
   OnControl(p.header, p.body);
 }
@@ -75,12 +85,24 @@ void SimServer::OnControl(const wire::Header& h, const wire::Body& body) {
     if (rejoining_) {
       rejoining_ = false;
       if (kept_rows_ && reply->rank != rank_) {
-        // As the real server: rows of one rank cannot serve another.
+        // Rows of one rank cannot serve another. The real server
+        // (ps/server.cc RejoinScheduler) then exits with code 1, which
+        // `embedps local` takes for a failure of the job; modelled as
+        // exit 75 (started again as a spare) as before: see "Not simulated
+        // yet" in docs/simulation.md.
         env_.Trace(address_ + " rejoined as rank " + std::to_string(reply->rank) + " but holds rank " +
                    std::to_string(rank_) + "'s rows; exits");
+        ++env_.left_with_rows;
         return Exit(/*replaced=*/true);
       }
-      if (!kept_rows_) rows_.clear();
+      if (!kept_rows_) {
+        rows_.clear();
+        copy_.clear();
+      }
+      // The old scheduler's handoffs are void (ps/server.cc RejoinScheduler).
+      suspended_backup_.clear();
+      retry_at_ = {};
+      handoffs_.clear();
     }
     registered_ = true;
     node_id_ = reply->node_id;
@@ -91,6 +113,9 @@ void SimServer::OnControl(const wire::Header& h, const wire::Body& body) {
   } else if (auto* m = std::get_if<wire::ShardMapMsg>(&body)) {
     env_.CheckEpoch(address_, m->map.epoch(), &last_epoch_);
     map_ = m->map;
+    OnReplicationMap();
+  } else if (auto* handoff = std::get_if<wire::HandoffMsg>(&body)) {
+    OnHandoff(*handoff);
   } else if (auto* err = std::get_if<wire::ErrorMsg>(&body)) {
     if (err->code == wire::ErrorCode::kReplaced) Exit(/*replaced=*/true);
     if (err->code == wire::ErrorCode::kNotAdmitted && !registered_ && !rejoining_ &&
@@ -99,6 +124,10 @@ void SimServer::OnControl(const wire::Header& h, const wire::Body& body) {
       // the reason, and the launcher starts it again.
       env_.Trace(address_ + " was refused: " + err->message);
       return Exit(/*replaced=*/true);
+    }
+    if (err->code == wire::ErrorCode::kNotAdmitted && rejoining_ && h.request_id == register_request_) {
+      // SchedulerLink::Rejoin's Call returns the refusal; the server fails.
+      return Fatal("the scheduler refused its registration: " + err->message);
     }
     if (err->code == wire::ErrorCode::kNotAdmitted && registered_ && !rejoining_) {
       // The scheduler restarted: register again with the rank, keeping
@@ -140,21 +169,10 @@ void SimServer::OnControl(const wire::Header& h, const wire::Body& body) {
   } else if (auto* restore = std::get_if<wire::RestoreMsg>(&body)) {
     rank_ = restore->rank;
     restoring_ = true;
-    // Every file of the chain's last level holds its server's whole state
-    // in the simulator; keep the leases this rank owns.
-    auto owners = ShardMap::Balanced(num_servers_, env_.shape.virtual_shards, 1);
-    LineCounts rows;
-    if (!restore->chain.empty()) {
-      for (const std::string& path : restore->chain.back()) {
-        const SimFile* f = env_.store.File(path);
-        if (f == nullptr) continue;
-        for (const auto& [key, count] : f->rows) {
-          if (owners->ServerOf(key >> 32) == rank_) rows[key] += count;
-        }
-      }
-    }
-    rows_ = std::move(rows);
+    env_.restored_from_checkpoint |= restore->checkpoint_id != 0;
+    rows_ = LoadRows(restore->chain, rank_);
     applied_.clear();
+    RestoreCopy(*restore);
     if (env_.on_restore) env_.on_restore(rank_, rows_);
     const auto load_time = std::chrono::microseconds(static_cast<int64_t>(env_.world.Uniform(500, 20000)));
     const uint64_t request = h.request_id;
@@ -172,19 +190,47 @@ void SimServer::OnControl(const wire::Header& h, const wire::Body& body) {
   }
 }
 
-void SimServer::OnPush(const Packet& p) {
-  Packet ack;
-  ack.from = address_;
-  ack.to = p.from;
-  ack.is_control = false;
-  ack.ack.seq = p.push.seq;
-  if (serving() && map_.ServerOf(p.push.lease) == rank_) {
-    ack.ack.applied = true;
-    // A resent push (its ack was lost or late) is applied once.
-    if (applied_[p.from].insert(p.push.seq).second) {
-      for (uint64_t line = p.push.first; line < p.push.end; ++line) ++rows_[LineKey(p.push.lease, line)];
+LineCounts SimServer::LoadRows(const std::vector<std::vector<std::string>>& chain, uint32_t rank) const {
+  // Every file of the chain's last level holds its server's whole state in
+  // the simulator; keep the leases `rank` owns.
+  auto owners = ShardMap::Balanced(num_servers_, env_.shape.virtual_shards, 1);
+  LineCounts rows;
+  if (chain.empty()) return rows;
+  for (const std::string& path : chain.back()) {
+    const SimFile* f = env_.store.File(path);
+    if (f == nullptr) continue;
+    for (const auto& [key, count] : f->rows) {
+      if (owners->ServerOf(key >> 32) == rank) rows[key] += count;
     }
   }
+  return rows;
+}
+
+void SimServer::OnPush(const Packet& p) {
+  if (p.push.forward != 0) return OnReplicaPush(p);
+  if (!serving() || map_.ServerOf(p.push.lease) != rank_) return AckPush(p, false);
+  // A resent push (its ack was lost or late) is applied once.
+  if (applied_[p.from].count(p.push.seq) > 0) return AckPush(p, true);
+  if (!Replicated()) {
+    Apply(p);
+    return AckPush(p, true);
+  }
+  ForwardPush(p);
+}
+
+void SimServer::Apply(const Packet& push) {
+  if (!applied_[push.from].insert(push.push.seq).second) return;
+  for (uint64_t line = push.push.first; line < push.push.end; ++line) ++rows_[LineKey(push.push.lease, line)];
+}
+
+void SimServer::AckPush(const Packet& push, bool applied) {
+  Packet ack;
+  ack.from = address_;
+  ack.to = push.from;
+  ack.is_control = false;
+  ack.ack.seq = push.push.seq;
+  ack.ack.applied = applied;
+  ack.conn = push.conn;  // the ROUTER replies on the request's connection
   env_.world.Send(std::move(ack));
 }
 

@@ -2,7 +2,10 @@
 // scheduler gives it (applying pushes of the leases it owns, once per
 // request), cuts and writes checkpoints into the memory store, restores a
 // rank from a checkpoint chain, exports, and leaves when it is replaced or
-// shut down. Its "rows" count how often each data line was applied.
+// shut down. Its "rows" count how often each data line was applied. With
+// --replicas=2 (sim/sim_replication.cc) it forwards each push to its backup
+// and applies and acknowledges it only once the backup applied it, keeps a
+// copy of the rows of the rank it backs up, and answers handoffs.
 #pragma once
 
 #include <functional>
@@ -10,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "common/shard_map.h"
 #include "sim/sim_env.h"
@@ -37,6 +41,27 @@ class SimServer {
   void Register(int32_t previous_rank, bool has_state);
   void SendToScheduler(wire::Body body, uint64_t request_id = 0);
   void Exit(bool replaced);
+  // Answers a worker's push: applied, or not (the worker sends it again).
+  void AckPush(const Packet& push, bool applied);
+  void Apply(const Packet& push);
+  // --replicas=2 (sim/sim_replication.cc), as ps/request_handler.cc and
+  // ps/replication/ do it.
+  bool Replicated() const { return map_.replicas() > 1; }
+  void ForwardPush(const Packet& push);
+  void OnForwardTimeout(uint64_t forward);
+  void OnReplicaPush(const Packet& p);
+  void OnReplicaAck(const DataAck& ack);
+  void OnHandoff(const wire::HandoffMsg& msg);
+  // Writes the handoff files once no push is between its forward and its
+  // apply (ReplicaForwarder::Suspend).
+  void MaybeWriteHandoff();
+  void WriteHandoff(const wire::HandoffMsg& msg);
+  void OnReplicationMap();
+  void RestoreCopy(const wire::RestoreMsg& msg);
+  // The rows of `rank` in a restore chain's files.
+  LineCounts LoadRows(const std::vector<std::vector<std::string>>& chain, uint32_t rank) const;
+  // Exits with an error (exit code 1).
+  void Fatal(const std::string& why);
 
   Env& env_;
   std::string address_;
@@ -60,6 +85,16 @@ class SimServer {
   uint64_t last_epoch_ = 0;
   LineCounts rows_;
   std::map<std::string, std::set<uint64_t>> applied_;  // sender -> push seqs (request dedup)
+  // --replicas=2: the copy of the backed-up rank's rows and its request
+  // ids; pushes forwarded and not yet answered; forwarding suspended until
+  // the backup's endpoint changes (a handoff), or refused until retry_at_.
+  LineCounts copy_;
+  std::map<std::string, std::set<uint64_t>> copy_applied_;
+  std::map<uint64_t, Packet> forwarding_;
+  uint64_t next_forward_ = 1;
+  std::string suspended_backup_;
+  Clock::time_point retry_at_;
+  std::vector<wire::HandoffMsg> handoffs_;  // asked for, not yet written
 };
 
 }  // namespace embedps::sim

@@ -6,18 +6,59 @@ void World::At(Clock::duration delay, const std::string& owner, std::function<vo
   queue_.push(Event{now_ + delay, order_++, owner, std::move(fn)});
 }
 
-void World::Send(Packet p) {
-  const auto delay = std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double, std::milli>(Uniform(min_delay_ms, max_delay_ms)));
+namespace {
+
+std::pair<std::string, std::string> Ends(const std::string& a, const std::string& b) {
+  return a < b ? std::make_pair(a, b) : std::make_pair(b, a);
+}
+
+}  // namespace
+
+uint64_t World::Connection(const std::string& a, const std::string& b) {
+  if (resets_.empty()) return 1;
+  auto it = resets_.find(Ends(a, b));
+  return it == resets_.end() ? 1 : 1 + it->second;
+}
+
+void World::Send(Packet p, bool in_order) {
+  double ms = Uniform(min_delay_ms, max_delay_ms);
+  for (const std::string* end : {&p.from, &p.to}) {
+    auto spike = spikes_.find(*end);
+    if (spike != spikes_.end() && now_ < spike->second.until) ms += spike->second.extra_ms;
+  }
+  const auto delay = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(ms));
+  const uint64_t conn = Connection(p.from, p.to);
+  if (p.conn == 0) p.conn = conn;
+  p.sent = now_;
+  // A reply to a request of a broken connection: the ROUTER drops it.
+  if (p.conn != conn) return;
   // In order on one link, as over one TCP connection.
   Clock::time_point& free = link_free_[{p.from, p.to}];
-  const Clock::time_point at = std::max(now_ + delay, free);
-  free = at;
+  const Clock::time_point at = in_order ? std::max(now_ + delay, free) : now_ + delay;
+  if (in_order) free = at;
   const std::string to = p.to;
   queue_.push(Event{at, order_++, to, [this, p = std::move(p)]() {
+                      // Lost in flight when its connection broke.
+                      if (Connection(p.from, p.to) != p.conn) return;
                       auto it = processes_.find(p.to);
                       if (it != processes_.end() && it->second.receive) it->second.receive(p);
                     }});
+}
+
+void World::Reset(const std::string& a, const std::string& b) {
+  ++resets_[Ends(a, b)];
+  // ZeroMQ reconnects after its reconnect interval (100 ms by default, here
+  // shorter or longer); what either side sends meanwhile waits for it.
+  const Clock::time_point up = now_ + std::chrono::duration_cast<Clock::duration>(
+                                          std::chrono::duration<double, std::milli>(Uniform(1, 150)));
+  for (const auto& link : {std::make_pair(a, b), std::make_pair(b, a)}) {
+    Clock::time_point& free = link_free_[link];
+    free = std::max(free, up);
+  }
+}
+
+void World::Spike(const std::string& address, Clock::duration length, double extra_ms) {
+  spikes_[address] = DelaySpike{now_ + length, extra_ms};
 }
 
 void World::Attach(const std::string& address, std::function<void(const Packet&)> receiver) {

@@ -106,6 +106,11 @@ Status Worker::RejoinScheduler() {
   client_ = std::make_unique<PsClient>(ctx_, options_.client);
   RETURN_IF_ERROR(client_->Connect(link_.shard_map()));
   progress_ = wire::Progress{};
+  // A new node to the scheduler: its clocks start over, as its acknowledged
+  // clock (progress_) does, and a lease jumps it to the slowest worker's.
+  // Kept, the old clock stays ahead of the one the scheduler counts, and
+  // with a staleness bound every worker waits for it forever.
+  clock_ = known_min_ = reported_clock_ = 0;
   last_rate_progress_ = wire::Progress{};
   pending_commits_.clear();
   // What the old scheduler asked is void; SIGTERM still holds.

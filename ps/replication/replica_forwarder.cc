@@ -61,6 +61,12 @@ Status ReplicaForwarder::Suspend(const std::string& why, std::chrono::millisecon
   return Status::OK();
 }
 
+void ReplicaForwarder::EndSuspension() {
+  MutexLock lock(&mu_);
+  suspended_endpoint_.clear();
+  retry_at_ = {};
+}
+
 StatusOr<ReplicaForwarder::Pooled> ReplicaForwarder::TakeSocket(const std::string& endpoint) {
   {
     MutexLock lock(&mu_);

@@ -77,6 +77,10 @@ class ReplicaForwarder {
   // and its local apply, so the rows stop changing. DeadlineExceeded if
   // some still are.
   Status Suspend(const std::string& why, std::chrono::milliseconds wait);
+  // A restarted scheduler voids the handoff a suspension was for: the
+  // backup may rejoin it on the same endpoint (its rows kept), which
+  // SetMap would never take for a replacement. Replicate again.
+  void EndSuspension();
 
   // Forwards a push under `header` (the worker's sender and request id) and
   // waits for the backup. Hold a Ticket from before this call until the push

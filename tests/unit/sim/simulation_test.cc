@@ -41,9 +41,11 @@ TEST_F(SimulationTest, TenThousandSeedsWithFaultsViolateNoInvariant) {
     ASSERT_TRUE(r.violations.empty()) << Report(r);
     (r.job_ok ? finished : failed) += 1;
   }
-  // Most jobs must finish (8,882 of these 10,000 do); the rest lost a
+  // Most jobs must finish (8,605 of these 10,000 do); the rest lost a
   // server or the scheduler before any checkpoint, or a server during the
-  // export or a resume's restore, which fails a job by design.
+  // export or a resume's restore, which fails a job by design, or a node
+  // that registered again after a stall or a connection reset was refused
+  // (docs/simulation.md, "What it found").
   EXPECT_GT(finished, 8500u);
   std::printf("10000 seeds: %llu jobs finished, %llu failed as they must\n",
               static_cast<unsigned long long>(finished), static_cast<unsigned long long>(failed));
