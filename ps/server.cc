@@ -565,9 +565,13 @@ Status Server::RejoinScheduler() {
   // The rank it serves: a promoted standby's differs from the one it joined with.
   RETURN_IF_ERROR(link_.Rejoin(/*has_state=*/had_rows, old_rank));
   if (had_rows && link_.rank() != old_rank) {
-    return FailedPrecondition("rejoined the restarted scheduler as server " + std::to_string(link_.rank()) +
-                              " but holds the rows of server " + std::to_string(old_rank) +
-                              "; restart this server");
+    // Another server took its rank first (a standby, or a restarted
+    // process); its rows are of no use under another rank. Not a failure
+    // of the job: it leaves as a replaced node does, and comes back as a
+    // spare (the simulator, seed 1170).
+    rank_taken_ = true;
+    return Aborted(std::string(kReplaced) + ": the restarted scheduler gave server " + std::to_string(old_rank) +
+                   "'s rank to another server (this one rejoined as " + std::to_string(link_.rank()) + ")");
   }
   state_.rank = link_.rank();
   state_.serving = link_.rank() < link_.shard_map().num_servers() && had_rows;

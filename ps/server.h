@@ -79,8 +79,11 @@ class Server {
   // (OK) or something fatal happens (bind failure, scheduler lost).
   Status Run();
   // True when Run() ended because the scheduler replaced this server
-  // (presumed dead while stalled; another server took its rank).
-  bool replaced() const { return link_.replaced(); }
+  // (presumed dead while stalled; another server took its rank), or a
+  // restarted scheduler gave its rank to another server before it rejoined:
+  // it leaves with kExitReplaced, and a supervisor starts it again as a
+  // spare.
+  bool replaced() const { return link_.replaced() || rank_taken_; }
 
  private:
   Status Setup();
@@ -158,6 +161,9 @@ class Server {
   RateMeter pushed_meter_;
   Gauge* keys_pulled_rate_;
   Gauge* keys_pushed_rate_;
+  // A restarted scheduler gave this server's rank to another one (see
+  // RejoinScheduler).
+  bool rank_taken_ = false;
 };
 
 }  // namespace embedps::ps

@@ -184,7 +184,11 @@ void SimWorker::SendPush() {
   Packet p;
   p.from = address_;
   p.is_control = false;
-  p.push = DataPush{in_flight_->seq, lease_->id, in_flight_->first, in_flight_->end, map_.epoch()};
+  p.push.seq = in_flight_->seq;
+  p.push.lease = lease_->id;
+  p.push.first = in_flight_->first;
+  p.push.end = in_flight_->end;
+  p.push.epoch = map_.epoch();
   const uint32_t rank = map_.ServerOf(lease_->id);
   p.to = rank < map_.endpoints().size() ? map_.endpoints()[rank] : "";
   const uint64_t seq = in_flight_->seq;
