@@ -584,9 +584,17 @@ Status SchedulerCore::CheckBadLines(bool final_check) const {
   char buf[160];
   std::snprintf(buf, sizeof(buf), "%.2f%%, which exceeds --max_bad_line_fraction=%g)",
                 100.0 * fraction, options_.max_bad_line_fraction);
-  return InvalidArgument("training data " + files + ": " + std::to_string(total.bad_lines) +
-                         " of " + std::to_string(total.lines_read) + " lines malformed (" + buf +
-                         "; see the worker logs for file:line details");
+  // The first bad line each worker read (up to three), so the console
+  // says why without a trip to the worker logs.
+  std::string examples;
+  int shown = 0;
+  for (const auto& [id, node] : members_.all()) {
+    if (node.role != wire::Role::kWorker || node.progress.first_bad_line.empty() || shown == 3) continue;
+    examples += (shown++ == 0 ? "; first bad lines: " : "; ") + node.progress.first_bad_line;
+  }
+  return InvalidArgument("training data " + files + ": " + std::to_string(total.bad_lines) + " of " +
+                         std::to_string(total.lines_read) + " lines malformed (" + buf + examples +
+                         "; the worker logs have more");
 }
 
 wire::Progress SchedulerCore::TotalProgress() const {

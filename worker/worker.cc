@@ -244,6 +244,10 @@ Status Worker::TrainPartition(const Partition& partition) {
       auto started = StartBatch(**reader, format, slot.get());
       progress_.lines_read = lines_before + (*reader)->lines_read();
       progress_.bad_lines = bad_before + (*reader)->bad_lines();
+      if (progress_.first_bad_line.empty() && !(*reader)->first_bad_line().empty()) {
+        // The scheduler shows it when the job fails for bad lines.
+        progress_.first_bad_line = (*reader)->first_bad_line().substr(0, 240);
+      }
       if (!started.ok()) return started.status();
       if (!*started) {
         reading = false;

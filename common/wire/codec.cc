@@ -30,12 +30,13 @@ void SetProgress(cp::Progress::Builder b, const Progress& p) {
   b.setLeaseLines(p.lease_lines);
   b.setClock(p.clock);
   b.setDensePulls(p.dense_pulls);
+  b.setFirstBadLine(p.first_bad_line);
 }
 
 Progress GetProgress(cp::Progress::Reader r) {
   return Progress{r.getRows(),           r.getLossSum(),   r.getLinesRead(), r.getBadLines(),
                   r.getLeasePartition(), r.getLeasePass(), r.getLeaseLines(), r.getClock(),
-                  r.getDensePulls()};
+                  r.getDensePulls(),     r.getFirstBadLine()};
 }
 
 void EncodeHeartbeat(cp::Heartbeat::Builder b, const HeartbeatMsg& m) {

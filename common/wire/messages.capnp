@@ -131,6 +131,9 @@ struct Progress {
   # Workers: batches whose dense tables (MLP weights) were pulled from the
   # servers; with --dense_pull_every=K about one batch in K.
   densePulls @8 :UInt64;
+  # Workers: the first malformed line they read, "FILE:LINE: reason" (at
+  # most 240 bytes; empty: none), so a job failing for bad lines can say why.
+  firstBadLine @9 :Text;
 }
 
 struct Heartbeat {

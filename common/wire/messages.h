@@ -74,6 +74,8 @@ struct Progress {
   uint64_t clock = 0;
   // Workers: batches that pulled the dense tables (--dense_pull_every).
   uint64_t dense_pulls = 0;
+  // Workers: the first malformed line read, "FILE:LINE: reason" (empty: none).
+  std::string first_bad_line;
 };
 
 struct RegisterMsg {

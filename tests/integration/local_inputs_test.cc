@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "datagen/criteo_generator.h"
+#include "tests/support/criteo_data.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_dirs.h"
 
@@ -76,6 +77,43 @@ TEST(LocalInputsTest, WrongFormatFailsWithFileAndLine) {
                            dir.File("local2.log"), std::chrono::seconds(30));
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_NE(run.output.find("--format: unknown format 'parquet'"), std::string::npos) << run.output;
+}
+
+// Criteo rows whose trailing empty fields were trimmed (37-39 fields) are
+// rows with missing values, not malformed ones; and a job that does fail
+// for bad lines says on the console which lines and why.
+TEST(LocalInputsTest, TrimmedRowsTrainAndBadLinesAreExplainedOnTheConsole) {
+  testing::ScratchDir dir;
+  std::istringstream lines(testing::ReadFile(testing::GenerateCriteoFile(dir, "whole.tsv", 6000, 29)));
+  std::string trimmed, broken, line;
+  size_t shortened = 0;
+  for (size_t i = 0; std::getline(lines, line); ++i) {
+    const size_t keep = line.find_last_not_of('\t');
+    shortened += keep + 1 < line.size();
+    trimmed += line.substr(0, keep + 1) + "\n";
+    broken += (i % 5 == 3 ? std::string("not\ta\tcriteo\tline") : line) + "\n";
+  }
+  ASSERT_GT(shortened, 300u) << "the data must have trailing empty fields to trim";
+  const std::string train = dir.Write("trimmed.tsv", trimmed);
+  auto run = testing::RunBinary("embedps",
+                                {"local", "--model=lr", "--train=" + train, "--test=" + train, "--servers=1",
+                                 "--workers=2", "--run_dir=" + dir.File("run"),
+                                 "--summary_json=" + dir.File("summary.json")},
+                                dir.File("local.log"), std::chrono::seconds(90));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto summary = nlohmann::json::parse(testing::ReadFile(dir.File("summary.json")));
+  EXPECT_EQ(summary["bad_lines"], 0);
+  EXPECT_EQ(summary["rows"], 6000);
+
+  const std::string bad = dir.Write("broken.tsv", broken);
+  run = testing::RunBinary("embedps",
+                           {"local", "--model=lr", "--train=" + bad, "--test=" + train, "--servers=1",
+                            "--workers=1", "--run_dir=" + dir.File("run-broken")},
+                           dir.File("broken.log"), std::chrono::seconds(90));
+  EXPECT_NE(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("lines malformed"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find(bad + ":4: expected 40 fields"), std::string::npos)
+      << "the first bad line and its reason, on the console: " << run.output;
 }
 
 // Issue #9's smaller findings: inputs and outputs that used to fail only

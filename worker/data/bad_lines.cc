@@ -20,6 +20,7 @@ Status BadLineCounter::Record(uint64_t line_no, const Status& parsed) {
     ++bad_;
     last_bad_line_no_ = line_no;
     last_bad_reason_ = parsed.message();
+    if (first_bad_.empty()) first_bad_ = file_ + ":" + std::to_string(line_no) + ": " + parsed.message();
     if (bad_ <= static_cast<uint64_t>(std::max(opts_.log_first_bad_lines, 0))) {
       LOG(WARNING) << file_ << ":" << line_no << ": " << parsed.message();
     }

@@ -38,6 +38,8 @@ class BadLineCounter {
 
   uint64_t lines() const { return lines_; }
   uint64_t bad() const { return bad_; }
+  // The first bad line, "FILE:LINE: reason" (empty: none yet).
+  const std::string& first_bad() const { return first_bad_; }
 
  private:
   Status CheckFraction() const;
@@ -48,6 +50,7 @@ class BadLineCounter {
   uint64_t bad_ = 0;
   uint64_t last_bad_line_no_ = 0;
   std::string last_bad_reason_;
+  std::string first_bad_;
 };
 
 }  // namespace embedps::data

@@ -141,13 +141,20 @@ Status ParseCriteoLine(std::string_view line, Example* out) {
   for (; p != end; ++p) {
     if (*p == '\t') on_tab(p);
   }
-  if (tabs != kCriteoLineFields - 1) {
-    return InvalidArgument("expected " + std::to_string(kCriteoLineFields) + " fields, got " +
-                           std::to_string(tabs + 1));
+  // Tools that trim lines drop the trailing empty fields (missing
+  // categorical values): those are missing values, not a broken line. At
+  // least the label and the 13 integer fields must be there.
+  const int present = tabs + 1;
+  if (present > kCriteoLineFields || present < kMinCriteoLineFields) {
+    return InvalidArgument("expected " + std::to_string(kCriteoLineFields) + " fields (or " +
+                           std::to_string(kMinCriteoLineFields) + " and more with empty ones trimmed), got " +
+                           std::to_string(present));
   }
-  field_end[kCriteoLineFields - 1] = end;
-  // Field i as a view; fields are separated by exactly one tab.
+  field_end[present - 1] = end;
+  // Field i as a view; fields are separated by exactly one tab, and those
+  // past the line's end are empty.
   auto field = [&](int i) {
+    if (i >= present) return std::string_view();
     const char* b = i == 0 ? begin : field_end[i - 1] + 1;
     return std::string_view(b, static_cast<size_t>(field_end[i] - b));
   };

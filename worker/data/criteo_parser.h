@@ -23,6 +23,9 @@ namespace embedps::data {
 // keys[f] is in field f (0..12 = I1..I13, 13..38 = C1..C26) and the bias key
 // is in field kCriteoBiasField. Every value is 1.
 inline constexpr int kCriteoKeysPerExample = kCriteoFeatureFields + 1;
+// A line with its trailing empty fields trimmed still has the label and the
+// integer fields; the categorical fields it lacks are missing values.
+inline constexpr int kMinCriteoLineFields = 1 + kCriteoIntFields;
 inline constexpr uint16_t kCriteoBiasField = kCriteoFeatureFields;
 
 // Key of (field index 0..38, token). Fields are namespaces: the same token in
@@ -41,7 +44,8 @@ uint64_t BiasKey();
 // is 0.
 float CriteoDenseValue(int64_t v);
 
-// Parses one line (without its newline; a trailing '\r' is accepted) into
+// Parses one line (without its newline; a trailing '\r' is accepted; trailing
+// empty fields may be trimmed, down to kMinCriteoLineFields) into
 // *out, overwriting all of it: label, kCriteoKeysPerExample keys/fields/values
 // and kCriteoIntFields dense values. InvalidArgument with a short reason on
 // malformed input; *out is then unspecified. Allocation-free when *out was

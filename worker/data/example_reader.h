@@ -43,6 +43,7 @@ class ExampleReader {
   uint64_t lines_read() const { return counter_.lines(); }
   // Malformed lines seen so far.
   uint64_t bad_lines() const { return counter_.bad(); }
+  const std::string& first_bad_line() const { return counter_.first_bad(); }
   // Bytes consumed so far, newlines included (decompressed bytes for gzip).
   uint64_t bytes_read() const { return lines_->bytes_read(); }
   // Physical lines of the partition consumed so far, counted from its start

@@ -224,11 +224,17 @@ TEST(CodecTest, RowHeaderMessagesRoundTrip) {
 }
 
 TEST(CodecTest, ControlMessagesRoundTrip) {
-  Progress prog{100, 12.5, 101, 1};
+  Progress prog;
+  prog.rows = 100;
+  prog.loss_sum = 12.5;
+  prog.lines_read = 101;
+  prog.bad_lines = 1;
+  prog.first_bad_line = "/data/a.tsv:7: expected 40 fields, got 3";
   auto hb = std::get<HeartbeatMsg>(RoundTrip(HeartbeatMsg{prog, std::nullopt}).body);
   EXPECT_EQ(hb.progress.rows, 100u);
   EXPECT_DOUBLE_EQ(hb.progress.loss_sum, 12.5);
   EXPECT_EQ(hb.progress.bad_lines, 1u);
+  EXPECT_EQ(hb.progress.first_bad_line, prog.first_bad_line);
 
   PartitionGrantMsg grant;
   grant.has_partition = true;

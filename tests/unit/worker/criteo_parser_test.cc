@@ -141,13 +141,31 @@ TEST(CriteoParserTest, OverwritesAnExampleOfAnotherShape) {
 
 TEST(CriteoParserTest, RejectsWrongFieldCount) {
   auto fields = GoodFields();
-  fields.pop_back();
-  EXPECT_EQ(ParseError(Join(fields)), "expected 40 fields, got 39");
-  fields = GoodFields();
   fields.push_back("extra");
-  EXPECT_EQ(ParseError(Join(fields)), "expected 40 fields, got 41");
-  EXPECT_EQ(ParseError(""), "expected 40 fields, got 1");
-  EXPECT_EQ(ParseError("1\t2\t3"), "expected 40 fields, got 3");
+  const std::string counts = "expected 40 fields (or 14 and more with empty ones trimmed), got ";
+  EXPECT_EQ(ParseError(Join(fields)), counts + "41");
+  EXPECT_EQ(ParseError(""), counts + "1");
+  EXPECT_EQ(ParseError("1\t2\t3"), counts + "3");
+  fields = GoodFields();
+  fields.resize(13);  // an integer field short
+  EXPECT_EQ(ParseError(Join(fields)), counts + "13");
+}
+
+TEST(CriteoParserTest, TrimmedTrailingFieldsAreMissingValues) {
+  // A line whose last fields were empty and trimmed away (as by tools that
+  // trim lines) parses as the whole line with those fields empty.
+  for (size_t keep : {size_t{39}, size_t{30}, size_t{14}}) {
+    auto whole = GoodFields();
+    for (size_t f = keep; f < whole.size(); ++f) whole[f] = "";
+    auto trimmed = whole;
+    trimmed.resize(keep);
+    Example expected, ex;
+    ASSERT_TRUE(ParseCriteoLine(Join(whole), &expected).ok());
+    ASSERT_TRUE(ParseCriteoLine(Join(trimmed), &ex).ok()) << keep << " fields: " << ParseError(Join(trimmed));
+    EXPECT_EQ(ex.keys, expected.keys) << keep;
+    EXPECT_EQ(ex.dense, expected.dense) << keep;
+    EXPECT_EQ(ex.label, expected.label) << keep;
+  }
 }
 
 TEST(CriteoParserTest, RejectsBadLabel) {
