@@ -80,6 +80,14 @@ RequestHandler::RequestHandler(const ServingState* state, MetricsRegistry* metri
   duplicates_ = metrics->GetCounter("server.duplicate_requests");
   replica_refusals_ = metrics->GetCounter("server.replica_refused_pushes");
   metrics->Describe("server.replica_refused_pushes", "Pushes the backup refused, so not applied here either");
+  metrics->Describe("server.limit_refusals", "Requests refused for a resource limit (any of the limit_* counters)");
+  metrics->Describe("server.limit.keys_per_request", "Requests refused for more keys than --max_keys_per_request");
+  metrics->Describe("server.limit.rows_per_table", "Pushes refused because a table reached its row limit");
+  metrics->Describe("server.limit.server_memory", "Pushes refused because the server reached --max_server_memory_mb");
+  metrics->Describe("server.limit.message_bytes", "Requests refused for being larger than --max_message_bytes");
+  metrics->Describe("server.version_mismatches", "Requests refused for another wire-protocol version");
+  metrics->Describe("server.duplicate_requests",
+                    "Pushes seen again (a worker's resend of one already applied): answered, not applied twice");
 }
 
 void RequestHandler::SetShardMap(const ShardMap& map) {

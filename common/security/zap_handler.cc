@@ -135,7 +135,10 @@ ZapHandler::ZapHandler(zmq::context_t& ctx, std::shared_ptr<const AllowList> all
                        std::string origin, MetricsRegistry* metrics)
     : ctx_(ctx), allowed_(std::move(allowed)), origin_(std::move(origin)),
       zap_(ctx, zmq::socket_type::rep) {
-  if (metrics != nullptr) refused_counter_ = metrics->GetCounter("security.refused_connections");
+  if (metrics != nullptr) {
+    refused_counter_ = metrics->GetCounter("security.refused_connections");
+    metrics->Describe("security.refused_connections", "Connections refused at the CURVE handshake (unknown key, wrong role)");
+  }
 }
 
 ZapHandler::~ZapHandler() {

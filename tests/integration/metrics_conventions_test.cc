@@ -46,6 +46,9 @@ TEST(MetricsConventionsTest, EveryNodeFollowsPrometheusConventionsAndAnswersTheP
   ASSERT_TRUE(status.ok()) << status.status().ToString();
   ASSERT_EQ((*status)["nodes"].size(), 5u);
   bool promtool_ran = false;
+  // docs/operations.md documents every family a node exposes.
+  const std::string docs = testing::ReadFile(testing::SourceDir() + "/docs/operations.md");
+  ASSERT_FALSE(docs.empty());
   for (const auto& node : (*status)["nodes"]) {
     const std::string url = node["metrics_url"];
     const std::string name = node["role"].get<std::string>() + "-" + std::to_string(node["rank"].get<int>());
@@ -67,6 +70,12 @@ TEST(MetricsConventionsTest, EveryNodeFollowsPrometheusConventionsAndAnswersTheP
     EXPECT_TRUE(std::regex_search(metrics.body, std::regex(R"re(\nembedps_build_info\{version="\d+\.\d+\.\d+",commit="([0-9a-f]{12}|unknown)"\} 1\n)re")))
         << name;
     EXPECT_EQ(metrics.body.find("partitions_total"), std::string::npos) << "a gauge named like a counter";
+    const std::regex family(R"(# TYPE (embedps_[a-z_]+) )");
+    for (auto it = std::sregex_iterator(metrics.body.begin(), metrics.body.end(), family); it != std::sregex_iterator();
+         ++it) {
+      EXPECT_NE(docs.find("`" + (*it)[1].str()), std::string::npos)
+          << name << " exposes " << (*it)[1].str() << ", which docs/operations.md does not document";
+    }
     const http::ClientResponse live = Get(url, "/healthz");
     EXPECT_EQ(live.status, 200) << name;
     EXPECT_EQ(live.body, "ok\n") << name;
