@@ -29,7 +29,7 @@ DEFINE_int32(dense_push_every, 1,
 DEFINE_int32(max_staleness, -1,
              "local, ssh, node-flags: bounded staleness: a worker's clock (batches trained) stays at most this many "
              "ahead of the slowest worker's; 0: BSP (no prefetch); -1: asynchronous");
-DEFINE_string(optimizer, "adagrad", "local, ssh, node-flags: optimizer of the sparse tables (sgd, adagrad, rowwise_adagrad, adam, ftrl); bench memory, checkpoint: the table's optimizer");
+DEFINE_string(optimizer, "adagrad", "local, ssh, node-flags: optimizer of the sparse tables (sgd, adagrad, rowwise_adagrad, adam, ftrl); bench pushpull, memory, checkpoint: the tables' optimizer");
 DEFINE_double(learning_rate, 0.05, "local, ssh, node-flags: learning rate of the sparse tables");
 DEFINE_double(factor_learning_rate, 0,
               "local, ssh, node-flags: learning rate of the factors in the [w, v] rows of fm, deepfm, mf and hybrid, "

@@ -378,6 +378,7 @@ embedps::Status RunBenchCommand(const std::string& which) {
   o.dims = dims;
   o.seconds = FLAGS_seconds;
   o.depth = FLAGS_depth;
+  o.optimizer = FLAGS_optimizer;
   ASSIGN_OR_RETURN(o.server_threads, embedps::ps::HandlerThreadsFromFlag(FLAGS_server_threads));
   o.repeat = FLAGS_repeat;
   o.json = FLAGS_json;

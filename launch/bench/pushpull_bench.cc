@@ -206,7 +206,8 @@ Status RunOnce(const PushPullBenchOptions& o, bool curve, uint32_t replicas,
     t.dim = o.dims[i];
     t.init = ps::Initializer::kNormal;
     t.init_scale = 0.01f;
-    t.optimizer.name = "adagrad";
+    t.optimizer.name = o.optimizer;
+    RETURN_IF_ERROR(ps::ValidateOptimizerConfig(t.optimizer).WithContext("--optimizer"));
     tables.push_back(t);
   }
   const std::string token = "bench-" + std::to_string(Clock::now().time_since_epoch().count());
@@ -279,7 +280,7 @@ Status RunOnce(const PushPullBenchOptions& o, bool curve, uint32_t replicas,
         }
       }
       nlohmann::json j = {{"bench", "pushpull"}, {"servers", o.servers}, {"workers", o.workers},
-                          {"keys", k}, {"dim", o.dims[t]}, {"depth", o.depth},
+                          {"keys", k}, {"dim", o.dims[t]}, {"depth", o.depth}, {"optimizer", o.optimizer},
                           {"server_threads", o.server_threads}, {"seconds", o.seconds},
                           {"repeat", o.repeat}, {"null_store", o.null_store}, {"curve", curve},
                           {"replicas", replicas}};
@@ -356,7 +357,7 @@ void PrintFigures(const nlohmann::json& j, bool json) {
 // throughputs and on/off ratios.
 void PrintComparison(const nlohmann::json& off, const nlohmann::json& on, const std::string& feature, bool json) {
   nlohmann::json j = {{"bench", "pushpull_" + feature}, {"keys", off["keys"]}, {"dim", off["dim"]},
-                      {"servers", off["servers"]}, {"workers", off["workers"]},
+                      {"servers", off["servers"]}, {"workers", off["workers"]}, {"optimizer", off["optimizer"]},
                       {"depth", off["depth"]}, {"seconds", off["seconds"]},
                       {"repeat", off["repeat"]}};
   for (const char* phase : kPhaseNames) {

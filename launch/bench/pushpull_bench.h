@@ -20,6 +20,9 @@ struct PushPullBenchOptions {
   std::vector<uint32_t> dims = {16};
   double seconds = 3;
   uint32_t depth = 4;          // requests in flight per worker
+  // The tables' optimizer (ps::OptimizerConfig names), so a run compares
+  // like for like with a parameter server applying the same update.
+  std::string optimizer = "adagrad";
   int server_threads = 2;
   uint32_t repeat = 1;         // timed runs per configuration; medians are reported
   uint64_t key_space = 10000000;

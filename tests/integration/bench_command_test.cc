@@ -51,6 +51,25 @@ TEST(BenchCommandTest, PushPullPrintsEveryFigureAndItsRatioToRawTcp) {
   }
   EXPECT_EQ(lines[0]["keys"].get<int>(), 1000);
   EXPECT_EQ(lines[1]["keys"].get<int>(), 5000);
+  EXPECT_EQ(lines[0]["optimizer"], "adagrad") << "the default, said";
+}
+
+// --optimizer is honoured (FOUND.md 13: it was accepted and ignored), so a
+// run compares like for like with a parameter server applying SGD.
+TEST(BenchCommandTest, PushPullRunsTheOptimizerAskedFor) {
+  testing::ScratchDir dir;
+  auto r = testing::RunBinary("embedps",
+                              {"bench", "pushpull", "--servers=1", "--workers=1", "--keys=1000", "--dim=8",
+                               "--seconds=0.2", "--repeat=1", "--json", "--optimizer=sgd"},
+                              dir.File("bench.log"), seconds(120));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto lines = JsonLines(r.output);
+  ASSERT_EQ(lines.size(), 1u) << r.output;
+  EXPECT_EQ(lines[0]["optimizer"], "sgd");
+  r = testing::RunBinary("embedps", {"bench", "pushpull", "--optimizer=rmsprop", "--seconds=0.2"},
+                         dir.File("bench2.log"), seconds(60));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--optimizer"), std::string::npos) << r.output;
 }
 
 TEST(BenchCommandTest, MemoryReportsBytesPerRowAgainstThePayload) {
