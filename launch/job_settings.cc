@@ -169,6 +169,9 @@ StatusOr<Role> ParseRole(const std::string& name) {
 }
 
 StatusOr<JobSettings> JobSettingsFromFlags() {
+  // First: a job of an unknown model is refused for that, whatever else is
+  // missing (FOUND.md 12).
+  RETURN_IF_ERROR(worker::CheckModelName(FLAGS_model).WithContext("--model"));
   RETURN_IF_ERROR(CheckRange("passes", FLAGS_passes, 1, 1000));
   RETURN_IF_ERROR(CheckRange("batch_size", FLAGS_batch_size, 1, 1 << 20));
   RETURN_IF_ERROR(CheckRange("prefetch", FLAGS_prefetch, 0, 64));

@@ -1,7 +1,10 @@
 #include "launch/predict_command.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "launch/local_command.h"
@@ -49,10 +52,49 @@ Status CloseOutput(Output* out) {
   return Status::OK();
 }
 
+// Standard input (--input -) copied into a temporary file, which the
+// readers need: they plan partitions by byte offsets and detect the format
+// from the first line. Removed when this goes.
+class StdinCopy {
+ public:
+  ~StdinCopy() {
+    if (!path_.empty()) std::remove(path_.c_str());
+  }
+  StatusOr<std::string> Make() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "embedps-predict-XXXXXX").string();
+    const int fd = mkstemp(pattern.data());
+    if (fd < 0) return Unavailable("cannot create a temporary file for standard input in " + pattern);
+    path_ = pattern;
+    char buf[1 << 16];
+    while (true) {
+      const size_t n = std::fread(buf, 1, sizeof(buf), stdin);
+      if (n > 0 && write(fd, buf, n) != static_cast<ssize_t>(n)) {
+        close(fd);
+        return Unavailable("cannot write " + path_ + " (standard input's copy)");
+      }
+      if (n < sizeof(buf)) break;
+    }
+    const bool failed = std::ferror(stdin) != 0;
+    close(fd);
+    if (failed) return Unavailable("cannot read standard input");
+    return path_;
+  }
+
+ private:
+  std::string path_;
+};
+
 }  // namespace
 
-Status RunPredict(const PredictOptions& o, const data::SideFeatures* side) {
-  if (o.model_dir.empty() || o.input.empty()) return InvalidArgument("--model and --input are required");
+Status RunPredict(const PredictOptions& options, const data::SideFeatures* side) {
+  if (options.model_dir.empty() || options.input.empty()) {
+    return InvalidArgument("--model and --input are required");
+  }
+  PredictOptions o = options;
+  StdinCopy stdin_copy;
+  if (o.input == "-") {
+    ASSIGN_OR_RETURN(o.input, stdin_copy.Make());
+  }
   ASSIGN_OR_RETURN(const auto format, data::FormatFromFlag(o.format));
   ASSIGN_OR_RETURN(auto exported, LoadExportedModel(o.model_dir));
   Output out;
@@ -80,7 +122,8 @@ Status RunPredict(const PredictOptions& o, const data::SideFeatures* side) {
       &bad));
   RETURN_IF_ERROR(CloseOutput(&out));
   std::fprintf(stderr, "embedps: scored %llu rows of %s with the %s model in %.1f s",
-               static_cast<unsigned long long>(rows), o.input.c_str(), exported->info().spec.model.c_str(),
+               static_cast<unsigned long long>(rows), options.input == "-" ? "standard input" : o.input.c_str(),
+               exported->info().spec.model.c_str(),
                std::chrono::duration<double>(Clock::now() - start).count());
   if (bad > 0) {
     std::fprintf(stderr, "; %llu malformed lines skipped (no output line; the first are logged above with "

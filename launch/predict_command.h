@@ -15,7 +15,8 @@ namespace embedps::launch {
 
 struct PredictOptions {
   std::string model_dir;
-  // A file, comma-separated files or a glob; plain or gzip.
+  // A file, comma-separated files or a glob; plain or gzip; "-": standard
+  // input (read to its end first).
   std::string input;
   std::string output;  // empty or "-": stdout
   std::string format;  // --format; empty: detected per file

@@ -140,6 +140,8 @@ TEST(LocalInputsTest, BadInputsAndOutputsAreRefusedBeforeTrainingWithTheRightRea
        "does not exist"},
       {{"--train=" + train, "--test=" + dir.File("ratings.data")}, "but the training data is criteo"},
       {{"--train=" + train, "--test=" + train, "--learning_rate=1e30"}, "learning_rate must be in (0, 1000]"},
+      // The unknown model is the reason, not the missing --test (FOUND.md 12).
+      {{"--model=xgboost", "--train=" + train}, "--model: unknown model 'xgboost'"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> args = {"local", "--run_dir=" + dir.File("run")};

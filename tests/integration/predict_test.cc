@@ -56,5 +56,31 @@ TEST(PredictTest, ScoresGoodLinesInOrderAndSkipsBadOnes) {
   EXPECT_FALSE(std::filesystem::exists(dir.File("strict.txt.tmp")));
 }
 
+// `--input -` scores standard input (FOUND.md 12), as a pipe from another
+// tool gives it.
+TEST(PredictTest, ScoresStandardInput) {
+  testing::ScratchDir dir;
+  testing::PlantedMf m;
+  m.item_bias = {{1, 0.5f}, {2, -1.0f}};
+  m.item_factor = {{1, 1.0f}, {2, 0.0f}};
+  m.user_factor = {{8, -0.25f}};
+  m.seen = {{8, 2}};
+  ASSERT_TRUE(testing::WritePlantedMf(dir.File("model"), m).ok());
+  const std::string input = dir.Write("in.txt", "8\t1\t3\t1\n8\t2\t1\t1\n");
+  std::filesystem::create_directory(dir.File("tmp"));
+  auto run = testing::RunProgram("/bin/sh",
+                                 {"-c", "TMPDIR=" + dir.File("tmp") + " " + testing::BinDir() +
+                                            "/embedps predict --model=" + dir.File("model") +
+                                            " --input=- --output=" + dir.File("scores.txt") + " < " + input},
+                                 dir.File("predict.log"), std::chrono::seconds(20));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::vector<double> scores = Numbers(testing::ReadFile(dir.File("scores.txt")));
+  ASSERT_EQ(scores.size(), 2u);
+  EXPECT_NEAR(scores[0], 3.25, 1e-5);
+  EXPECT_NEAR(scores[1], 2.0, 1e-5);
+  EXPECT_NE(run.output.find("scored 2 rows of standard input"), std::string::npos) << run.output;
+  EXPECT_TRUE(std::filesystem::is_empty(dir.File("tmp"))) << "the copy of standard input is removed";
+}
+
 }  // namespace
 }  // namespace embedps

@@ -27,11 +27,16 @@ FactorModelOptions FactorOptions(const ModelSpec& s) {
 }
 }  // namespace
 
-Status ValidateModelSpec(const ModelSpec& s) {
+Status CheckModelName(const std::string& model) {
   static const std::set<std::string> kModels = {"lr", "fm", "deepfm", "mf", "hybrid", "ncf"};
-  if (kModels.count(s.model) == 0) {
-    return InvalidArgument("unknown model '" + s.model + "' (expected lr, fm, deepfm, mf, hybrid or ncf)");
+  if (kModels.count(model) == 0) {
+    return InvalidArgument("unknown model '" + model + "' (expected lr, fm, deepfm, mf, hybrid or ncf)");
   }
+  return Status::OK();
+}
+
+Status ValidateModelSpec(const ModelSpec& s) {
+  RETURN_IF_ERROR(CheckModelName(s.model));
   if (s.model != "lr" && (s.factors == 0 || 2 * s.factors > kMaxRowDim)) {
     return InvalidArgument("--factors must be in 1.." + std::to_string(kMaxRowDim / 2));
   }

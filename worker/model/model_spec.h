@@ -42,6 +42,9 @@ struct ModelSpec {
   uint32_t negatives = 4;
 };
 
+// InvalidArgument unless `model` names a model this build trains.
+Status CheckModelName(const std::string& model);
+
 // InvalidArgument for an unknown model or an impossible shape.
 Status ValidateModelSpec(const ModelSpec& spec);
 StatusOr<std::unique_ptr<Model>> MakeModel(const ModelSpec& spec);
