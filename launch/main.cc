@@ -24,6 +24,7 @@
 #include <glog/logging.h>
 
 #include "common/build_info.h"
+#include "common/flags/parse_flags.h"
 #include "common/allocator_tuning.h"
 #include <nlohmann/json.hpp>
 
@@ -467,7 +468,7 @@ embedps::Status RunRecommendCommand() {
 int main(int argc, char** argv) {
   gflags::SetUsageMessage(kUsage);
   gflags::SetVersionString(embedps::VersionString());
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  embedps::ParseFlagsOrExit(&argc, &argv);
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
   embedps::KeepLargeBuffersOnHeap();
@@ -513,7 +514,7 @@ int main(int argc, char** argv) {
   }
   if (!st.ok()) {
     std::fprintf(stderr, "embedps %s: error: %s\n", command.c_str(), st.message().c_str());
-    return 1;
+    return embedps::IsUsageError(st) ? embedps::kExitUsageError : 1;
   }
   return 0;
 }

@@ -12,6 +12,7 @@
 #include "common/stop_signal.h"
 #include "common/allocator_tuning.h"
 #include "common/build_info.h"
+#include "common/flags/parse_flags.h"
 #include "common/http/health_routes.h"
 #include "common/http/metrics_route.h"
 #include "common/http/token_file.h"
@@ -49,7 +50,7 @@ namespace embedps {
 void InitProcess(int* argc, char*** argv, const char* usage, wire::Role role) {
   gflags::SetUsageMessage(usage);
   gflags::SetVersionString(VersionString());
-  gflags::ParseCommandLineFlags(argc, argv, true);
+  ParseFlagsOrExit(argc, argv);
   if (!FLAGS_log_dir.empty()) {
     auto path = RedirectLogToDir(FLAGS_log_dir, role);
     if (path.ok()) {
@@ -176,7 +177,7 @@ StatusOr<security::CurveConfig> CurveConfigFromFlags(bool binds, bool connects) 
 
 int ExitWithError(const char* program, const Status& status) {
   std::cerr << program << ": error: " << status.message() << std::endl;
-  return 1;
+  return IsUsageError(status) ? kExitUsageError : 1;
 }
 
 }  // namespace embedps

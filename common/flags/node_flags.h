@@ -63,7 +63,8 @@ StatusOr<std::string> StartHttpServer(http::HttpServer* server);
 StatusOr<std::unique_ptr<http::HttpServer>> StartMetricsServerFromFlags(
     const MetricsRegistry* metrics, std::string* url);
 
-// Prints "<program>: error: <message>" as one line and returns exit code 1.
+// Prints "<program>: error: <message>" as one line and returns the exit
+// code: 2 for a usage error (IsUsageError: a bad flag), 1 otherwise.
 int ExitWithError(const char* program, const Status& status);
 
 }  // namespace embedps

@@ -75,7 +75,7 @@ TEST(LocalInputsTest, WrongFormatFailsWithFileAndLine) {
   run = testing::RunBinary("embedps",
                            {"local", "--train=" + train, "--test=" + train, "--format=parquet"},
                            dir.File("local2.log"), std::chrono::seconds(30));
-  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.exit_code, 2) << "a usage error";
   EXPECT_NE(run.output.find("--format: unknown format 'parquet'"), std::string::npos) << run.output;
 }
 

@@ -183,6 +183,33 @@ TEST(MonitoringTest, UsageErrorsExitWith2) {
   }
 }
 
+// Flag errors are usage errors (exit 2) in every binary: an unknown flag, a
+// value gflags cannot parse, one our checks refuse; --help exits 0.
+TEST(MonitoringTest, FlagErrorsExitWith2EverywhereAndHelpWith0) {
+  testing::ScratchDir dir;
+  struct Case {
+    std::string binary;
+    std::vector<std::string> args;
+    int code;
+  };
+  const std::vector<Case> cases = {
+      {"embedps", {"local", "--no_such_flag"}, 2},
+      {"embedps", {"local", "--passes=many"}, 2},
+      {"embedps", {"local", "--passes=0"}, 2},
+      {"embedps", {"local", "--help"}, 0},
+      {"embedps-server", {"--no_such_flag"}, 2},
+      {"embedps-scheduler", {"--num_servers=x"}, 2},
+      {"embedps-scheduler", {"--num_servers=0", "--train=t.tsv"}, 2},
+      {"embedps-worker", {"--batch_size=0", "--scheduler=tcp://127.0.0.1:9"}, 2},
+      {"embedps-worker", {"--help"}, 0},
+  };
+  for (const auto& c : cases) {
+    auto r = testing::RunBinary(c.binary, c.args, dir.File("flags.log"), seconds(20));
+    EXPECT_EQ(r.exit_code, c.code) << c.binary << " " << c.args.back() << ": " << r.output;
+    std::remove(dir.File("flags.log").c_str());
+  }
+}
+
 TEST(MonitoringTest, HttpFlagsAreChecked) {
   testing::ScratchDir dir;
   const std::string token = dir.Write("token", "tok-0123456789abcdef\n");
@@ -190,19 +217,20 @@ TEST(MonitoringTest, HttpFlagsAreChecked) {
     std::string binary;
     std::vector<std::string> args;
     std::string expect;
+    int code;  // 2: a bad flag; 1: a flag fine as such that cannot be served
   };
   const std::vector<Case> cases = {
-      {"embedps-server", {"--scheduler=tcp://127.0.0.1:1", "--http_enable_mutations"}, "--http_token_file"},
-      {"embedps-worker", {"--scheduler=tcp://127.0.0.1:1", "--http_port=70000"}, "--http_port must be"},
+      {"embedps-server", {"--scheduler=tcp://127.0.0.1:1", "--http_enable_mutations"}, "--http_token_file", 2},
+      {"embedps-worker", {"--scheduler=tcp://127.0.0.1:1", "--http_port=70000"}, "--http_port must be", 2},
       {"embedps-server", {"--scheduler=tcp://127.0.0.1:1", "--http_token_file=" + dir.File("none")},
-       "cannot read token file"},
+       "cannot read token file", 1},
       // TEST-NET-1: a valid address that is not this machine's.
-      {"embedps-scheduler", {"--train=" + token, "--http_bind=192.0.2.1"}, "cannot serve HTTP on 192.0.2.1:0"},
-      {"embedps", {"local", "--train=" + token, "--test=" + token, "--http_enable_mutations"}, "--http_token_file"},
+      {"embedps-scheduler", {"--train=" + token, "--http_bind=192.0.2.1"}, "cannot serve HTTP on 192.0.2.1:0", 1},
+      {"embedps", {"local", "--train=" + token, "--test=" + token, "--http_enable_mutations"}, "--http_token_file", 2},
   };
   for (const auto& c : cases) {
     auto r = testing::RunBinary(c.binary, c.args, dir.File("out.log"), seconds(20));
-    EXPECT_EQ(r.exit_code, 1) << c.binary << ": " << r.output;
+    EXPECT_EQ(r.exit_code, c.code) << c.binary << ": " << r.output;
     EXPECT_NE(r.output.find(c.expect), std::string::npos) << c.binary << ": " << r.output;
     std::remove(dir.File("out.log").c_str());
   }

@@ -30,12 +30,12 @@ TEST(LocalFlagsTest, PassThroughFlagsReachTheDaemons) {
                           "--server_flags=--no_such_flag=1", "--run_dir=" + dir.File("run2")},
                          dir.File("local2.log"), seconds(120));
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("server-0 exited with code 1"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("server-0 exited with code 2"), std::string::npos) << "a usage error: " << r.output;
   EXPECT_NE(r.output.find("no_such_flag"), std::string::npos) << r.output;
 
   r = testing::RunBinary("embedps", {"local", "--train=" + data, "--test=" + data, "--worker_flags=batch_size=5"},
                          dir.File("local3.log"), seconds(20));
-  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_EQ(r.exit_code, 2) << "a usage error: " << r.output;
   EXPECT_NE(r.output.find("--worker_flags: 'batch_size=5' is not a daemon flag"), std::string::npos) << r.output;
 }
 

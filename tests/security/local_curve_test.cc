@@ -42,7 +42,7 @@ TEST(KeygenTest, WritesKeysOnceAndAddsNodes) {
   // An added key names its role.
   run = testing::RunBinary("embedps", {"keygen", "--out=" + keys, "--add=late-worker"},
                            dir.File("add0.log"), std::chrono::seconds(20));
-  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.exit_code, 2) << "a usage error";
   EXPECT_NE(run.output.find("--add needs --role"), std::string::npos) << run.output;
   run = testing::RunBinary("embedps", {"keygen", "--out=" + keys, "--add=late-worker", "--role=worker"},
                            dir.File("add.log"), std::chrono::seconds(20));
