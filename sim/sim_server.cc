@@ -25,11 +25,14 @@ void SimServer::Register(int32_t previous_rank, bool has_state) {
   SendToScheduler(reg);
 }
 
-bool SimServer::serving() const {
+bool SimServer::leased() const {
   // The same lease as the real server's (ps/server.cc RenewServingLease).
-  const bool leased = node_timeout_.count() == 0 ||
-                      env_.world.now() < answered_sent_at_ + node_timeout_ - ServingLeaseMargin(node_timeout_);
-  return registered_ && !restoring_ && leased && rank_ < num_servers_ && rank_ < map_.endpoints().size() &&
+  return node_timeout_.count() == 0 ||
+         env_.world.now() < answered_sent_at_ + node_timeout_ - ServingLeaseMargin(node_timeout_);
+}
+
+bool SimServer::serving() const {
+  return registered_ && !restoring_ && leased() && rank_ < num_servers_ && rank_ < map_.endpoints().size() &&
          map_.endpoints()[rank_] == address_;
 }
 
