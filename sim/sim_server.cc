@@ -172,7 +172,10 @@ void SimServer::OnControl(const wire::Header& h, const wire::Body& body) {
   } else if (auto* restore = std::get_if<wire::RestoreMsg>(&body)) {
     rank_ = restore->rank;
     restoring_ = true;
-    env_.restored_from_checkpoint |= restore->checkpoint_id != 0;
+    // From a checkpoint, or (no checkpoint yet, neighbours lost together)
+    // from initial values, which the scheduler allows when the pushes lost
+    // belong to leases it requeued: rows rolled back by design either way.
+    env_.restored_from_checkpoint |= restore->checkpoint_id != 0 || restore->chain.empty();
     rows_ = LoadRows(restore->chain, rank_);
     applied_.clear();
     RestoreCopy(*restore);
