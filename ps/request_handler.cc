@@ -158,9 +158,7 @@ std::optional<RequestHandler::Refusal> RequestHandler::Admit(const wire::Message
                    "server is not serving yet (standby or restoring); request routed with shard map epoch " +
                        std::to_string(msg.header.epoch)};
   }
-  const int64_t now_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
-  if (now_ns > state_->serving_until_ns.load(std::memory_order_acquire)) {
+  if (LeaseExpired()) {
     return Refusal{wire::ErrorCode::kUnavailable,
                    "server has not heard from the scheduler for too long (stalled?); not serving until it does"};
   }
@@ -173,6 +171,12 @@ std::optional<RequestHandler::Refusal> RequestHandler::Admit(const wire::Message
   }
   *out = it->second.get();
   return std::nullopt;
+}
+
+bool RequestHandler::LeaseExpired() const {
+  const int64_t now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+  return now_ns > state_->serving_until_ns.load(std::memory_order_acquire);
 }
 
 std::optional<RequestHandler::Refusal> RequestHandler::Check(const wire::Message& msg, const DataRequest& req,
@@ -227,10 +231,19 @@ void RequestHandler::HandleData(const zmq::message_t& from, wire::Message& msg,
       std::string why;
       const auto outcome = forwarder_->Forward(msg.header, req.table, req.num_keys, dim, msg.payloads[0],
                                                msg.payloads[1], &why);
+      // The lease was checked before the forward, which waits for the
+      // backup (up to --replica_timeout_ms, longer across a SIGSTOP): if
+      // it ran out meanwhile, the rank may have failed over without this
+      // push, so it is not acknowledged (the simulator, seed 38148). The
+      // backup's copy has it; the resend is acknowledged there (request
+      // dedup), or applied by a replacement restored from a checkpoint.
+      const bool lapsed = outcome == ReplicaForwarder::Outcome::kReplicated && LeaseExpired();
+      if (lapsed) why = "server has not heard from the scheduler for too long (stalled?); send the push again";
       // Released before the reply: the sender's retry must find it free.
-      const bool not_applied = outcome == ReplicaForwarder::Outcome::kUnavailable || outcome == ReplicaForwarder::Outcome::kRefused;
+      const bool not_applied =
+          lapsed || outcome == ReplicaForwarder::Outcome::kUnavailable || outcome == ReplicaForwarder::Outcome::kRefused;
       if (not_applied && claimed.claim) claimed.claim->Finish(false);
-      if (outcome == ReplicaForwarder::Outcome::kUnavailable) {
+      if (lapsed || outcome == ReplicaForwarder::Outcome::kUnavailable) {
         return Refuse(from, msg.header, Refusal{wire::ErrorCode::kUnavailable, why, Refusal::Kind::kRetry}, socket);
       }
       if (outcome == ReplicaForwarder::Outcome::kRefused) {

@@ -130,6 +130,8 @@ class RequestHandler {
   // first that fails is returned; otherwise *table is set.
   std::optional<Refusal> Check(const wire::Message& msg, const DataRequest& req, const uint64_t* keys,
                                EmbeddingTable** table) const;
+  // Whether the serving lease (ServingState::serving_until_ns) has run out.
+  bool LeaseExpired() const;
   // Validates table, serving state, lease and ownership.
   std::optional<Refusal> Admit(const wire::Message& msg, uint32_t table, const uint64_t* keys, size_t n,
                                EmbeddingTable** out) const;

@@ -303,8 +303,20 @@ AdmissionRules SchedulerCore::Admission() const {
 
 Status SchedulerCore::OnRegister(const std::string& from, const Inbound& in) {
   const wire::Message& msg = in.message;
-  const auto& reg = std::get<wire::RegisterMsg>(msg.body);
+  wire::RegisterMsg reg = std::get<wire::RegisterMsg>(msg.body);
   const AdmissionRules rules = Admission();
+  if (reg.has_state && checkpoints_.last() && msg.header.epoch < checkpoints_.last()->shard_map_epoch) {
+    // It never saw the map of the checkpoint this job resumes from: it was
+    // presumed dead (stalled) before that cut and its rank failed over, so
+    // its rows lack what the checkpoint holds. It restores the checkpoint
+    // like a new server, and the server that took its rank, rejoining
+    // with its rows while this scheduler gathers, claims the rank from it
+    // (the simulator, seed 50288).
+    LOG(INFO) << "server " << reg.previous_rank << " (" << reg.endpoint << ") rejoins with rows of map epoch "
+              << msg.header.epoch << ", older than checkpoint " << checkpoints_.last()->id
+              << "'s: its rows are not kept";
+    reg.has_state = false;
+  }
   const std::string refusal = members_.Refusal(reg, in.key_role, in.key_name, in.peer_address, rules);
   if (!refusal.empty()) {
     rejected_->Add();

@@ -74,6 +74,14 @@ Status SchedulerCore::LoadResumePoint() {
 Status SchedulerCore::SendRestore(Node& node, uint32_t rank) {
   wire::RestoreMsg msg;
   msg.rank = rank;
+  if (const auto stale = handoffs_.Finish(rank)) {
+    // An earlier replacement restored from a handoff and died before it
+    // served: its files are of no more use, and this restore is not from
+    // them (it would be counted lossless when it is from the checkpoint:
+    // the simulator, seed 25685).
+    std::error_code ec;
+    std::filesystem::remove_all(*stale, ec);
+  }
   if (handoffs_.Use(&msg)) {
     LOG(INFO) << "server " << rank << "'s replacement restores from its neighbours' handoff, not the checkpoint";
     recovery_.Restoring(node.id, rank);

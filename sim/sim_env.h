@@ -76,7 +76,8 @@ struct Env {
   // A worker's push of lines [first, end) of `lease` was acknowledged, or
   // abandoned unacknowledged (it may or may not have been applied).
   std::function<void(uint32_t lease, uint64_t first, uint64_t end, bool acked)> on_push_outcome;
-  // A server restored rows from a checkpoint (not a --replicas=2 handoff).
+  // A server restored rows from a checkpoint, or from initial values (not
+  // a --replicas=2 handoff).
   bool restored_from_checkpoint = false;
 };
 

@@ -61,8 +61,12 @@ void SimServer::OnReplicaAck(const DataAck& ack) {
   if (it == forwarding_.end()) return;
   const Packet push = std::move(it->second);
   forwarding_.erase(it);
-  if (ack.applied) Apply(push);
-  AckPush(push, ack.applied);
+  // The lease was checked before the forward; as the real handler does
+  // (ps/request_handler.cc), a push whose forward outlasted it (a stall)
+  // is not applied and not acknowledged: the worker sends it again.
+  const bool applied = ack.applied && leased();
+  if (applied) Apply(push);
+  AckPush(push, applied);
   MaybeWriteHandoff();
 }
 

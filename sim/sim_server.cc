@@ -25,11 +25,14 @@ void SimServer::Register(int32_t previous_rank, bool has_state) {
   SendToScheduler(reg);
 }
 
-bool SimServer::serving() const {
+bool SimServer::leased() const {
   // The same lease as the real server's (ps/server.cc RenewServingLease).
-  const bool leased = node_timeout_.count() == 0 ||
-                      env_.world.now() < answered_sent_at_ + node_timeout_ - ServingLeaseMargin(node_timeout_);
-  return registered_ && !restoring_ && leased && rank_ < num_servers_ && rank_ < map_.endpoints().size() &&
+  return node_timeout_.count() == 0 ||
+         env_.world.now() < answered_sent_at_ + node_timeout_ - ServingLeaseMargin(node_timeout_);
+}
+
+bool SimServer::serving() const {
+  return registered_ && !restoring_ && leased() && rank_ < num_servers_ && rank_ < map_.endpoints().size() &&
          map_.endpoints()[rank_] == address_;
 }
 
@@ -169,7 +172,10 @@ void SimServer::OnControl(const wire::Header& h, const wire::Body& body) {
   } else if (auto* restore = std::get_if<wire::RestoreMsg>(&body)) {
     rank_ = restore->rank;
     restoring_ = true;
-    env_.restored_from_checkpoint |= restore->checkpoint_id != 0;
+    // From a checkpoint, or (no checkpoint yet, neighbours lost together)
+    // from initial values, which the scheduler allows when the pushes lost
+    // belong to leases it requeued: rows rolled back by design either way.
+    env_.restored_from_checkpoint |= restore->checkpoint_id != 0 || restore->chain.empty();
     rows_ = LoadRows(restore->chain, rank_);
     applied_.clear();
     RestoreCopy(*restore);

@@ -30,6 +30,8 @@ class SimServer {
   const std::string& address() const { return address_; }
   const LineCounts& rows() const { return rows_; }
   bool serving() const;
+  // The serving lease alone (RequestHandler::LeaseExpired).
+  bool leased() const;
 
  private:
   void Receive(const Packet& p);
