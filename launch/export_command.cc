@@ -17,7 +17,8 @@ Status RunExport(const std::string& from, const std::string& out) {
   ASSIGN_OR_RETURN(auto model, LoadExportedModel(source));
   if (fs::exists(out, ec) && fs::equivalent(source, out, ec)) return InvalidArgument("--out is the model itself");
   if (fs::exists(out, ec) && !fs::is_empty(out, ec)) {
-    return InvalidArgument("--out " + out + " exists and is not empty");
+    // The flag is fine; what it names is in the way: not a usage error.
+    return FailedPrecondition("--out " + out + " exists and is not empty");
   }
   fs::create_directories(out, ec);
   if (ec) return Unavailable("cannot create " + out + ": " + ec.message());
