@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -510,9 +512,48 @@ StatusOr<CriteoGeneratorResult> GenerateCriteo(const CriteoGeneratorOptions& opt
       {"logit_std", {{"linear", std_of(0)}, {"pairwise", std_of(1)}, {"deep", std_of(2)}}},
       {"model", model.Describe()},
   };
+  // The size lets a later run tell this file from a truncated one.
+  std::error_code size_error;
+  const auto bytes = std::filesystem::file_size(opts.out, size_error);
+  if (!size_error) meta["bytes"] = bytes;
   RETURN_IF_ERROR(WriteMeta(opts.out + ".meta.json", meta));
   // The caller reports the result; progress lines above are only for long runs.
   return result;
+}
+
+StatusOr<std::optional<CriteoGeneratorResult>> ExistingCriteo(const CriteoGeneratorOptions& opts) {
+  std::error_code ec;
+  if (!std::filesystem::exists(opts.out, ec)) return std::optional<CriteoGeneratorResult>();
+  const std::string meta_path = opts.out + ".meta.json";
+  std::ifstream in(meta_path);
+  const nlohmann::json meta = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  const auto refuse = [&](const std::string& why) {
+    return FailedPrecondition(opts.out + " exists and " + why + "; --force writes it again");
+  };
+  if (!meta.is_object()) return refuse("has no readable " + meta_path + " (not written by gen-criteo?)");
+  const auto same = [&](const char* key, uint64_t value) {
+    return meta.contains(key) && meta[key].is_number_unsigned() && meta[key].get<uint64_t>() == value;
+  };
+  if (!same("rows", opts.rows) || !same("seed", opts.seed) || !same("model_seed", opts.model_seed)) {
+    return refuse("was generated with other settings (rows " + meta.value("rows", nlohmann::json()).dump() +
+                  ", seed " + meta.value("seed", nlohmann::json()).dump() + ", model_seed " +
+                  meta.value("model_seed", nlohmann::json()).dump() + ")");
+  }
+  if (!meta.contains("model") || meta["model"].value("version", 0) != kModelVersion) {
+    return refuse("holds data of an older planted model");
+  }
+  const auto size = std::filesystem::file_size(opts.out, ec);
+  if (ec || (meta.contains("bytes") && meta["bytes"].get<uint64_t>() != size)) {
+    return refuse("does not have the size its " + meta_path + " records (truncated or changed?)");
+  }
+  CriteoGeneratorResult r;
+  r.rows = opts.rows;
+  r.positive_rate = meta.value("positive_rate", 0.0);
+  r.oracle_auc = meta.value("oracle_auc", 0.0);
+  r.oracle_logloss = meta.value("oracle_logloss", 0.0);
+  r.oracle_auc_linear_part = meta.value("oracle_auc_linear_part", 0.0);
+  r.oracle_auc_without_deep_part = meta.value("oracle_auc_without_deep_part", 0.0);
+  return std::optional<CriteoGeneratorResult>(r);
 }
 
 }  // namespace embedps::datagen

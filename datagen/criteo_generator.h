@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
@@ -46,5 +47,12 @@ struct CriteoGeneratorResult {
 // rows == 0 or an empty path; FailedPrecondition or DataLoss when a file
 // cannot be written. Keeps 16 bytes per row in memory for the exact AUCs.
 [[nodiscard]] StatusOr<CriteoGeneratorResult> GenerateCriteo(const CriteoGeneratorOptions& opts);
+
+// What opts.out already holds, when it is the file GenerateCriteo(opts)
+// would write: its meta.json records the same rows, seeds and planted model
+// version, and the file has the recorded size. The figures come from the
+// meta.json. Nothing when opts.out does not exist; FailedPrecondition,
+// saying why, when it exists and is another file.
+[[nodiscard]] StatusOr<std::optional<CriteoGeneratorResult>> ExistingCriteo(const CriteoGeneratorOptions& opts);
 
 }  // namespace embedps::datagen

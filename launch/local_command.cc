@@ -103,9 +103,20 @@ Status CheckOutputsAndTest(const LocalOptions& o, data::Format format) {
   return Status::OK();
 }
 
-StatusOr<std::string> MakeRunDir(const std::string& requested) {
-  ASSIGN_OR_RETURN(std::string dir, MakeJobDir(requested, "embedps-local"));
+StatusOr<std::string> MakeRunDir(const std::string& requested, bool resuming) {
   std::error_code ec;
+  // Say what happens to an earlier run in the same directory: its model and
+  // logs make way for this run's; its checkpoints stay, and are continued
+  // only when asked for.
+  if (!requested.empty() && !resuming &&
+      (std::filesystem::exists(requested + "/model", ec) || std::filesystem::exists(requested + "/logs", ec))) {
+    const bool checkpoints = std::filesystem::exists(requested + "/checkpoints", ec);
+    std::printf("embedps: --run_dir %s holds an earlier run: its model and logs are replaced%s\n", requested.c_str(),
+                checkpoints ? ("; its checkpoints stay (--resume " + requested + " continues from them instead)").c_str()
+                            : "");
+    std::fflush(stdout);
+  }
+  ASSIGN_OR_RETURN(std::string dir, MakeJobDir(requested, "embedps-local"));
   std::filesystem::remove_all(dir + "/model", ec);
   return dir;
 }
@@ -384,7 +395,7 @@ Status RunLocal(const LocalOptions& options) {
                       .WithContext("--resume " + ckpt.resume));
   RETURN_IF_ERROR(CheckEvalSettings(o.job, spec));
   RETURN_IF_ERROR(CheckOutputsAndTest(o, format));
-  ASSIGN_OR_RETURN(const std::string run_dir, MakeRunDir(o.run_dir));
+  ASSIGN_OR_RETURN(const std::string run_dir, MakeRunDir(o.run_dir, !ckpt.resume.empty()));
   DataSettings& data = o.job.data;
   if (data.test.empty()) {
     ASSIGN_OR_RETURN(const HoldoutSplit split, SplitLatestPerUser(data.train, format, run_dir));

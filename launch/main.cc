@@ -81,6 +81,8 @@ DEFINE_int32(http_base_port, -1, "ssh: the k-th node on a host gets --http_port=
 DEFINE_int64(rows, 0, "gen-criteo: rows to write; bench memory, checkpoint: rows in the table (bench checkpoint: 0 means 2000000)");
 DEFINE_uint64(seed, 1, "gen-criteo: seed that picks the rows");
 DEFINE_uint64(model_seed, 20261125, "gen-criteo: seed that picks the planted model");
+DEFINE_bool(force, false,
+            "gen-criteo: write --out even when it exists and holds other data (the same data is kept without it)");
 DEFINE_string(out, "", "gen-criteo: output file; keygen: key directory");
 DEFINE_string(from, "", "export: a run directory of embedps local (its model/) or a model directory");
 DEFINE_string(input, "", "predict: data to score: a file, comma-separated files or a glob; plain or gzip");
@@ -300,6 +302,19 @@ embedps::Status RunGenCommand() {
   o.seed = FLAGS_seed;
   o.model_seed = FLAGS_model_seed;
   o.out = FLAGS_out;
+  // An existing file is kept when it is what this command would write, so
+  // scripts can run it every time; another file is not overwritten without
+  // --force.
+  if (!FLAGS_force) {
+    ASSIGN_OR_RETURN(const auto existing, embedps::datagen::ExistingCriteo(o));
+    if (existing) {
+      std::printf("embedps: %s already holds these %llu rows (seed %llu; positive rate %.4f, oracle AUC %.4f): "
+                  "kept (--force writes it again)\n",
+                  o.out.c_str(), static_cast<unsigned long long>(existing->rows),
+                  static_cast<unsigned long long>(o.seed), existing->positive_rate, existing->oracle_auc);
+      return embedps::Status::OK();
+    }
+  }
   ASSIGN_OR_RETURN(auto result, embedps::datagen::GenerateCriteo(o));
   std::printf("embedps: wrote %llu rows to %s in %.1f s (positive rate %.4f, oracle AUC %.4f, "
               "oracle logloss %.4f; oracle AUC of the linear part alone %.4f, of linear + "

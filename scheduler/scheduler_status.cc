@@ -97,6 +97,11 @@ void SchedulerCore::DescribeMetrics() {
       {"scheduler.worker_clock_spread_batches",
        "Fastest minus slowest worker clock, as last reported (heartbeats; every batch with --max_staleness)"},
       {"scheduler.stop_requested", "1 once a stop was requested (POST /stop)"},
+      {"scheduler.eval_test_auc", "Test AUC of the newest evaluation during training (--eval_every_s; click models)"},
+      {"scheduler.eval_test_logloss", "Test log loss of the newest evaluation (click models)"},
+      {"scheduler.eval_test_rmse", "Test RMSE of the newest evaluation (rating models)"},
+      {"scheduler.eval_test_mae", "Test MAE of the newest evaluation (rating models)"},
+      {"scheduler.evals", "Evaluations answered (periodic and final)"},
       {"scheduler.uptime_seconds", "Seconds since the scheduler started"},
       {"scheduler.phase", "1 for the job's current phase"},
   };
@@ -129,6 +134,12 @@ void SchedulerCore::UpdateMetrics() {
   m.GetGauge("scheduler.nodes_joined")->Set(static_cast<double>(members_.all().size()));
   m.GetGauge("scheduler.nodes_expected")->Set(options_.num_servers + options_.num_workers);
   m.GetGauge("scheduler.stop_requested")->Set(stopping_ ? 1 : 0);
+  if (const nlohmann::json& evals = evaluation_.results(); !evals.empty()) {
+    m.GetCounter("scheduler.evals")->AdvanceTo(evals.size());
+    for (const char* key : {"test_auc", "test_logloss", "test_rmse", "test_mae"}) {
+      if (evals.back().contains(key)) m.GetGauge(std::string("scheduler.eval_") + key)->Set(evals.back()[key].get<double>());
+    }
+  }
   m.GetGauge("scheduler.uptime_seconds")->Set(Seconds(now - started_));
   for (const char* phase : {"admitting", "training", "stopping", "exporting", "finished", "failed"}) {
     m.GetGauge("scheduler.phase", {{"phase", phase}})->Set(std::string(phase) == PhaseName() ? 1 : 0);
@@ -258,6 +269,8 @@ nlohmann::json SchedulerCore::StatusJson() const {
           {"history", history_.SamplesJson()},
           {"history_interval_seconds", history_.interval().count() / 1000.0},
           {"events", history_.EventsJson()},
+          // Periodic and final evaluations, oldest first (as in the statistics).
+          {"evals", evaluation_.results()},
           {"last_checkpoint", LastCheckpointJson()}};
 }
 

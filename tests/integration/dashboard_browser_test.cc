@@ -53,12 +53,12 @@ TEST(DashboardBrowserTest, ShowsNodesAndPlotsOfALiveJob) {
   const std::string out_dir = testing::TestOutputDir("dashboard_browser_test");
   const std::string screenshot = out_dir + "/dashboard.png";
   std::filesystem::remove(screenshot);
-  // One run renders the page, lets its timers poll /status for 3 s of
+  // One run renders the page, lets its timers poll /status for 5 s of
   // virtual time, then dumps the DOM to stdout and takes the screenshot.
   const std::string command =
       "exec '" + chromium + "' --headless --no-sandbox --disable-gpu --hide-scrollbars " +
       "--user-data-dir='" + dir.File("chromium-profile") + "' --window-size=1280,1100 " +
-      "--virtual-time-budget=3000 --screenshot='" + screenshot + "' --dump-dom http://" +
+      "--virtual-time-budget=5000 --screenshot='" + screenshot + "' --dump-dom http://" +
       job.scheduler() + "/ > '" + dir.File("dom.html") + "' 2> '" + dir.File("chromium.log") + "'";
   launch::ProcessGroup group;
   ASSERT_TRUE(group.Start({"chromium", "/bin/sh", {"-c", command}, dir.File("sh.log")}).ok());

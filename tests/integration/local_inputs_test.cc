@@ -116,6 +116,44 @@ TEST(LocalInputsTest, TrimmedRowsTrainAndBadLinesAreExplainedOnTheConsole) {
       << "the first bad line and its reason, on the console: " << run.output;
 }
 
+// Commands run again over their earlier outputs say what they do: gen-criteo
+// keeps its own file and refuses another one without --force; a second job
+// in the same --run_dir says what happens to the first one's files.
+TEST(LocalInputsTest, RerunsSayWhatTheyDoWithEarlierOutputs) {
+  testing::ScratchDir dir;
+  const std::string data = dir.File("t.tsv");
+  const auto gen = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"gen-criteo", "--rows=3000", "--seed=3", "--out=" + data};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return testing::RunBinary("embedps", args, dir.File("gen.log"), std::chrono::seconds(60));
+  };
+  auto run = gen({});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("wrote 3000 rows"), std::string::npos) << run.output;
+  run = gen({});
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("already holds these 3000 rows"), std::string::npos) << run.output;
+  run = gen({"--seed=4"});
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_NE(run.output.find("exists and was generated with other settings"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("--force"), std::string::npos) << run.output;
+  run = gen({"--seed=4", "--force"});
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("wrote 3000 rows"), std::string::npos) << run.output;
+
+  const std::vector<std::string> job = {"local", "--train=" + data, "--test=" + data, "--servers=1", "--workers=1",
+                                        "--run_dir=" + dir.File("run")};
+  run = testing::RunBinary("embedps", job, dir.File("local.log"), std::chrono::seconds(90));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.output.find("holds an earlier run"), std::string::npos) << run.output;
+  run = testing::RunBinary("embedps", job, dir.File("local2.log"), std::chrono::seconds(90));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("holds an earlier run: its model and logs are replaced; its checkpoints stay (--resume " +
+                            dir.File("run") + " continues from them instead)"),
+            std::string::npos)
+      << run.output;
+}
+
 // Issue #9's smaller findings: inputs and outputs that used to fail only
 // after training, or with the wrong reason, are refused at once, with the
 // right reason, and nothing is created for them.

@@ -84,6 +84,36 @@ TEST(MetricsConventionsTest, EveryNodeFollowsPrometheusConventionsAndAnswersTheP
   if (!promtool_ran) std::printf("promtool not installed (Debian package prometheus): conventions checked by hand only\n");
 }
 
+// Periodic evaluation is live: its results are on /status ("evals", which
+// the dashboard plots) and in the scheduler's metrics while the job runs.
+TEST(MetricsConventionsTest, PeriodicEvaluationIsOnStatusAndInTheMetrics) {
+  testing::ScratchDir dir;
+  testing::LocalJob job(dir, 300, {"--eval_every_s=0.3", "--eval_rows=500"});
+  ASSERT_TRUE(job.Start().ok()) << job.output();
+  nlohmann::json evals;
+  for (int i = 0; i < 100 && evals.size() < 2; ++i) {
+    auto status = job.FetchStatus();
+    ASSERT_TRUE(status.ok()) << status.status().ToString();
+    if (status->contains("evals")) evals = (*status)["evals"];
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_GE(evals.size(), 2u) << "no evaluations on /status: " << job.output();
+  for (const auto& e : evals) {
+    EXPECT_FALSE(e["final"].get<bool>());
+    EXPECT_GT(e["test_auc"].get<double>(), 0.5) << e.dump();
+    EXPECT_GT(e["train_seconds"].get<double>(), 0.0) << e.dump();
+  }
+  const std::string metrics = Get("http://" + job.scheduler(), "/metrics").body;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(metrics, m, std::regex(R"(\nembedps_scheduler_eval_test_auc\{[^}]*\} ([0-9.e+-]+)\n)")))
+      << metrics;
+  EXPECT_GT(std::stod(m[1]), 0.5);
+  EXPECT_LT(std::stod(m[1]), 1.0);
+  ASSERT_TRUE(std::regex_search(metrics, m, std::regex(R"(\nembedps_scheduler_evals_total\{[^}]*\} ([0-9]+)\n)")))
+      << metrics;
+  EXPECT_GE(std::stoi(m[1]), 2);
+}
+
 TEST(MetricsConventionsTest, ANodeIsLiveButNotReadyUntilItJoins) {
   testing::ScratchDir dir;
   launch::ProcessGroup group;

@@ -23,7 +23,8 @@ Status Generate(const std::string& path, uint64_t rows, uint64_t seed) {
 
 }  // namespace
 
-LocalJob::LocalJob(const ScratchDir& dir, int passes) : dir_(dir), passes_(passes) {}
+LocalJob::LocalJob(const ScratchDir& dir, int passes, std::vector<std::string> extra)
+    : dir_(dir), passes_(passes), extra_(std::move(extra)) {}
 
 LocalJob::~LocalJob() { group_.TerminateAll(std::chrono::milliseconds(0)); }
 
@@ -48,6 +49,7 @@ Status LocalJob::Start(size_t samples) {
                           "--timeout_s=90", "--run_dir=" + run_dir, "--summary_json=" + summary_file(),
                           "--http_enable_mutations", "--http_token_file=" + token_file_},
                          dir_.File("local.log")};
+  spec.args.insert(spec.args.end(), extra_.begin(), extra_.end());
   RETURN_IF_ERROR(group_.Start(spec).status());
   const auto deadline = Clock::now() + std::chrono::seconds(60) * TimeoutScale();
   while (Clock::now() < deadline) {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -18,7 +19,8 @@ namespace embedps::testing {
 class LocalJob {
  public:
   // Runs in `dir` (data, run directory, token, output).
-  explicit LocalJob(const ScratchDir& dir, int passes = 300);
+  // `extra`: more `embedps local` flags (e.g. periodic evaluation).
+  explicit LocalJob(const ScratchDir& dir, int passes = 300, std::vector<std::string> extra = {});
   ~LocalJob();  // kills the job if it still runs
 
   // Generates the data, starts the job and waits until it trains and its
@@ -40,6 +42,7 @@ class LocalJob {
  private:
   const ScratchDir& dir_;
   int passes_;
+  std::vector<std::string> extra_;
   launch::ProcessGroup group_;
   std::string scheduler_;
   std::string token_file_;

@@ -120,6 +120,40 @@ TEST_F(CriteoGeneratorTest, MetaJsonDescribesTheFile) {
   EXPECT_DOUBLE_EQ(meta.at("oracle_logloss").get<double>(), res->oracle_logloss);
 }
 
+// An existing file is recognised as the one these options write (so
+// `gen-criteo` keeps it), and anything else is refused with the reason.
+TEST_F(CriteoGeneratorTest, TellsItsOwnFileFromAnother) {
+  CriteoGeneratorOptions o;
+  o.rows = 2000;
+  o.seed = 4;
+  o.out = *dir_ + "/existing.tsv";
+  o.progress = false;
+  auto none = ExistingCriteo(o);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value()) << "nothing there yet";
+  auto made = GenerateCriteo(o);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  auto same = ExistingCriteo(o);
+  ASSERT_TRUE(same.ok()) << same.status().ToString();
+  ASSERT_TRUE(same->has_value());
+  EXPECT_DOUBLE_EQ((*same)->oracle_auc, made->oracle_auc);
+  EXPECT_EQ((*same)->rows, 2000u);
+
+  CriteoGeneratorOptions other = o;
+  other.seed = 5;
+  auto refused = ExistingCriteo(other);
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("other settings"), std::string::npos) << refused.status().message();
+  EXPECT_NE(refused.status().message().find("--force"), std::string::npos);
+
+  // A truncated file is not the one its meta.json describes.
+  std::filesystem::resize_file(o.out, std::filesystem::file_size(o.out) - 10);
+  EXPECT_NE(ExistingCriteo(o).status().message().find("size"), std::string::npos);
+  // Nor is a file gen-criteo did not write.
+  std::filesystem::remove(o.out + ".meta.json");
+  EXPECT_NE(ExistingCriteo(o).status().message().find("not written by gen-criteo"), std::string::npos);
+}
+
 TEST_F(CriteoGeneratorTest, SameSeedSameFileOtherSeedSameModel) {
   auto a = Generate("s1.txt", 20000, 1);
   auto b = Generate("s1_again.txt", 20000, 1);
