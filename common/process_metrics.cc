@@ -68,6 +68,14 @@ void AppendProcess(std::string* out) {
 
 }  // namespace
 
+uint64_t ResidentBytes() {
+  // /proc/self/statm: size resident shared ... in pages.
+  std::ifstream in("/proc/self/statm");
+  uint64_t size = 0, resident = 0;
+  if (!(in >> size >> resident)) return 0;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
 std::string ProcessMetricsText() {
   std::string out;
   AppendProcess(&out);

@@ -5,6 +5,7 @@
 // work here too.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace embedps {
@@ -12,5 +13,8 @@ namespace embedps {
 // The families in the Prometheus text format; the process ones are empty
 // where /proc cannot be read.
 std::string ProcessMetricsText();
+
+// This process's resident memory (RSS) in bytes; 0 when /proc cannot say.
+uint64_t ResidentBytes();
 
 }  // namespace embedps

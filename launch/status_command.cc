@@ -79,9 +79,15 @@ std::string FormatStatusTable(const nlohmann::json& s) {
       << Num(recent, 4) << " (recent), partitions " << Num(p["partitions_done"]) << "/"
       << Num(p["partitions_total"]) << ", " << Num(p["bad_lines"]) << " bad lines\n";
   const auto& m = s.at("metrics");
-  out << "model: " << Num(m["server_rows"]) << " rows, " << Bytes(m["server_memory_bytes"])
+  // Resident memory is what the servers hold; reserved, what their tables
+  // set aside (older schedulers report only that, as memory_bytes).
+  const bool resident = m.contains("server_resident_bytes") && m["server_resident_bytes"].get<uint64_t>() > 0;
+  out << "model: " << Num(m["server_rows"]) << " rows, "
+      << (resident ? Bytes(m["server_resident_bytes"]) + " resident (" + Bytes(m["server_memory_bytes"]) + " reserved)"
+                   : Bytes(m["server_memory_bytes"]) + " reserved")
       << "; " << Num(m["keys_pulled"]) << " keys pulled, " << Num(m["keys_pushed"]) << " pushed\n\n";
   const size_t w[] = {11, 6, 10, 11, 24, 11, 10, 11};
+  // MEMORY: a server's resident memory (RSS) when it reports it.
   const char* head[] = {"ROLE", "RANK", "HEALTH", "HEARTBEAT", "ADDRESS", "ROWS", "ROWS/S", "MEMORY"};
   for (size_t i = 0; i < 8; ++i) out << Cell(head[i], w[i]);
   out << "METRICS\n";
@@ -94,7 +100,8 @@ std::string FormatStatusTable(const nlohmann::json& s) {
                                  n.value("address", "-"),
                                  Num(n.value("rows", nlohmann::json())),
                                  Num(n.value("rows_per_sec", nlohmann::json())),
-                                 Bytes(n.value("memory_bytes", nlohmann::json()))};
+                                 Bytes(n.value("resident_bytes", 0) > 0 ? n["resident_bytes"]
+                                                                          : n.value("memory_bytes", nlohmann::json()))};
     for (size_t i = 0; i < 8; ++i) out << Cell(cells[i], w[i]);
     const std::string url = n.value("metrics_url", "");
     out << (url.empty() ? "-" : url + "/metrics") << "\n";

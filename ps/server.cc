@@ -7,6 +7,7 @@
 
 #include <glog/logging.h>
 
+#include "common/process_metrics.h"
 #include "common/security/socket_security.h"
 #include "common/stop_signal.h"
 #include "ps/checkpoint/checkpoint.h"
@@ -332,6 +333,7 @@ wire::ServerStats Server::CollectStats() const {
   stats.keys_pulled = m["server.keys_pulled"];
   stats.keys_pushed = m["server.keys_pushed"];
   stats.rejected = m["server.rejected_requests"] + m["server.malformed_messages"];
+  stats.resident_bytes = ResidentBytes();
   return stats;
 }
 

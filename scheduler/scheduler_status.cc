@@ -178,7 +178,12 @@ nlohmann::json SchedulerCore::NodeJson(const Node& node, Clock::time_point now) 
     }
     j["tables"] = tables;
     j["rows"] = rows;
-    j["memory_bytes"] = bytes;
+    // What the tables reserved (arena, index, sketch) and what the process
+    // really holds in memory: reserved pages are mostly untouched, so the
+    // first can be several times the second.
+    j["reserved_bytes"] = bytes;
+    j["resident_bytes"] = s.resident_bytes;
+    j["memory_bytes"] = bytes;  // the name before both were reported
     j["pulls"] = s.pulls;
     j["pushes"] = s.pushes;
     j["keys_pulled"] = s.keys_pulled;
@@ -235,6 +240,7 @@ nlohmann::json SchedulerCore::MetricsSummaryJson(const nlohmann::json& nodes) co
   static const std::pair<const char*, const char*> kSums[] = {
       {"keys_pulled", "keys_pulled"}, {"keys_pushed", "keys_pushed"}, {"pulls", "pulls"},
       {"pushes", "pushes"},           {"server_rows", "rows"},       {"server_memory_bytes", "memory_bytes"},
+      {"server_reserved_bytes", "reserved_bytes"}, {"server_resident_bytes", "resident_bytes"},
       {"server_rejected_requests", "rejected"}};
   nlohmann::json summary;
   for (const auto& [out, in] : kSums) {

@@ -49,6 +49,7 @@ void EncodeHeartbeat(cp::Heartbeat::Builder b, const HeartbeatMsg& m) {
   s.setKeysPushed(m.server->keys_pushed);
   s.setRejected(m.server->rejected);
   s.setLeaving(m.server->leaving);
+  s.setResidentBytes(m.server->resident_bytes);
   auto tables = s.initTables(static_cast<unsigned>(m.server->tables.size()));
   for (size_t i = 0; i < m.server->tables.size(); ++i) {
     const TableStats& t = m.server->tables[i];
@@ -73,6 +74,7 @@ HeartbeatMsg DecodeHeartbeat(cp::Heartbeat::Reader r) {
   stats.keys_pushed = s.getKeysPushed();
   stats.rejected = s.getRejected();
   stats.leaving = s.getLeaving();
+  stats.resident_bytes = s.getResidentBytes();
   for (auto t : s.getTables()) {
     stats.tables.push_back(TableStats{t.getTable(), t.getName(), t.getRows(), t.getMemoryBytes(),
                                       t.getEvicted(), t.getPendingPushes()});

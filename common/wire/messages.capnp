@@ -158,6 +158,7 @@ struct ServerStats {
   keysPushed @4 :UInt64;
   rejected @5 :UInt64;      # requests refused (malformed, wrong cluster, ...)
   leaving @6 :Bool;         # got SIGTERM: asks to be replaced (unless the job is ending)
+  residentBytes @7 :UInt64; # the server process's resident memory (RSS); 0: unknown
 }
 
 struct Pull {

@@ -120,6 +120,9 @@ struct ServerStats {
   uint64_t keys_pushed = 0;
   uint64_t rejected = 0;
   bool leaving = false;  // SIGTERM: replace this server unless the job is ending
+  // The process's resident memory (RSS), what it really uses; the tables'
+  // memory_bytes is what they reserved. 0: unknown.
+  uint64_t resident_bytes = 0;
 };
 struct HeartbeatMsg {
   Progress progress;                  // workers

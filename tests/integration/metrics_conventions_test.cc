@@ -49,6 +49,15 @@ TEST(MetricsConventionsTest, EveryNodeFollowsPrometheusConventionsAndAnswersTheP
   // docs/operations.md documents every family a node exposes.
   const std::string docs = testing::ReadFile(testing::SourceDir() + "/docs/operations.md");
   ASSERT_FALSE(docs.empty());
+  // Servers report their resident memory (RSS) beside what their tables
+  // reserved; the summary sums both.
+  for (const auto& node : (*status)["nodes"]) {
+    if (node["role"] != "server") continue;
+    EXPECT_GT(node["resident_bytes"].get<double>(), 1e6) << node.dump();
+    EXPECT_LT(node["resident_bytes"].get<double>(), 64e9) << node.dump();
+    EXPECT_GT(node["reserved_bytes"].get<double>(), 0) << node.dump();
+  }
+  EXPECT_GT((*status)["metrics"]["server_resident_bytes"].get<double>(), 2e6);
   for (const auto& node : (*status)["nodes"]) {
     const std::string url = node["metrics_url"];
     const std::string name = node["role"].get<std::string>() + "-" + std::to_string(node["rank"].get<int>());

@@ -53,6 +53,7 @@ TEST(CodecTest, ServerHeartbeatCarriesTableStats) {
   stats.keys_pulled = 700;
   stats.keys_pushed = 800;
   stats.rejected = 2;
+  stats.resident_bytes = 123456789;
   auto hb = std::get<HeartbeatMsg>(RoundTrip(HeartbeatMsg{Progress{}, stats}).body);
   ASSERT_TRUE(hb.server.has_value());
   ASSERT_EQ(hb.server->tables.size(), 2u);
@@ -66,8 +67,9 @@ TEST(CodecTest, ServerHeartbeatCarriesTableStats) {
   EXPECT_EQ(hb.server->keys_pulled, 700u);
   EXPECT_EQ(hb.server->keys_pushed, 800u);
   EXPECT_EQ(hb.server->rejected, 2u);
+  EXPECT_EQ(hb.server->resident_bytes, 123456789u);
   // A worker's heartbeat has no server part.
-  auto worker_hb = std::get<HeartbeatMsg>(RoundTrip(HeartbeatMsg{Progress{1, 0.5, 1, 0}, std::nullopt}).body);
+  auto worker_hb = std::get<HeartbeatMsg>(RoundTrip(HeartbeatMsg{Progress{}, std::nullopt}).body);
   EXPECT_FALSE(worker_hb.server.has_value());
 }
 
