@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -48,9 +49,15 @@ std::string UserName() {
 }  // namespace
 
 int FreePortRange(int count) {
+  // Below the kernel's ephemeral range: a port free now must stay free until
+  // the test binds it, and other tests' port-0 binds are handed ephemeral
+  // ports (a Slurm test once lost its port to one).
+  int ephemeral_low = 32768;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> ephemeral_low;
+  const int last = std::max(20000 + count, ephemeral_low - count - 1);
   std::mt19937 rng(std::random_device{}());
   for (int attempt = 0; attempt < 200; ++attempt) {
-    const int first = std::uniform_int_distribution<int>(20000, 60000)(rng);
+    const int first = std::uniform_int_distribution<int>(20000, last)(rng);
     int ok = 0;
     while (ok < count && TryBind(first + ok) == first + ok) ++ok;
     if (ok == count) return first;
