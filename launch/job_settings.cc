@@ -15,7 +15,7 @@
 DEFINE_string(train, "", "local, ssh, node-flags, recommend (its interactions, instead of the model's interactions.tsv): training data: a file, comma-separated files or a glob; plain or gzip; ssh: a path valid on every worker's host");
 DEFINE_string(test, "", "local, ssh (read here after the job, with --model_dir), eval: test data: a file, comma-separated files or a glob; plain or gzip");
 DEFINE_string(format, "",
-              "local, ssh, node-flags, eval, bench parse: input format (criteo, movielens, movielens-dat, "
+              "local, ssh, node-flags, eval, bench parse: input format (criteo, criteo-unlabeled, movielens, movielens-dat, "
               "movielens-csv, libsvm); default: detected from the file name and first line");
 DEFINE_int32(passes, 1, "local, ssh, node-flags: passes over the training data");
 DEFINE_int32(batch_size, 1000, "local, ssh, node-flags, bench parse: examples per minibatch (fm: 250, deepfm: 500; local mf, hybrid: 32)");
@@ -44,7 +44,7 @@ DEFINE_double(eval_every_s, 0,
               "once at the end; 0: not by time");
 DEFINE_uint64(eval_every_rows, 0, "local, ssh, node-flags: evaluate on --test every this many rows trained, and once at the end; 0: not by rows");
 DEFINE_uint64(eval_rows, 0, "local, ssh, node-flags: test rows scored by each evaluation during training (0: all; the final one scores all)");
-DEFINE_string(model_dir, "", "eval, predict, recommend: directory with the exported model (model.json, *.epsmodel; --model DIR also works for predict and recommend); ssh, node-flags: where the servers export it (on their hosts)");
+DEFINE_string(model_dir, "", "eval, predict, recommend: directory with the exported model (model.json, *.epsmodel; --model DIR also works for predict and recommend); local: where the job exports it (default RUN_DIR/model); ssh, node-flags: where the servers export it (on their hosts)");
 DEFINE_string(checkpoint_dir, "", "local: where checkpoints go (default RUN_DIR/checkpoints, or the --resume directory); ssh, node-flags: where they go, a path every host reaches (shared storage), and the scheduler runs with --resume=auto; empty: no checkpoints, a dead node fails the job");
 DEFINE_double(progress_interval_s, 2, "How often the job prints a progress line (seconds)");
 DEFINE_int32(checkpoint_interval_s, 30, "local: checkpoint every this many seconds (and at the end of each pass); ssh, node-flags: the same, when given (default: the scheduler's, 60)");

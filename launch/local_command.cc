@@ -406,8 +406,9 @@ Status RunLocal(const LocalOptions& options) {
     data.train = split.train;
     data.test = split.test;
   }
-  // The job as it runs here: export and checkpoints in the run directory.
-  const std::string model_dir = run_dir + "/model";
+  // The job as it runs here: export (unless --model_dir says where) and
+  // checkpoints in the run directory.
+  const std::string model_dir = o.job.model_dir.empty() ? run_dir + "/model" : o.job.model_dir;
   o.job.model_dir = model_dir;
   ckpt.dir = CheckpointDirOf(o, run_dir);
   if (!ckpt.interval_s) ckpt.interval_s = kCheckpointIntervalS;

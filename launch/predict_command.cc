@@ -101,6 +101,10 @@ Status RunPredict(const PredictOptions& options, const data::SideFeatures* side)
   RETURN_IF_ERROR(OpenOutput(o.output, &out));
   worker::ScanOptions scan;
   scan.max_bad_line_fraction = o.max_bad_line_fraction;
+  scan.labels_required = false;
+  if (auto trained_on = data::ParseFormatName(exported->info().data_format); trained_on.ok()) {
+    scan.trained_on = trained_on.value();
+  }
   uint64_t rows = 0, bad = 0;
   const auto start = Clock::now();
   auto next_report = start + std::chrono::duration<double>(o.progress_seconds);

@@ -29,7 +29,7 @@ DEFINE_string(test_batch_delay, "", "Test only: RANK:MS, the worker of that rank
 DEFINE_int32(request_timeout_ms, 30000, "Deadline for each pull and push window wait");
 DEFINE_int32(max_inflight_pushes, 16, "Unacknowledged push requests allowed in flight");
 DEFINE_string(format, "",
-              "Input format: criteo, movielens, movielens-dat, movielens-csv or libsvm (default: "
+              "Input format: criteo, criteo-unlabeled (predict only), movielens, movielens-dat, movielens-csv or libsvm (default: "
               "detected per file from its name and first line)");
 DEFINE_int32(request_retry_ms, 5000,
              "Resend a request (same id; servers apply a push once) after this long without a "

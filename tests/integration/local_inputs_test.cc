@@ -2,6 +2,7 @@
 // a --format that does not match the data.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -34,6 +35,16 @@ void WriteGzipParts(const testing::ScratchDir& dir, const std::string& name, uin
   for (uint64_t i = 0; std::getline(lines, line); ++i) parts[i * files / rows] += line + "\n";
   for (int f = 0; f < files; ++f) dir.WriteGzip(name + "-" + std::to_string(f) + ".tsv.gz", parts[f]);
   std::remove(gen.out.c_str());
+}
+
+// `embedps local` training LR on one server and one worker, run directory
+// dir/NAME, console in dir/NAME.log.
+testing::RunResult RunLocalLr(const testing::ScratchDir& dir, const std::string& name, const std::string& train,
+                              const std::string& test, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"local",       "--model=lr",  "--train=" + train, "--test=" + test,
+                                   "--servers=1", "--workers=1", "--run_dir=" + dir.File(name)};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return testing::RunBinary("embedps", args, dir.File(name + ".log"), std::chrono::seconds(90));
 }
 
 TEST(LocalInputsTest, TrainsOnAGlobOfGzipFiles) {
@@ -106,14 +117,49 @@ TEST(LocalInputsTest, TrimmedRowsTrainAndBadLinesAreExplainedOnTheConsole) {
   EXPECT_EQ(summary["rows"], 6000);
 
   const std::string bad = dir.Write("broken.tsv", broken);
-  run = testing::RunBinary("embedps",
-                           {"local", "--model=lr", "--train=" + bad, "--test=" + train, "--servers=1",
-                            "--workers=1", "--run_dir=" + dir.File("run-broken")},
-                           dir.File("broken.log"), std::chrono::seconds(90));
+  run = RunLocalLr(dir, "run-broken", bad, train);
   EXPECT_NE(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("lines malformed"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find(bad + ":4: expected 40 fields"), std::string::npos)
       << "the first bad line and its reason, on the console: " << run.output;
+}
+
+// Rows without a label (Kaggle's test.txt: 39 fields) are detected and
+// scored exactly as the same rows with one; training and evaluation on them
+// are refused with the reason, and data of another family is refused by
+// predict rather than scored with the wrong features.
+TEST(LocalInputsTest, UnlabeledRowsAreScoredLikeLabeledOnes) {
+  testing::ScratchDir dir;
+  const std::string labeled = testing::GenerateCriteoFile(dir, "train.tsv", 4000, 31);
+  std::istringstream lines(testing::ReadFile(labeled));
+  std::string unlabeled, line;
+  while (std::getline(lines, line)) unlabeled += line.substr(line.find('\t') + 1) + "\n";
+  const std::string test = dir.Write("test.txt", unlabeled);
+  auto run = RunLocalLr(dir, "run", labeled, labeled, {"--model_dir=" + dir.File("model")});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto predict = [&](const std::string& input, const std::string& out) {
+    return testing::RunBinary("embedps",
+                              {"predict", "--model=" + dir.File("model"), "--input=" + input, "--output=" + out},
+                              out + ".log", std::chrono::seconds(30));
+  };
+  auto with_labels = predict(labeled, dir.File("labeled.scores"));
+  ASSERT_EQ(with_labels.exit_code, 0) << with_labels.output;
+  auto without = predict(test, dir.File("unlabeled.scores"));
+  ASSERT_EQ(without.exit_code, 0) << without.output;
+  const std::string scores = testing::ReadFile(dir.File("unlabeled.scores"));
+  EXPECT_EQ(std::count(scores.begin(), scores.end(), '\n'), 4000);
+  EXPECT_EQ(scores, testing::ReadFile(dir.File("labeled.scores")));
+
+  run = RunLocalLr(dir, "run-unlabeled", test, labeled);
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_NE(run.output.find("criteo-unlabeled data has no labels"), std::string::npos) << run.output;
+  run = testing::RunBinary("embedps", {"eval", "--model_dir=" + dir.File("model"), "--test=" + test},
+                           dir.File("eval-unlabeled.log"), std::chrono::seconds(30));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_NE(run.output.find("evaluation needs labeled rows"), std::string::npos) << run.output;
+  auto ratings = predict(dir.Write("u.data", "1\t2\t3\t4\n"), dir.File("ratings.scores"));
+  EXPECT_EQ(ratings.exit_code, 1) << ratings.output;
+  EXPECT_NE(ratings.output.find("the model was trained on criteo data"), std::string::npos) << ratings.output;
 }
 
 // Commands run again over their earlier outputs say what they do: gen-criteo

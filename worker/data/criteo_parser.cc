@@ -115,8 +115,15 @@ float CriteoDenseValue(int64_t v) {
   return v <= 0 ? 0.0f : static_cast<float>(std::log1p(static_cast<double>(v)));
 }
 
-Status ParseCriteoLine(std::string_view line, Example* out) {
+namespace {
+
+// Both layouts: `label_fields` is 1 for a training line (label first) and 0
+// for an unlabeled one (Kaggle's test.txt), whose feature field f is the
+// labeled layout's field f + 1.
+Status ParseCriteoFields(std::string_view line, int label_fields, Example* out) {
   line = StripCr(line);
+  const int line_fields = kCriteoFeatureFields + label_fields;
+  const int min_fields = kCriteoIntFields + label_fields;
 
   // Find every tab first so a short or long line is rejected before any
   // hashing work. field_end[i] is where field i ends (its tab or the line end).
@@ -125,7 +132,7 @@ Status ParseCriteoLine(std::string_view line, Example* out) {
   const char* field_end[kCriteoLineFields];
   int tabs = 0;
   auto on_tab = [&](const char* tab) {
-    if (tabs < kCriteoLineFields - 1) field_end[tabs] = tab;
+    if (tabs < line_fields - 1) field_end[tabs] = tab;
     ++tabs;
   };
   const char* p = begin;
@@ -145,21 +152,22 @@ Status ParseCriteoLine(std::string_view line, Example* out) {
   // categorical values): those are missing values, not a broken line. At
   // least the label and the 13 integer fields must be there.
   const int present = tabs + 1;
-  if (present > kCriteoLineFields || present < kMinCriteoLineFields) {
-    return InvalidArgument("expected " + std::to_string(kCriteoLineFields) + " fields (or " +
-                           std::to_string(kMinCriteoLineFields) + " and more with empty ones trimmed), got " +
-                           std::to_string(present));
+  if (present > line_fields || present < min_fields) {
+    return InvalidArgument("expected " + std::to_string(line_fields) + " fields (or " + std::to_string(min_fields) +
+                           " and more with empty ones trimmed), got " + std::to_string(present));
   }
   field_end[present - 1] = end;
   // Field i as a view; fields are separated by exactly one tab, and those
   // past the line's end are empty.
   auto field = [&](int i) {
+    i += label_fields - 1;  // i counts from the labeled layout's label
     if (i >= present) return std::string_view();
     const char* b = i == 0 ? begin : field_end[i - 1] + 1;
     return std::string_view(b, static_cast<size_t>(field_end[i] - b));
   };
-  const std::string_view label = field(0);
-  if (label == "0") {
+  if (label_fields == 0) {
+    out->label = 0;
+  } else if (const std::string_view label = field(0); label == "0") {
     out->label = 0;
   } else if (label == "1") {
     out->label = 1;
@@ -195,5 +203,11 @@ Status ParseCriteoLine(std::string_view line, Example* out) {
   keys[kCriteoFeatureFields] = BiasKey();
   return Status::OK();
 }
+
+}  // namespace
+
+Status ParseCriteoLine(std::string_view line, Example* out) { return ParseCriteoFields(line, 1, out); }
+
+Status ParseUnlabeledCriteoLine(std::string_view line, Example* out) { return ParseCriteoFields(line, 0, out); }
 
 }  // namespace embedps::data

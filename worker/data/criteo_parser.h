@@ -52,4 +52,9 @@ float CriteoDenseValue(int64_t v);
 // used for a Criteo line before.
 [[nodiscard]] Status ParseCriteoLine(std::string_view line, Example* out);
 
+// The same without the label (I1..I13 \t C1..C26, 39 fields: Kaggle's
+// test.txt), for scoring: the keys are those of the labeled line with the
+// same features, and the label is 0.
+[[nodiscard]] Status ParseUnlabeledCriteoLine(std::string_view line, Example* out);
+
 }  // namespace embedps::data

@@ -53,6 +53,7 @@ struct Example {
 // --format.
 enum class Format {
   kCriteo,          // label \t I1..I13 \t C1..C26
+  kCriteoUnlabeled, // I1..I13 \t C1..C26 (Kaggle's test.txt): scoring only
   kMovieLensTab,    // u.data: user \t item \t rating \t timestamp
   kMovieLensColon,  // ratings.dat: user::item::rating::timestamp
   kMovieLensCsv,    // ratings.csv: userId,movieId,rating,timestamp with a header

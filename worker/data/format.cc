@@ -1,6 +1,7 @@
 #include "worker/data/format.h"
 
 #include <array>
+#include <vector>
 
 #include "worker/data/criteo_parser.h"
 #include "worker/data/libsvm_parser.h"
@@ -16,8 +17,9 @@ struct FormatInfo {
   LineParser parser;
 };
 
-constexpr std::array<FormatInfo, 5> kFormats = {{
+constexpr std::array<FormatInfo, 6> kFormats = {{
     {Format::kCriteo, "criteo", &ParseCriteoLine},
+    {Format::kCriteoUnlabeled, "criteo-unlabeled", &ParseUnlabeledCriteoLine},
     {Format::kMovieLensTab, "movielens", &ParseMovieLensTabLine},
     {Format::kMovieLensColon, "movielens-dat", &ParseMovieLensDatLine},
     {Format::kMovieLensCsv, "movielens-csv", &ParseMovieLensCsvLine},
@@ -35,19 +37,36 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-// The format that the first line alone proves, if exactly one parses it.
-std::optional<Format> FormatOfLine(std::string_view line) {
-  if (IsRatingCsvHeader(line)) return Format::kMovieLensCsv;
-  std::optional<Format> found;
-  Example ex;
-  for (const FormatInfo& f : kFormats) {
-    if (!f.parser(line, &ex).ok()) continue;
-    // A libsvm line of a bare label ("1") proves nothing.
-    if (f.format == Format::kLibsvm && ex.keys.empty()) continue;
-    if (found) return std::nullopt;
-    found = f.format;
+// One bit per format, bit i for the enum value i (kFormats is in enum order).
+using FormatSet = uint32_t;
+constexpr bool InEnumOrder() {
+  for (size_t i = 0; i < kFormats.size(); ++i) {
+    if (static_cast<size_t>(kFormats[i].format) != i) return false;
   }
-  return found;
+  return true;
+}
+static_assert(InEnumOrder(), "kFormats must list the formats in enum order");
+constexpr FormatSet Bit(Format f) { return 1u << static_cast<int>(f); }
+constexpr FormatSet kAllFormats = (1u << kFormats.size()) - 1;
+
+// The formats that parse `line`. A libsvm line of a bare label ("1")
+// proves nothing, so it does not count as libsvm.
+FormatSet FormatsOfLine(std::string_view line) {
+  if (IsRatingCsvHeader(line)) return Bit(Format::kMovieLensCsv);
+  FormatSet set = 0;
+  Example ex;
+  for (size_t i = 0; i < kFormats.size(); ++i) {
+    if (!kFormats[i].parser(line, &ex).ok()) continue;
+    if (kFormats[i].format == Format::kLibsvm && ex.keys.empty()) continue;
+    set |= 1u << i;
+  }
+  return set;
+}
+
+// The one format in `set`, if it holds exactly one.
+std::optional<Format> OnlyFormat(FormatSet set) {
+  if (set == 0 || (set & (set - 1)) != 0) return std::nullopt;
+  return kFormats[__builtin_ctz(set)].format;
 }
 
 std::optional<Format> FormatOfName(std::string_view name) {
@@ -71,7 +90,7 @@ std::optional<Format> FormatOfName(std::string_view name) {
 
 const char* FormatName(Format format) { return Info(format).name; }
 
-const char* FormatNames() { return "criteo, movielens, movielens-dat, movielens-csv, libsvm"; }
+const char* FormatNames() { return "criteo, criteo-unlabeled, movielens, movielens-dat, movielens-csv, libsvm"; }
 
 StatusOr<Format> ParseFormatName(std::string_view name) {
   for (const FormatInfo& f : kFormats) {
@@ -94,31 +113,59 @@ bool IsHeaderLine(Format format, std::string_view line) {
   return format == Format::kMovieLensCsv && IsRatingCsvHeader(line);
 }
 
+std::optional<Format> DetectFormat(std::string_view file_name, const std::vector<std::string_view>& lines) {
+  // The formats that parse every line; a line that parses as none (a
+  // malformed one) is left out rather than ruling everything out.
+  FormatSet candidates = kAllFormats;
+  for (std::string_view line : lines) {
+    const FormatSet set = FormatsOfLine(line);
+    if ((candidates & set) != 0) candidates &= set;
+  }
+  if (candidates == kAllFormats) candidates = 0;  // no line parsed at all
+  if (auto only = OnlyFormat(candidates)) return only;
+  const std::optional<Format> by_name = FormatOfName(file_name);
+  if (candidates == 0 || (by_name && (candidates & Bit(*by_name)) != 0)) return by_name;
+  // Still several: a labeled Criteo line with its last field trimmed has 39
+  // fields, like an unlabeled one. Labeled files are the common case.
+  if (candidates == (Bit(Format::kCriteo) | Bit(Format::kCriteoUnlabeled))) {
+    return Format::kCriteo;
+  }
+  return std::nullopt;
+}
+
 std::optional<Format> DetectFormat(std::string_view file_name, std::string_view first_line) {
-  if (auto by_line = FormatOfLine(first_line)) return by_line;
-  return FormatOfName(file_name);
+  return DetectFormat(file_name, std::vector<std::string_view>{first_line});
 }
 
 StatusOr<Format> DetectFileFormat(const std::string& path) {
+  // The first lines, not only the first: one line of 39 Criteo fields may
+  // be labeled and trimmed or unlabeled, but a file's lines tell.
+  constexpr int kLinesLooked = 32;
   ASSIGN_OR_RETURN(auto reader, LineReader::OpenWholeFile(path, 64 << 10));
+  std::vector<std::string> lines;
   std::string_view line;
   uint64_t line_no = 0;
-  while (true) {
+  while (lines.size() < kLinesLooked) {
     ASSIGN_OR_RETURN(const bool got, reader->Next(&line, &line_no));
-    if (!got) {
-      line = {};
-      break;
-    }
-    if (!line.empty() && line != "\r") break;
+    if (!got) break;
+    if (!line.empty() && line != "\r") lines.emplace_back(line);
   }
-  if (auto format = DetectFormat(path, line)) return *format;
+  const std::vector<std::string_view> views(lines.begin(), lines.end());
+  if (auto format = DetectFormat(path, views)) return *format;
   return InvalidArgument("cannot tell the format of " + path +
-                         " from its name or first line; set --format (" + FormatNames() + ")");
+                         " from its name or first lines; set --format (" + FormatNames() + ")");
 }
 
 StatusOr<Format> ResolveFormat(const std::optional<Format>& requested, const std::string& path) {
   if (requested) return *requested;
   return DetectFileFormat(path);
+}
+
+bool HasLabels(Format format) { return format != Format::kCriteoUnlabeled; }
+
+bool SameFeatures(Format a, Format b) {
+  auto family = [](Format f) { return f == Format::kCriteoUnlabeled ? Format::kCriteo : f; };
+  return family(a) == family(b);
 }
 
 bool IsRatingFormat(Format format) {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "worker/data/example.h"
@@ -15,7 +16,8 @@ namespace embedps::data {
 // returns InvalidArgument with a short reason.
 using LineParser = Status (*)(std::string_view line, Example* out);
 
-// "criteo", "movielens", "movielens-dat", "movielens-csv", "libsvm".
+// "criteo", "criteo-unlabeled", "movielens", "movielens-dat",
+// "movielens-csv", "libsvm".
 const char* FormatName(Format format);
 // The format of a --format value; InvalidArgument listing the names otherwise.
 [[nodiscard]] StatusOr<Format> ParseFormatName(std::string_view name);
@@ -27,6 +29,13 @@ const char* FormatNames();
 
 LineParser ParserFor(Format format);
 
+// False for criteo-unlabeled, whose rows can be scored but not trained or
+// evaluated on.
+bool HasLabels(Format format);
+// True when a model trained on `a` reads the same features from `b`
+// (criteo and criteo-unlabeled; a format and itself).
+bool SameFeatures(Format a, Format b);
+
 // True for the explicit-rating formats (MovieLens and the like), whose
 // examples carry user and item ids.
 bool IsRatingFormat(Format format);
@@ -35,16 +44,20 @@ bool IsRatingFormat(Format format);
 // than data (the "userId,movieId,..." line of ratings.csv).
 bool IsHeaderLine(Format format, std::string_view line);
 
-// The format of a file named `file_name` whose first line is `first_line`.
-// The line decides when it parses as exactly one format (a Criteo line has
-// 40 tab-separated fields, a rating line 3-4 numbers separated by a tab,
-// "::" or ",", a libsvm line "label index:value..."); otherwise the name
-// decides (u.data, *.base, *.test: movielens; *.dat: movielens-dat; *.csv:
-// movielens-csv; *.svm, *.libsvm, *.svmlight: libsvm; *.tsv: criteo; a
-// trailing .gz is ignored). nullopt when neither tells.
+// The format of a file named `file_name` whose first lines are `lines`.
+// The lines decide when exactly one format parses all of them (lines that
+// parse as nothing are left out): a Criteo line has 40 tab-separated fields
+// (39 unlabeled), a rating line 3-4 numbers separated by a tab, "::" or ",",
+// a libsvm line "label index:value...". Otherwise the name decides among
+// the formats the lines allow (u.data, *.base, *.test: movielens; *.dat:
+// movielens-dat; *.csv: movielens-csv; *.svm, *.libsvm, *.svmlight:
+// libsvm; *.tsv: criteo; a trailing .gz is ignored); lines of 39 Criteo
+// fields that could be either are labeled ones trimmed. nullopt when
+// neither tells.
+std::optional<Format> DetectFormat(std::string_view file_name, const std::vector<std::string_view>& lines);
 std::optional<Format> DetectFormat(std::string_view file_name, std::string_view first_line);
 
-// DetectFormat on `path` and its first non-empty line (gzip files are
+// DetectFormat on `path` and its first 32 non-empty lines (gzip files are
 // decompressed). InvalidArgument naming the file and suggesting --format
 // when the format cannot be told; NotFound for a missing file.
 [[nodiscard]] StatusOr<Format> DetectFileFormat(const std::string& path);

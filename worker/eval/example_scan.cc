@@ -19,6 +19,14 @@ Status ScanExamples(const std::string& files, std::optional<data::Format> format
   for (const Partition& p : parts.value()) {
     if (left == 0) break;
     ASSIGN_OR_RETURN(const data::Format file_format, data::ResolveFormat(format, p.file));
+    if (options.labels_required && !data::HasLabels(file_format)) {
+      return InvalidArgument(p.file + " is " + data::FormatName(file_format) +
+                             " data: evaluation needs labeled rows (embedps predict scores unlabeled ones)");
+    }
+    if (options.trained_on && !data::SameFeatures(*options.trained_on, file_format)) {
+      return InvalidArgument(p.file + " is " + data::FormatName(file_format) + " data, but the model was trained on " +
+                             data::FormatName(*options.trained_on) + " data (set --format if the detection is wrong)");
+    }
     ASSIGN_OR_RETURN(auto reader, data::ExampleReader::Open(p, file_format, reader_options));
     while (left > 0) {
       ASSIGN_OR_RETURN(size_t n, reader->NextBatch(options.batch_size, &batch));

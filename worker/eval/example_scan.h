@@ -19,6 +19,11 @@ struct ScanOptions {
   size_t batch_size = 4096;
   // Stop after this many examples; 0: read everything.
   uint64_t max_rows = 0;
+  // Evaluation needs labels: unlabeled files are refused. Scoring does not.
+  bool labels_required = true;
+  // The format the model was trained on, when known: files whose features
+  // it would read differently (another family of formats) are refused.
+  std::optional<data::Format> trained_on;
 };
 
 // Calls `fn` with each batch (it may modify the batch) of `files` (a file,

@@ -51,6 +51,10 @@ bool FlagWasSet(const char* name) {
 }
 
 StatusOr<ModelSpec> ModelSpecFromFlags(data::Format format, const data::SideFeatures* side) {
+  if (!data::HasLabels(format)) {
+    return InvalidArgument(std::string(data::FormatName(format)) +
+                           " data has no labels: training needs labeled rows (embedps predict scores unlabeled ones)");
+  }
   ModelSpec s;
   s.model = FLAGS_model;
   const bool rating = data::IsRatingFormat(format);
@@ -75,7 +79,7 @@ StatusOr<ModelSpec> ModelSpecFromFlags(data::Format format, const data::SideFeat
   } else if (s.model == "ncf") {
     s.hidden = {64, 32, 16};
   }
-  if (format == data::Format::kCriteo) {
+  if (data::SameFeatures(format, data::Format::kCriteo)) {
     // DeepFM's MLP reads the 26 categorical fields' embeddings and the 13
     // integers as dense features (the FM part also sees the integers'
     // buckets).

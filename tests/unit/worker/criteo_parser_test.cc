@@ -168,6 +168,30 @@ TEST(CriteoParserTest, TrimmedTrailingFieldsAreMissingValues) {
   }
 }
 
+TEST(CriteoParserTest, UnlabeledLineHasTheLabeledLinesKeys) {
+  // Kaggle's test.txt: the 39 feature fields without the label, also with
+  // trailing empty fields trimmed.
+  for (size_t keep : {size_t{39}, size_t{20}, size_t{13}}) {
+    auto labeled = GoodFields();
+    for (size_t f = keep + 1; f < labeled.size(); ++f) labeled[f] = "";
+    std::vector<std::string> unlabeled(labeled.begin() + 1, labeled.begin() + 1 + keep);
+    Example expected, ex;
+    ASSERT_TRUE(ParseCriteoLine(Join(labeled), &expected).ok());
+    ASSERT_TRUE(ParseUnlabeledCriteoLine(Join(unlabeled), &ex).ok()) << keep;
+    EXPECT_EQ(ex.keys, expected.keys) << keep;
+    EXPECT_EQ(ex.fields, expected.fields) << keep;
+    EXPECT_EQ(ex.dense, expected.dense) << keep;
+    EXPECT_EQ(ex.label, 0.0f);
+  }
+  Example ex;
+  const Status too_long = ParseUnlabeledCriteoLine(Join(GoodFields()), &ex);
+  EXPECT_EQ(too_long.message(), "expected 39 fields (or 13 and more with empty ones trimmed), got 40");
+  auto short_fields = GoodFields();
+  short_fields.resize(13);  // 12 features without the label
+  EXPECT_FALSE(ParseUnlabeledCriteoLine(Join(std::vector<std::string>(short_fields.begin() + 1, short_fields.end())),
+                                        &ex).ok());
+}
+
 TEST(CriteoParserTest, RejectsBadLabel) {
   for (const char* label : {"2", "", "0.5", "-1", "yes", "01", " 1"}) {
     auto fields = GoodFields();

@@ -18,7 +18,7 @@ std::string CriteoLine() {
 }
 
 TEST(FormatTest, NamesRoundTrip) {
-  for (Format f : {Format::kCriteo, Format::kMovieLensTab, Format::kMovieLensColon,
+  for (Format f : {Format::kCriteo, Format::kCriteoUnlabeled, Format::kMovieLensTab, Format::kMovieLensColon,
                    Format::kMovieLensCsv, Format::kLibsvm}) {
     auto parsed = ParseFormatName(FormatName(f));
     ASSERT_TRUE(parsed.ok()) << FormatName(f);
@@ -93,6 +93,30 @@ TEST(FormatTest, DetectFileFormatReadsPlainAndGzip) {
   EXPECT_EQ(DetectFileFormat(dir.File("missing.tsv")).status().code(), StatusCode::kNotFound);
 
   EXPECT_EQ(ResolveFormat(Format::kLibsvm, dir.File("d.txt")).value(), Format::kLibsvm);
+}
+
+// One 39-field line may be a labeled one trimmed or an unlabeled one; the
+// first lines of a file tell them apart.
+TEST(FormatTest, UnlabeledCriteoIsToldFromTheFirstLines) {
+  const std::string unlabeled = CriteoLine().substr(2);  // I1..I13 = 0..12, C1..C26 = 68fd1e64
+  EXPECT_EQ(DetectFormat("test.txt", unlabeled), Format::kCriteoUnlabeled) << "C1 is no integer I13";
+  // I1 = 0 reads as a label and an all-digit C1 as I13: one such line could
+  // be a labeled one with its empty C26 trimmed, and that is the common case.
+  std::string ambiguous = unlabeled;
+  ambiguous.replace(ambiguous.find("68fd1e64"), 8, "12345678");
+  EXPECT_EQ(DetectFormat("test.txt", ambiguous), Format::kCriteo);
+  EXPECT_EQ(DetectFormat("test.txt", {ambiguous, unlabeled.substr(1)}), Format::kCriteoUnlabeled)
+      << "a second line with an empty I1 has no label";
+  EXPECT_EQ(DetectFormat("train.txt", {ambiguous, CriteoLine()}), Format::kCriteo) << "40 fields: labeled";
+  testing::ScratchDir dir;
+  std::string kaggle_test;
+  for (int i = 0; i < 50; ++i) kaggle_test += std::to_string(i % 7 == 0 ? 5 : i % 2) + ambiguous.substr(1) + "\n";
+  EXPECT_EQ(DetectFileFormat(dir.Write("test.txt", kaggle_test)).value(), Format::kCriteoUnlabeled)
+      << "an I1 of 5 is no label";
+  EXPECT_FALSE(HasLabels(Format::kCriteoUnlabeled));
+  EXPECT_TRUE(HasLabels(Format::kCriteo));
+  EXPECT_TRUE(SameFeatures(Format::kCriteo, Format::kCriteoUnlabeled));
+  EXPECT_FALSE(SameFeatures(Format::kCriteo, Format::kLibsvm));
 }
 
 TEST(FormatTest, HeaderOnlyForCsv) {
