@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <set>
 
 #include "launch/local_command.h"
 #include "worker/eval/interactions.h"
@@ -22,11 +23,15 @@ Status RunExport(const std::string& from, const std::string& out) {
   }
   fs::create_directories(out, ec);
   if (ec) return Unavailable("cannot create " + out + ": " + ec.message());
+  // The model's own files: its tables, metadata, interactions and the
+  // copies of its side files; nothing else that may lie in the directory.
+  std::set<std::string> side_files;
+  for (const auto& f : model->info().side_files) side_files.insert(f.file);
   size_t files = 0;
   for (const auto& entry : fs::directory_iterator(source, ec)) {
     const fs::path& p = entry.path();
     if (p.extension() != ".epsmodel" && p.filename() != "model.json" &&
-        p.filename() != worker::kInteractionsFile) {
+        p.filename() != worker::kInteractionsFile && side_files.count(p.filename().string()) == 0) {
       continue;
     }
     fs::copy_file(p, fs::path(out) / p.filename(), ec);

@@ -1,9 +1,15 @@
 #include "launch/job_model.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <limits>
 #include <tuple>
 
+#include <gflags/gflags.h>
+
 #include "ps/optimizer.h"
+#include "worker/eval/example_scan.h"
 #include "worker/model/model_flags.h"
 
 namespace embedps::launch {
@@ -41,6 +47,39 @@ std::string Number(double v) {
 
 }  // namespace
 
+Status AdoptRatingRange(const std::string& train, data::Format format, double max_bad_line_fraction) {
+  std::string model, min_rating, max_rating;
+  gflags::GetCommandLineOption("model", &model);
+  if (!data::IsRatingFormat(format) || model == "ncf") return Status::OK();
+  std::string from = "--min_rating/--max_rating";
+  if (!worker::FlagWasSet("min_rating") && !worker::FlagWasSet("max_rating")) {
+    worker::ScanOptions scan;
+    scan.max_bad_line_fraction = max_bad_line_fraction;
+    float lo = std::numeric_limits<float>::infinity(), hi = -lo;
+    const Status read = worker::ScanExamples(train, format, scan, [&](std::vector<data::Example>& batch) {
+      for (const data::Example& ex : batch) {
+        lo = std::min(lo, ex.label);
+        hi = std::max(hi, ex.label);
+      }
+      return Status::OK();
+    });
+    if (read.ok() && lo <= hi) {
+      gflags::SetCommandLineOption("min_rating", Number(lo).c_str());
+      gflags::SetCommandLineOption("max_rating", Number(hi).c_str());
+      from = "the training data; --min_rating/--max_rating set it";
+    } else {
+      from = "the flags' defaults: the training data is not readable here";
+    }
+  }
+  gflags::GetCommandLineOption("min_rating", &min_rating);
+  gflags::GetCommandLineOption("max_rating", &max_rating);
+  std::printf("embedps: predicted ratings are clipped to [%s, %s] (from %s)\n", min_rating.c_str(), max_rating.c_str(),
+              from.c_str());
+  std::fflush(stdout);
+  return Status::OK();
+}
+
+
 std::vector<std::string> TableSpecLines(const TableOptimizers& o, const worker::Model& model) {
   std::vector<std::string> lines;
   for (const auto& t : model.tables()) {
@@ -55,21 +94,44 @@ std::vector<std::string> TableSpecLines(const TableOptimizers& o, const worker::
   return lines;
 }
 
-worker::ExportedModelInfo ModelInfo(const worker::ModelSpec& spec, const worker::Model& model,
-                                    data::Format format, const nlohmann::json& stats) {
+worker::ExportedModelInfo ModelInfo(const worker::ModelSpec& spec, const worker::Model& model, data::Format format,
+                                    const data::SideFeatures* side, const nlohmann::json& stats) {
   worker::ExportedModelInfo info;
   info.spec = spec;
   uint32_t id = 0;
   for (const auto& t : model.tables()) {
     info.tables.push_back(worker::ExportedTableInfo{id++, t.name, t.dim, t.initializer, t.init_scale, kTableSeed});
   }
+  if (side != nullptr) {
+    for (const auto& f : side->loaded()) {
+      // An absolute source: the scheduler that copies it may run elsewhere.
+      std::error_code ec;
+      const std::filesystem::path source = std::filesystem::absolute(f.path, ec);
+      const std::string name = std::string(data::SideName(f.side)) + "_features";
+      info.side_files.push_back(worker::ExportedSideFile{data::SideName(f.side), name,
+                                                         ec ? f.path : source.lexically_normal().string(), f.spec});
+    }
+  }
   info.data_format = data::FormatName(format);
   info.extra = stats;
   return info;
 }
 
-std::string ModelInfoFlag(const worker::ModelSpec& spec, const worker::Model& model, data::Format format) {
-  return "--model_info=" + worker::ModelInfoJson(ModelInfo(spec, model, format, nlohmann::json::object())).dump();
+Status WriteModelInfoWithSideFiles(const std::string& dir, worker::ExportedModelInfo info) {
+  for (worker::ExportedSideFile& f : info.side_files) {
+    std::error_code ec;
+    std::filesystem::copy_file(f.source, dir + "/" + f.file, std::filesystem::copy_options::overwrite_existing, ec);
+    if (ec) {
+      LOG(WARNING) << "side file " << f.source << " not copied into the model: " << ec.message();
+      f.file.clear();
+    }
+  }
+  return worker::WriteModelInfo(dir, info);
+}
+
+std::string ModelInfoFlag(const JobModel& m) {
+  return "--model_info=" +
+         worker::ModelInfoJson(ModelInfo(m.spec, *m.model, m.format, m.side.get(), nlohmann::json::object())).dump();
 }
 
 }  // namespace embedps::launch

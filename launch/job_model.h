@@ -33,6 +33,13 @@ struct JobModel {
 
 StatusOr<JobModel> BuildJobModel(data::Format format);
 
+// Rating models clip their predictions to [--min_rating, --max_rating].
+// Unless one of them is set, the range comes from the training data
+// (`train`, read when this machine can; half stars give 0.5): both flags
+// are set to it, so the workers get it too. Prints the range and where it
+// came from. No effect on other data and on ncf (implicit feedback).
+Status AdoptRatingRange(const std::string& train, data::Format format, double max_bad_line_fraction);
+
 struct TableOptimizers {
   std::string optimizer = "adagrad";
   double learning_rate = 0.05;
@@ -51,12 +58,19 @@ Status ValidateTableOptimizers(const TableOptimizers& o);
 std::vector<std::string> TableSpecLines(const TableOptimizers& o, const worker::Model& model);
 
 // The export's model.json: the spec, every table's initializer, the data
-// format and the job statistics.
+// format, the side files and the job statistics.
 // The scheduler's --model_info flag: model.json without the training
 // figures, which the scheduler adds when it writes the file after the export.
-std::string ModelInfoFlag(const worker::ModelSpec& spec, const worker::Model& model, data::Format format);
+std::string ModelInfoFlag(const JobModel& model);
 
-worker::ExportedModelInfo ModelInfo(const worker::ModelSpec& spec, const worker::Model& model,
-                                    data::Format format, const nlohmann::json& stats);
+// `side` (may be null): the side files the model is trained with, which
+// the scheduler copies into the model directory next to model.json.
+worker::ExportedModelInfo ModelInfo(const worker::ModelSpec& spec, const worker::Model& model, data::Format format,
+                                    const data::SideFeatures* side, const nlohmann::json& stats);
+
+// Copies the side files `info` lists into `dir` (one that cannot be copied
+// is listed without a copy, and scoring the model asks for it), then
+// writes dir/model.json.
+Status WriteModelInfoWithSideFiles(const std::string& dir, worker::ExportedModelInfo info);
 
 }  // namespace embedps::launch

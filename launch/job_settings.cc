@@ -125,7 +125,7 @@ std::vector<std::string> SchedulerFlags(const JobSettings& job, const JobModel& 
     f.push_back("--eval_rows=" + std::to_string(job.eval.rows));
   }
   // The scheduler writes model.json after the export.
-  f.push_back(ModelInfoFlag(model.spec, *model.model, model.format));
+  f.push_back(ModelInfoFlag(model));
   return f;
 }
 

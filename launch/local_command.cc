@@ -388,10 +388,11 @@ Status RunLocal(const LocalOptions& options) {
     RETURN_IF_ERROR(AdoptCheckpointModel(checkpoint_model, &o.job));
   }
   ASSIGN_OR_RETURN(const data::Format format, JobFormat(o));
+  RETURN_IF_ERROR(AdoptRatingRange(o.job.data.train, format, o.job.data.max_bad_line_fraction));
   ASSIGN_OR_RETURN(const JobModel model, BuildJobModel(format));
   const worker::ModelSpec& spec = model.spec;
   RETURN_IF_ERROR(scheduler::CheckSameModel(
-                      checkpoint_model, worker::ModelInfoJson(ModelInfo(spec, *model.model, format, nlohmann::json::object())))
+                      checkpoint_model, worker::ModelInfoJson(ModelInfo(spec, *model.model, format, nullptr, nlohmann::json::object())))
                       .WithContext("--resume " + ckpt.resume));
   RETURN_IF_ERROR(CheckEvalSettings(o.job, spec));
   RETURN_IF_ERROR(CheckOutputsAndTest(o, format));

@@ -44,6 +44,7 @@
 #include "launch/status_command.h"
 #include "ps/server.h"
 #include "worker/data/format.h"
+#include "worker/eval/model_side_features.h"
 #include "worker/model/model_flags.h"
 
 DEFINE_string(file, "", "bench parse: the file(s) to read (a file, comma-separated files or a glob)");
@@ -429,7 +430,7 @@ embedps::Status RunEvalCommand() {
     return embedps::InvalidArgument("--model_dir and --test are required");
   }
   ASSIGN_OR_RETURN(const auto format, embedps::data::FormatFromFlag(FLAGS_format));
-  ASSIGN_OR_RETURN(auto side, embedps::worker::SideFeaturesFromFlags());
+  ASSIGN_OR_RETURN(auto side, embedps::worker::SideFeaturesForModelDir(FLAGS_model_dir));
   nlohmann::json j = nlohmann::json::object();
   ASSIGN_OR_RETURN(const std::string line,
                    embedps::launch::EvaluateExport({FLAGS_model_dir, FLAGS_test, format, side.get(),
@@ -458,7 +459,7 @@ embedps::Status RunPredictCommand() {
   o.output = FLAGS_output;
   o.format = FLAGS_format;
   o.max_bad_line_fraction = FLAGS_max_bad_line_fraction;
-  ASSIGN_OR_RETURN(auto side, embedps::worker::SideFeaturesFromFlags());
+  ASSIGN_OR_RETURN(auto side, embedps::worker::SideFeaturesForModelDir(o.model_dir));
   return embedps::launch::RunPredict(o, side.get());
 }
 
@@ -474,7 +475,7 @@ embedps::Status RunRecommendCommand() {
   o.train = FLAGS_train;
   o.format = FLAGS_format;
   o.max_bad_line_fraction = FLAGS_max_bad_line_fraction;
-  ASSIGN_OR_RETURN(auto side, embedps::worker::SideFeaturesFromFlags());
+  ASSIGN_OR_RETURN(auto side, embedps::worker::SideFeaturesForModelDir(o.model_dir));
   return embedps::launch::RunRecommend(o, side.get());
 }
 

@@ -736,6 +736,22 @@ Status SchedulerCore::WriteStats() const {
   return Status::OK();
 }
 
+void SchedulerCore::CopySideFiles(nlohmann::json* model_info) const {
+  if (!model_info->contains("side_files")) return;
+  for (nlohmann::json& f : (*model_info)["side_files"]) {
+    const std::string source = f.value("source", ""), name = f.value("file", "");
+    if (name.empty() || name.find('/') != std::string::npos) continue;
+    std::error_code ec;
+    std::filesystem::copy_file(source, options_.model_dir + "/" + name,
+                               std::filesystem::copy_options::overwrite_existing, ec);
+    if (ec) {
+      // The model then says it lacks them, and scoring it asks for them.
+      LOG(WARNING) << "side file " << source << " not copied into the model: " << ec.message();
+      f["file"] = "";
+    }
+  }
+}
+
 Status SchedulerCore::WriteModelJson() const {
   if (options_.model_info.is_null() || options_.model_dir.empty()) return Status::OK();
   std::error_code ec;
@@ -748,6 +764,7 @@ Status SchedulerCore::WriteModelJson() const {
   }
   nlohmann::json j = options_.model_info;
   j["training"] = StatsJson();
+  CopySideFiles(&j);
   const std::string path = options_.model_dir + "/model.json", tmp = path + ".tmp";
   {
     std::ofstream out(tmp);

@@ -322,6 +322,9 @@ class SchedulerCore {
   // Tells every node to stop; ok=false carries `reason`.
   void ShutdownAll(bool ok, const std::string& reason);
   Status WriteStats() const;
+  // Copies the side files model.json lists into the model directory; one
+  // that cannot be copied is listed without a copy.
+  void CopySideFiles(nlohmann::json* model_info) const;
   // MODEL_DIR/model.json from options_.model_info and the statistics.
   Status WriteModelJson() const;
   wire::Progress TotalProgress() const;

@@ -6,6 +6,7 @@
 #include "worker/data/criteo_parser.h"
 #include "worker/data/libsvm_parser.h"
 #include "worker/data/line_reader.h"
+#include "worker/data/parse_util.h"
 #include "worker/data/rating_parser.h"
 
 namespace embedps::data {
@@ -110,7 +111,22 @@ StatusOr<std::optional<Format>> FormatFromFlag(std::string_view value) {
 LineParser ParserFor(Format format) { return Info(format).parser; }
 
 bool IsHeaderLine(Format format, std::string_view line) {
-  return format == Format::kMovieLensCsv && IsRatingCsvHeader(line);
+  if (format == Format::kMovieLensCsv && IsRatingCsvHeader(line)) return true;
+  // Column names: every data line of every format has a number (its label
+  // at least); a first line without one names the columns.
+  bool any_text = false;
+  size_t start = 0;
+  line = StripCr(line);
+  for (size_t i = 0; i <= line.size(); ++i) {
+    if (i < line.size() && std::string_view("\t,: |;").find(line[i]) == std::string_view::npos) continue;
+    const std::string_view token = line.substr(start, i - start);
+    start = i + 1;
+    if (token.empty()) continue;
+    float v = 0;
+    if (ParseFiniteFloat(token, &v)) return false;
+    any_text = true;
+  }
+  return any_text;
 }
 
 std::optional<Format> DetectFormat(std::string_view file_name, const std::vector<std::string_view>& lines) {

@@ -41,7 +41,9 @@ bool SameFeatures(Format a, Format b);
 bool IsRatingFormat(Format format);
 
 // True when `line`, the first line of a file, is a header to skip rather
-// than data (the "userId,movieId,..." line of ratings.csv).
+// than data: the "userId,movieId,..." line of ratings.csv, or any line of
+// column names without a number (every data line has one, its label), so a
+// header is not a malformed line in any format.
 bool IsHeaderLine(Format format, std::string_view line);
 
 // The format of a file named `file_name` whose first lines are `lines`.

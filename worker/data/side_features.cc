@@ -1,6 +1,7 @@
 #include "worker/data/side_features.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 
 #include "worker/data/keys.h"
@@ -151,24 +152,98 @@ StatusOr<SideFileSpec> ParseSideFileSpec(std::string_view text) {
   return spec;
 }
 
-std::optional<SideFileSpec> MovieLensSideSpec(const std::string& path) {
-  std::string_view name = path;
-  if (const size_t slash = name.rfind('/'); slash != std::string_view::npos) name.remove_prefix(slash + 1);
-  const char* text = nullptr;
-  if (name == "u.user") text = "sep=| id=0 bucket:1:18,25,35,45,50,56 cat:2 cat:3 prefix:4:3";
-  if (name == "u.item") text = "sep=| id=0 flags:5:19";
-  if (name == "users.dat") text = "sep=:: id=0 cat:1 cat:2 cat:3 prefix:4:3";
-  if (name == "movies.dat") text = "sep=:: id=0 list:2:|";
-  if (text == nullptr) return std::nullopt;
-  return ParseSideFileSpec(text).value();
+std::string SideFileSpecText(const SideFileSpec& spec) {
+  auto separator = [](const std::string& sep) -> std::string {
+    if (sep == "\t") return "tab";
+    if (sep == " ") return "space";
+    return sep;
+  };
+  std::string text = "sep=" + separator(spec.separator) + " id=" + std::to_string(spec.id_column);
+  if (spec.header) text += " header=1";
+  for (const SideColumn& c : spec.columns) {
+    using Kind = SideColumn::Kind;
+    const std::string col = std::to_string(c.column);
+    switch (c.kind) {
+      case Kind::kCategory: text += " cat:" + col; break;
+      case Kind::kPrefix: text += " prefix:" + col + ":" + std::to_string(c.width); break;
+      case Kind::kFlags: text += " flags:" + col + ":" + std::to_string(c.width); break;
+      case Kind::kList: text += " list:" + col + ":" + separator(c.list_separator); break;
+      case Kind::kBucket: {
+        text += " bucket:" + col + ":";
+        for (size_t i = 0; i < c.bounds.size(); ++i) {
+          char b[32];
+          std::snprintf(b, sizeof(b), "%s%.9g", i ? "," : "", c.bounds[i]);
+          text += b;
+        }
+        break;
+      }
+    }
+  }
+  return text;
 }
 
-Status SideFeatures::LoadMovieLens(Side side, const std::string& path) {
-  std::optional<SideFileSpec> spec = MovieLensSideSpec(path);
-  if (!spec) {
-    return InvalidArgument(path + " is not a MovieLens side file (u.user, u.item, users.dat, movies.dat)");
+const char* SideName(Side side) { return side == Side::kUser ? "user" : "item"; }
+
+StatusOr<SideLayout> DetectMovieLensLayout(Side side, std::string_view first_line) {
+  first_line = StripCr(first_line);
+  const bool colons = first_line.find("::") != std::string_view::npos;
+  const std::vector<std::string_view> cols = SplitAll(first_line, colons ? "::" : "|");
+  uint64_t id = 0;
+  const bool has_id = !cols.empty() && ParseWholeInteger(cols[0], &id);
+  auto is_gender = [](std::string_view g) { return g == "M" || g == "F"; };
+  // u.item: id|title|release|video release|url|19 genre flags (a bad flag
+  // is the loader's to report, with its line).
+  const bool flags = cols.size() == 24;
+  struct Preset {
+    const char* name;
+    Side side;
+    bool match;
+    const char* spec;
+  };
+  const Preset presets[] = {
+      {"MovieLens 100K u.user (age bucket, gender, occupation, zip prefix)", Side::kUser,
+       !colons && cols.size() == 5 && is_gender(cols[2]), "sep=| id=0 bucket:1:18,25,35,45,50,56 cat:2 cat:3 prefix:4:3"},
+      {"MovieLens 100K u.item (19 genre flags)", Side::kItem, !colons && flags, "sep=| id=0 flags:5:19"},
+      {"MovieLens 1M users.dat (gender, age code, occupation, zip prefix)", Side::kUser,
+       colons && cols.size() == 5 && is_gender(cols[1]), "sep=:: id=0 cat:1 cat:2 cat:3 prefix:4:3"},
+      {"MovieLens 1M movies.dat (genre list)", Side::kItem, colons && cols.size() == 3, "sep=:: id=0 list:2:|"},
+  };
+  for (const Preset& p : presets) {
+    if (!has_id || !p.match) continue;
+    if (p.side != side) {
+      return InvalidArgument(std::string("looks like ") + (p.side == Side::kUser ? "a user" : "an item") + " file (" +
+                             p.name + "), not " + (side == Side::kUser ? "a user" : "an item") + " file");
+    }
+    return SideLayout{p.name, ParseSideFileSpec(p.spec).value()};
   }
-  return Load(side, path, *spec);
+  return InvalidArgument("first line " + Quote(first_line.substr(0, 80)) +
+                         " has no MovieLens side-file layout (u.user, u.item, users.dat, movies.dat); describe "
+                         "the file with --" + SideName(side) + "_features_spec (README: side features)");
+}
+
+Status SideFeatures::LoadDetected(Side side, const std::string& path, const std::string& spec_text) {
+  SideLayout layout;
+  if (!spec_text.empty()) {
+    ASSIGN_OR_RETURN(layout.spec, ParseSideFileSpec(spec_text));
+    layout.name = std::string("--") + SideName(side) + "_features_spec";
+  } else {
+    ASSIGN_OR_RETURN(auto reader, LineReader::OpenWholeFile(path, 64 << 10));
+    std::string_view line;
+    uint64_t line_no = 0;
+    do {
+      ASSIGN_OR_RETURN(const bool got, reader->Next(&line, &line_no));
+      if (!got) return InvalidArgument(path + " is empty");
+    } while (StripCr(line).empty());
+    StatusOr<SideLayout> detected = DetectMovieLensLayout(side, line);
+    if (!detected.ok()) return detected.status().WithContext(path);
+    layout = std::move(detected).value();
+  }
+  RETURN_IF_ERROR(Load(side, path, layout.spec));
+  LoadedFile& f = loaded_.back();
+  f.layout = layout.name;
+  LOG(INFO) << SideName(side) << " features: " << f.rows << " " << SideName(side) << "s from " << path << ", "
+            << f.layout << ": " << f.fields << " fields (" << f.spec << ")";
+  return Status::OK();
 }
 
 Status ParseSideLine(std::string_view line, const SideFileSpec& spec, Side side,
@@ -228,6 +303,7 @@ Status SideFeatures::Load(Side side, const std::string& path, const SideFileSpec
   if (side == Side::kItem) {
     for (size_t i = 0; i < spec.columns.size(); ++i) item_fields_.insert(static_cast<uint16_t>(next_field_ + i));
   }
+  loaded_.push_back(LoadedFile{side, path, "", SideFileSpecText(spec), t.rows.size(), spec.columns.size()});
   next_field_ = static_cast<uint16_t>(next_field_ + spec.columns.size());
   return Status::OK();
 }

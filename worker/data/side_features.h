@@ -51,13 +51,26 @@ struct SideFileSpec {
 // list:COL[:SEP]. InvalidArgument naming the bad setting.
 [[nodiscard]] StatusOr<SideFileSpec> ParseSideFileSpec(std::string_view text);
 
-// The preset spec for a MovieLens side file, chosen by its name: u.user and
-// u.item (100K: age bucket, gender, occupation, zip prefix; 19 genre flags),
-// users.dat and movies.dat (1M: gender, age code, occupation, zip prefix;
-// the genre list). nullopt for other names.
-std::optional<SideFileSpec> MovieLensSideSpec(const std::string& path);
+// The spec as ParseSideFileSpec reads it back.
+std::string SideFileSpecText(const SideFileSpec& spec);
 
 enum class Side { kUser, kItem };
+const char* SideName(Side side);  // "user" or "item"
+
+// A side file's spec with a name for the logs.
+struct SideLayout {
+  std::string name;  // "MovieLens 100K u.user" or "--user_features_spec"
+  SideFileSpec spec;
+};
+
+// The MovieLens layout `first_line` of a `side` file has, told by content
+// (separator, column count, a gender column, genre flags), whatever the
+// file is called: u.user and u.item (100K: age bucket, gender, occupation,
+// zip prefix; 19 genre flags), users.dat and movies.dat (1M: gender, age
+// code, occupation, zip prefix; the genre list). InvalidArgument saying
+// what the line looks like otherwise (an item file given as a user file,
+// or no known layout: then a spec flag is the way).
+[[nodiscard]] StatusOr<SideLayout> DetectMovieLensLayout(Side side, std::string_view first_line);
 
 // One parsed line of a side file.
 struct SideRow {
@@ -89,8 +102,22 @@ class SideFeatures {
   // missing file. After an error the object is partly loaded: discard it.
   [[nodiscard]] Status Load(Side side, const std::string& path, const SideFileSpec& spec,
                             const ReaderOptions& opts = ReaderOptions());
-  // Load with MovieLensSideSpec(path); InvalidArgument for an unknown name.
-  [[nodiscard]] Status LoadMovieLens(Side side, const std::string& path);
+  // Load with `spec_text` (ParseSideFileSpec), or, when it is empty, the
+  // MovieLens layout the file's first line shows (DetectMovieLensLayout).
+  [[nodiscard]] Status LoadDetected(Side side, const std::string& path, const std::string& spec_text);
+
+  // What was loaded, in load order (the order that numbers the fields):
+  // loading the same files with the same specs in this order rebuilds the
+  // same features.
+  struct LoadedFile {
+    Side side = Side::kUser;
+    std::string path;
+    std::string layout;  // SideLayout::name
+    std::string spec;    // SideFileSpecText
+    size_t rows = 0;
+    size_t fields = 0;
+  };
+  const std::vector<LoadedFile>& loaded() const { return loaded_; }
 
   // Appends the features of ex->user and then of ex->item (value 1 each).
   // An id missing from its side file gets no side features.
@@ -118,6 +145,7 @@ class SideFeatures {
 
   Table users_;
   Table items_;
+  std::vector<LoadedFile> loaded_;
   uint16_t next_field_;
   std::set<uint16_t> item_fields_ = {1};
 };

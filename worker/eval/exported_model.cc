@@ -16,9 +16,16 @@ nlohmann::json ModelInfoJson(const ExportedModelInfo& info) {
     tables.push_back({{"id", t.id}, {"name", t.name}, {"dim", t.dim}, {"initializer", t.initializer},
                       {"init_scale", t.init_scale}, {"seed", t.seed}});
   }
-  return {{"format", "embedps-model"}, {"version", kModelFormatVersion},
-          {"spec", ModelSpecToJson(info.spec)}, {"tables", tables},
-          {"data_format", info.data_format}, {"training", info.extra}};
+  nlohmann::json j = {{"format", "embedps-model"}, {"version", kModelFormatVersion},
+                      {"spec", ModelSpecToJson(info.spec)}, {"tables", tables},
+                      {"data_format", info.data_format}, {"training", info.extra}};
+  if (!info.side_files.empty()) {
+    nlohmann::json& side = j["side_files"] = nlohmann::json::array();
+    for (const auto& f : info.side_files) {
+      side.push_back({{"side", f.side}, {"file", f.file}, {"source", f.source}, {"spec", f.spec}});
+    }
+  }
+  return j;
 }
 
 Status WriteModelInfo(const std::string& dir, const ExportedModelInfo& info) {
@@ -53,6 +60,12 @@ StatusOr<ExportedModelInfo> ReadModelInfo(const std::string& dir) {
     for (const auto& t : j.at("tables")) {
       info.tables.push_back(ExportedTableInfo{t.at("id"), t.at("name"), t.at("dim"), t.at("initializer"),
                                               t.at("init_scale"), t.at("seed")});
+    }
+    for (const auto& f : j.value("side_files", nlohmann::json::array())) {
+      info.side_files.push_back(ExportedSideFile{f.at("side"), f.at("file"), f.at("source"), f.at("spec")});
+      if (info.side_files.back().side != "user" && info.side_files.back().side != "item") {
+        return InvalidArgument(path + ": side file of unknown side \"" + info.side_files.back().side + "\"");
+      }
     }
     info.data_format = j.at("data_format").get<std::string>();
     info.extra = j.value("training", nlohmann::json::object());

@@ -5,7 +5,9 @@
 //                        format, and training facts;
 //   <table>-<n>.epsmodel the table's rows, one file per server
 //                        (common/model_file.h; documented in
-//                        docs/model-format.md).
+//                        docs/model-format.md);
+//   user_features,       hybrid models: copies of the side files they
+//   item_features        were trained with (model.json's side_files).
 // Loaded into memory, it answers the row lookups a Model needs, so
 // eval/predict/recommend run without a cluster.
 #pragma once
@@ -33,9 +35,19 @@ struct ExportedTableInfo {
   uint64_t seed = 0;
 };
 
+// A side file the model was trained with (hybrid), copied into the model
+// directory so that the model can be scored as trained.
+struct ExportedSideFile {
+  std::string side;    // "user" or "item", in the order they were loaded
+  std::string file;    // the copy's name in the model directory; empty: no copy
+  std::string source;  // the file the job read
+  std::string spec;    // its columns (data::SideFileSpecText)
+};
+
 struct ExportedModelInfo {
   ModelSpec spec;
   std::vector<ExportedTableInfo> tables;
+  std::vector<ExportedSideFile> side_files;
   std::string data_format;  // as --format names it
   nlohmann::json extra;     // training facts (rows, metrics), informational
 };

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <sstream>
+#include <tuple>
 
 #include <gflags/gflags.h>
 
@@ -20,8 +21,18 @@ DEFINE_string(hidden, "", "MLP hidden sizes, comma-separated (deepfm default 400
 DEFINE_uint32(negatives, 4, "ncf: sampled negatives per observed interaction");
 DEFINE_double(min_rating, 1.0, "Rating models: predictions are clipped to [min_rating, max_rating]");
 DEFINE_double(max_rating, 5.0, "Rating models: predictions are clipped to [min_rating, max_rating]");
-DEFINE_string(user_features, "", "hybrid: user side file (MovieLens u.user or users.dat)");
-DEFINE_string(item_features, "", "hybrid: item side file (MovieLens u.item or movies.dat)");
+DEFINE_string(user_features, "",
+              "hybrid: user side file, plain or gzip (MovieLens u.user or users.dat, told by content; other "
+              "layouts with --user_features_spec); eval, predict, recommend: instead of the model's own copy");
+DEFINE_string(item_features, "",
+              "hybrid: item side file, plain or gzip (MovieLens u.item or movies.dat, told by content; other "
+              "layouts with --item_features_spec); eval, predict, recommend: instead of the model's own copy");
+DEFINE_string(user_features_spec, "",
+              "The columns of --user_features, e.g. 'sep=comma id=0 header=1 cat:1 bucket:2:18,25,35 "
+              "prefix:3:3' (README: side features); empty: a MovieLens layout detected by content");
+DEFINE_string(item_features_spec, "",
+              "The columns of --item_features, e.g. 'sep=:: id=0 list:2:|'; empty: a MovieLens layout detected "
+              "by content");
 
 namespace embedps::worker {
 
@@ -89,6 +100,11 @@ StatusOr<ModelSpec> ModelSpecFromFlags(data::Format format, const data::SideFeat
   } else {
     s.dense_features = 0;
   }
+  if (s.model == "deepfm" && format == data::Format::kLibsvm) {
+    // DeepFM's MLP reads one embedding per field; libsvm has one field.
+    return InvalidArgument("--model deepfm needs data with fields (criteo); libsvm puts every feature in one field: "
+                           "train lr or fm on it");
+  }
   if (side != nullptr) s.item_fields = side->item_fields();
   if (s.model == "hybrid" && side == nullptr) {
     return InvalidArgument("--model hybrid needs --user_features and/or --item_features");
@@ -121,7 +137,8 @@ std::vector<std::pair<std::string, std::string>> ModelSpecFlagValues(const Model
 std::vector<std::string> ModelFlagArgs() {
   std::vector<std::string> args;
   for (const char* name : {"model", "factors", "l2", "bias_l2", "init_scale", "dense_feature_scale", "hidden", "negatives",
-                           "min_rating", "max_rating", "user_features", "item_features"}) {
+                           "min_rating", "max_rating", "user_features", "item_features", "user_features_spec",
+                           "item_features_spec"}) {
     // Only flags set explicitly: the workers then apply the same per-model
     // defaults as the launcher.
     std::string value;
@@ -134,14 +151,21 @@ std::vector<std::string> ModelFlagArgs() {
 
 StatusOr<std::unique_ptr<data::SideFeatures>> SideFeaturesFromFlags() {
   if (FLAGS_user_features.empty() && FLAGS_item_features.empty()) {
+    for (const char* spec : {"user_features_spec", "item_features_spec"}) {
+      if (FlagWasSet(spec)) return InvalidArgument(std::string("--") + spec + " needs its side file");
+    }
     return std::unique_ptr<data::SideFeatures>();
   }
   auto side = std::make_unique<data::SideFeatures>();
-  if (!FLAGS_user_features.empty()) {
-    RETURN_IF_ERROR(side->LoadMovieLens(data::Side::kUser, FLAGS_user_features).WithContext("--user_features"));
-  }
-  if (!FLAGS_item_features.empty()) {
-    RETURN_IF_ERROR(side->LoadMovieLens(data::Side::kItem, FLAGS_item_features).WithContext("--item_features"));
+  for (const auto& [which, file, spec] :
+       {std::tuple{data::Side::kUser, FLAGS_user_features, FLAGS_user_features_spec},
+        std::tuple{data::Side::kItem, FLAGS_item_features, FLAGS_item_features_spec}}) {
+    const std::string flag = std::string("--") + data::SideName(which) + "_features";
+    if (file.empty()) {
+      if (!spec.empty()) return InvalidArgument(flag + "_spec needs " + flag);
+      continue;
+    }
+    RETURN_IF_ERROR(side->LoadDetected(which, file, spec).WithContext(flag));
   }
   return side;
 }

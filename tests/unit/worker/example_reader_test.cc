@@ -102,6 +102,38 @@ TEST_F(ExampleReaderTest, PartitionsTogetherReadEveryLineOnce) {
   }
 }
 
+// A header line of column names is skipped in every format, not counted as
+// malformed once per pass; a malformed first line with numbers is counted.
+TEST_F(ExampleReaderTest, HeaderLinesAreSkippedNotCounted) {
+  std::string header = "label";
+  for (int i = 1; i <= kCriteoIntFields; ++i) header += "\tI" + std::to_string(i);
+  for (int j = 1; j <= kCriteoCatFields; ++j) header += "\tC" + std::to_string(j);
+  std::string content = header + "\r\n";
+  for (int i = 0; i < 20; ++i) content += GoodLine(i) + "\n";
+  for (int pass = 0; pass < 2; ++pass) {
+    ExampleReader* raw = nullptr;
+    const auto ids = ReadAll(WholeFile(Write("header.tsv", content)), ReaderOptions(), 7, &raw);
+    std::unique_ptr<ExampleReader> reader(raw);
+    EXPECT_EQ(ids.size(), 20u);
+    EXPECT_EQ(reader->bad_lines(), 0u) << "pass " << pass;
+    EXPECT_EQ(reader->lines_read(), 20u);
+  }
+  ReaderOptions lenient;
+  lenient.max_bad_line_fraction = 0.5;
+  ExampleReader* raw = nullptr;
+  ReadAll(WholeFile(Write("bad-first.tsv", "1\t2\tthree\n" + GoodLine(1) + "\n")), lenient, 7, &raw);
+  std::unique_ptr<ExampleReader> reader(raw);
+  EXPECT_EQ(reader->bad_lines(), 1u) << "a first line with numbers is data, malformed";
+
+  auto ratings = ExampleReader::Open(WholeFile(Write("ratings.tsv", "user_id\titem_id\trating\n3\t4\t4.5\n")),
+                                     Format::kMovieLensTab, ReaderOptions());
+  ASSERT_TRUE(ratings.ok());
+  std::vector<Example> out;
+  ASSERT_EQ((*ratings)->NextBatch(10, &out).value(), 1u);
+  EXPECT_EQ(out[0].label, 4.5f);
+  EXPECT_EQ((*ratings)->bad_lines(), 0u);
+}
+
 TEST_F(ExampleReaderTest, SmallBufferAndLongLines) {
   // Lines longer than the buffer force it to grow; many refills per line.
   std::string content;

@@ -122,7 +122,14 @@ TEST(FormatTest, UnlabeledCriteoIsToldFromTheFirstLines) {
 TEST(FormatTest, HeaderOnlyForCsv) {
   EXPECT_TRUE(IsHeaderLine(Format::kMovieLensCsv, "userId,movieId,rating,timestamp"));
   EXPECT_FALSE(IsHeaderLine(Format::kMovieLensCsv, "1,2,3,4"));
-  EXPECT_FALSE(IsHeaderLine(Format::kMovieLensTab, "userId,movieId,rating,timestamp"));
+  // Column names without a number head a file of any format; data lines
+  // always have one (the label).
+  EXPECT_TRUE(IsHeaderLine(Format::kMovieLensTab, "user_id\titem_id\trating\ttimestamp\r"));
+  EXPECT_TRUE(IsHeaderLine(Format::kCriteo, "label\tI1\tI2\tC1"));
+  EXPECT_TRUE(IsHeaderLine(Format::kLibsvm, "# label index:value"));
+  EXPECT_FALSE(IsHeaderLine(Format::kCriteo, CriteoLine()));
+  EXPECT_FALSE(IsHeaderLine(Format::kLibsvm, "+1 3:1"));
+  EXPECT_FALSE(IsHeaderLine(Format::kMovieLensTab, ""));
 }
 
 }  // namespace

@@ -67,8 +67,8 @@ TEST(MovieLensDataTest, ReadsAllRatingsOfUData) {
 TEST(MovieLensDataTest, SideFeaturesForEveryUserAndItem) {
   SKIP_WITHOUT_ML100K();
   SideFeatures side;
-  ASSERT_TRUE(side.LoadMovieLens(Side::kUser, Ml100k() + "/u.user").ok());
-  ASSERT_TRUE(side.LoadMovieLens(Side::kItem, Ml100k() + "/u.item").ok());
+  ASSERT_TRUE(side.LoadDetected(Side::kUser, Ml100k() + "/u.user", "").ok());
+  ASSERT_TRUE(side.LoadDetected(Side::kItem, Ml100k() + "/u.item", "").ok());
   EXPECT_EQ(side.rows(Side::kUser), 943u);
   EXPECT_EQ(side.rows(Side::kItem), 1682u);
   Example ex;

@@ -55,8 +55,11 @@ TEST(SideFileSpecTest, RejectsBadSettings) {
   }
 }
 
+// The spec detected for MovieLens 100K's u.user.
+SideFileSpec UUserSpec() { return DetectMovieLensLayout(Side::kUser, "1|24|M|technician|85711").value().spec; }
+
 TEST(ParseSideLineTest, GoodAndMalformedLines) {
-  const SideFileSpec spec = *MovieLensSideSpec("u.user");
+  const SideFileSpec spec = UUserSpec();
   SideRow row;
   ASSERT_TRUE(ParseSideLine("7|57|M|administrator|91344\r", spec, Side::kUser, 2, &row).ok());
   EXPECT_EQ(row.id, 7u);
@@ -94,8 +97,8 @@ TEST_F(SideFeaturesTest, MovieLensUsersAndItems) {
       "1|Toy Story (1995)|01-Jan-1995||http://x|0|0|0|1|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0\n"
       "2|GoldenEye (1995)|01-Jan-1995||http://y|0|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0|1|0|0\n");
   SideFeatures side;
-  ASSERT_TRUE(side.LoadMovieLens(Side::kUser, users).ok());
-  ASSERT_TRUE(side.LoadMovieLens(Side::kItem, items).ok());
+  ASSERT_TRUE(side.LoadDetected(Side::kUser, users, "").ok());
+  ASSERT_TRUE(side.LoadDetected(Side::kItem, items, "").ok());
   EXPECT_EQ(side.rows(Side::kUser), 3u);
   EXPECT_EQ(side.rows(Side::kItem), 2u);
   // User fields 2..5 (age, gender, occupation, zip), item genres field 6.
@@ -128,7 +131,7 @@ TEST_F(SideFeaturesTest, MovieLensUsersAndItems) {
 
 TEST_F(SideFeaturesTest, UnknownIdsGetNothing) {
   SideFeatures side;
-  ASSERT_TRUE(side.LoadMovieLens(Side::kUser, dir_.Write("u.user", "1|24|M|technician|85711\n")).ok());
+  ASSERT_TRUE(side.LoadDetected(Side::kUser, dir_.Write("u.user", "1|24|M|technician|85711\n"), "").ok());
   Example ex = Rating(99, 1);
   side.Append(&ex);
   EXPECT_EQ(ex.keys.size(), 2u);
@@ -138,10 +141,10 @@ TEST_F(SideFeaturesTest, OneMillionFormatsAndKeysIndependentOfLoadOrder) {
   const std::string users = dir_.Write("users.dat", "1::F::1::10::48067\n");
   const std::string movies = dir_.Write("movies.dat", "1::Toy Story (1995)::Animation|Children's|Comedy\n");
   SideFeatures a, b;
-  ASSERT_TRUE(a.LoadMovieLens(Side::kUser, users).ok());
-  ASSERT_TRUE(a.LoadMovieLens(Side::kItem, movies).ok());
-  ASSERT_TRUE(b.LoadMovieLens(Side::kItem, movies).ok());
-  ASSERT_TRUE(b.LoadMovieLens(Side::kUser, users).ok());
+  ASSERT_TRUE(a.LoadDetected(Side::kUser, users, "").ok());
+  ASSERT_TRUE(a.LoadDetected(Side::kItem, movies, "").ok());
+  ASSERT_TRUE(b.LoadDetected(Side::kItem, movies, "").ok());
+  ASSERT_TRUE(b.LoadDetected(Side::kUser, users, "").ok());
   Example ea = Rating(1, 1), eb = Rating(1, 1);
   a.Append(&ea);
   b.Append(&eb);
@@ -173,7 +176,7 @@ TEST_F(SideFeaturesTest, MalformedLinesAreCountedAndJudged) {
                                        "1|30|M|writer|22222\n"        // repeated id
                                        "6|30|M|writer|22222\n");
   SideFeatures strict;
-  Status st = strict.LoadMovieLens(Side::kUser, users);
+  Status st = strict.LoadDetected(Side::kUser, users, "");
   ASSERT_EQ(st.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(st.message().find(users + ": 4 of 6 lines malformed"), std::string::npos) << st.message();
   EXPECT_NE(st.message().find("last at line 5: id 1 appears twice"), std::string::npos) << st.message();
@@ -181,17 +184,65 @@ TEST_F(SideFeaturesTest, MalformedLinesAreCountedAndJudged) {
   ReaderOptions lenient;
   lenient.max_bad_line_fraction = 0.7;
   SideFeatures side;
-  ASSERT_TRUE(side.Load(Side::kUser, users, *MovieLensSideSpec(users), lenient).ok());
+  ASSERT_TRUE(side.Load(Side::kUser, users, UUserSpec(), lenient).ok());
   EXPECT_EQ(side.rows(Side::kUser), 2u);
 
   const std::string items = dir_.Write("u.item", "1|T|d||u|0|0|0|2|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0\n");
-  st = SideFeatures().LoadMovieLens(Side::kItem, items);
+  st = SideFeatures().LoadDetected(Side::kItem, items, "");
   EXPECT_NE(st.message().find("column 9 is not a 0/1 flag: '2'"), std::string::npos) << st.message();
 
-  EXPECT_EQ(SideFeatures().LoadMovieLens(Side::kUser, dir_.File("u.user.missing")).code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_EQ(SideFeatures().Load(Side::kUser, dir_.File("nope"), *MovieLensSideSpec("u.user")).code(),
+  EXPECT_EQ(SideFeatures().LoadDetected(Side::kUser, dir_.File("u.user.missing"), "").code(),
             StatusCode::kNotFound);
+  EXPECT_EQ(SideFeatures().Load(Side::kUser, dir_.File("nope"), UUserSpec()).code(),
+            StatusCode::kNotFound);
+}
+
+// Side files are known by their content, whatever their name and
+// compression; a file of the other side, or of no known layout, is refused
+// with what it looks like; a spec flag reads any layout; what was loaded is
+// recorded in load order with a spec that reads it back.
+TEST_F(SideFeaturesTest, LayoutsAreDetectedByContent) {
+  const std::string users = dir_.Write("ml1m_users.txt", "1::F::1::10::48067\n2::M::56::16::70072\n");
+  const std::string movies = dir_.WriteGzip("movies.dat.gz", "1::Toy Story (1995)::Animation|Children's|Comedy\n");
+  const std::string people = dir_.Write("people", "1|24|M|technician|85711\n");
+  SideFeatures side;
+  ASSERT_TRUE(side.LoadDetected(Side::kUser, users, "").ok());
+  ASSERT_TRUE(side.LoadDetected(Side::kItem, movies, "").ok());
+  ASSERT_EQ(side.loaded().size(), 2u);
+  EXPECT_EQ(side.loaded()[0].rows, 2u);
+  EXPECT_EQ(side.loaded()[0].fields, 4u);
+  EXPECT_EQ(side.loaded()[0].spec, "sep=:: id=0 cat:1 cat:2 cat:3 prefix:4:3");
+  EXPECT_NE(side.loaded()[0].layout.find("users.dat"), std::string::npos) << side.loaded()[0].layout;
+  EXPECT_EQ(side.loaded()[1].spec, "sep=:: id=0 list:2:|");
+  EXPECT_EQ(side.loaded()[1].side, Side::kItem);
+  SideFeatures hundred_k;
+  ASSERT_TRUE(hundred_k.LoadDetected(Side::kUser, people, "").ok());
+  EXPECT_EQ(hundred_k.loaded()[0].spec, "sep=| id=0 bucket:1:18,25,35,45,50,56 cat:2 cat:3 prefix:4:3");
+
+  Status wrong_side = SideFeatures().LoadDetected(Side::kItem, users, "");
+  EXPECT_EQ(wrong_side.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(wrong_side.message().find("looks like a user file (MovieLens 1M users.dat"), std::string::npos)
+      << wrong_side.message();
+  const std::string custom = dir_.Write("brands.csv", "10,acme,red\n11,zeta,blue\n");
+  Status unknown = SideFeatures().LoadDetected(Side::kItem, custom, "");
+  EXPECT_NE(unknown.message().find("--item_features_spec"), std::string::npos) << unknown.message();
+  SideFeatures by_spec;
+  ASSERT_TRUE(by_spec.LoadDetected(Side::kItem, custom, "sep=comma id=0 cat:1 cat:2").ok());
+  EXPECT_EQ(by_spec.rows(Side::kItem), 2u);
+  EXPECT_EQ(by_spec.loaded()[0].layout, "--item_features_spec");
+
+  // The recorded spec reads the file back into the same keys.
+  for (const SideFeatures* s : {&side, &hundred_k, &by_spec}) {
+    SideFeatures again;
+    for (const auto& f : s->loaded()) ASSERT_TRUE(again.LoadDetected(f.side, f.path, f.spec).ok()) << f.spec;
+    for (uint64_t id : {1, 2, 10, 11}) {
+      Example a = Rating(id, id), b = Rating(id, id);
+      s->Append(&a);
+      again.Append(&b);
+      EXPECT_EQ(a.keys, b.keys) << id;
+      EXPECT_EQ(a.fields, b.fields) << id;
+    }
+  }
 }
 
 }  // namespace
