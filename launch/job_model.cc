@@ -8,17 +8,24 @@
 
 #include <gflags/gflags.h>
 
+#include "common/input_files.h"
 #include "ps/optimizer.h"
 #include "worker/eval/example_scan.h"
 #include "worker/model/model_flags.h"
 
 namespace embedps::launch {
 
-StatusOr<JobModel> BuildJobModel(data::Format format) {
+StatusOr<JobModel> BuildJobModel(data::Format format, const std::string& train) {
   JobModel m;
   m.format = format;
+  if (format == data::Format::kCsv) {
+    ASSIGN_OR_RETURN(const std::vector<std::string> files, ExpandInputs(train));
+    ASSIGN_OR_RETURN(m.csv, data::ReadCsvSchema(files.at(0), worker::CsvColumnsFromFlags()));
+    std::printf("embedps: csv data: %s\n", m.csv->Describe().c_str());
+    std::fflush(stdout);
+  }
   ASSIGN_OR_RETURN(m.side, worker::SideFeaturesFromFlags());
-  ASSIGN_OR_RETURN(m.spec, worker::ModelSpecFromFlags(format, m.side.get()));
+  ASSIGN_OR_RETURN(m.spec, worker::ModelSpecFromFlags(format, m.side.get(), m.csv ? &*m.csv : nullptr));
   ASSIGN_OR_RETURN(m.model, worker::MakeModel(m.spec));
   return m;
 }
@@ -94,12 +101,14 @@ std::vector<std::string> TableSpecLines(const TableOptimizers& o, const worker::
   return lines;
 }
 
-worker::ExportedModelInfo ModelInfo(const worker::ModelSpec& spec, const worker::Model& model, data::Format format,
-                                    const data::SideFeatures* side, const nlohmann::json& stats) {
+worker::ExportedModelInfo ModelInfo(const JobModel& m, const nlohmann::json& stats) {
   worker::ExportedModelInfo info;
-  info.spec = spec;
+  info.spec = m.spec;
+  const data::Format format = m.format;
+  const data::SideFeatures* side = m.side.get();
+  if (m.csv) info.csv = m.csv->resolved();
   uint32_t id = 0;
-  for (const auto& t : model.tables()) {
+  for (const auto& t : m.model->tables()) {
     info.tables.push_back(worker::ExportedTableInfo{id++, t.name, t.dim, t.initializer, t.init_scale, kTableSeed});
   }
   if (side != nullptr) {
@@ -130,8 +139,7 @@ Status WriteModelInfoWithSideFiles(const std::string& dir, worker::ExportedModel
 }
 
 std::string ModelInfoFlag(const JobModel& m) {
-  return "--model_info=" +
-         worker::ModelInfoJson(ModelInfo(m.spec, *m.model, m.format, m.side.get(), nlohmann::json::object())).dump();
+  return "--model_info=" + worker::ModelInfoJson(ModelInfo(m, nlohmann::json::object())).dump();
 }
 
 }  // namespace embedps::launch

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,11 +28,14 @@ inline constexpr uint64_t kTableSeed = 1;
 struct JobModel {
   data::Format format = data::Format::kCriteo;
   std::unique_ptr<data::SideFeatures> side;  // --user_features / --item_features
+  std::optional<data::CsvSchema> csv;        // csv data: the first training file's schema
   worker::ModelSpec spec;
   std::unique_ptr<worker::Model> model;
 };
 
-StatusOr<JobModel> BuildJobModel(data::Format format);
+// csv data reads its schema from the first file of `train` (and prints
+// what it resolved to).
+StatusOr<JobModel> BuildJobModel(data::Format format, const std::string& train = "");
 
 // Rating models clip their predictions to [--min_rating, --max_rating].
 // Unless one of them is set, the range comes from the training data
@@ -63,10 +67,9 @@ std::vector<std::string> TableSpecLines(const TableOptimizers& o, const worker::
 // figures, which the scheduler adds when it writes the file after the export.
 std::string ModelInfoFlag(const JobModel& model);
 
-// `side` (may be null): the side files the model is trained with, which
-// the scheduler copies into the model directory next to model.json.
-worker::ExportedModelInfo ModelInfo(const worker::ModelSpec& spec, const worker::Model& model, data::Format format,
-                                    const data::SideFeatures* side, const nlohmann::json& stats);
+// With the side files the model is trained with (the scheduler copies them
+// into the model directory next to model.json) and a csv model's columns.
+worker::ExportedModelInfo ModelInfo(const JobModel& model, const nlohmann::json& stats);
 
 // Copies the side files `info` lists into `dir` (one that cannot be copied
 // is listed without a copy, and scoring the model asks for it), then

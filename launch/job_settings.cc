@@ -15,7 +15,7 @@
 DEFINE_string(train, "", "local, ssh, node-flags, recommend (its interactions, instead of the model's interactions.tsv): training data: a file, comma-separated files or a glob; plain or gzip; ssh: a path valid on every worker's host");
 DEFINE_string(test, "", "local, ssh (read here after the job, with --model_dir), eval: test data: a file, comma-separated files or a glob; plain or gzip");
 DEFINE_string(format, "",
-              "local, ssh, node-flags, eval, bench parse: input format (criteo, criteo-unlabeled, movielens, movielens-dat, "
+              "local, ssh, node-flags, eval, bench parse: input format (criteo, criteo-unlabeled, movielens, movielens-dat, csv, "
               "movielens-csv, libsvm); default: detected from the file name and first line");
 DEFINE_int32(passes, 1, "local, ssh, node-flags: passes over the training data");
 DEFINE_int32(batch_size, 1000, "local, ssh, node-flags, bench parse: examples per minibatch (fm: 250, deepfm: 500; local mf, hybrid: 32)");

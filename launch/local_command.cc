@@ -389,10 +389,10 @@ Status RunLocal(const LocalOptions& options) {
   }
   ASSIGN_OR_RETURN(const data::Format format, JobFormat(o));
   RETURN_IF_ERROR(AdoptRatingRange(o.job.data.train, format, o.job.data.max_bad_line_fraction));
-  ASSIGN_OR_RETURN(const JobModel model, BuildJobModel(format));
+  ASSIGN_OR_RETURN(const JobModel model, BuildJobModel(format, o.job.data.train));
   const worker::ModelSpec& spec = model.spec;
   RETURN_IF_ERROR(scheduler::CheckSameModel(
-                      checkpoint_model, worker::ModelInfoJson(ModelInfo(spec, *model.model, format, nullptr, nlohmann::json::object())))
+                      checkpoint_model, worker::ModelInfoJson(ModelInfo(model, nlohmann::json::object())))
                       .WithContext("--resume " + ckpt.resume));
   RETURN_IF_ERROR(CheckEvalSettings(o.job, spec));
   RETURN_IF_ERROR(CheckOutputsAndTest(o, format));

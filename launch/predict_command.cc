@@ -102,6 +102,7 @@ Status RunPredict(const PredictOptions& options, const data::SideFeatures* side)
   worker::ScanOptions scan;
   scan.max_bad_line_fraction = o.max_bad_line_fraction;
   scan.labels_required = false;
+  if (exported->info().csv) scan.csv = *exported->info().csv;
   if (auto trained_on = data::ParseFormatName(exported->info().data_format); trained_on.ok()) {
     scan.trained_on = trained_on.value();
   }

@@ -56,7 +56,7 @@ StatusOr<data::Format> JobFormat(const DataSettings& d) {
 StatusOr<JobModel> PrepareModel(const JobSettings& job) {
   ASSIGN_OR_RETURN(const data::Format format, JobFormat(job.data));
   RETURN_IF_ERROR(AdoptRatingRange(job.data.train, format, job.data.max_bad_line_fraction));
-  ASSIGN_OR_RETURN(JobModel model, BuildJobModel(format));
+  ASSIGN_OR_RETURN(JobModel model, BuildJobModel(format, job.data.train));
   RETURN_IF_ERROR(CheckEvalSettings(job, model.spec));
   return model;
 }
@@ -307,7 +307,7 @@ Status EvaluateOnTest(const Job& job, nlohmann::json* summary) {
     return NotFound("--test: the model directory " + o.model_dir +
                     " is not on this machine (it is written on the servers' hosts; use shared storage)");
   }
-  RETURN_IF_ERROR(WriteModelInfoWithSideFiles(o.model_dir, ModelInfo(m.spec, *m.model, m.format, m.side.get(), *summary)));
+  RETURN_IF_ERROR(WriteModelInfoWithSideFiles(o.model_dir, ModelInfo(m, *summary)));
   RETURN_IF_ERROR(WriteExportInteractions(o.model_dir, o.data.train, m.format, o.data.max_bad_line_fraction));
   std::printf("embedps: evaluating on %s\n", o.data.test.c_str());
   std::fflush(stdout);

@@ -31,7 +31,11 @@ Status FsyncPath(const std::string& path, int flags) {
 }
 
 nlohmann::json ProgressJson(const wire::Progress& p) {
-  return {{"rows", p.rows}, {"loss_sum", p.loss_sum}, {"lines_read", p.lines_read}, {"bad_lines", p.bad_lines}};
+  return {{"rows", p.rows},
+          {"loss_sum", p.loss_sum},
+          {"lines_read", p.lines_read},
+          {"bad_lines", p.bad_lines},
+          {"skipped_lines", p.skipped_lines}};
 }
 
 }  // namespace
@@ -138,6 +142,7 @@ StatusOr<Manifest> ReadManifest(const std::string& root, uint64_t id) {
     m.progress.loss_sum = p.at("loss_sum").get<double>();
     m.progress.lines_read = p.at("lines_read").get<uint64_t>();
     m.progress.bad_lines = p.at("bad_lines").get<uint64_t>();
+    m.progress.skipped_lines = p.value("skipped_lines", uint64_t{0});  // older manifests lack it
     m.config = j.value("config", nlohmann::json::object());
     m.rows = j.value("rows", uint64_t{0});
     m.bytes = j.value("bytes", uint64_t{0});

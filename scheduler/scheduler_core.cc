@@ -617,6 +617,7 @@ wire::Progress SchedulerCore::TotalProgress() const {
     total.loss_sum += node.progress.loss_sum;
     total.lines_read += node.progress.lines_read;
     total.bad_lines += node.progress.bad_lines;
+    total.skipped_lines += node.progress.skipped_lines;
     total.dense_pulls += node.progress.dense_pulls;
   }
   return total;
@@ -624,10 +625,11 @@ wire::Progress SchedulerCore::TotalProgress() const {
 
 uint64_t SchedulerCore::TrainedRows() const {
   // Lines whose pushes were acknowledged, once per pass, less the malformed
-  // ones the workers skipped.
+  // ones, headers and blank lines the workers skipped.
   const uint64_t lines = partitions_ ? partitions_->TrainedLines() : 0;
-  const uint64_t bad = TotalProgress().bad_lines;
-  return lines > bad ? lines - bad : 0;
+  const wire::Progress total = TotalProgress();
+  const uint64_t not_rows = total.bad_lines + total.skipped_lines;
+  return lines > not_rows ? lines - not_rows : 0;
 }
 
 double SchedulerCore::RowsPerSecond(const wire::Progress& total, double seconds) const {

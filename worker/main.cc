@@ -29,7 +29,7 @@ DEFINE_string(test_batch_delay, "", "Test only: RANK:MS, the worker of that rank
 DEFINE_int32(request_timeout_ms, 30000, "Deadline for each pull and push window wait");
 DEFINE_int32(max_inflight_pushes, 16, "Unacknowledged push requests allowed in flight");
 DEFINE_string(format, "",
-              "Input format: criteo, criteo-unlabeled (predict only), movielens, movielens-dat, movielens-csv or libsvm (default: "
+              "Input format: criteo, criteo-unlabeled (predict only), movielens, movielens-dat, movielens-csv, libsvm or csv (default: "
               "detected per file from its name and first line)");
 DEFINE_int32(request_retry_ms, 5000,
              "Resend a request (same id; servers apply a push once) after this long without a "
@@ -94,9 +94,10 @@ int main(int argc, char** argv) {
   auto side = embedps::worker::SideFeaturesFromFlags();
   if (!side.ok()) return embedps::ExitWithError(kProg, side.status());
   options.side_features = side->get();
-  options.model_spec = [side = side->get()](embedps::data::Format format) {
-    return embedps::worker::ModelSpecFromFlags(format, side);
+  options.model_spec = [side = side->get()](embedps::data::Format format, const embedps::data::CsvSchema* csv) {
+    return embedps::worker::ModelSpecFromFlags(format, side, csv);
   };
+  options.reader.csv = embedps::worker::CsvColumnsFromFlags();
 
   // Declared before the worker, so the HTTP endpoint outlives it.
   embedps::MetricsRegistry metrics;

@@ -210,8 +210,16 @@ StatusOr<data::Format> Worker::FormatOf(const std::string& file) {
 
 Status Worker::TrainPartition(const Partition& partition) {
   ASSIGN_OR_RETURN(const data::Format format, FormatOf(partition.file));
+  auto reader = data::ExampleReader::Open(partition, format, options_.reader);
+  if (!reader.ok()) return reader.status();
   if (!spec_) {
-    ASSIGN_OR_RETURN(ModelSpec spec, options_.model_spec(format));
+    const data::CsvSchema* csv = (*reader)->csv_schema();
+    ASSIGN_OR_RETURN(ModelSpec spec, options_.model_spec(format, csv));
+    if (csv != nullptr) {
+      // Test files are read with the columns the model trains on.
+      csv_columns_ = csv->resolved();
+      LOG(INFO) << partition.file << ": " << csv->Describe();
+    }
     spec_ = spec;
     // The loss is the model's: its gauge is labelled once the model is known.
     const std::string loss = ObjectiveLossName(spec.objective);
@@ -220,10 +228,9 @@ Status Worker::TrainPartition(const Partition& partition) {
     if (spec.model == "ncf") sampler_ = std::make_unique<NegativeSampler>(spec.negatives, options_.seed + link_.rank());
     LOG(INFO) << "training " << spec.model << " on " << data::FormatName(format) << " data";
   }
-  auto reader = data::ExampleReader::Open(partition, format, options_.reader);
-  if (!reader.ok()) return reader.status();
   const uint64_t lines_before = progress_.lines_read;
   const uint64_t bad_before = progress_.bad_lines;
+  const uint64_t skipped_before = progress_.skipped_lines;
   // Up to 1 + prefetch batches are in flight: the oldest is being trained
   // while the pulls of the next ones are already on their way.
   std::deque<std::unique_ptr<InflightBatch>> inflight;
@@ -244,6 +251,7 @@ Status Worker::TrainPartition(const Partition& partition) {
       auto started = StartBatch(**reader, format, slot.get());
       progress_.lines_read = lines_before + (*reader)->lines_read();
       progress_.bad_lines = bad_before + (*reader)->bad_lines();
+      progress_.skipped_lines = skipped_before + (*reader)->skipped_lines();
       if (progress_.first_bad_line.empty() && !(*reader)->first_bad_line().empty()) {
         // The scheduler shows it when the job fails for bad lines.
         progress_.first_bad_line = (*reader)->first_bad_line().substr(0, 240);
@@ -538,6 +546,7 @@ Status Worker::MaybeEvaluate() {
     eval.test_files = options_.eval_test;
     eval.format = options_.format;
     eval.side = options_.side_features;
+    eval.csv = csv_columns_;
     eval.max_rows = request.max_rows;
     // Heartbeats and checkpoint pauses go on; a nested request waits.
     eval.between_batches = [this] { return Upkeep(); };

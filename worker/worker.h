@@ -55,7 +55,8 @@ struct WorkerOptions {
   uint32_t dense_push_every = 1;
   // The model; built from flags once the data format is known (see
   // ModelSpecFromFlags), so that it can depend on it.
-  std::function<StatusOr<ModelSpec>(data::Format)> model_spec;
+  // csv data: also from the schema of the first file's header.
+  std::function<StatusOr<ModelSpec>(data::Format, const data::CsvSchema*)> model_spec;
   // hybrid: appended to every example after parsing. Borrowed.
   const data::SideFeatures* side_features = nullptr;
   uint64_t seed = 1;
@@ -168,6 +169,7 @@ class Worker {
   std::unique_ptr<PsClient> client_;
   std::vector<std::unique_ptr<InflightBatch>> spare_;  // reused batch buffers
   std::map<std::string, data::Format> detected_formats_;
+  data::CsvColumns csv_columns_;  // csv data: the trained columns, once known
   std::optional<ModelSpec> spec_;  // set by the first partition
   std::unique_ptr<NegativeSampler> sampler_;  // ncf
   wire::Progress progress_;  // lease_* fields: the lease being trained

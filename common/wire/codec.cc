@@ -31,12 +31,13 @@ void SetProgress(cp::Progress::Builder b, const Progress& p) {
   b.setClock(p.clock);
   b.setDensePulls(p.dense_pulls);
   b.setFirstBadLine(p.first_bad_line);
+  b.setSkippedLines(p.skipped_lines);
 }
 
 Progress GetProgress(cp::Progress::Reader r) {
   return Progress{r.getRows(),           r.getLossSum(),   r.getLinesRead(), r.getBadLines(),
                   r.getLeasePartition(), r.getLeasePass(), r.getLeaseLines(), r.getClock(),
-                  r.getDensePulls(),     r.getFirstBadLine()};
+                  r.getDensePulls(),     r.getFirstBadLine(), r.getSkippedLines()};
 }
 
 void EncodeHeartbeat(cp::Heartbeat::Builder b, const HeartbeatMsg& m) {

@@ -134,6 +134,10 @@ struct Progress {
   # Workers: the first malformed line they read, "FILE:LINE: reason" (at
   # most 240 bytes; empty: none), so a job failing for bad lines can say why.
   firstBadLine @9 :Text;
+  # Workers: lines read but not examples nor malformed: a file's header line
+  # and blank lines, so the rows trained are the lines less these and the
+  # malformed ones.
+  skippedLines @10 :UInt64;
 }
 
 struct Heartbeat {

@@ -76,6 +76,8 @@ struct Progress {
   uint64_t dense_pulls = 0;
   // Workers: the first malformed line read, "FILE:LINE: reason" (empty: none).
   std::string first_bad_line;
+  // Workers: header and blank lines read (neither examples nor malformed).
+  uint64_t skipped_lines = 0;
 };
 
 struct RegisterMsg {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "worker/data/csv_schema.h"
 
 namespace embedps::data {
 
@@ -19,6 +20,10 @@ struct ReaderOptions {
   // The first N bad lines are LOG(WARNING)'d as "file:LINE: reason".
   int log_first_bad_lines = 5;
   size_t buffer_bytes = 4 << 20;
+  // csv files: the columns' roles (resolved against each file's header),
+  // and whether a file may lack the label (files to score).
+  CsvColumns csv;
+  bool csv_label_optional = false;
 };
 
 // Counts the good and bad lines of one file or partition. Not thread-safe.

@@ -58,6 +58,7 @@ enum class Format {
   kMovieLensColon,  // ratings.dat: user::item::rating::timestamp
   kMovieLensCsv,    // ratings.csv: userId,movieId,rating,timestamp with a header
   kLibsvm,          // label index:value ...
+  kCsv,             // a header naming the columns, then delimited rows (csv_schema.h)
 };
 
 }  // namespace embedps::data

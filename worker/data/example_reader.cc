@@ -6,7 +6,12 @@ StatusOr<std::unique_ptr<ExampleReader>> ExampleReader::Open(const Partition& p,
                                                              const ReaderOptions& opts) {
   RETURN_IF_ERROR(BadLineCounter::CheckOptions(opts));
   ASSIGN_OR_RETURN(std::unique_ptr<LineReader> lines, LineReader::Open(p, opts.buffer_bytes));
-  std::unique_ptr<ExampleReader> reader(new ExampleReader(std::move(lines), format, opts));
+  std::optional<CsvSchema> csv;
+  if (format == Format::kCsv) {
+    // Every partition reads the header, wherever in the file it starts.
+    ASSIGN_OR_RETURN(csv, ReadCsvSchema(p.file, opts.csv, opts.csv_label_optional));
+  }
+  std::unique_ptr<ExampleReader> reader(new ExampleReader(std::move(lines), format, std::move(csv), opts));
   reader->first_line_ = p.first_line;
   // A resumed lease: its first lines were trained already. They are split
   // but not parsed.
@@ -23,10 +28,11 @@ StatusOr<std::unique_ptr<ExampleReader>> ExampleReader::Open(const Partition& p,
   return reader;
 }
 
-ExampleReader::ExampleReader(std::unique_ptr<LineReader> lines, Format format,
+ExampleReader::ExampleReader(std::unique_ptr<LineReader> lines, Format format, std::optional<CsvSchema> csv,
                              const ReaderOptions& opts)
     : lines_(std::move(lines)),
       format_(format),
+      csv_(std::move(csv)),
       parse_(ParserFor(format)),
       counter_(lines_->file(), opts) {}
 
@@ -45,9 +51,11 @@ StatusOr<bool> ExampleReader::ReadOne(Example* ex) {
       }
       return false;
     }
-    if (line.empty() || (line.size() == 1 && line[0] == '\r')) continue;
-    if (line_no == 1 && IsHeaderLine(format_, line)) continue;
-    const Status parsed = parse_(line, ex);
+    if (line.empty() || (line.size() == 1 && line[0] == '\r') || (line_no == 1 && IsHeaderLine(format_, line))) {
+      ++skipped_;
+      continue;
+    }
+    const Status parsed = csv_ ? csv_->Parse(line, ex) : parse_(line, ex);
     RETURN_IF_ERROR(counter_.Record(line_no, parsed));
     if (parsed.ok()) return true;
   }

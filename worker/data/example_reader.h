@@ -6,11 +6,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "common/partition.h"
 #include "common/status.h"
 #include "worker/data/bad_lines.h"
+#include "worker/data/csv_schema.h"
 #include "worker/data/example.h"
 #include "worker/data/format.h"
 #include "worker/data/line_reader.h"
@@ -43,6 +45,8 @@ class ExampleReader {
   uint64_t lines_read() const { return counter_.lines(); }
   // Malformed lines seen so far.
   uint64_t bad_lines() const { return counter_.bad(); }
+  // Blank lines and the file's header line skipped so far.
+  uint64_t skipped_lines() const { return skipped_; }
   const std::string& first_bad_line() const { return counter_.first_bad(); }
   // Bytes consumed so far, newlines included (decompressed bytes for gzip).
   uint64_t bytes_read() const { return lines_->bytes_read(); }
@@ -50,19 +54,24 @@ class ExampleReader {
   // (skipped lines included): where a resumed lease would start reading.
   uint64_t position() const { return position_; }
   Format format() const { return format_; }
+  // csv files: the schema read from the file's header; null otherwise.
+  const CsvSchema* csv_schema() const { return csv_ ? &*csv_ : nullptr; }
 
  private:
-  ExampleReader(std::unique_ptr<LineReader> lines, Format format, const ReaderOptions& opts);
+  ExampleReader(std::unique_ptr<LineReader> lines, Format format, std::optional<CsvSchema> csv,
+                const ReaderOptions& opts);
   // Fills *ex from the next data line; false at the end.
   StatusOr<bool> ReadOne(Example* ex);
 
   std::unique_ptr<LineReader> lines_;
   const Format format_;
-  const LineParser parse_;
+  const std::optional<CsvSchema> csv_;
+  const LineParser parse_;  // every format but csv
   BadLineCounter counter_;
   bool end_checked_ = false;
   uint64_t first_line_ = 1;
   uint64_t position_ = 0;
+  uint64_t skipped_ = 0;
   Status error_;  // sticky: once the partition failed, every call fails
 };
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "worker/data/criteo_parser.h"
+#include "worker/data/csv_schema.h"
 #include "worker/data/libsvm_parser.h"
 #include "worker/data/line_reader.h"
 #include "worker/data/parse_util.h"
@@ -18,13 +19,20 @@ struct FormatInfo {
   LineParser parser;
 };
 
-constexpr std::array<FormatInfo, 6> kFormats = {{
+// A csv line means nothing without its file's header: ExampleReader parses
+// csv with the file's CsvSchema, and line-by-line detection never picks it.
+Status NeedsHeader(std::string_view, Example*) {
+  return InvalidArgument("csv lines are read with their file's header");
+}
+
+constexpr std::array<FormatInfo, 7> kFormats = {{
     {Format::kCriteo, "criteo", &ParseCriteoLine},
     {Format::kCriteoUnlabeled, "criteo-unlabeled", &ParseUnlabeledCriteoLine},
     {Format::kMovieLensTab, "movielens", &ParseMovieLensTabLine},
     {Format::kMovieLensColon, "movielens-dat", &ParseMovieLensDatLine},
     {Format::kMovieLensCsv, "movielens-csv", &ParseMovieLensCsvLine},
     {Format::kLibsvm, "libsvm", &ParseLibsvmLine},
+    {Format::kCsv, "csv", &NeedsHeader},
 }};
 
 const FormatInfo& Info(Format format) {
@@ -91,7 +99,9 @@ std::optional<Format> FormatOfName(std::string_view name) {
 
 const char* FormatName(Format format) { return Info(format).name; }
 
-const char* FormatNames() { return "criteo, criteo-unlabeled, movielens, movielens-dat, movielens-csv, libsvm"; }
+const char* FormatNames() {
+  return "criteo, criteo-unlabeled, movielens, movielens-dat, movielens-csv, libsvm, csv";
+}
 
 StatusOr<Format> ParseFormatName(std::string_view name) {
   for (const FormatInfo& f : kFormats) {
@@ -111,6 +121,7 @@ StatusOr<std::optional<Format>> FormatFromFlag(std::string_view value) {
 LineParser ParserFor(Format format) { return Info(format).parser; }
 
 bool IsHeaderLine(Format format, std::string_view line) {
+  if (format == Format::kCsv) return true;
   if (format == Format::kMovieLensCsv && IsRatingCsvHeader(line)) return true;
   // Column names: every data line of every format has a number (its label
   // at least); a first line without one names the columns.
@@ -139,6 +150,12 @@ std::optional<Format> DetectFormat(std::string_view file_name, const std::vector
   }
   if (candidates == kAllFormats) candidates = 0;  // no line parsed at all
   if (auto only = OnlyFormat(candidates)) return only;
+  // Rows no known format reads under a line of column names: a csv with a
+  // header (Avazu's layout), whatever the file is called.
+  if (candidates == 0 && !lines.empty() &&
+      LooksLikeCsvWithHeader(lines[0], std::vector<std::string_view>(lines.begin() + 1, lines.end()))) {
+    return Format::kCsv;
+  }
   const std::optional<Format> by_name = FormatOfName(file_name);
   if (candidates == 0 || (by_name && (candidates & Bit(*by_name)) != 0)) return by_name;
   // Still several: a labeled Criteo line with its last field trimmed has 39

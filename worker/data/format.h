@@ -17,7 +17,7 @@ namespace embedps::data {
 using LineParser = Status (*)(std::string_view line, Example* out);
 
 // "criteo", "criteo-unlabeled", "movielens", "movielens-dat",
-// "movielens-csv", "libsvm".
+// "movielens-csv", "libsvm", "csv".
 const char* FormatName(Format format);
 // The format of a --format value; InvalidArgument listing the names otherwise.
 [[nodiscard]] StatusOr<Format> ParseFormatName(std::string_view name);
@@ -41,7 +41,7 @@ bool SameFeatures(Format a, Format b);
 bool IsRatingFormat(Format format);
 
 // True when `line`, the first line of a file, is a header to skip rather
-// than data: the "userId,movieId,..." line of ratings.csv, or any line of
+// than data: always for csv; the "userId,movieId,..." line of ratings.csv, or any line of
 // column names without a number (every data line has one, its label), so a
 // header is not a malformed line in any format.
 bool IsHeaderLine(Format format, std::string_view line);
@@ -50,7 +50,9 @@ bool IsHeaderLine(Format format, std::string_view line);
 // The lines decide when exactly one format parses all of them (lines that
 // parse as nothing are left out): a Criteo line has 40 tab-separated fields
 // (39 unlabeled), a rating line 3-4 numbers separated by a tab, "::" or ",",
-// a libsvm line "label index:value...". Otherwise the name decides among
+// a libsvm line "label index:value...". Lines no format reads under a line
+// of column names with as many fields are csv (csv_schema.h). Otherwise the
+// name decides among
 // the formats the lines allow (u.data, *.base, *.test: movielens; *.dat:
 // movielens-dat; *.csv: movielens-csv; *.svm, *.libsvm, *.svmlight:
 // libsvm; *.tsv: criteo; a trailing .gz is ignored); lines of 39 Criteo

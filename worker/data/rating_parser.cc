@@ -1,5 +1,7 @@
 #include "worker/data/rating_parser.h"
 
+#include <algorithm>
+
 #include <cctype>
 #include <string>
 
@@ -67,8 +69,10 @@ Status ParseMovieLensCsvLine(std::string_view line, Example* out) {
 }
 
 bool IsRatingCsvHeader(std::string_view line) {
-  return !line.empty() && std::isalpha(static_cast<unsigned char>(line[0])) &&
-         line.find(',') != std::string_view::npos;
+  // user, item, rating and perhaps a timestamp: 3 or 4 named columns. A
+  // wider header is another csv's.
+  const auto commas = std::count(line.begin(), line.end(), ',');
+  return !line.empty() && std::isalpha(static_cast<unsigned char>(line[0])) && (commas == 2 || commas == 3);
 }
 
 }  // namespace embedps::data

@@ -14,6 +14,8 @@ Status ScanExamples(const std::string& files, std::optional<data::Format> format
   if (!parts.ok()) return parts.status();
   data::ReaderOptions reader_options;
   reader_options.max_bad_line_fraction = options.max_bad_line_fraction;
+  reader_options.csv = options.csv;
+  reader_options.csv_label_optional = !options.labels_required;
   std::vector<data::Example> batch;
   uint64_t left = options.max_rows > 0 ? options.max_rows : UINT64_MAX;
   for (const Partition& p : parts.value()) {

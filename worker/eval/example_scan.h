@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "worker/data/csv_schema.h"
 #include "worker/data/example.h"
 
 namespace embedps::worker {
@@ -24,6 +25,8 @@ struct ScanOptions {
   // The format the model was trained on, when known: files whose features
   // it would read differently (another family of formats) are refused.
   std::optional<data::Format> trained_on;
+  // csv files: the columns' roles (the model's, for a trained model).
+  data::CsvColumns csv;
 };
 
 // Calls `fn` with each batch (it may modify the batch) of `files` (a file,

@@ -19,6 +19,9 @@ nlohmann::json ModelInfoJson(const ExportedModelInfo& info) {
   nlohmann::json j = {{"format", "embedps-model"}, {"version", kModelFormatVersion},
                       {"spec", ModelSpecToJson(info.spec)}, {"tables", tables},
                       {"data_format", info.data_format}, {"training", info.extra}};
+  if (info.csv) {
+    j["csv"] = {{"label", info.csv->label}, {"numeric", info.csv->numeric}, {"categorical", info.csv->categorical}};
+  }
   if (!info.side_files.empty()) {
     nlohmann::json& side = j["side_files"] = nlohmann::json::array();
     for (const auto& f : info.side_files) {
@@ -66,6 +69,10 @@ StatusOr<ExportedModelInfo> ReadModelInfo(const std::string& dir) {
       if (info.side_files.back().side != "user" && info.side_files.back().side != "item") {
         return InvalidArgument(path + ": side file of unknown side \"" + info.side_files.back().side + "\"");
       }
+    }
+    if (j.contains("csv")) {
+      const nlohmann::json& c = j["csv"];
+      info.csv = data::CsvColumns{c.at("label"), c.at("numeric"), c.at("categorical"), {}};
     }
     info.data_format = j.at("data_format").get<std::string>();
     info.extra = j.value("training", nlohmann::json::object());

@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -21,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "worker/data/csv_schema.h"
 #include "worker/data/side_features.h"
 #include "worker/model/model_spec.h"
 
@@ -48,6 +50,7 @@ struct ExportedModelInfo {
   ModelSpec spec;
   std::vector<ExportedTableInfo> tables;
   std::vector<ExportedSideFile> side_files;
+  std::optional<data::CsvColumns> csv;  // csv data: the columns, in field order
   std::string data_format;  // as --format names it
   nlohmann::json extra;     // training facts (rows, metrics), informational
 };

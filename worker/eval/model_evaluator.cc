@@ -15,6 +15,7 @@ StatusOr<EvalResult> EvaluateModel(ExportedModel& exported, const std::string& t
   result.objective = exported.model().objective();
   ScanOptions scan;
   scan.max_bad_line_fraction = max_bad_line_fraction;
+  if (exported.info().csv) scan.csv = *exported.info().csv;
   RETURN_IF_ERROR(ScanExamples(
       test_files, format, scan,
       [&](std::vector<data::Example>& batch) {

@@ -15,6 +15,7 @@ StatusOr<EvalResult> EvaluateOnServers(PsClient& client, const ModelSpec& spec, 
   scan.max_bad_line_fraction = o.max_bad_line_fraction;
   scan.batch_size = o.batch_size;
   scan.max_rows = o.max_rows;
+  scan.csv = o.csv;
   uint64_t bad_lines = 0;
   RETURN_IF_ERROR(ScanExamples(
       o.test_files, o.format, scan,

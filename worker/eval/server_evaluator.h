@@ -23,6 +23,7 @@ struct ServerEvalOptions {
   std::string test_files;  // a file, comma-separated files or a glob
   std::optional<data::Format> format;  // nullopt: detected per file
   const data::SideFeatures* side = nullptr;  // hybrid
+  data::CsvColumns csv;  // csv data: the columns the model was trained on
   uint64_t max_rows = 0;  // score at most this many test rows; 0: all
   size_t batch_size = 4096;
   double max_bad_line_fraction = 0.01;

@@ -34,6 +34,13 @@ DEFINE_string(item_features_spec, "",
               "The columns of --item_features, e.g. 'sep=:: id=0 list:2:|'; empty: a MovieLens layout detected "
               "by content");
 
+DEFINE_string(label_column, "", "csv data: the label column's name (default: label, click, target or y)");
+DEFINE_string(numeric_columns, "",
+              "csv data: comma-separated names of numeric columns (each a dense value and a bucketed key)");
+DEFINE_string(categorical_columns, "",
+              "csv data: comma-separated names of categorical columns (default: every column not otherwise used)");
+DEFINE_string(ignore_columns, "", "csv data: comma-separated names of columns to leave out (default: id, if present)");
+
 namespace embedps::worker {
 
 namespace {
@@ -61,7 +68,25 @@ bool FlagWasSet(const char* name) {
   return gflags::GetCommandLineFlagInfo(name, &info) && !info.is_default;
 }
 
-StatusOr<ModelSpec> ModelSpecFromFlags(data::Format format, const data::SideFeatures* side) {
+data::CsvColumns CsvColumnsFromFlags() {
+  auto names = [](const std::string& list) {
+    std::vector<std::string> out;
+    std::stringstream in(list);
+    for (std::string name; std::getline(in, name, ',');) {
+      if (!name.empty()) out.push_back(name);
+    }
+    return out;
+  };
+  data::CsvColumns c;
+  c.label = FLAGS_label_column;
+  c.numeric = names(FLAGS_numeric_columns);
+  c.categorical = names(FLAGS_categorical_columns);
+  c.ignore = names(FLAGS_ignore_columns);
+  return c;
+}
+
+StatusOr<ModelSpec> ModelSpecFromFlags(data::Format format, const data::SideFeatures* side,
+                                       const data::CsvSchema* csv) {
   if (!data::HasLabels(format)) {
     return InvalidArgument(std::string(data::FormatName(format)) +
                            " data has no labels: training needs labeled rows (embedps predict scores unlabeled ones)");
@@ -97,6 +122,12 @@ StatusOr<ModelSpec> ModelSpecFromFlags(data::Format format, const data::SideFeat
     s.first_field = data::kCriteoIntFields;
     s.fields = data::kCriteoCatFields;
     s.dense_features = data::kCriteoIntFields;
+  } else if (format == data::Format::kCsv) {
+    if (csv == nullptr) return Internal("csv data without its schema");
+    // The same layout: numeric columns, then categorical ones, then the bias.
+    s.first_field = csv->numeric_fields();
+    s.fields = csv->categorical_fields();
+    s.dense_features = csv->numeric_fields();
   } else {
     s.dense_features = 0;
   }
@@ -138,7 +169,8 @@ std::vector<std::string> ModelFlagArgs() {
   std::vector<std::string> args;
   for (const char* name : {"model", "factors", "l2", "bias_l2", "init_scale", "dense_feature_scale", "hidden", "negatives",
                            "min_rating", "max_rating", "user_features", "item_features", "user_features_spec",
-                           "item_features_spec"}) {
+                           "item_features_spec", "label_column", "numeric_columns", "categorical_columns",
+                           "ignore_columns"}) {
     // Only flags set explicitly: the workers then apply the same per-model
     // defaults as the launcher.
     std::string value;

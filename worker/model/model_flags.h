@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "worker/data/csv_schema.h"
 #include "worker/data/example.h"
 #include "worker/data/side_features.h"
 #include "worker/model/model_spec.h"
@@ -17,7 +18,13 @@ namespace embedps::worker {
 
 // Flags left at their defaults take per-model defaults (e.g. mf: 64
 // factors, l2 0.1), the settings measured in docs/results.md.
-StatusOr<ModelSpec> ModelSpecFromFlags(data::Format format, const data::SideFeatures* side);
+// `csv`: the schema of csv data (its field counts), null for other formats.
+StatusOr<ModelSpec> ModelSpecFromFlags(data::Format format, const data::SideFeatures* side,
+                                       const data::CsvSchema* csv = nullptr);
+
+// The csv column roles of --label_column, --numeric_columns,
+// --categorical_columns and --ignore_columns.
+data::CsvColumns CsvColumnsFromFlags();
 
 // The side features named by --user_features / --item_features (MovieLens
 // u.user/u.item or users.dat/movies.dat presets), or nullptr when neither

@@ -74,8 +74,7 @@ TEST(JobModelTest, ModelInfoListsTheSideFilesWithAbsolutePaths) {
   gflags::SetCommandLineOption("item_features", dir.Write("genres", "1::Toy Story (1995)::Animation|Comedy\n").c_str());
   auto model = BuildJobModel(data::Format::kMovieLensColon);
   ASSERT_TRUE(model.ok()) << model.status().ToString();
-  const worker::ExportedModelInfo info =
-      ModelInfo(model->spec, *model->model, model->format, model->side.get(), nlohmann::json::object());
+  const worker::ExportedModelInfo info = ModelInfo(*model, nlohmann::json::object());
   ASSERT_EQ(info.side_files.size(), 1u);
   EXPECT_EQ(info.side_files[0].side, "item");
   EXPECT_EQ(info.side_files[0].file, "item_features");
