@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -24,15 +26,26 @@ std::vector<nlohmann::json> JsonLines(const std::string& output) {
   return lines;
 }
 
-TEST(BenchCommandTest, PushPullPrintsEveryFigureAndItsRatioToRawTcp) {
-  testing::ScratchDir dir;
+// Runs `embedps bench pushpull` on one server and one worker at dim 8, one
+// repeat, with --keys=`keys`, --seconds=`run_seconds` and one more flag,
+// `extra`; asserts that it succeeded and printed `want_lines` JSON lines (one
+// per key count), which it leaves in `lines`. Call it in
+// ASSERT_NO_FATAL_FAILURE.
+void RunPushPull(const testing::ScratchDir& dir, const std::string& keys, const std::string& run_seconds,
+                 const std::string& extra, size_t want_lines, std::vector<nlohmann::json>* lines) {
   auto r = testing::RunBinary("embedps",
-                              {"bench", "pushpull", "--servers=1", "--workers=1", "--keys=1000,5000", "--dim=8",
-                               "--seconds=0.3", "--repeat=1", "--json", "--raw_tcp_reference"},
+                              {"bench", "pushpull", "--servers=1", "--workers=1", "--keys=" + keys, "--dim=8",
+                               "--seconds=" + run_seconds, "--repeat=1", "--json", extra},
                               dir.File("bench.log"), seconds(120));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const auto lines = JsonLines(r.output);
-  ASSERT_EQ(lines.size(), 2u) << r.output;
+  *lines = JsonLines(r.output);
+  ASSERT_EQ(lines->size(), want_lines) << r.output;
+}
+
+TEST(BenchCommandTest, PushPullPrintsEveryFigureAndItsRatioToRawTcp) {
+  testing::ScratchDir dir;
+  std::vector<nlohmann::json> lines;
+  ASSERT_NO_FATAL_FAILURE(RunPushPull(dir, "1000,5000", "0.3", "--raw_tcp_reference", 2, &lines));
   for (const auto& j : lines) {
     SCOPED_TRACE(j.dump());
     for (const char* key : {"pull_keys_per_sec", "push_keys_per_sec", "pushpull_keys_per_sec",
@@ -58,16 +71,11 @@ TEST(BenchCommandTest, PushPullPrintsEveryFigureAndItsRatioToRawTcp) {
 // run compares like for like with a parameter server applying SGD.
 TEST(BenchCommandTest, PushPullRunsTheOptimizerAskedFor) {
   testing::ScratchDir dir;
-  auto r = testing::RunBinary("embedps",
-                              {"bench", "pushpull", "--servers=1", "--workers=1", "--keys=1000", "--dim=8",
-                               "--seconds=0.2", "--repeat=1", "--json", "--optimizer=sgd"},
-                              dir.File("bench.log"), seconds(120));
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  const auto lines = JsonLines(r.output);
-  ASSERT_EQ(lines.size(), 1u) << r.output;
+  std::vector<nlohmann::json> lines;
+  ASSERT_NO_FATAL_FAILURE(RunPushPull(dir, "1000", "0.2", "--optimizer=sgd", 1, &lines));
   EXPECT_EQ(lines[0]["optimizer"], "sgd");
-  r = testing::RunBinary("embedps", {"bench", "pushpull", "--optimizer=rmsprop", "--seconds=0.2"},
-                         dir.File("bench2.log"), seconds(60));
+  auto r = testing::RunBinary("embedps", {"bench", "pushpull", "--optimizer=rmsprop", "--seconds=0.2"},
+                              dir.File("bench2.log"), seconds(60));
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("--optimizer"), std::string::npos) << r.output;
 }

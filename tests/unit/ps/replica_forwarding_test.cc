@@ -9,6 +9,7 @@
 
 #include "ps/replication/replica_forwarder.h"
 #include "ps/replication/replica_receiver.h"
+#include "tests/support/sgd_test_table.h"
 
 namespace embedps::ps {
 namespace {
@@ -20,12 +21,7 @@ constexpr uint64_t kCluster = 77;
 class ReplicaForwardingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    TableConfig cfg;
-    cfg.dim = 2;
-    cfg.init = Initializer::kZeros;
-    cfg.optimizer.name = "sgd";
-    cfg.optimizer.learning_rate = 1.0f;
-    auto table = EmbeddingTable::Create(cfg);
+    auto table = SgdTestTable(/*dim=*/2);
     ASSERT_TRUE(table.ok()) << table.status().ToString();
     copy_.emplace(0, std::move(table).value());
     receiver_ = std::make_unique<ReplicaReceiver>(ctx_, kCluster, &copy_, &metrics_);

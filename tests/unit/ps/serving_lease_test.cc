@@ -14,6 +14,7 @@
 #include "ps/embedding_table.h"
 #include "ps/replication/replica_forwarder.h"
 #include "ps/request_handler.h"
+#include "tests/support/sgd_test_table.h"
 
 namespace embedps::ps {
 namespace {
@@ -101,12 +102,7 @@ TEST_F(ServingLeaseTest, APushWhoseForwardOutlastedTheLeaseIsRefused) {
   ReplicaForwarder forwarder(ctx_, ReplicaForwarderOptions{}, &metrics_);
   forwarder.SetMap(*map, /*rank=*/0);
   handler_->set_forwarder(&forwarder);
-  TableConfig config;
-  config.dim = 1;
-  config.init = Initializer::kZeros;
-  config.optimizer.name = "sgd";
-  config.optimizer.learning_rate = 1.0f;
-  auto table = EmbeddingTable::Create(config);
+  auto table = SgdTestTable(/*dim=*/1);
   ASSERT_TRUE(table.ok());
   state_.tables[0] = std::move(table).value();
   uint64_t key = 0;

@@ -7,12 +7,12 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/fake_clock.h"
+
 namespace embedps::scheduler {
 namespace {
 
 using std::chrono::milliseconds;
-
-const Clock::time_point kStart = Clock::time_point() + std::chrono::hours(1);
 
 // Complete when every server's file is there; remembers what was written,
 // removed and pruned.

@@ -5,12 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/fake_clock.h"
+
 namespace embedps::scheduler {
 namespace {
 
 using std::chrono::seconds;
-
-const Clock::time_point kStart = Clock::time_point() + std::chrono::hours(1);
 
 CheckpointSchedule::Facts At(double s, uint64_t rows, uint32_t pass, bool have_checkpoint = true) {
   CheckpointSchedule::Facts f;

@@ -5,13 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/fake_clock.h"
+
 namespace embedps::scheduler {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-const Clock::time_point kStart = Clock::time_point() + std::chrono::hours(1);
 
 wire::EvalResultMsg Auc(uint64_t id, double auc) {
   wire::EvalResultMsg r;

@@ -5,12 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/fake_clock.h"
+
 namespace embedps::scheduler {
 namespace {
 
 using std::chrono::milliseconds;
 
-const Clock::time_point kStart = Clock::time_point() + std::chrono::hours(1);
 Clock::time_point At(int ms) { return kStart + milliseconds(ms); }
 
 TEST(FailoverLedgerTest, VacantRanksInOrderAndTheRecoveryDeadline) {

@@ -4,19 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/fake_clock.h"
+
 namespace embedps::scheduler {
 namespace {
 
 using std::chrono::milliseconds;
-
-const Clock::time_point kStart = Clock::time_point() + std::chrono::hours(1);
-
-wire::Progress Trained(uint64_t rows, double loss_sum) {
-  wire::Progress p;
-  p.rows = rows;
-  p.loss_sum = loss_sum;
-  return p;
-}
 
 TEST(JobHistoryTest, SamplesRatesAndLossesPerInterval) {
   JobHistory h;

@@ -5,12 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/fake_clock.h"
+
 namespace embedps::scheduler {
 namespace {
 
 using std::chrono::milliseconds;
-
-const Clock::time_point kStart = Clock::time_point() + std::chrono::hours(1);
 
 wire::RegisterMsg Server(const std::string& endpoint, int previous_rank = -1, bool has_state = false) {
   wire::RegisterMsg r;
