@@ -12,10 +12,15 @@
 // script's, too), under the daemons' names. Some other commands read a few
 // of them (eval: --test, --format; bench: --batch_size, ...), so they are
 // defined here, once, and declared where used.
-DEFINE_string(train, "", "local, ssh, node-flags, recommend (its interactions, instead of the model's interactions.tsv): training data: a file, comma-separated files or a glob; plain or gzip; ssh: a path valid on every worker's host");
-DEFINE_string(test, "", "local, ssh (read here after the job, with --model_dir), eval: test data: a file, comma-separated files or a glob; plain or gzip");
+DEFINE_string(train, "",
+              "local, ssh, node-flags: training data, a file, comma-separated files or a glob, plain or gzip; ssh: a "
+              "path valid on every worker's host; recommend, serve: rating files whose interactions replace the "
+              "model's interactions.tsv");
+DEFINE_string(test, "",
+              "local, eval: test data, a file, comma-separated files or a glob, plain or gzip; ssh: the same, read "
+              "here after the job, with --model_dir");
 DEFINE_string(format, "",
-              "local, ssh, node-flags, eval, bench parse: input format (criteo, criteo-unlabeled, movielens, movielens-dat, csv, "
+              "local, ssh, node-flags, eval, predict, recommend, serve, bench parse: input format (criteo, criteo-unlabeled, movielens, movielens-dat, csv, "
               "movielens-csv, libsvm); default: detected from the file name and first line");
 DEFINE_int32(passes, 1, "local, ssh, node-flags: passes over the training data");
 DEFINE_int32(batch_size, 1000, "local, ssh, node-flags, bench parse: examples per minibatch (fm: 250, deepfm: 500; local mf, hybrid: 32)");
@@ -37,14 +42,14 @@ DEFINE_double(factor_learning_rate, 0,
               "--learning_rate (default for fm and deepfm: 0.02)");
 DEFINE_string(dense_optimizer, "adam", "local, ssh, node-flags: optimizer of dense tables (MLP weights of deepfm, ncf)");
 DEFINE_double(dense_learning_rate, 0.001, "local, ssh, node-flags: learning rate of dense tables");
-DEFINE_double(max_bad_line_fraction, 0.01, "local, ssh, node-flags, eval: fail past this fraction of malformed lines");
+DEFINE_double(max_bad_line_fraction, 0.01, "local, ssh, node-flags, eval, predict, recommend, serve: fail past this fraction of malformed lines");
 DEFINE_double(eval_every_s, 0,
               "local, ssh, node-flags: evaluate on --test every this many seconds of training (one worker scores it "
               "against the servers' rows; in the progress lines and the summary's \"evals\"), and "
               "once at the end; 0: not by time");
 DEFINE_uint64(eval_every_rows, 0, "local, ssh, node-flags: evaluate on --test every this many rows trained, and once at the end; 0: not by rows");
 DEFINE_uint64(eval_rows, 0, "local, ssh, node-flags: test rows scored by each evaluation during training (0: all; the final one scores all)");
-DEFINE_string(model_dir, "", "eval, predict, recommend: directory with the exported model (model.json, *.epsmodel; --model DIR also works for predict and recommend); local: where the job exports it (default RUN_DIR/model); ssh, node-flags: where the servers export it (on their hosts)");
+DEFINE_string(model_dir, "", "eval, predict, recommend, serve: directory with the exported model (model.json, *.epsmodel); local: where the job exports it (default RUN_DIR/model); ssh, node-flags: where the servers export it (on their hosts)");
 DEFINE_string(checkpoint_dir, "", "local: where checkpoints go (default RUN_DIR/checkpoints, or the --resume directory); ssh, node-flags: where they go, a path every host reaches (shared storage), and the scheduler runs with --resume=auto; empty: no checkpoints, a dead node fails the job");
 DEFINE_double(progress_interval_s, 2, "How often the job prints a progress line (seconds)");
 DEFINE_int32(checkpoint_interval_s, 30, "local: checkpoint every this many seconds (and at the end of each pass); ssh, node-flags: the same, when given (default: the scheduler's, 60)");

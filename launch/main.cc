@@ -1,19 +1,10 @@
-// embedps: the command-line front end.
-//   embedps local      --train F --test F [--servers 2 --workers 2 ...]
-//   embedps ssh        --hostfile H --train F [--base_port 29500 ...]
-//   embedps gen-criteo --rows N --seed S --out FILE
-//   embedps eval       --model_dir DIR --test FILE
-//   embedps export     --from RUN_DIR --out DIR
-//   embedps predict    --model DIR --input FILE [--output FILE]
-//   embedps recommend  --model DIR --user U [--k 10] [--json] | --serve PORT
-//   embedps bench      pushpull | memory | parse | checkpoint
-//   embedps status     --scheduler HOST:PORT [--json]
-//   embedps stop       --scheduler HOST:PORT [--token_file F]
-//   embedps checkpoint --scheduler HOST:PORT [--token_file F]
+// embedps: the command-line front end. `embedps help` lists the commands
+// and `embedps help COMMAND` shows one's flags (launch/cli_help.cc).
 #include <unistd.h>
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -33,6 +24,7 @@
 #include "launch/bench/memory_bench.h"
 #include "launch/bench/parse_bench.h"
 #include "launch/bench/pushpull_bench.h"
+#include "launch/cli_help.h"
 #include "launch/export_command.h"
 #include "launch/export_eval.h"
 #include "launch/job_settings.h"
@@ -66,7 +58,9 @@ DEFINE_bool(shuffle, false,
             "(default on for mf, hybrid and ncf)");
 DEFINE_string(summary_json, "", "local, eval: write a JSON summary here");
 DEFINE_string(run_dir, "", "local: directory for logs and the model (default: a new /tmp dir)");
-DEFINE_int32(timeout_s, 3600, "local: give up after this many seconds");
+DEFINE_double(timeout_s, 3600,
+             "local: give up after this many seconds; status, stop, checkpoint: give up on an unreachable scheduler "
+             "after this many (default there: 5)");
 DEFINE_string(node_flags, "", "local, ssh: extra flags for every daemon, space-separated (e.g. --flagfile=/etc/embedps/job.flags); they come last and win");
 DEFINE_string(scheduler_flags, "", "local, ssh: extra flags for the scheduler");
 DEFINE_string(server_flags, "", "local, ssh: extra flags for every server");
@@ -84,14 +78,14 @@ DEFINE_uint64(seed, 1, "gen-criteo: seed that picks the rows");
 DEFINE_uint64(model_seed, 20261125, "gen-criteo: seed that picks the planted model");
 DEFINE_bool(force, false,
             "gen-criteo: write --out even when it exists and holds other data (the same data is kept without it)");
-DEFINE_string(out, "", "gen-criteo: output file; keygen: key directory");
+DEFINE_string(out, "", "gen-criteo: output file; export: the model's new directory; predict: write the scores here, one per line (default: stdout); keygen: key directory");
 DEFINE_string(from, "", "export: a run directory of embedps local (its model/) or a model directory");
 DEFINE_string(input, "", "predict: data to score: a file, comma-separated files or a glob; plain or gzip");
-DEFINE_string(output, "", "predict: write the scores here, one per line (default: stdout)");
+DEFINE_string(output, "", "predict: deprecated, use --out");
 DEFINE_string(user, "", "recommend: the user id to recommend for");
 DEFINE_int32(k, 10, "recommend: how many items");
-DEFINE_int32(serve, -1, "recommend: serve GET /recommend?user=U&k=K on this port (0: a free one) until SIGINT/SIGTERM");
-DEFINE_string(bind, "127.0.0.1", "recommend --serve: the address to listen on");
+DEFINE_int32(serve, -1, "recommend: deprecated, use embedps serve --http_port PORT");
+DEFINE_string(bind, "127.0.0.1", "recommend --serve: deprecated, use --http_bind");
 DEFINE_string(keys, "10000", "bench pushpull: unique keys per request, comma-separated list");
 DEFINE_string(dim, "16", "bench: row dimension(s), comma-separated list");
 DEFINE_double(seconds, 3, "bench pushpull: seconds per timed phase");
@@ -128,7 +122,7 @@ DEFINE_bool(raw_tcp_reference, false,
             "TCP connection (nothing done to the bytes) and report push+pull as a ratio of that ceiling");
 DEFINE_bool(null_store, false,
             "bench pushpull: reference run whose servers skip their tables (transport ceiling)");
-DEFINE_int32(timeout_ms, 5000, "status, stop: give up on an unreachable scheduler after this long");
+DEFINE_int32(timeout_ms, 5000, "status, stop, checkpoint: deprecated, use --timeout_s");
 DEFINE_bool(checkpoints, true, "local: take checkpoints and recover from dead servers and workers");
 DEFINE_int32(standby_servers, 0, "local: spare servers that take over the rank of a dead server; keygen: keys for them (standby-S ..)");
 DEFINE_bool(restart_failed, true, "local, ssh (with --checkpoint_dir): restart a scheduler, server or worker killed from outside (it rejoins the job)");
@@ -143,28 +137,6 @@ DECLARE_string(http_token_file);
 
 namespace {
 
-constexpr char kUsage[] =
-    "embedps <command> [flags]\n"
-    "commands:\n"
-    "  local       run a scheduler, servers and workers on this machine and train\n"
-    "  ssh         run them on the hosts of a hostfile over ssh and train\n"
-    "  gen-criteo  write synthetic Criteo-format data from a planted model\n"
-    "  eval        evaluate an exported model on a test file\n"
-    "  export      copy a trained model out of a run directory (--from RUN_DIR --out DIR)\n"
-    "  predict     score a data file with an exported model (--model DIR --input FILE)\n"
-    "  recommend   top K unseen items of a user (--model DIR --user U --k 10), or serve\n"
-    "              them over HTTP (--serve PORT)\n"
-    "  node-flags  print, one per line, the job flags `ssh` gives a --role scheduler, server or worker for\n"
-    "              the model and job flags (for launchers that start the daemons themselves)\n"
-    "  keygen      write CURVE keys for a cluster (--out DIR [--servers S --workers W [--standby_servers N] | --nodes N | --add NAME --role R])\n"
-    "  bench pushpull | memory | parse | checkpoint   measure push/pull throughput,\n"
-    "              memory per row, input parsing speed or checkpoint write/restore speed\n"
-    "  status      show a running job: embedps status --scheduler HOST:PORT [--json]\n"
-    "  stop        stop a running job: embedps stop --scheduler HOST:PORT [--token_file F]\n"
-    "  checkpoint  checkpoint a running job now: embedps checkpoint --scheduler HOST:PORT [--token_file F]\n"
-    "              (HOST:PORT is the scheduler's HTTP address, its --http_port)\n"
-    "exit codes: 0 ok, 1 error or refused, 2 usage, 3 scheduler unreachable (status, stop)\n"
-    "run 'embedps --helpon=main' for the flags";
 
 std::string BinDir() {
   char buf[PATH_MAX];
@@ -193,9 +165,11 @@ template <typename Options>
 embedps::Status SetLauncherOptions(Options& o) {
   ASSIGN_OR_RETURN(o.job, embedps::launch::JobSettingsFromFlags());
   ASSIGN_OR_RETURN(o.extra, ExtraFlagsFromFlags());
-  RETURN_IF_ERROR(CheckRange("timeout_s", FLAGS_timeout_s, 1, 1 << 30));
+  if (!(FLAGS_timeout_s >= 1 && FLAGS_timeout_s <= (1 << 30))) {
+    return embedps::InvalidArgument("--timeout_s must be in 1..1073741824 for local and ssh");
+  }
   o.summary_json = FLAGS_summary_json;
-  o.timeout_s = FLAGS_timeout_s;
+  o.timeout_s = static_cast<uint32_t>(std::ceil(FLAGS_timeout_s));
   return embedps::Status::OK();
 }
 
@@ -408,16 +382,31 @@ embedps::Status RunBenchCommand(const std::string& which) {
   return embedps::launch::RunPushPullBench(o);
 }
 
+// A deprecated spelling was given: says what replaces it. The old
+// spellings work for one release.
+bool Deprecated(const char* old_flag, const char* instead) {
+  if (!embedps::worker::FlagWasSet(old_flag)) return false;
+  std::fprintf(stderr, "embedps: warning: --%s is deprecated and goes away in the next release: use %s\n", old_flag,
+               instead);
+  return true;
+}
+
 // status and stop report through exit codes of their own (see
 // launch/status_command.h).
 int RunClusterCommand(const std::string& command) {
-  if (FLAGS_timeout_ms <= 0) {
-    std::fprintf(stderr, "embedps %s: error: --timeout_ms must be > 0\n", command.c_str());
+  int64_t timeout_ms = 5000;
+  if (embedps::worker::FlagWasSet("timeout_s")) {
+    timeout_ms = std::llround(FLAGS_timeout_s * 1000);
+  } else if (Deprecated("timeout_ms", "--timeout_s")) {
+    timeout_ms = FLAGS_timeout_ms;
+  }
+  if (timeout_ms <= 0) {
+    std::fprintf(stderr, "embedps %s: error: --timeout_s must be > 0\n", command.c_str());
     return embedps::launch::kExitUsage;
   }
   embedps::launch::CliOptions o;
   o.scheduler = FLAGS_scheduler;
-  o.timeout = std::chrono::milliseconds(FLAGS_timeout_ms);
+  o.timeout = std::chrono::milliseconds(timeout_ms);
   o.json = FLAGS_json;
   o.token_file = FLAGS_token_file;
   if (command == "status") return embedps::launch::RunStatusCommand(o);
@@ -447,31 +436,48 @@ embedps::Status RunEvalCommand() {
   return embedps::Status::OK();
 }
 
-// predict and recommend take the model directory as --model_dir or --model.
+// predict, recommend and serve take the model directory as --model_dir
+// (--model DIR: deprecated, --model names the model type elsewhere).
 std::string ModelDirFlag() {
-  return FLAGS_model_dir.empty() && embedps::worker::FlagWasSet("model") ? FLAGS_model : FLAGS_model_dir;
+  if (FLAGS_model_dir.empty() && Deprecated("model", "--model_dir for a model directory")) return FLAGS_model;
+  return FLAGS_model_dir;
 }
 
 embedps::Status RunPredictCommand() {
   embedps::launch::PredictOptions o;
   o.model_dir = ModelDirFlag();
   o.input = FLAGS_input;
-  o.output = FLAGS_output;
+  o.output = FLAGS_out;
+  if (Deprecated("output", "--out")) {
+    if (embedps::worker::FlagWasSet("out") && FLAGS_out != FLAGS_output) {
+      return embedps::InvalidArgument("--out and --output disagree (--output is the old spelling of --out)");
+    }
+    o.output = FLAGS_output;
+  }
   o.format = FLAGS_format;
   o.max_bad_line_fraction = FLAGS_max_bad_line_fraction;
   ASSIGN_OR_RETURN(auto side, embedps::worker::SideFeaturesForModelDir(o.model_dir));
   return embedps::launch::RunPredict(o, side.get());
 }
 
-embedps::Status RunRecommendCommand() {
-  RETURN_IF_ERROR(CheckRange("serve", FLAGS_serve, -1, 65535));
+// recommend answers once; serve (or the deprecated recommend --serve PORT)
+// answers over HTTP on --http_port and --http_bind.
+embedps::Status RunRecommendCommand(bool serve) {
   embedps::launch::RecommendOptions o;
   o.model_dir = ModelDirFlag();
   o.user = FLAGS_user;
   o.k = std::to_string(FLAGS_k);
   o.json = FLAGS_json;
-  o.serve_port = FLAGS_serve;
-  o.bind = FLAGS_bind;
+  o.bind = FLAGS_http_bind;
+  if (serve) {
+    RETURN_IF_ERROR(CheckRange("http_port", FLAGS_http_port, 0, 65535));
+    o.serve_port = FLAGS_http_port;
+    o.user.clear();
+  } else if (Deprecated("serve", "embedps serve --http_port PORT")) {
+    RETURN_IF_ERROR(CheckRange("serve", FLAGS_serve, -1, 65535));
+    o.serve_port = FLAGS_serve;
+  }
+  if (Deprecated("bind", "--http_bind")) o.bind = FLAGS_bind;
   o.train = FLAGS_train;
   o.format = FLAGS_format;
   o.max_bad_line_fraction = FLAGS_max_bad_line_fraction;
@@ -481,8 +487,37 @@ embedps::Status RunRecommendCommand() {
 
 }  // namespace
 
+// `embedps CMD --help` (or -h, -help) shows CMD's page and `embedps --help`
+// the command list, instead of gflags' list of every flag (--helpfull).
+// Returns the exit code when it printed help.
+std::optional<int> HandleHelp(int argc, char** argv) {
+  const std::string command = argc >= 2 ? argv[1] : "";
+  if (command == "help") {
+    if (argc == 2) {
+      std::printf("%s", embedps::launch::CommandList().c_str());
+      return 0;
+    }
+    const std::string page = embedps::launch::CommandHelp(argv[2]);
+    if (page.empty()) {
+      std::fprintf(stderr, "embedps: error: no command '%s'\n%s", argv[2], embedps::launch::CommandList().c_str());
+      return 2;
+    }
+    std::printf("%s", page.c_str());
+    return 0;
+  }
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg != "--help" && arg != "-help" && arg != "-h" && arg != "--h") continue;
+    const std::string page = embedps::launch::CommandHelp(command);
+    std::printf("%s", page.empty() ? embedps::launch::CommandList().c_str() : page.c_str());
+    return 0;
+  }
+  return std::nullopt;
+}
+
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage(kUsage);
+  if (const std::optional<int> code = HandleHelp(argc, argv)) return *code;
+  gflags::SetUsageMessage(embedps::launch::CommandList());
   gflags::SetVersionString(embedps::VersionString());
   embedps::ParseFlagsOrExit(&argc, &argv);
   FLAGS_logtostderr = true;
@@ -490,7 +525,8 @@ int main(int argc, char** argv) {
   embedps::KeepLargeBuffersOnHeap();
   const std::string command = argc >= 2 ? argv[1] : "";
   if (argc != (command == "bench" ? 3 : 2)) {
-    std::fprintf(stderr, "embedps: error: expected one command (and for bench, its kind)\n%s\n", kUsage);
+    std::fprintf(stderr, "embedps: error: expected one command (and for bench, its kind)\n%s",
+                 embedps::launch::CommandList().c_str());
     return 2;
   }
   embedps::Status st;
@@ -510,8 +546,8 @@ int main(int argc, char** argv) {
     st = embedps::launch::RunExport(FLAGS_from, FLAGS_out);
   } else if (command == "predict") {
     st = RunPredictCommand();
-  } else if (command == "recommend") {
-    st = RunRecommendCommand();
+  } else if (command == "recommend" || command == "serve") {
+    st = RunRecommendCommand(command == "serve");
   } else if (command == "node-flags") {
     st = RunNodeFlagsCommand();
   } else if (command == "keygen") {
@@ -525,7 +561,8 @@ int main(int argc, char** argv) {
     o.add_role = FLAGS_role;
     st = embedps::launch::RunKeygen(o);
   } else {
-    std::fprintf(stderr, "embedps: error: unknown command '%s'\n%s\n", command.c_str(), kUsage);
+    std::fprintf(stderr, "embedps: error: unknown command '%s'\n%s", command.c_str(),
+                 embedps::launch::CommandList().c_str());
     return 2;
   }
   if (!st.ok()) {

@@ -87,7 +87,7 @@ TEST(CsvDataTest, AvazuLayoutTrainsAndScoresByColumnName) {
   const std::string model = dir.File("run/model");
   const std::string unlabeled = dir.Write("score.csv", Unlabeled(test_rows));
   for (const auto& [input, out] : {std::pair{test, dir.File("labeled.scores")}, std::pair{unlabeled, dir.File("unlabeled.scores")}}) {
-    auto predict = testing::RunBinary("embedps", {"predict", "--model=" + model, "--input=" + input, "--output=" + out},
+    auto predict = testing::RunBinary("embedps", {"predict", "--model_dir=" + model, "--input=" + input, "--out=" + out},
                                       out + ".log", std::chrono::seconds(30));
     ASSERT_EQ(predict.exit_code, 0) << predict.output;
   }

@@ -79,11 +79,11 @@ TEST_F(HybridModelTest, ModelCarriesItsSideFilesAndIsRefusedWithoutThem) {
   const auto line_of = [&](const std::string& out) { return out.substr(out.find(rmse_line), 40); };
   EXPECT_EQ(line_of(own.output), line_of(given.output));
   EXPECT_LT(summary["test_rmse"].get<double>(), 0.8) << "the gender effect is learned through the side file";
-  auto predict_own = Embedps("predict-own.log", {"predict", "--model=" + model, "--input=" + test,
-                                                 "--output=" + dir_.File("own.scores")});
+  auto predict_own = Embedps("predict-own.log", {"predict", "--model_dir=" + model, "--input=" + test,
+                                                 "--out=" + dir_.File("own.scores")});
   ASSERT_EQ(predict_own.exit_code, 0) << predict_own.output;
-  auto predict_given = Embedps("predict-given.log", {"predict", "--model=" + model, "--input=" + test,
-                                                     "--output=" + dir_.File("given.scores"), "--user_features=" + users});
+  auto predict_given = Embedps("predict-given.log", {"predict", "--model_dir=" + model, "--input=" + test,
+                                                     "--out=" + dir_.File("given.scores"), "--user_features=" + users});
   ASSERT_EQ(predict_given.exit_code, 0) << predict_given.output;
   EXPECT_EQ(testing::ReadFile(dir_.File("own.scores")), testing::ReadFile(dir_.File("given.scores")));
 

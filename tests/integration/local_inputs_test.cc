@@ -139,7 +139,7 @@ TEST(LocalInputsTest, UnlabeledRowsAreScoredLikeLabeledOnes) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   auto predict = [&](const std::string& input, const std::string& out) {
     return testing::RunBinary("embedps",
-                              {"predict", "--model=" + dir.File("model"), "--input=" + input, "--output=" + out},
+                              {"predict", "--model_dir=" + dir.File("model"), "--input=" + input, "--out=" + out},
                               out + ".log", std::chrono::seconds(30));
   };
   auto with_labels = predict(labeled, dir.File("labeled.scores"));

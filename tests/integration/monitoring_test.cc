@@ -165,7 +165,7 @@ TEST(MonitoringTest, UnreachableSchedulerExitsWith3WithinTheTimeout) {
   boost::asio::ip::tcp::acceptor silent(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
   const std::string address = "127.0.0.1:" + std::to_string(silent.local_endpoint().port());
   const auto start = std::chrono::steady_clock::now();
-  r = testing::RunBinary("embedps", {"stop", "--scheduler=" + address, "--timeout_ms=400"},
+  r = testing::RunBinary("embedps", {"stop", "--scheduler=" + address, "--timeout_s=0.4"},
                          dir.File("silent.log"), seconds(20));
   EXPECT_EQ(r.exit_code, 3) << r.output;
   EXPECT_NE(r.output.find("no answer from " + address + " within 400 ms"), std::string::npos) << r.output;
@@ -175,7 +175,7 @@ TEST(MonitoringTest, UnreachableSchedulerExitsWith3WithinTheTimeout) {
 TEST(MonitoringTest, UsageErrorsExitWith2) {
   testing::ScratchDir dir;
   for (const auto& args : std::vector<std::vector<std::string>>{
-           {"status"}, {"status", "--scheduler=no-port-here"}, {"stop", "--scheduler=h:1", "--timeout_ms=0"}}) {
+           {"status"}, {"status", "--scheduler=no-port-here"}, {"stop", "--scheduler=h:1", "--timeout_s=0"}}) {
     auto r = testing::RunBinary("embedps", args, dir.File("usage.log"), seconds(20));
     EXPECT_EQ(r.exit_code, 2) << args.back() << ": " << r.output;
     EXPECT_NE(r.output.find("error:"), std::string::npos) << r.output;

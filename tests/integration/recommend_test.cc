@@ -72,14 +72,20 @@ TEST(RecommendTest, PrintsTheTopUnseenItemsAfterExport) {
   EXPECT_NE(unknown.output.find("user 42"), std::string::npos) << unknown.output;
 }
 
-TEST(RecommendTest, ServesOverHttpUntilSigterm) {
+// `embedps serve`, and its old spelling `recommend --serve PORT --bind H`
+// (deprecated, one release).
+class RecommendServeTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(RecommendServeTest, ServesOverHttpUntilSigterm) {
   testing::ScratchDir dir;
   ASSERT_TRUE(testing::WritePlantedMf(dir.path(), Planted()).ok());
   launch::ProcessGroup group;
-  launch::ChildSpec spec{"recommend", testing::BinDir() + "/embedps",
-                         {"recommend", "--model=" + dir.path(), "--serve=0", "--bind=127.0.0.1",
-                          "--http_url_file=" + dir.File("url")},
-                         dir.File("serve.log")};
+  const std::vector<std::string> args =
+      GetParam() ? std::vector<std::string>{"serve", "--model_dir=" + dir.path(), "--http_port=0",
+                                            "--http_bind=127.0.0.1", "--http_url_file=" + dir.File("url")}
+                 : std::vector<std::string>{"recommend", "--model=" + dir.path(), "--serve=0", "--bind=127.0.0.1",
+                                            "--http_url_file=" + dir.File("url")};
+  launch::ChildSpec spec{"recommend", testing::BinDir() + "/embedps", args, dir.File("serve.log")};
   auto pid = group.Start(spec);
   ASSERT_TRUE(pid.ok()) << pid.status().message();
   std::string url;
@@ -112,7 +118,14 @@ TEST(RecommendTest, ServesOverHttpUntilSigterm) {
   auto exit = group.WaitAny(milliseconds(10000));
   ASSERT_TRUE(exit.has_value()) << "recommend --serve did not stop on SIGTERM";
   EXPECT_EQ(exit->exit_code, 0) << testing::ReadFile(dir.File("serve.log"));
+  const bool warned = testing::ReadFile(dir.File("serve.log")).find("--serve is deprecated") != std::string::npos;
+  EXPECT_EQ(warned, !GetParam()) << testing::ReadFile(dir.File("serve.log"));
 }
+
+INSTANTIATE_TEST_SUITE_P(Spellings, RecommendServeTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? std::string("Serve") : std::string("DeprecatedRecommendServe");
+                         });
 
 }  // namespace
 }  // namespace embedps

@@ -140,7 +140,7 @@ TEST_F(MultiHostNetnsTest, JobAcrossNamespacesDetectsALostServer) {
   // reach its address with loopback down).
   const std::string status_log = dir.File("status.json");
   ASSERT_TRUE(lab.Start(kWorker0, "status", bin + "/embedps",
-                        {"status", "--json", "--timeout_ms=3000",
+                        {"status", "--json", "--timeout_s=3",
                          "--scheduler=" + lab.Address(kScheduler) + ":" + std::to_string(kHttpPort)},
                         status_log)
                   .ok());

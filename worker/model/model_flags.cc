@@ -23,10 +23,10 @@ DEFINE_double(min_rating, 1.0, "Rating models: predictions are clipped to [min_r
 DEFINE_double(max_rating, 5.0, "Rating models: predictions are clipped to [min_rating, max_rating]");
 DEFINE_string(user_features, "",
               "hybrid: user side file, plain or gzip (MovieLens u.user or users.dat, told by content; other "
-              "layouts with --user_features_spec); eval, predict, recommend: instead of the model's own copy");
+              "layouts with --user_features_spec); eval, predict, recommend, serve: instead of the model's own copy");
 DEFINE_string(item_features, "",
               "hybrid: item side file, plain or gzip (MovieLens u.item or movies.dat, told by content; other "
-              "layouts with --item_features_spec); eval, predict, recommend: instead of the model's own copy");
+              "layouts with --item_features_spec); eval, predict, recommend, serve: instead of the model's own copy");
 DEFINE_string(user_features_spec, "",
               "The columns of --user_features, e.g. 'sep=comma id=0 header=1 cat:1 bucket:2:18,25,35 "
               "prefix:3:3' (README: side features); empty: a MovieLens layout detected by content");
