@@ -28,18 +28,52 @@ DAEMONS = ("embedps-scheduler", "embedps-server", "embedps-worker")
 # a build defines them they are accepted (and said so), not failed.
 PENDING_FLAGS = set()
 HTTP_PORT = 9100
-# Metrics the Grafana dashboard may use: Prometheus's own `up` and every
-# metric docs/operations.md documents for the daemons' /metrics (histograms
-# with their _bucket/_sum/_count series), so a dashboard cannot chart a name
-# the daemons do not export.
+# Metrics the Grafana dashboard and the alerting rules may use: Prometheus's
+# own `up` and every metric docs/operations.md documents for the daemons'
+# /metrics (histograms with their _bucket/_sum/_count series), so neither can
+# chart or watch a name the daemons do not export.
 def documented_metrics(source_dir):
     names = {"up"}
     text = open(os.path.join(source_dir, "docs", "operations.md")).read()
-    for name, kind in re.findall(r"^\| `(embedps_[a-z0-9_]+)[^`]*`[^|]*\| (\w+)", text, re.M):
-        names.add(name)
-        if kind == "histogram":
-            names.update(name + suffix for suffix in ("_bucket", "_sum", "_count"))
+    for cell, kind in re.findall(r"^\| (`[^|]*`) \| (counter|gauge|histogram|summary) \|", text, re.M):
+        for name in re.findall(r"`([a-z_][a-z0-9_]*)", cell):
+            names.add(name)
+            if kind == "histogram":
+                names.update(name + suffix for suffix in ("_bucket", "_sum", "_count"))
     return names
+
+
+# The Prometheus alerting rules, their promtool unit tests, and the alerts the
+# rules must have, each with a metric it must watch.
+ALERTS = "launch/docker/alerts.yml"
+ALERTS_TEST = "launch/docker/alerts_test.yml"
+REQUIRED_ALERTS = {
+    "EmbedpsNodeDown": "up",
+    "EmbedpsNoTrainingProgress": "embedps_scheduler_rows_total",
+    "EmbedpsCheckpointFailed": "embedps_scheduler_checkpoint_failures_total",
+    "EmbedpsServerMemoryBudgetReached": "embedps_server_limit_server_memory_total",
+}
+PROMQL_KEYWORDS = {"and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring", "group_left",
+                   "group_right", "inf", "nan", "atan2"}
+
+
+def promql_selectors(expr):
+    """[(metric, label matchers text)] of every series selector in a PromQL
+    expression: names not called as functions, without the label lists of
+    by/on/..., ranges, strings and numbers."""
+    expr = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", expr)
+    expr = re.sub(r"\[[^\]]*\]", " ", expr)
+    tokens = re.findall(r'"(?:[^"\\]|\\.)*"|\{[^}]*\}|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?[a-z]*|[a-zA-Z_:][a-zA-Z0-9_:]*|\S',
+                        expr)
+    found = []
+    for i, tok in enumerate(tokens):
+        if not re.fullmatch(r"[a-zA-Z_:][a-zA-Z0-9_:]*", tok) or tok in PROMQL_KEYWORDS:
+            continue
+        after = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if after == "(":
+            continue  # a function or an aggregation
+        found.append((tok, after[1:-1] if after.startswith("{") else ""))
+    return found
 
 
 def same_value(parsed, written):
@@ -188,6 +222,7 @@ class Checker:
                 self.check_flagfile("launch/k8s/embedps.yaml ConfigMap", doc["data"]["job.flags"])
                 self.check_generated("launch/k8s/embedps.yaml ConfigMap", doc["data"]["job.flags"])
 
+
     def check_compose(self):
         where = "launch/docker/docker-compose.yml"
         if shutil.which("docker-compose"):
@@ -278,6 +313,50 @@ class Checker:
         nodes = {f"{name}:{HTTP_PORT}" for name, svc in services.items()
                  if (svc.get("command") or [""])[0] in DAEMONS}
         self.expect(targets == nodes, where, f"scrape targets {sorted(targets)} are not every node {sorted(nodes)}")
+        jobs = [job.get("job_name") for job in config.get("scrape_configs", [])]
+        self.check_alerts(config, services, jobs[0] if len(jobs) == 1 else None)
+
+    def check_alerts(self, config, services, scrape_job):
+        """The alerting rules: loaded by prometheus.yml from the file compose
+        mounts next to it, valid (promtool check rules), doing what their unit
+        tests say (promtool test rules), on documented metrics of the scrape job."""
+        where = ALERTS
+        rule_file = os.path.basename(ALERTS)
+        self.expect(config.get("rule_files") == [rule_file], "launch/docker/prometheus.yml",
+                    f"rule_files must be [{rule_file}] (the file compose mounts next to prometheus.yml)")
+        mounts = {v.split(":")[1]: v.split(":")[0] for v in services.get("prometheus", {}).get("volumes", [])}
+        config_dir = os.path.dirname(next((t for t, s in mounts.items() if s == "./prometheus.yml"), "/?/"))
+        self.expect(mounts.get(f"{config_dir}/{rule_file}") == f"./{rule_file}", "launch/docker/docker-compose.yml",
+                    f"the prometheus service must mount ./{rule_file} at {config_dir}/{rule_file}")
+        if shutil.which("promtool"):
+            for args, f in ((["check", "rules"], ALERTS), (["test", "rules"], ALERTS_TEST)):
+                out = subprocess.run(["promtool", *args, os.path.basename(f)], capture_output=True, text=True,
+                                     timeout=60, cwd=self.path(os.path.dirname(f)))
+                self.expect(out.returncode == 0, f, f"promtool {' '.join(args)}: " + (out.stdout + out.stderr).strip())
+        rules = [r for g in (self.load_yaml(ALERTS) or {}).get("groups", []) for r in g.get("rules", [])]
+        documented = documented_metrics(self.source)
+        alerts = {}
+        for r in rules:
+            name = r.get("alert") or r.get("record")
+            w = f"{where} {name}"
+            self.expect(r.get("alert"), w, "only alerting rules belong here")
+            self.expect(r.get("labels", {}).get("severity") in ("warning", "critical"), w,
+                        "needs labels.severity warning or critical")
+            self.expect(r.get("annotations", {}).get("summary") and r.get("annotations", {}).get("description"), w,
+                        "needs annotations summary and description")
+            selectors = promql_selectors(r.get("expr", ""))
+            alerts[name] = {metric for metric, _ in selectors}
+            for metric, labels in selectors:
+                self.expect(metric in documented, w,
+                            f"metric {metric} is not documented in docs/operations.md (not exported?)")
+                self.expect(scrape_job and f'job="{scrape_job}"' in labels, w,
+                            f'{metric} must be scoped to the scrape job: {{job="{scrape_job}"}}')
+        for name, metric in REQUIRED_ALERTS.items():
+            self.expect(metric in alerts.get(name, ()), where, f"no alert {name} on {metric}")
+        tests = self.load_yaml(ALERTS_TEST) or {}
+        tested = {t.get("alertname") for case in tests.get("tests", []) for t in case.get("alert_rule_test", [])}
+        for name in alerts:
+            self.expect(name in tested, ALERTS_TEST, f"no unit test of alert {name}")
 
     def check_grafana(self):
         base = "launch/docker/grafana"
@@ -304,6 +383,18 @@ class Checker:
             self.expect(topic in titles, base, f"no panel about {topic!r} (panels: {titles})")
         ids = [p.get("id") for p in dash.get("panels", [])]
         self.expect(len(ids) == len(set(ids)), base, "panel ids are not unique")
+        # A `job` variable (the scrape job, a label prometheus.yml gives every
+        # target) that every query is scoped to, so one Grafana can show one
+        # of several jobs; its values come from a metric every daemon exports.
+        variables = {v.get("name"): v for v in dash.get("templating", {}).get("list", [])}
+        job = variables.get("job", {})
+        query = job.get("query", "")
+        query = query.get("query", "") if isinstance(query, dict) else query
+        self.expect(job.get("type") == "query" and job.get("datasource", {}).get("uid") == source.get("uid"), base,
+                    "needs a template variable `job` of type query on the provisioned datasource")
+        m = re.fullmatch(r"label_values\((\w+)\s*,\s*job\)", query.strip())
+        self.expect(m and m.group(1) in documented_metrics(self.source), base,
+                    f"the job variable's query must be label_values(METRIC, job) of a documented metric, got {query!r}")
         for p in dash.get("panels", []):
             w = f"{base} panel {p.get('title')!r}"
             self.expect(p.get("datasource", {}).get("uid") == source.get("uid"), w, "uses another datasource")
@@ -311,8 +402,11 @@ class Checker:
             for t in p.get("targets", []):
                 expr = t.get("expr", "")
                 self.expect(expr.count("(") == expr.count(")"), w, f"unbalanced query {expr!r}")
-                for metric in re.findall(r"\b(up|embedps_[a-z0-9_]+)\b", expr):
+                selectors = promql_selectors(expr)
+                self.expect(selectors, w, f"query {expr!r} selects no series")
+                for metric, labels in selectors:
                     self.expect(metric in documented_metrics(self.source), w, f"metric {metric} is not documented in docs/operations.md (not exported?)")
+                    self.expect('job="$job"' in labels, w, f'{metric} must be scoped to the job variable: {{job="$job"}}')
 
     def check_k8s(self):
         where = "launch/k8s/embedps.yaml"
