@@ -20,12 +20,19 @@ PACKAGES=(
 )
 # Tools only the tests use: sshd/ssh for the ssh launcher test, iproute2 for
 # the network-namespace test, and the validators of the deployment files
-# (docker-compose, promtool from prometheus, shellcheck, python3-yaml).
+# (docker-compose, promtool from prometheus, shellcheck, python3-yaml, and
+# kubectl below).
 # `setup.sh --build-only` (the Docker build stage) skips them.
 TEST_PACKAGES=(
   openssh-server openssh-client iproute2
   docker-compose prometheus shellcheck python3-yaml
 )
+# kubectl renders the Kubernetes overlays (`kubectl kustomize`): Debian's
+# kubernetes-client (1.20, kustomize v2.0.3) only when no kubectl is on PATH,
+# since a newer one (say from the Kubernetes apt repository) may be installed.
+if ! command -v kubectl >/dev/null; then
+  TEST_PACKAGES+=(kubernetes-client)
+fi
 if [ "${1:-}" != "--build-only" ]; then
   PACKAGES+=("${TEST_PACKAGES[@]}")
 fi

@@ -1,6 +1,7 @@
 // The Docker, Compose, Prometheus, Grafana, Kubernetes and Slurm files cannot
 // be run here (no Docker engine, no cluster), so they are checked with the
-// tools Debian has (docker-compose config, promtool, shellcheck) and by
+// tools Debian has (docker-compose config, promtool check/test rules,
+// shellcheck, kubectl kustomize of the Kubernetes overlays) and by
 // tests/launchers/check_deploy_files.py: structure, names and ports that must
 // agree, and every daemon flag against the built binaries.
 #include <unistd.h>
