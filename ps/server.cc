@@ -56,6 +56,11 @@ Server::Server(zmq::context_t& ctx, ServerOptions options, MetricsRegistry* metr
   metrics_->Describe("server.table_rows_evicted", "Rows evicted (idle or over the memory budget), by table");
   metrics_->Describe("server.table_admission_pending_pushes",
                      "Pushes to keys not yet admitted (counted, not applied), by table");
+  // The budget and what counts against it, so an alert can fire before
+  // pushes are refused (launch/docker/alerts.yml).
+  metrics_->Describe("server.memory_budget_bytes", "Bytes of rows this server may hold (--max_server_memory_mb)");
+  metrics_->Describe("server.live_bytes", "Bytes of rows held, as counted against server_memory_budget_bytes");
+  metrics_->GetGauge("server.memory_budget_bytes")->Set(static_cast<double>(options_.limits.max_memory_bytes));
   metrics_->SetConstLabels(NodeLabels(JobIdFromClusterId(options_.link.cluster_id), "server", -1));
 }
 
@@ -338,6 +343,7 @@ wire::ServerStats Server::CollectStats() const {
 }
 
 void Server::ExportTableMetrics() {
+  metrics_->GetGauge("server.live_bytes")->Set(static_cast<double>(state_.LiveBytes()));
   for (const auto& [id, table] : state_.tables) {
     const TableStats s = table->Stats();
     const Labels labels = {{"table", table->config().name}};
