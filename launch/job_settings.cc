@@ -131,6 +131,19 @@ std::vector<std::string> SchedulerFlags(const JobSettings& job, const JobModel& 
   }
   // The scheduler writes model.json after the export.
   f.push_back(ModelInfoFlag(model));
+  // What /status and the dashboard show of the job's settings.
+  const nlohmann::json config = {{"train", job.data.train},
+                                 {"test", job.data.test},
+                                 {"format", data::FormatName(model.format)},
+                                 {"batch_size", job.training.batch_size},
+                                 {"passes", job.training.passes},
+                                 {"max_staleness", job.training.max_staleness},
+                                 {"optimizer", job.optimizers.optimizer},
+                                 {"learning_rate", job.optimizers.learning_rate},
+                                 {"dense_optimizer", job.optimizers.dense_optimizer},
+                                 {"dense_learning_rate", job.optimizers.dense_learning_rate},
+                                 {"replicas", job.replicas}};
+  f.push_back("--job_config=" + config.dump());
   return f;
 }
 

@@ -63,6 +63,9 @@ DEFINE_uint64(eval_every_rows, 0,
               "not by rows");
 DEFINE_uint64(eval_rows, 0, "Test rows scored by each evaluation during training (0: all); the final one scores all");
 DEFINE_string(job_name, "embedps", "Name of the job shown on /status and the dashboard");
+DEFINE_string(job_config, "",
+              "The job's settings as its launcher describes them (a JSON object: data, batch, optimizers), "
+              "shown on /status and the dashboard");
 DEFINE_int32(http_linger_ms, 0,
              "Keep serving /status and the dashboard this long after the job ended, so its "
              "final state (or failure) can still be read");
@@ -118,6 +121,10 @@ embedps::StatusOr<embedps::scheduler::SchedulerOptions> OptionsFromFlags() {
   o.passes = FLAGS_passes;
   o.shuffle_seed = FLAGS_shuffle_seed;
   o.model_dir = FLAGS_model_dir;
+  if (!FLAGS_job_config.empty()) {
+    o.job_config = nlohmann::json::parse(FLAGS_job_config, nullptr, /*allow_exceptions=*/false);
+    if (!o.job_config.is_object()) return embedps::InvalidArgument("--job_config is not a JSON object");
+  }
   if (!FLAGS_model_info.empty()) {
     o.model_info = nlohmann::json::parse(FLAGS_model_info, nullptr, /*allow_exceptions=*/false);
     if (!o.model_info.is_object() || o.model_info.value("format", "") != "embedps-model") {

@@ -74,6 +74,9 @@ struct SchedulerOptions {
   // MODEL_DIR/model.json, so a model trained by any launcher, or by daemons
   // started by hand, can be evaluated, served and exported. Empty: none.
   nlohmann::json model_info;
+  // The launcher's description of the job's settings (--job_config), for
+  // /status; may be null.
+  nlohmann::json job_config;
   // Job statistics (rows, seconds, rows/s, training loss) are written here.
   std::string stats_json;
   // The job fails when more than this fraction of all lines read so far is
@@ -348,6 +351,8 @@ class SchedulerCore {
   nlohmann::json NodesJson(Clock::time_point now) const;
   // Totals over the servers in `nodes` (as NodesJson gives them).
   nlohmann::json MetricsSummaryJson(const nlohmann::json& nodes) const;
+  // The job's settings for /status: model, data, batch, optimizers.
+  nlohmann::json ConfigJson() const;
   nlohmann::json ProgressJson() const;
   std::string Health(const Node& node, Clock::time_point now) const;
   const char* PhaseName() const;

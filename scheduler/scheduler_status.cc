@@ -277,7 +277,35 @@ nlohmann::json SchedulerCore::StatusJson() const {
           {"events", history_.EventsJson()},
           // Periodic and final evaluations, oldest first (as in the statistics).
           {"evals", evaluation_.results()},
-          {"last_checkpoint", LastCheckpointJson()}};
+          {"last_checkpoint", LastCheckpointJson()},
+          {"checkpoints", {{"written", checkpoints_written_->Get()},
+                           {"failures", checkpoint_failures_->Get()},
+                           {"enabled", !options_.checkpoint_dir.empty()}}},
+          {"config", ConfigJson()}};
+}
+
+nlohmann::json SchedulerCore::ConfigJson() const {
+  // The launcher's settings, and the model from model.json's description.
+  nlohmann::json config = options_.job_config.is_object() ? options_.job_config : nlohmann::json::object();
+  if (options_.model_info.is_object() && options_.model_info.contains("spec")) {
+    const nlohmann::json& spec = options_.model_info["spec"];
+    const std::string model = spec.value("model", "");
+    if (!model.empty()) config["model"] = model;
+    // Only what the model uses: lr has neither factors nor an MLP.
+    if (model != "lr" && spec.contains("factors")) config["factors"] = spec["factors"];
+    const bool dense = model == "deepfm" || model == "ncf";
+    if (dense && spec.contains("hidden")) config["hidden"] = spec["hidden"];
+    if (!dense) {
+      config.erase("dense_optimizer");  // no dense tables to optimize
+      config.erase("dense_learning_rate");
+    }
+    if (!config.contains("format") && options_.model_info.contains("data_format")) {
+      config["format"] = options_.model_info["data_format"];
+    }
+  }
+  if (!config.contains("train")) config["train"] = options_.train_files;
+  if (!config.contains("passes")) config["passes"] = options_.passes;
+  return config;
 }
 
 }  // namespace embedps::scheduler

@@ -71,7 +71,12 @@ TEST(JobSettingsTest, SchedulerFlags) {
                           "--eval_every_s=0",
                           "--eval_every_rows=1000",
                           "--eval_rows=50",
-                          kDeepFmInfo};
+                          kDeepFmInfo,
+                          // What /status and the dashboard show of the job.
+                          "--job_config={\"batch_size\":256,\"dense_learning_rate\":0.01,\"dense_optimizer\":"
+                          "\"sgd\",\"format\":\"criteo\",\"learning_rate\":0.1,\"max_staleness\":5,"
+                          "\"optimizer\":\"adagrad\",\"passes\":3,\"replicas\":2,\"test\":\"/data/test.tsv\","
+                          "\"train\":\"/data/train.tsv\"}"};
   EXPECT_EQ(JobDaemonFlags(Representative(), DeepFm(), Role::kScheduler), expected);
 }
 
@@ -104,7 +109,11 @@ TEST(JobSettingsTest, DefaultsLeaveOptionalFlagsOut) {
   const JobModel model = DeepFm();
   const Flags sched = JobDaemonFlags(job, model, Role::kScheduler);
   EXPECT_EQ(sched, (Flags{"--train=/data/train.tsv", "--passes=1", "--max_bad_line_fraction=0.01",
-                          "--checkpoint_dir=/ckpt", kDeepFmInfo}));
+                          "--checkpoint_dir=/ckpt", kDeepFmInfo,
+                          "--job_config={\"batch_size\":1000,\"dense_learning_rate\":0.001,\"dense_optimizer\":"
+                          "\"adam\",\"format\":\"criteo\",\"learning_rate\":0.05,\"max_staleness\":-1,"
+                          "\"optimizer\":\"adagrad\",\"passes\":1,\"replicas\":1,\"test\":\"\","
+                          "\"train\":\"/data/train.tsv\"}"}));
   EXPECT_EQ(JobDaemonFlags(job, model, Role::kWorker),
             (Flags{"--batch_size=1000", "--prefetch=1", "--max_staleness=-1", "--dense_pull_every=1",
                    "--dense_push_every=1", "--format=criteo"}));
