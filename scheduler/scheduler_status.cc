@@ -141,7 +141,7 @@ void SchedulerCore::UpdateMetrics() {
     }
   }
   m.GetGauge("scheduler.uptime_seconds")->Set(Seconds(now - started_));
-  for (const char* phase : {"admitting", "training", "stopping", "exporting", "finished", "failed"}) {
+  for (const char* phase : {"admitting", "restoring", "training", "stopping", "exporting", "finished", "failed"}) {
     m.GetGauge("scheduler.phase", {{"phase", phase}})->Set(std::string(phase) == PhaseName() ? 1 : 0);
   }
 }

@@ -102,6 +102,14 @@ TEST(MonitoringTest, StatusMetricsAndStopOnARunningJob) {
                               "\",role=\"scheduler\",phase=\"training\"}"),
             1)
       << sched;
+  // Every phase /status can name has its sample, restoring (a --resume
+  // loading its checkpoint) included.
+  for (const char* phase : {"admitting", "restoring", "stopping", "exporting", "finished", "failed"}) {
+    EXPECT_EQ(Sample(sched, "embedps_scheduler_phase{job_id=\"" + status["job"]["id"].get<std::string>() +
+                                "\",role=\"scheduler\",phase=\"" + phase + "\"}"),
+              0)
+        << phase << ": " << sched;
+  }
 
   // A checkpoint on demand: `embedps checkpoint` waits until /status shows a
   // newer complete checkpoint than before, and the scheduler's metrics
