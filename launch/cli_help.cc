@@ -68,6 +68,7 @@ const std::vector<Entry>& Entries() {
       // data
       {"train", "data", {TRAIN, "recommend", "serve"}},
       {"test", "data", {"local", "ssh", "eval"}},
+      {"validation", "data", {TRAIN}},
       {"format", "data", {TRAIN, SCORE, "bench"}},
       {"max_bad_line_fraction", "data", {TRAIN, SCORE}},
       {"shuffle", "data", {"local"}},

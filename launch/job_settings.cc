@@ -19,6 +19,10 @@ DEFINE_string(train, "",
 DEFINE_string(test, "",
               "local, eval: test data, a file, comma-separated files or a glob, plain or gzip; ssh: the same, read "
               "here after the job, with --model_dir");
+DEFINE_string(validation, "",
+              "local, ssh, node-flags: held-out data the periodic evaluation (--eval_every_s, --eval_every_rows) "
+              "scores instead of --test, so that watching it or choosing by it does not overstate the test result "
+              "(a file, comma-separated files or a glob)");
 DEFINE_string(format, "",
               "local, ssh, node-flags, eval, predict, recommend, serve, bench parse: input format (criteo, criteo-unlabeled, movielens, movielens-dat, csv, "
               "movielens-csv, libsvm); default: detected from the file name and first line");
@@ -134,6 +138,7 @@ std::vector<std::string> SchedulerFlags(const JobSettings& job, const JobModel& 
   // What /status and the dashboard show of the job's settings.
   const nlohmann::json config = {{"train", job.data.train},
                                  {"test", job.data.test},
+                                 {"validation", job.data.validation},
                                  {"format", data::FormatName(model.format)},
                                  {"batch_size", job.training.batch_size},
                                  {"passes", job.training.passes},
@@ -163,7 +168,9 @@ std::vector<std::string> WorkerFlags(const JobSettings& job, const JobModel& mod
                                 "--dense_pull_every=" + std::to_string(t.dense_pull_every),
                                 "--dense_push_every=" + std::to_string(t.dense_push_every),
                                 std::string("--format=") + data::FormatName(model.format)};
-  if (job.eval.enabled()) f.push_back("--eval_test=" + job.data.test);
+  if (job.eval.enabled()) {
+    f.push_back("--eval_test=" + (job.data.validation.empty() ? job.data.test : job.data.validation));
+  }
   f.insert(f.end(), job.model_flags.begin(), job.model_flags.end());
   return f;
 }
@@ -199,7 +206,7 @@ StatusOr<JobSettings> JobSettingsFromFlags() {
   RETURN_IF_ERROR(CheckRange("checkpoint_interval_s", FLAGS_checkpoint_interval_s, 0, 86400 * 7));
   RETURN_IF_ERROR(CheckRange("replicas", FLAGS_replicas, 1, 2));
   JobSettings job;
-  job.data = {FLAGS_train, FLAGS_test, FLAGS_format, FLAGS_max_bad_line_fraction};
+  job.data = {FLAGS_train, FLAGS_test, FLAGS_format, FLAGS_max_bad_line_fraction, FLAGS_validation};
   job.training.passes = FLAGS_passes;
   job.training.batch_size = FLAGS_batch_size;
   job.training.prefetch = FLAGS_prefetch;
@@ -233,12 +240,19 @@ Status ValidateJobSettings(const JobSettings& job) {
 }
 
 Status CheckEvalSettings(const JobSettings& job, const worker::ModelSpec& spec) {
-  if (!job.eval.enabled()) return Status::OK();
+  if (!job.eval.enabled()) {
+    if (!job.data.validation.empty()) {
+      return InvalidArgument("--validation is scored by the periodic evaluation: give --eval_every_s or --eval_every_rows");
+    }
+    return Status::OK();
+  }
   if (spec.model == "ncf") {
     // Its test set holds positives only; NCF is judged by ranking (HR@10).
     return InvalidArgument("--eval_every_s/--eval_every_rows: periodic evaluation does not support --model ncf");
   }
-  if (job.data.test.empty()) return InvalidArgument("--eval_every_s/--eval_every_rows need --test");
+  if (job.data.test.empty() && job.data.validation.empty()) {
+    return InvalidArgument("--eval_every_s/--eval_every_rows need --validation or --test");
+  }
   return Status::OK();
 }
 

@@ -31,6 +31,9 @@ struct DataSettings {
   // first training file.
   std::string format;
   double max_bad_line_fraction = 0.01;
+  // Held-out data the periodic evaluation scores instead of `test`, so that
+  // watching it (or choosing by it) does not overstate the test result.
+  std::string validation;
 };
 
 // The scheduler's passes and the workers' batching and consistency.

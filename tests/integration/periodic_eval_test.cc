@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -54,6 +56,34 @@ TEST(PeriodicEvalTest, EvaluatesDuringTrainingAndAtTheEnd) {
   EXPECT_NEAR(last["test_logloss"].get<double>(), summary["test_logloss"].get<double>(), 1e-6);
   // The first one ran while training went on.
   EXPECT_LT(evals[0]["rows"].get<uint64_t>(), 120000u);
+}
+
+// With --validation the periodic evaluations (and the scheduler's final one)
+// score the validation file, and only the launcher's evaluation of the
+// export scores --test: what was watched during training is not what is
+// reported. --validation without periodic evaluation is a usage error.
+TEST(PeriodicEvalTest, ValidationIsWhatThePeriodicEvaluationScores) {
+  testing::ScratchDir dir;
+  const std::string train = testing::GenerateCriteoFile(dir, "train.tsv", 40000, 31);
+  const std::string validation = testing::GenerateCriteoFile(dir, "validation.tsv", 1500, 32);
+  const std::string test = testing::GenerateCriteoFile(dir, "test.tsv", 3000, 33);
+  const std::vector<std::string> job = {"local", "--model=lr", "--train=" + train, "--test=" + test,
+                                        "--servers=1", "--workers=1", "--http_port=-1"};
+  auto args = job;
+  args.insert(args.end(), {"--validation=" + validation, "--eval_every_rows=10000",
+                           "--summary_json=" + dir.File("summary.json"), "--run_dir=" + dir.File("run")});
+  auto run = testing::RunBinary("embedps", args, dir.File("local.log"), std::chrono::seconds(120));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto summary = nlohmann::json::parse(testing::ReadFile(dir.File("summary.json")));
+  ASSERT_GE(summary["evals"].size(), 2u) << summary.dump(2);
+  for (const auto& e : summary["evals"]) EXPECT_EQ(e["test_rows"], 1500) << e.dump();
+  EXPECT_EQ(summary["test_rows"], 3000);
+
+  args = job;
+  args.insert(args.end(), {"--validation=" + validation, "--run_dir=" + dir.File("run2")});
+  run = testing::RunBinary("embedps", args, dir.File("bad.log"), std::chrono::seconds(30));
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("--validation is scored by the periodic evaluation"), std::string::npos) << run.output;
 }
 
 }  // namespace

@@ -76,7 +76,7 @@ TEST(JobSettingsTest, SchedulerFlags) {
                           "--job_config={\"batch_size\":256,\"dense_learning_rate\":0.01,\"dense_optimizer\":"
                           "\"sgd\",\"format\":\"criteo\",\"learning_rate\":0.1,\"max_staleness\":5,"
                           "\"optimizer\":\"adagrad\",\"passes\":3,\"replicas\":2,\"test\":\"/data/test.tsv\","
-                          "\"train\":\"/data/train.tsv\"}"};
+                          "\"train\":\"/data/train.tsv\",\"validation\":\"\"}"};
   EXPECT_EQ(JobDaemonFlags(Representative(), DeepFm(), Role::kScheduler), expected);
 }
 
@@ -113,7 +113,7 @@ TEST(JobSettingsTest, DefaultsLeaveOptionalFlagsOut) {
                           "--job_config={\"batch_size\":1000,\"dense_learning_rate\":0.001,\"dense_optimizer\":"
                           "\"adam\",\"format\":\"criteo\",\"learning_rate\":0.05,\"max_staleness\":-1,"
                           "\"optimizer\":\"adagrad\",\"passes\":1,\"replicas\":1,\"test\":\"\","
-                          "\"train\":\"/data/train.tsv\"}"}));
+                          "\"train\":\"/data/train.tsv\",\"validation\":\"\"}"}));
   EXPECT_EQ(JobDaemonFlags(job, model, Role::kWorker),
             (Flags{"--batch_size=1000", "--prefetch=1", "--max_staleness=-1", "--dense_pull_every=1",
                    "--dense_push_every=1", "--format=criteo"}));
@@ -166,7 +166,7 @@ TEST(JobSettingsTest, ValidateAndEvalChecksNameTheFlag) {
   job = JobSettings();
   job.eval.every_rows = 10;
   worker::ModelSpec spec;
-  EXPECT_EQ(CheckEvalSettings(job, spec).message(), "--eval_every_s/--eval_every_rows need --test");
+  EXPECT_EQ(CheckEvalSettings(job, spec).message(), "--eval_every_s/--eval_every_rows need --validation or --test");
   spec.model = "ncf";
   EXPECT_NE(CheckEvalSettings(job, spec).message().find("does not support --model ncf"), std::string::npos);
 }
