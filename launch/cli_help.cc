@@ -144,6 +144,7 @@ const std::vector<Entry>& Entries() {
       {"eval_every_s", "monitoring", {TRAIN}},
       {"eval_every_rows", "monitoring", {TRAIN}},
       {"eval_rows", "monitoring", {TRAIN}},
+      {"keep_best", "monitoring", {TRAIN}},
       {"progress_interval_s", "monitoring", {TRAIN}},
       {"http_port", "monitoring", {"local", "serve"}},
       {"http_bind", "monitoring", {"local", "ssh", "serve"}},

@@ -23,6 +23,9 @@ DEFINE_string(validation, "",
               "local, ssh, node-flags: held-out data the periodic evaluation (--eval_every_s, --eval_every_rows) "
               "scores instead of --test, so that watching it or choosing by it does not overstate the test result "
               "(a file, comma-separated files or a glob)");
+DEFINE_bool(keep_best, false,
+            "local, ssh, node-flags: export the model of the best periodic evaluation on --validation when the "
+            "final one is worse (another pass can make a model worse); the servers write a snapshot at each best");
 DEFINE_string(format, "",
               "local, ssh, node-flags, eval, predict, recommend, serve, bench parse: input format (criteo, criteo-unlabeled, movielens, movielens-dat, csv, "
               "movielens-csv, libsvm); default: detected from the file name and first line");
@@ -132,6 +135,7 @@ std::vector<std::string> SchedulerFlags(const JobSettings& job, const JobModel& 
     f.push_back("--eval_every_s=" + Decimal(job.eval.every_s));
     f.push_back("--eval_every_rows=" + std::to_string(job.eval.every_rows));
     f.push_back("--eval_rows=" + std::to_string(job.eval.rows));
+    if (job.eval.keep_best) f.push_back("--keep_best");
   }
   // The scheduler writes model.json after the export.
   f.push_back(ModelInfoFlag(model));
@@ -139,6 +143,7 @@ std::vector<std::string> SchedulerFlags(const JobSettings& job, const JobModel& 
   const nlohmann::json config = {{"train", job.data.train},
                                  {"test", job.data.test},
                                  {"validation", job.data.validation},
+                                 {"keep_best", job.eval.keep_best},
                                  {"format", data::FormatName(model.format)},
                                  {"batch_size", job.training.batch_size},
                                  {"passes", job.training.passes},
@@ -215,7 +220,7 @@ StatusOr<JobSettings> JobSettingsFromFlags() {
   job.training.max_staleness = FLAGS_max_staleness;
   job.optimizers = {FLAGS_optimizer, FLAGS_learning_rate, FLAGS_factor_learning_rate, FLAGS_dense_optimizer,
                     FLAGS_dense_learning_rate};
-  job.eval = {FLAGS_eval_every_s, FLAGS_eval_every_rows, FLAGS_eval_rows};
+  job.eval = {FLAGS_eval_every_s, FLAGS_eval_every_rows, FLAGS_eval_rows, FLAGS_keep_best};
   job.checkpoints.dir = FLAGS_checkpoint_dir;
   // Unset, each launcher keeps its own default (local: 30 s).
   if (FlagWasSet("checkpoint_interval_s")) job.checkpoints.interval_s = FLAGS_checkpoint_interval_s;
@@ -241,8 +246,9 @@ Status ValidateJobSettings(const JobSettings& job) {
 
 Status CheckEvalSettings(const JobSettings& job, const worker::ModelSpec& spec) {
   if (!job.eval.enabled()) {
-    if (!job.data.validation.empty()) {
-      return InvalidArgument("--validation is scored by the periodic evaluation: give --eval_every_s or --eval_every_rows");
+    if (!job.data.validation.empty() || job.eval.keep_best) {
+      return InvalidArgument(std::string(job.eval.keep_best ? "--keep_best" : "--validation") +
+                             " works with the periodic evaluation: give --eval_every_s or --eval_every_rows");
     }
     return Status::OK();
   }
@@ -252,6 +258,11 @@ Status CheckEvalSettings(const JobSettings& job, const worker::ModelSpec& spec) 
   }
   if (job.data.test.empty() && job.data.validation.empty()) {
     return InvalidArgument("--eval_every_s/--eval_every_rows need --validation or --test");
+  }
+  if (job.eval.keep_best && job.data.validation.empty()) {
+    // Choosing the model on the test set and reporting on it would
+    // overstate the result.
+    return InvalidArgument("--keep_best chooses by --validation: give a validation file of its own");
   }
   return Status::OK();
 }

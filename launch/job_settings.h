@@ -52,6 +52,9 @@ struct EvalSettings {
   double every_s = 0;
   uint64_t every_rows = 0;
   uint64_t rows = 0;  // test rows per evaluation; 0: all
+  // Export the model of the best evaluation on --validation when the final
+  // one is worse (the scheduler's --keep_best).
+  bool keep_best = false;
   bool enabled() const { return every_s > 0 || every_rows > 0; }
 };
 

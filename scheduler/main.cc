@@ -63,6 +63,9 @@ DEFINE_uint64(eval_every_rows, 0,
               "not by rows");
 DEFINE_uint64(eval_rows, 0, "Test rows scored by each evaluation during training (0: all); the final one scores all");
 DEFINE_string(job_name, "embedps", "Name of the job shown on /status and the dashboard");
+DEFINE_bool(keep_best, false,
+            "Snapshot the model at each best periodic evaluation and export the best snapshot when the final "
+            "evaluation is worse (needs --model_dir and periodic evaluation)");
 DEFINE_string(job_config, "",
               "The job's settings as its launcher describes them (a JSON object: data, batch, optimizers), "
               "shown on /status and the dashboard");
@@ -159,6 +162,7 @@ embedps::StatusOr<embedps::scheduler::SchedulerOptions> OptionsFromFlags() {
   o.eval_every = std::chrono::milliseconds(static_cast<int64_t>(FLAGS_eval_every_s * 1000));
   o.eval_every_rows = FLAGS_eval_every_rows;
   o.eval_rows = FLAGS_eval_rows;
+  o.keep_best = FLAGS_keep_best;
   ASSIGN_OR_RETURN(o.curve, embedps::CurveConfigFromFlags(/*binds=*/true, /*connects=*/false));
   return o;
 }

@@ -28,7 +28,8 @@ SchedulerCore::SchedulerCore(SchedulerOptions options, MetricsRegistry* metrics,
                             options_.checkpoint_every_rows, options_.checkpoint_each_pass,
                             options_.checkpoint_min_gap}),
       handoffs_(options_.checkpoint_dir),
-      evaluation_({options_.eval_every, options_.eval_every_rows, options_.eval_rows, options_.eval_timeout}) {
+      evaluation_({options_.eval_every, options_.eval_every_rows, options_.eval_rows, options_.eval_timeout}),
+      best_(options_.keep_best && !options_.model_dir.empty()) {
   malformed_ = metrics_->GetCounter("scheduler.malformed_messages");
   rejected_ = metrics_->GetCounter("scheduler.rejected_messages");
   metrics_->Describe("scheduler.malformed_messages", "Messages that could not be decoded");
@@ -158,6 +159,7 @@ Status SchedulerCore::Finish(Status result, Clock::time_point now) {
   RecordEvent("finished", stopping_ ? "job stopped: " + stop_reason_ : "job finished");
   RefreshStatus(true);
   ShutdownAll(true, "job finished");
+  RETURN_IF_ERROR(ApplyKeptModel());
   RETURN_IF_ERROR(WriteModelJson());
   return WriteStats();
 }
@@ -528,6 +530,14 @@ Status SchedulerCore::StartExport() {
 
 Status SchedulerCore::OnExported(Node& node, const wire::Message& msg) {
   const auto& reply = std::get<wire::ExportModelReplyMsg>(msg.body);
+  // A --keep_best snapshot (written to MODEL_DIR/best-N/), not the export.
+  const std::string snapshots = options_.model_dir + "/best-";
+  if (reply.path.rfind(snapshots, 0) == 0) {
+    const std::string name = reply.path.substr(options_.model_dir.size() + 1,
+                                               reply.path.find('/', snapshots.size()) - options_.model_dir.size() - 1);
+    best_.SnapshotWritten(name);
+    return Status::OK();
+  }
   LOG(INFO) << Describe(node) << " exported " << reply.rows << " rows";
   RecordEvent("exported", Describe(node) + " exported " + std::to_string(reply.rows) + " rows");
   node.done = true;
@@ -754,6 +764,42 @@ void SchedulerCore::CopySideFiles(nlohmann::json* model_info) const {
   }
 }
 
+Status SchedulerCore::ApplyKeptModel() {
+  if (!best_.enabled()) return Status::OK();
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(options_.model_dir, ec)) {
+    LOG(WARNING) << "--keep_best: --model_dir " << options_.model_dir << " is not on this host; the final model stays";
+    return Status::OK();
+  }
+  if (const auto kept = best_.Kept()) {
+    // The export's tables give way to the snapshot's (same file names).
+    const std::string from = options_.model_dir + "/" + *kept;
+    for (const auto& entry : fs::directory_iterator(options_.model_dir, ec)) {
+      if (entry.path().extension() == ".epsmodel") fs::remove(entry.path(), ec);
+    }
+    for (const auto& entry : fs::directory_iterator(from, ec)) {
+      fs::copy_file(entry.path(), options_.model_dir + "/" + entry.path().filename().string(),
+                    fs::copy_options::overwrite_existing, ec);
+      if (ec) return Unavailable("--keep_best: cannot copy " + entry.path().string() + ": " + ec.message());
+    }
+    const nlohmann::json j = best_.Json();
+    const std::string line = "kept the model of the evaluation after " +
+                             std::to_string(j["best_eval"]["rows"].get<uint64_t>()) +
+                             " rows: it beat the final one (--keep_best)";
+    LOG(INFO) << line;
+    RecordEvent("export", line);
+    if (options_.print_progress) {
+      std::printf("embedps: %s\n", line.c_str());
+      std::fflush(stdout);
+    }
+  }
+  for (const auto& entry : fs::directory_iterator(options_.model_dir, ec)) {
+    if (entry.is_directory() && entry.path().filename().string().rfind("best-", 0) == 0) fs::remove_all(entry.path(), ec);
+  }
+  return Status::OK();
+}
+
 Status SchedulerCore::WriteModelJson() const {
   if (options_.model_info.is_null() || options_.model_dir.empty()) return Status::OK();
   std::error_code ec;
@@ -803,6 +849,7 @@ nlohmann::json SchedulerCore::StatsJson() const {
   j["bad_lines"] = total.bad_lines;
   j["dense_pulls"] = total.dense_pulls;
   if (EvalEnabled()) j["evals"] = evaluation_.results();
+  if (best_.enabled()) j["keep_best"] = best_.Json();
   j["servers"] = options_.num_servers;
   j["workers"] = options_.num_workers;
   j["passes"] = options_.passes;

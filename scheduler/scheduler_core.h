@@ -35,6 +35,7 @@
 #include "scheduler/checkpoint_schedule.h"
 #include "scheduler/checkpoint_store.h"
 #include "scheduler/clock_tracker.h"
+#include "scheduler/best_model_keeper.h"
 #include "scheduler/eval_coordinator.h"
 #include "scheduler/failover_ledger.h"
 #include "scheduler/handoff_tracker.h"
@@ -138,6 +139,10 @@ struct SchedulerOptions {
   // A request unanswered this long is given up (the export waits at most
   // this long for the final one).
   std::chrono::milliseconds eval_timeout{600000};
+  // --keep_best: snapshot the servers' rows at each best evaluation and
+  // export the best snapshot when the final evaluation is worse
+  // (best_model_keeper.h).
+  bool keep_best = false;
 };
 
 // A decoded message as the scheduler's socket received it.
@@ -328,6 +333,9 @@ class SchedulerCore {
   // Copies the side files model.json lists into the model directory; one
   // that cannot be copied is listed without a copy.
   void CopySideFiles(nlohmann::json* model_info) const;
+  // --keep_best: moves the kept snapshot's files over the export and
+  // removes the snapshots; returns what was kept (for the statistics).
+  Status ApplyKeptModel();
   // MODEL_DIR/model.json from options_.model_info and the statistics.
   Status WriteModelJson() const;
   wire::Progress TotalProgress() const;
@@ -419,6 +427,7 @@ class SchedulerCore {
 
   // Periodic evaluation (eval_coordinator.h).
   EvalCoordinator evaluation_;
+  BestModelKeeper best_;
   bool final_eval_asked_ = false;
 
   // Bounded staleness: workers' clocks and their minimum.

@@ -52,10 +52,25 @@ Status SchedulerCore::OnEvalResult(Node& node, const wire::Message& msg) {
     }
   } else {
     RecordEvent("eval", answer->text + " after " + std::to_string(answer->rows) + " rows");
+    if (const auto snapshot = best_.OnEvaluation(evaluation_.results().back())) {
+      // The best so far: the servers write their rows aside (--keep_best).
+      size_t servers = 0;
+      for (const auto& [id, n] : members_.all()) {
+        if (!IsServing(n)) continue;
+        RETURN_IF_ERROR(SendTo(n, wire::ExportModelMsg{options_.model_dir + "/" + *snapshot}));
+        ++servers;
+      }
+      best_.SnapshotStarted(*snapshot, servers);
+    }
     if (options_.print_progress) {
-      std::printf("eval%s: %llu rows trained (%.1f s): %s on %llu test rows (%.1f s)\n", answer->final ? " (final)" : "",
-                  static_cast<unsigned long long>(answer->rows), answer->train_seconds, answer->text.c_str(),
-                  static_cast<unsigned long long>(answer->test_rows), answer->eval_seconds);
+      // With --validation the workers score it, not the test set.
+      const bool validation = options_.job_config.is_object() && !options_.job_config.value("validation", "").empty();
+      std::string text = answer->text;
+      if (validation && text.rfind("test ", 0) == 0) text = "validation " + text.substr(5);
+      std::printf("eval%s: %llu rows trained (%.1f s): %s on %llu %s rows (%.1f s)\n", answer->final ? " (final)" : "",
+                  static_cast<unsigned long long>(answer->rows), answer->train_seconds, text.c_str(),
+                  static_cast<unsigned long long>(answer->test_rows), validation ? "validation" : "test",
+                  answer->eval_seconds);
       std::fflush(stdout);
     }
   }

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -83,7 +85,58 @@ TEST(PeriodicEvalTest, ValidationIsWhatThePeriodicEvaluationScores) {
   args.insert(args.end(), {"--validation=" + validation, "--run_dir=" + dir.File("run2")});
   run = testing::RunBinary("embedps", args, dir.File("bad.log"), std::chrono::seconds(30));
   EXPECT_EQ(run.exit_code, 2) << run.output;
-  EXPECT_NE(run.output.find("--validation is scored by the periodic evaluation"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("--validation works with the periodic evaluation: give --eval_every_s or --eval_every_rows"), std::string::npos) << run.output;
+}
+
+// --keep_best exports the model of the best evaluation on --validation
+// when the final one is worse. The validation file here has the test rows'
+// labels flipped, so the better the model learns the training data the
+// worse it scores there: the first evaluation is the best, and the kept
+// model scores better on that file than the final one does.
+TEST(PeriodicEvalTest, KeepBestExportsTheBestEvaluationsModel) {
+  testing::ScratchDir dir;
+  const std::string train = testing::GenerateCriteoFile(dir, "train.tsv", 60000, 41);
+  std::istringstream rows(testing::ReadFile(testing::GenerateCriteoFile(dir, "test.tsv", 3000, 42)));
+  std::string flipped, line;
+  while (std::getline(rows, line)) flipped += (line[0] == '1' ? "0" : "1") + line.substr(1) + "\n";
+  const std::string validation = dir.Write("flipped.tsv", flipped);
+  auto run_job = [&](const std::string& name, bool keep_best) {
+    std::vector<std::string> args = {"local", "--model=lr", "--train=" + train, "--test=" + validation,
+                                     "--validation=" + validation, "--eval_every_rows=8000", "--servers=2",
+                                     "--workers=1", "--http_port=-1", "--summary_json=" + dir.File(name + ".json"),
+                                     "--run_dir=" + dir.File(name)};
+    if (keep_best) args.push_back("--keep_best");
+    auto run = testing::RunBinary("embedps", args, dir.File(name + ".log"), std::chrono::seconds(120));
+    EXPECT_EQ(run.exit_code, 0) << run.output;
+    return std::make_pair(run.output, nlohmann::json::parse(testing::ReadFile(dir.File(name + ".json"))));
+  };
+  const auto [kept_output, kept] = run_job("kept", true);
+  const auto [last_output, last] = run_job("last", false);
+  ASSERT_TRUE(kept.contains("keep_best")) << kept.dump(2);
+  EXPECT_EQ(kept["keep_best"]["kept"], "best") << kept["keep_best"].dump(2);
+  const uint64_t best_rows = kept["keep_best"]["best_eval"]["rows"].get<uint64_t>();
+  EXPECT_LT(best_rows, 60000u);
+  EXPECT_NE(kept_output.find("kept the model of the evaluation after " + std::to_string(best_rows) + " rows"),
+            std::string::npos)
+      << kept_output;
+  // The export is the best snapshot: it scores as that evaluation did, and
+  // better than the final model on the file it was chosen by.
+  EXPECT_GT(kept["test_auc"].get<double>(), last["test_auc"].get<double>() + 0.005)
+      << kept.dump(2) << last.dump(2);
+  EXPECT_LT(last["test_auc"].get<double>(), 0.5) << "the flipped labels read backwards";
+  EXPECT_FALSE(last.contains("keep_best"));
+  for (const auto& entry : std::filesystem::directory_iterator(dir.File("kept/model"))) {
+    EXPECT_EQ(entry.path().filename().string().rfind("best-", 0), std::string::npos) << "snapshots are removed";
+  }
+
+  // Choosing on --test would overstate the result: --keep_best needs a
+  // validation file of its own.
+  auto run = testing::RunBinary("embedps",
+                                {"local", "--model=lr", "--train=" + train, "--test=" + validation,
+                                 "--eval_every_rows=8000", "--keep_best", "--run_dir=" + dir.File("bad")},
+                                dir.File("bad.log"), std::chrono::seconds(30));
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("--keep_best chooses by --validation"), std::string::npos) << run.output;
 }
 
 }  // namespace

@@ -74,7 +74,7 @@ TEST(JobSettingsTest, SchedulerFlags) {
                           kDeepFmInfo,
                           // What /status and the dashboard show of the job.
                           "--job_config={\"batch_size\":256,\"dense_learning_rate\":0.01,\"dense_optimizer\":"
-                          "\"sgd\",\"format\":\"criteo\",\"learning_rate\":0.1,\"max_staleness\":5,"
+                          "\"sgd\",\"format\":\"criteo\",\"keep_best\":false,\"learning_rate\":0.1,\"max_staleness\":5,"
                           "\"optimizer\":\"adagrad\",\"passes\":3,\"replicas\":2,\"test\":\"/data/test.tsv\","
                           "\"train\":\"/data/train.tsv\",\"validation\":\"\"}"};
   EXPECT_EQ(JobDaemonFlags(Representative(), DeepFm(), Role::kScheduler), expected);
@@ -111,7 +111,7 @@ TEST(JobSettingsTest, DefaultsLeaveOptionalFlagsOut) {
   EXPECT_EQ(sched, (Flags{"--train=/data/train.tsv", "--passes=1", "--max_bad_line_fraction=0.01",
                           "--checkpoint_dir=/ckpt", kDeepFmInfo,
                           "--job_config={\"batch_size\":1000,\"dense_learning_rate\":0.001,\"dense_optimizer\":"
-                          "\"adam\",\"format\":\"criteo\",\"learning_rate\":0.05,\"max_staleness\":-1,"
+                          "\"adam\",\"format\":\"criteo\",\"keep_best\":false,\"learning_rate\":0.05,\"max_staleness\":-1,"
                           "\"optimizer\":\"adagrad\",\"passes\":1,\"replicas\":1,\"test\":\"\","
                           "\"train\":\"/data/train.tsv\",\"validation\":\"\"}"}));
   EXPECT_EQ(JobDaemonFlags(job, model, Role::kWorker),
