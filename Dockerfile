@@ -17,7 +17,7 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 FROM debian:12 AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libzmq5 libcapnp-0.9.2 libgflags2.2 libgoogle-glog0v6 libstdc++6 zlib1g \
+      libzmq5 libcapnp-0.9.2 libgflags2.2 libgoogle-glog0v6 libstdc++6 zlib1g libdnnl2 libgomp1 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /build/bin/embedps /build/bin/embedps-scheduler /build/bin/embedps-server /build/bin/embedps-worker /usr/local/bin/
 # /data is where the compose stack keeps data and the model; a named volume

@@ -93,6 +93,7 @@ const std::vector<Entry>& Entries() {
       {"negatives", "model", {TRAIN}},
       {"min_rating", "model", {TRAIN}},
       {"max_rating", "model", {TRAIN}},
+      {"dense_precision", "model", {TRAIN}},
       // training
       {"passes", "training", {TRAIN}},
       {"batch_size", "training", {TRAIN, "bench"}},

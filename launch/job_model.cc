@@ -24,6 +24,7 @@ StatusOr<JobModel> BuildJobModel(data::Format format, const std::string& train) 
     std::printf("embedps: csv data: %s\n", m.csv->Describe().c_str());
     std::fflush(stdout);
   }
+  ASSIGN_OR_RETURN(m.dense_precision, worker::ApplyDensePrecisionFlag());
   ASSIGN_OR_RETURN(m.side, worker::SideFeaturesFromFlags());
   ASSIGN_OR_RETURN(m.spec, worker::ModelSpecFromFlags(format, m.side.get(), m.csv ? &*m.csv : nullptr));
   ASSIGN_OR_RETURN(m.model, worker::MakeModel(m.spec));

@@ -15,6 +15,7 @@
 #include "worker/data/format.h"
 #include "worker/data/side_features.h"
 #include "worker/eval/exported_model.h"
+#include "worker/model/dense_matmul.h"
 #include "worker/model/model.h"
 
 namespace embedps::launch {
@@ -29,6 +30,7 @@ struct JobModel {
   data::Format format = data::Format::kCriteo;
   std::unique_ptr<data::SideFeatures> side;  // --user_features / --item_features
   std::optional<data::CsvSchema> csv;        // csv data: the first training file's schema
+  worker::DensePrecision dense_precision = worker::DensePrecision::kFp32;  // --dense_precision resolved
   worker::ModelSpec spec;
   std::unique_ptr<worker::Model> model;
 };

@@ -414,8 +414,12 @@ Status RunLocal(const LocalOptions& options) {
   ckpt.dir = CheckpointDirOf(o, run_dir);
   if (!ckpt.interval_s) ckpt.interval_s = kCheckpointIntervalS;
   InstallInterruptHandler();
-  std::printf("embedps: local cluster with %u servers and %u workers; model %s on %s data; logs in %s/logs\n",
-              o.servers, o.workers, spec.model.c_str(), data::FormatName(format), run_dir.c_str());
+  // Models with an MLP say which precision its products run in.
+  const std::string dense = spec.hidden.empty() ? ""
+                                                : std::string(" (dense layers in ") +
+                                                      worker::DensePrecisionName(model.dense_precision) + ")";
+  std::printf("embedps: local cluster with %u servers and %u workers; model %s%s on %s data; logs in %s/logs\n",
+              o.servers, o.workers, spec.model.c_str(), dense.c_str(), data::FormatName(format), run_dir.c_str());
   std::fflush(stdout);
   const auto wall_start = Clock::now();
   std::map<std::string, std::string> urls;
@@ -455,6 +459,7 @@ Status RunLocal(const LocalOptions& options) {
   summary["model"] = spec.model;
   summary["model_dir"] = model_dir;
   summary["format"] = data::FormatName(format);
+  if (!spec.hidden.empty()) summary["dense_precision"] = worker::DensePrecisionName(model.dense_precision);
   summary["wall_seconds"] = std::chrono::duration<double>(Clock::now() - wall_start).count();
   summary["run_dir"] = run_dir;
   summary["log_dir"] = run_dir + "/logs";

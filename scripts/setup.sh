@@ -14,6 +14,7 @@ PACKAGES=(
   libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev
+  libdnnl-dev
   zlib1g-dev
   chromium
   clang libclang-rt-14-dev

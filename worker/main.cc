@@ -98,6 +98,11 @@ int main(int argc, char** argv) {
     return embedps::worker::ModelSpecFromFlags(format, side, csv);
   };
   options.reader.csv = embedps::worker::CsvColumnsFromFlags();
+  // One oneDNN thread: the worker's processes share the cores already.
+  embedps::worker::SetDenseThreads(1);
+  auto precision = embedps::worker::ApplyDensePrecisionFlag();
+  if (!precision.ok()) return embedps::ExitWithError(kProg, precision.status());
+  LOG(INFO) << "dense layers: " << embedps::worker::DensePrecisionName(*precision) << " on oneDNN";
 
   // Declared before the worker, so the HTTP endpoint outlives it.
   embedps::MetricsRegistry metrics;

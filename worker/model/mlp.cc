@@ -5,12 +5,19 @@
 namespace embedps::worker {
 
 namespace {
-using ConstRowMap = Eigen::Map<const RowMatrix>;
 using RowMap = Eigen::Map<RowMatrix>;
+
+// A row-major Eigen matrix, or its transpose, as a product's operand.
+MatrixRef Ref(const float* data, int64_t rows, int64_t cols, bool transposed = false) {
+  return transposed ? MatrixRef{data, cols, rows, cols, true} : MatrixRef{data, rows, cols, cols, false};
+}
 }  // namespace
 
 Mlp::Mlp(std::vector<int> sizes, const std::string& prefix, bool relu_output)
-    : sizes_(std::move(sizes)), relu_output_(relu_output) {
+    : Mlp(std::move(sizes), prefix, relu_output, CurrentDensePrecision()) {}
+
+Mlp::Mlp(std::vector<int> sizes, const std::string& prefix, bool relu_output, DensePrecision precision)
+    : sizes_(std::move(sizes)), relu_output_(relu_output), matmul_(std::make_unique<DenseMatmul>(precision)) {
   for (size_t l = 0; l + 1 < sizes_.size(); ++l) {
     const int in = sizes_[l], out = sizes_[l + 1];
     // Glorot-uniform weights keep activations in range for ReLU stacks of
@@ -30,9 +37,11 @@ const RowMatrix& Mlp::Forward(const RowMatrix& x, const TableRows& rows, size_t 
   acts_[0] = x;
   const size_t layers = sizes_.size() - 1;
   for (size_t l = 0; l < layers; ++l) {
-    const ConstRowMap w(rows[first + 2 * l].data(), sizes_[l], sizes_[l + 1]);
     const Eigen::Map<const Eigen::RowVectorXf> b(rows[first + 2 * l + 1].data(), sizes_[l + 1]);
-    acts_[l + 1].noalias() = acts_[l] * w;
+    const int64_t n = acts_[l].rows(), in = sizes_[l], out = sizes_[l + 1];
+    acts_[l + 1].resize(n, out);
+    matmul_->Multiply(Ref(acts_[l].data(), n, in), Ref(rows[first + 2 * l].data(), in, out), acts_[l + 1].data(), out,
+                      /*accumulate=*/false);
     acts_[l + 1].rowwise() += b;
     if (Relu(l)) acts_[l + 1] = acts_[l + 1].cwiseMax(0.0f);
   }
@@ -46,10 +55,14 @@ const RowMatrix& Mlp::Backward(const RowMatrix& d_out, const TableRows& rows, si
   for (size_t l = sizes_.size() - 1; l-- > 0;) {
     RowMap gw((*grads)[first + 2 * l].data(), sizes_[l], sizes_[l + 1]);
     Eigen::Map<Eigen::RowVectorXf> gb((*grads)[first + 2 * l + 1].data(), sizes_[l + 1]);
-    gw.noalias() += acts_[l].transpose() * d_cur_;
+    const int64_t n = d_cur_.rows(), in = sizes_[l], out = sizes_[l + 1];
+    // dW += act^T d, dX = d W^T: transposes are strides, not copies.
+    matmul_->Multiply(Ref(acts_[l].data(), n, in, /*transposed=*/true), Ref(d_cur_.data(), n, out), gw.data(), out,
+                      /*accumulate=*/true);
     gb += d_cur_.colwise().sum();
-    const ConstRowMap w(rows[first + 2 * l].data(), sizes_[l], sizes_[l + 1]);
-    d_prev_.noalias() = d_cur_ * w.transpose();
+    d_prev_.resize(n, in);
+    matmul_->Multiply(Ref(d_cur_.data(), n, out), Ref(rows[first + 2 * l].data(), in, out, /*transposed=*/true),
+                      d_prev_.data(), in, /*accumulate=*/false);
     // ReLU: no gradient where the layer below was clipped at zero. The
     // input (l == 0) has no activation.
     if (l > 0 && Relu(l - 1)) d_prev_.array() *= (acts_[l].array() > 0.0f).cast<float>();

@@ -7,11 +7,13 @@
 // Hidden layers use ReLU; the last layer is linear unless relu_output.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <Eigen/Core>
 
+#include "worker/model/dense_matmul.h"
 #include "worker/model/model.h"
 
 namespace embedps::worker {
@@ -22,7 +24,10 @@ class Mlp {
  public:
   // sizes = {input, hidden..., output}; table names are prefix + "w<l>" and
   // prefix + "b<l>".
+  // The products run on oneDNN in `precision` (CurrentDensePrecision()
+  // unless given).
   Mlp(std::vector<int> sizes, const std::string& prefix, bool relu_output = false);
+  Mlp(std::vector<int> sizes, const std::string& prefix, bool relu_output, DensePrecision precision);
 
   // Two tables per layer (weights, bias), in layer order.
   const std::vector<ModelTable>& tables() const { return tables_; }
@@ -48,6 +53,11 @@ class Mlp {
   std::vector<std::vector<uint64_t>> keys_;
   std::vector<RowMatrix> acts_;  // acts_[0] = input, acts_[l+1] = output of layer l
   RowMatrix d_cur_, d_prev_;
+  std::unique_ptr<DenseMatmul> matmul_;  // a pointer: Mlp stays movable
+
+ public:
+  DensePrecision precision() const { return matmul_->precision(); }
+  const std::string& last_kernel() const { return matmul_->last_kernel(); }
 };
 
 }  // namespace embedps::worker

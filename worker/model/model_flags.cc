@@ -34,6 +34,9 @@ DEFINE_string(item_features_spec, "",
               "The columns of --item_features, e.g. 'sep=:: id=0 list:2:|'; empty: a MovieLens layout detected "
               "by content");
 
+DEFINE_string(dense_precision, "auto",
+              "deepfm, ncf: the dense layers' matrix products on oneDNN in bf16 (float32 accumulation; master "
+              "weights stay float32 on the servers) or fp32; auto: bf16 where the CPU has it (AVX-512 BF16, AMX)");
 DEFINE_string(label_column, "", "csv data: the label column's name (default: label, click, target or y)");
 DEFINE_string(numeric_columns, "",
               "csv data: comma-separated names of numeric columns (each a dense value and a bucketed key)");
@@ -66,6 +69,12 @@ StatusOr<std::vector<int>> ParseSizes(const std::string& text) {
 bool FlagWasSet(const char* name) {
   gflags::CommandLineFlagInfo info;
   return gflags::GetCommandLineFlagInfo(name, &info) && !info.is_default;
+}
+
+StatusOr<DensePrecision> ApplyDensePrecisionFlag() {
+  ASSIGN_OR_RETURN(const DensePrecision p, ResolveDensePrecision(FLAGS_dense_precision));
+  SetDensePrecision(p);
+  return p;
 }
 
 data::CsvColumns CsvColumnsFromFlags() {
@@ -170,7 +179,7 @@ std::vector<std::string> ModelFlagArgs() {
   for (const char* name : {"model", "factors", "l2", "bias_l2", "init_scale", "dense_feature_scale", "hidden", "negatives",
                            "min_rating", "max_rating", "user_features", "item_features", "user_features_spec",
                            "item_features_spec", "label_column", "numeric_columns", "categorical_columns",
-                           "ignore_columns"}) {
+                           "ignore_columns", "dense_precision"}) {
     // Only flags set explicitly: the workers then apply the same per-model
     // defaults as the launcher.
     std::string value;

@@ -12,6 +12,7 @@
 #include "worker/data/csv_schema.h"
 #include "worker/data/example.h"
 #include "worker/data/side_features.h"
+#include "worker/model/dense_matmul.h"
 #include "worker/model/model_spec.h"
 
 namespace embedps::worker {
@@ -21,6 +22,10 @@ namespace embedps::worker {
 // `csv`: the schema of csv data (its field counts), null for other formats.
 StatusOr<ModelSpec> ModelSpecFromFlags(data::Format format, const data::SideFeatures* side,
                                        const data::CsvSchema* csv = nullptr);
+
+// Resolves --dense_precision against the CPU and makes it the precision of
+// the dense layers built from now on; InvalidArgument naming the flag.
+StatusOr<DensePrecision> ApplyDensePrecisionFlag();
 
 // The csv column roles of --label_column, --numeric_columns,
 // --categorical_columns and --ignore_columns.
