@@ -1,5 +1,7 @@
 #include "worker/model/deepfm_model.h"
 
+#include <algorithm>
+
 namespace embedps::worker {
 
 namespace {
@@ -29,10 +31,12 @@ void DeepFmModel::Forward(const std::vector<data::Example>& batch, const TableRo
   const float* r = rows[0].data();
   deep_input_.setZero(static_cast<Eigen::Index>(batch.size()), mlp_.input_size());
   wide_.resize(batch.size());
+  fm_sums_.resize(batch.size() * k);
   for (size_t i = 0; i < batch.size(); ++i) {
     const data::Example& ex = batch[i];
     const uint32_t* slots = index_.slots(i);
     wide_[i] = r[0] + fm_.Forward(ex, slots, r);
+    std::copy(fm_.last_sum().begin(), fm_.last_sum().end(), fm_sums_.begin() + i * k);
     auto in = deep_input_.row(static_cast<Eigen::Index>(i));
     for (size_t j = 0; j < ex.keys.size(); ++j) {
       const uint32_t f = ex.fields[j] - o_.first_field;  // wraps for fields below first_field
@@ -49,7 +53,7 @@ double DeepFmModel::Step(const std::vector<data::Example>& batch, const TableRow
                          TableRows* grads) {
   const uint32_t k = o_.fm.factors, dim = k + 1;
   grads->resize(rows.size());
-  for (size_t t = 0; t < rows.size(); ++t) (*grads)[t].assign(rows[t].size(), 0.0f);
+  (*grads)[0].assign(rows[0].size(), 0.0f);  // the MLP writes its tables' gradients whole
   Forward(batch, rows);
   const RowMatrix& deep = mlp_.Forward(deep_input_, rows, 1);
   RowMatrix d_out(deep.rows(), 1);
@@ -65,8 +69,7 @@ double DeepFmModel::Step(const std::vector<data::Example>& batch, const TableRow
     const uint32_t* slots = index_.slots(i);
     const float dy = d_out(i, 0);
     g[0] += dy;
-    fm_.Forward(ex, slots, r);  // restores the per-example cache Backward reads
-    fm_.Backward(ex, slots, r, dy, g);
+    fm_.BackwardWithSum(ex, slots, r, dy, g, fm_sums_.data() + i * k);
     for (size_t j = 0; j < ex.keys.size(); ++j) {
       const uint32_t f = ex.fields[j] - o_.first_field;
       if (f >= o_.fields) continue;

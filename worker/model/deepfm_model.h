@@ -49,7 +49,8 @@ class DeepFmModel : public Model {
   std::vector<ModelTable> tables_;
   BatchIndex index_;
   RowMatrix deep_input_;
-  std::vector<float> wide_;  // mu + FM term per example
+  std::vector<float> wide_;     // mu + FM term per example
+  std::vector<float> fm_sums_;  // per example, the FM's sum_j x_j v_j (k floats) for its backward pass
 };
 
 }  // namespace embedps::worker

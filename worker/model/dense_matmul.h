@@ -31,13 +31,33 @@ bool CpuHasBf16();
 // fp32), "fp32".
 [[nodiscard]] StatusOr<DensePrecision> ResolveDensePrecision(std::string_view flag);
 
-// A row-major matrix view: `rows` x `cols`, row r at data + r * stride, or
-// its transpose when `transposed` (then rows/cols are the transpose's).
+// How a matrix's elements are stored.
+enum class DenseType : uint8_t { kF32, kBf16 };
+
+// A row-major matrix view: `rows` x `cols`, row r at data + r * stride
+// elements, or its transpose when `transposed` (then rows/cols are the
+// transpose's). bfloat16 data is uint16_t bits.
 struct MatrixRef {
-  const float* data = nullptr;
+  const void* data = nullptr;
   int64_t rows = 0, cols = 0;
   int64_t stride = 0;  // elements between rows of the stored matrix
   bool transposed = false;
+  DenseType type = DenseType::kF32;
+};
+
+// Where a product goes: row-major, `stride` elements between rows.
+struct DenseOutput {
+  void* data = nullptr;
+  int64_t stride = 0;
+  DenseType type = DenseType::kF32;
+};
+
+// What a product does after the multiply, fused into it: C = relu(A B +
+// bias), or C += A B when `accumulate` (then no bias or relu).
+struct DenseEpilogue {
+  const float* bias = nullptr;  // one float32 per column of C
+  bool relu = false;
+  bool accumulate = false;
 };
 
 // The precision new dense layers use: set once from --dense_precision at
@@ -58,8 +78,11 @@ class DenseMatmul {
   DenseMatmul& operator=(const DenseMatmul&) = delete;
 
   DensePrecision precision() const { return precision_; }
-  // C (a.rows x b.cols, row-major, leading dimension c_stride) = a * b, or
-  // += when `accumulate`.
+  // C (a.rows x b.cols) = epilogue(a * b). In bf16, float32 inputs are
+  // rounded to bfloat16 first and bfloat16 ones used as they are; in fp32
+  // every input must be float32. The output may be bfloat16 in bf16 only.
+  void Multiply(const MatrixRef& a, const MatrixRef& b, const DenseOutput& c, const DenseEpilogue& epilogue);
+  // Float32 C (leading dimension c_stride) = a * b, or += when `accumulate`.
   void Multiply(const MatrixRef& a, const MatrixRef& b, float* c, int64_t c_stride, bool accumulate);
   // oneDNN's name for the kernel of the last product ("brg:avx512_core_bf16").
   const std::string& last_kernel() const { return last_kernel_; }

@@ -83,8 +83,13 @@ float FmModel::Forward(const data::Example& ex, const uint32_t* slots, const flo
 
 void FmModel::Backward(const data::Example& ex, const uint32_t* slots, const float* rows, float g,
                        float* grads) {
+  BackwardWithSum(ex, slots, rows, g, grads, sum_.data());
+}
+
+void FmModel::BackwardWithSum(const data::Example& ex, const uint32_t* slots, const float* rows, float g,
+                              float* grads, const float* sum_data) const {
   const uint32_t dim = row_dim(), k = o_.factors;
-  const ConstVec sum(sum_.data(), k);
+  const ConstVec sum(sum_data, k);
   for (size_t j = 0; j < ex.keys.size(); ++j) {
     const size_t at = size_t{slots[j]} * dim;
     const float x = ex.values[j];

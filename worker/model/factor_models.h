@@ -77,6 +77,12 @@ class FmModel : public FactorModelBase {
   float Forward(const data::Example& ex, const uint32_t* slots, const float* rows) override;
   void Backward(const data::Example& ex, const uint32_t* slots, const float* rows, float g,
                 float* grads) override;
+  // The same with the example's sum_j x_j v_j given (k floats), for callers
+  // that keep each example's from Forward (last_sum()) instead of running
+  // Forward again.
+  void BackwardWithSum(const data::Example& ex, const uint32_t* slots, const float* rows, float g, float* grads,
+                       const float* sum) const;
+  const std::vector<float>& last_sum() const { return sum_; }
 
  private:
   std::vector<float> sum_;  // sum_j x_j v_j of the last Forward

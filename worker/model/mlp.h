@@ -37,27 +37,41 @@ class Mlp {
   int output_size() const { return sizes_.back(); }
 
   // Forward pass of x (n x input) with the pulled rows of this MLP's tables
-  // (rows[first + t] for its t-th table); keeps activations for Backward.
+  // (rows[first + t] for its t-th table); keeps what Backward needs. x must
+  // stay unchanged until Backward.
   const RowMatrix& Forward(const RowMatrix& x, const TableRows& rows, size_t first);
-  // Given d(loss)/d(output), adds the parameter gradients into grads (same
-  // layout as rows) and returns d(loss)/d(x).
+  // Given d(loss)/d(output), writes the parameter gradients of this MLP's
+  // tables into (*grads)[first + t] (resized to match rows) and returns
+  // d(loss)/d(x).
   const RowMatrix& Backward(const RowMatrix& d_out, const TableRows& rows, size_t first,
                             TableRows* grads);
 
+  DensePrecision precision() const { return matmul_->precision(); }
+  const std::string& last_kernel() const { return matmul_->last_kernel(); }
+
  private:
   bool Relu(size_t layer) const { return layer + 2 < sizes_.size() || relu_output_; }
+  bool bf16() const { return precision() == DensePrecision::kBf16; }
+  size_t layers() const { return sizes_.size() - 1; }
+  // Layer l's input: x for l == 0, else the layer below's output.
+  MatrixRef Input(size_t l) const;
 
   std::vector<int> sizes_;
   bool relu_output_;
   std::vector<ModelTable> tables_;
   std::vector<std::vector<uint64_t>> keys_;
-  std::vector<RowMatrix> acts_;  // acts_[0] = input, acts_[l+1] = output of layer l
+  // Activations in the products' precision: in bf16 the hidden layers'
+  // outputs are written in bfloat16 by the products themselves (what the
+  // next layer and the weight gradient read), and x is rounded once. The
+  // last layer's output is float32 (the model's score).
+  const RowMatrix* x_ = nullptr;
+  std::vector<uint16_t> x16_;
+  std::vector<RowMatrix> out32_;               // per layer, float32 outputs
+  std::vector<std::vector<uint16_t>> out16_;  // per layer, bf16 outputs
+  std::vector<std::vector<uint16_t>> w16_;    // per layer, weights in bf16 (rounded once per step)
+  std::vector<uint16_t> d16_;
   RowMatrix d_cur_, d_prev_;
   std::unique_ptr<DenseMatmul> matmul_;  // a pointer: Mlp stays movable
-
- public:
-  DensePrecision precision() const { return matmul_->precision(); }
-  const std::string& last_kernel() const { return matmul_->last_kernel(); }
 };
 
 }  // namespace embedps::worker
