@@ -5,6 +5,7 @@
 #include <Eigen/Core>
 
 #include "common/hash.h"
+#include "worker/model/fm_kernels.h"
 
 namespace embedps::worker {
 
@@ -65,20 +66,8 @@ void FactorModelBase::Predict(const std::vector<data::Example>& batch, const Tab
 }
 
 float FmModel::Forward(const data::Example& ex, const uint32_t* slots, const float* rows) {
-  const uint32_t dim = row_dim(), k = o_.factors;
-  sum_.assign(k, 0.0f);
-  Vec sum(sum_.data(), k);
-  float linear = 0, squares = 0;
-  for (size_t j = 0; j < ex.keys.size(); ++j) {
-    const float* row = rows + size_t{slots[j]} * dim;
-    const float x = ex.values[j];
-    linear += row[0] * x;
-    const ConstVec v(row + 1, k);
-    sum += x * v;
-    squares += x * x * v.squaredNorm();
-  }
-  // sum_{j<l} <v_j, v_l> x_j x_l = (|sum_j x_j v_j|^2 - sum_j x_j^2 |v_j|^2) / 2
-  return linear + 0.5f * (sum.squaredNorm() - squares);
+  sum_.resize(o_.factors);
+  return FmForward(FmExample{rows, row_dim(), slots, ex.values.data(), ex.keys.size()}, sum_.data());
 }
 
 void FmModel::Backward(const data::Example& ex, const uint32_t* slots, const float* rows, float g,
@@ -87,16 +76,8 @@ void FmModel::Backward(const data::Example& ex, const uint32_t* slots, const flo
 }
 
 void FmModel::BackwardWithSum(const data::Example& ex, const uint32_t* slots, const float* rows, float g,
-                              float* grads, const float* sum_data) const {
-  const uint32_t dim = row_dim(), k = o_.factors;
-  const ConstVec sum(sum_data, k);
-  for (size_t j = 0; j < ex.keys.size(); ++j) {
-    const size_t at = size_t{slots[j]} * dim;
-    const float x = ex.values[j];
-    grads[at] += g * x;
-    // d/dv_j = x_j (sum - x_j v_j)
-    Vec(grads + at + 1, k) += (g * x) * (sum - x * ConstVec(rows + at + 1, k));
-  }
+                              float* grads, const float* sum) const {
+  FmBackward(FmExample{rows, row_dim(), slots, ex.values.data(), ex.keys.size()}, sum, g, grads);
 }
 
 float MfModel::Forward(const data::Example& ex, const uint32_t* slots, const float* rows) {
