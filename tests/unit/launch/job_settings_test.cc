@@ -138,7 +138,7 @@ TEST(JobSettingsTest, FromFlagsAppliesTheDeepFmDefaultsAndExplicitFlagsWin) {
   EXPECT_EQ(job->data.train, "/data/train.tsv");
   EXPECT_EQ(job->training.batch_size, 500u);
   EXPECT_EQ(job->training.prefetch, 0u);
-  EXPECT_EQ(job->training.dense_pull_every, 2u);
+  EXPECT_EQ(job->training.dense_pull_every, 4u);
   EXPECT_EQ(job->training.dense_push_every, 3u);
   EXPECT_DOUBLE_EQ(job->optimizers.factor_learning_rate, 0.02);
   // Left unset: each launcher's own default.
