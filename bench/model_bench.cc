@@ -14,6 +14,7 @@
 #include "worker/model/deepfm_model.h"
 #include "worker/model/dense_matmul.h"
 #include "worker/model/factor_models.h"
+#include "worker/model/ncf_model.h"
 
 namespace embedps::worker {
 namespace {
@@ -29,8 +30,24 @@ std::vector<data::Example> CriteoShapedBatch(size_t n) {
   return batch;
 }
 
-void RunSteps(benchmark::State& state, Model& model) {
-  const auto batch = CriteoShapedBatch(static_cast<size_t>(state.range(0)));
+// MovieLens-shaped implicit feedback: a user and an item per example,
+// 943 users and 1,682 items as in ML-100K, one positive in five (NCF's 4
+// sampled negatives per rating).
+std::vector<data::Example> RatingShapedBatch(size_t n) {
+  std::mt19937_64 rng(5);
+  std::vector<data::Example> batch(n);
+  for (auto& ex : batch) {
+    ex.label = static_cast<float>(rng() % 5 == 0);
+    ex.user = rng() % 943;
+    ex.item = rng() % 1682;
+    ex.AddFeature(0, HashCombine(0, ex.user));
+    ex.AddFeature(1, HashCombine(1, ex.item));
+  }
+  return batch;
+}
+
+void RunSteps(benchmark::State& state, Model& model,
+              const std::vector<data::Example>& batch) {
   TableRows rows, grads;
   for (auto _ : state) {
     model.Prepare(batch);
@@ -39,6 +56,10 @@ void RunSteps(benchmark::State& state, Model& model) {
     benchmark::DoNotOptimize(model.Step(batch, rows, &grads));
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(batch.size()));
+}
+
+void RunSteps(benchmark::State& state, Model& model) {
+  RunSteps(state, model, CriteoShapedBatch(static_cast<size_t>(state.range(0))));
 }
 
 void BM_FmStep(benchmark::State& state) {
@@ -104,6 +125,25 @@ void BM_DeepFmStep(benchmark::State& state) {
   state.SetLabel(DensePrecisionName(precision));
 }
 
+// NCF as `embedps local --model ncf` trains it on MovieLens (32 factors,
+// MLP 64-32-16); args: examples per batch (1,000 ratings with their 4
+// negatives = 5,000), dense precision (0: fp32, 1: bf16).
+void BM_NcfStep(benchmark::State& state) {
+  const DensePrecision precision = state.range(1) ? DensePrecision::kBf16 : DensePrecision::kFp32;
+  if (precision == DensePrecision::kBf16 && !CpuHasBf16()) {
+    state.SkipWithError("this CPU has no bf16 matrix instructions");
+    return;
+  }
+  SetDenseThreads(1);
+  SetDensePrecision(precision);
+  NcfOptions o;
+  o.factors = 32;
+  o.hidden = {64, 32, 16};
+  NcfModel ncf(o);
+  RunSteps(state, ncf, RatingShapedBatch(static_cast<size_t>(state.range(0))));
+  state.SetLabel(DensePrecisionName(precision));
+}
+
 // Dedup of a batch's keys (every model's Prepare starts with it).
 void BM_BatchIndexBuild(benchmark::State& state) {
   const auto batch = CriteoShapedBatch(static_cast<size_t>(state.range(0)));
@@ -118,6 +158,7 @@ void BM_BatchIndexBuild(benchmark::State& state) {
 BENCHMARK(BM_BatchIndexBuild)->Arg(1000);
 BENCHMARK(BM_FmStep)->Arg(1000);
 BENCHMARK(BM_DeepFmStep)->Args({500, 0})->Args({1000, 0})->Args({500, 1})->Args({1000, 1});
+BENCHMARK(BM_NcfStep)->Args({5000, 0})->Args({5000, 1});
 
 }  // namespace
 }  // namespace embedps::worker
