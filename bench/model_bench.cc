@@ -62,6 +62,20 @@ void RunSteps(benchmark::State& state, Model& model) {
   RunSteps(state, model, CriteoShapedBatch(static_cast<size_t>(state.range(0))));
 }
 
+// The dense layers of the models built next run on one thread in the
+// precision of arg 1 (0: fp32, 1: bf16); false (the benchmark skipped)
+// where the CPU has no bf16.
+bool SetUpDense(benchmark::State& state, DensePrecision* precision) {
+  *precision = state.range(1) ? DensePrecision::kBf16 : DensePrecision::kFp32;
+  if (*precision == DensePrecision::kBf16 && !CpuHasBf16()) {
+    state.SkipWithError("this CPU has no bf16 matrix instructions");
+    return false;
+  }
+  SetDenseThreads(1);
+  SetDensePrecision(*precision);
+  return true;
+}
+
 void BM_FmStep(benchmark::State& state) {
   FactorModelOptions o;
   o.factors = 10;
@@ -77,12 +91,8 @@ void BM_FmStep(benchmark::State& state) {
 // measured beside it (a 4096 x 4096 x 4096 oneDNN product, its inputs
 // already in the precision's type, so that it times the kernel alone).
 void BM_DeepFmStep(benchmark::State& state) {
-  const DensePrecision precision = state.range(1) ? DensePrecision::kBf16 : DensePrecision::kFp32;
-  if (precision == DensePrecision::kBf16 && !CpuHasBf16()) {
-    state.SkipWithError("this CPU has no bf16 matrix instructions");
-    return;
-  }
-  SetDenseThreads(1);
+  DensePrecision precision;
+  if (!SetUpDense(state, &precision)) return;
   double peak_gflops = 0;
   {
     constexpr int64_t n = 4096;
@@ -102,7 +112,6 @@ void BM_DeepFmStep(benchmark::State& state) {
     peak_gflops = 2.0 * n * n * n * kReps / std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 1e9;
     if (c[0] != 0.125f * n) state.SkipWithError("the peak product computed a wrong value");
   }
-  SetDensePrecision(precision);
   DeepFmOptions o;
   o.fm.factors = 16;
   o.first_field = 13;
@@ -129,13 +138,8 @@ void BM_DeepFmStep(benchmark::State& state) {
 // MLP 64-32-16); args: examples per batch (1,000 ratings with their 4
 // negatives = 5,000), dense precision (0: fp32, 1: bf16).
 void BM_NcfStep(benchmark::State& state) {
-  const DensePrecision precision = state.range(1) ? DensePrecision::kBf16 : DensePrecision::kFp32;
-  if (precision == DensePrecision::kBf16 && !CpuHasBf16()) {
-    state.SkipWithError("this CPU has no bf16 matrix instructions");
-    return;
-  }
-  SetDenseThreads(1);
-  SetDensePrecision(precision);
+  DensePrecision precision;
+  if (!SetUpDense(state, &precision)) return;
   NcfOptions o;
   o.factors = 32;
   o.hidden = {64, 32, 16};
