@@ -49,17 +49,17 @@ const RowMatrix& NcfModel::Forward(const std::vector<data::Example>& batch, cons
   user_slot_.resize(n);
   item_slot_.resize(n);
   tower_in_.resize(n, 2 * k);
-  RowMatrix gmf(n, k);
+  // The head reads [GMF's product | the tower's output]: the product goes
+  // straight into its left columns.
+  head_in_.resize(n, k + tower_.output_size());
   for (Eigen::Index i = 0; i < n; ++i) {
     UserItemSlots(batch[i], i, &user_slot_[i], &item_slot_[i]);
     const float* u = e + size_t{user_slot_[i]} * 2 * k;
     const float* v = e + size_t{item_slot_[i]} * 2 * k;
-    gmf.row(i) = RowVec(u, k).cwiseProduct(RowVec(v, k));
+    head_in_.row(i).head(k) = RowVec(u, k).cwiseProduct(RowVec(v, k));
     tower_in_.row(i) << RowVec(u + k, k), RowVec(v + k, k);
   }
-  const RowMatrix& tower_out = tower_.Forward(tower_in_, rows, tower_first_);
-  head_in_.resize(n, k + tower_out.cols());
-  head_in_ << gmf, tower_out;
+  head_in_.rightCols(tower_.output_size()) = tower_.Forward(tower_in_, rows, tower_first_);
   return head_.Forward(head_in_, rows, head_first_);
 }
 
@@ -67,16 +67,16 @@ double NcfModel::Step(const std::vector<data::Example>& batch, const TableRows& 
                       TableRows* grads) {
   const Eigen::Index n = static_cast<Eigen::Index>(batch.size()), k = o_.factors;
   grads->resize(rows.size());
-  for (size_t t = 0; t < rows.size(); ++t) (*grads)[t].assign(rows[t].size(), 0.0f);
+  (*grads)[0].assign(rows[0].size(), 0.0f);  // the MLPs write their tables' gradients whole
   const RowMatrix& logits = Forward(batch, rows);
-  RowMatrix d_logit(n, 1);
+  d_logit_.resize(n, 1);
   double loss = 0;
   for (Eigen::Index i = 0; i < n; ++i) {
-    d_logit(i, 0) = ObjectiveGradient(Objective::kBinary, logits(i, 0), batch[i].label, &loss);
+    d_logit_(i, 0) = ObjectiveGradient(Objective::kBinary, logits(i, 0), batch[i].label, &loss);
   }
-  const RowMatrix d_head_in = head_.Backward(d_logit, rows, head_first_, grads);
-  const RowMatrix& d_tower_in = tower_.Backward(d_head_in.rightCols(d_head_in.cols() - k), rows,
-                                                tower_first_, grads);
+  const RowMatrix& d_head_in = head_.Backward(d_logit_, rows, head_first_, grads);
+  d_tower_out_ = d_head_in.rightCols(d_head_in.cols() - k);
+  const RowMatrix& d_tower_in = tower_.Backward(d_tower_out_, rows, tower_first_, grads);
   const float* e = rows[0].data();
   float* g = (*grads)[0].data();
   for (Eigen::Index i = 0; i < n; ++i) {

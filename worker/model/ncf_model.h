@@ -47,6 +47,7 @@ class NcfModel : public Model {
   std::vector<ModelTable> tables_;
   BatchIndex index_;
   RowMatrix tower_in_, head_in_;
+  RowMatrix d_logit_, d_tower_out_;
   std::vector<uint32_t> user_slot_, item_slot_;
 };
 
