@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 #include <glog/logging.h>
 
@@ -48,16 +49,27 @@ StatusOr<std::unique_ptr<EmbeddingTable>> EmbeddingTable::Create(const TableConf
   if (config.evict_after_steps >= (uint64_t{1} << 31)) {
     return InvalidArgument(what + ": evict_after_steps must be below 2^31");
   }
+  // Ten years: far beyond any job, and far from overflowing a duration.
+  if (config.evict_after_seconds > uint64_t{10} * 366 * 24 * 3600) {
+    return InvalidArgument(what + ": evict_after_seconds must be at most ten years");
+  }
   auto optimizer = MakeOptimizer(config.optimizer);
   if (!optimizer.ok()) return optimizer.status().WithContext(what);
   return std::unique_ptr<EmbeddingTable>(new EmbeddingTable(config, std::move(optimizer).value()));
 }
 
 EmbeddingTable::EmbeddingTable(const TableConfig& config, std::unique_ptr<Optimizer> optimizer)
-    : config_(config), optimizer_(std::move(optimizer)) {
+    : config_(config),
+      optimizer_(std::move(optimizer)),
+      timeline_(std::chrono::seconds(config.evict_after_seconds)) {
   weight_bytes_ = config_.fp16 ? ((config_.dim * 2 + 3) & ~3u) : config_.dim * 4;
   state_floats_ = optimizer_->StateFloats(config_.dim);
-  track_steps_ = config_.evict_after_steps > 0 || config_.memory_budget_bytes > 0;
+  track_steps_ =
+      config_.evict_after_steps > 0 || config_.memory_budget_bytes > 0 || config_.evict_after_seconds > 0;
+  if (config_.evict_after_seconds > 0) {
+    MutexLock lock(&timeline_mu_);
+    timeline_.Record(StepTimeline::Clock::now(), 0);  // every row is touched after this
+  }
   row_bytes_ = weight_bytes_ + state_floats_ * 4 + (track_steps_ ? 4 : 0);
   stripe_bits_ = kStripeBits;
   for (uint32_t i = 0; i < (1u << stripe_bits_); ++i) {
@@ -276,6 +288,15 @@ Status EmbeddingTable::Push(const uint64_t* keys, size_t n, const float* grads, 
 // caps evict_after_steps accordingly).
 size_t EmbeddingTable::EvictAged(uint32_t min_age) {
   const uint32_t now = static_cast<uint32_t>(step_.load(std::memory_order_relaxed));
+  return EvictWhere([&](uint32_t stamp) { return static_cast<uint32_t>(now - stamp) >= min_age; });
+}
+
+size_t EmbeddingTable::EvictStampedBefore(uint32_t threshold) {
+  return EvictWhere([&](uint32_t stamp) { return static_cast<int32_t>(stamp - threshold) < 0; });
+}
+
+template <typename Victim>
+size_t EmbeddingTable::EvictWhere(Victim victim) {
   size_t removed = 0;
   std::vector<uint64_t> victims;
   for (auto& sp : stripes_) {
@@ -284,7 +305,7 @@ size_t EmbeddingTable::EvictAged(uint32_t min_age) {
     victims.clear();
     s.index.ForEach([&](uint64_t key, uint32_t row) {
       s.mu.AssertHeld();  // called back under the lock above
-      if (static_cast<uint32_t>(now - *LastStep(s.arena.Row(row))) >= min_age) victims.push_back(key);
+      if (victim(*LastStep(s.arena.Row(row)))) victims.push_back(key);
     });
     if (victims.empty()) continue;
     if (s.cut != nullptr) CopyForCut(s, true);
@@ -328,11 +349,23 @@ uint32_t EmbeddingTable::LruMinAge(uint64_t live_rows, uint64_t bytes_per_row) c
   return std::max<uint32_t>(1, ages[ages.size() - k]);
 }
 
-size_t EmbeddingTable::EvictIdle() {
+size_t EmbeddingTable::EvictIdle(std::chrono::steady_clock::time_point now) {
   if (!track_steps_) return 0;
   size_t removed = 0;
   if (config_.evict_after_steps > 0) {
     removed += EvictAged(static_cast<uint32_t>(config_.evict_after_steps) + 1);
+  }
+  if (config_.evict_after_seconds > 0) {
+    // A tick: rows touched from here on are stamped later than any row
+    // touched before, pushes or not.
+    const uint64_t step = step_.fetch_add(1, std::memory_order_relaxed) + 1;
+    std::optional<uint64_t> idle_before;
+    {
+      MutexLock lock(&timeline_mu_);
+      timeline_.Record(now, step);
+      idle_before = timeline_.IdleBefore(now);
+    }
+    if (idle_before) removed += EvictStampedBefore(static_cast<uint32_t>(*idle_before));
   }
   if (config_.memory_budget_bytes > 0) {
     const TableStats stats = Stats();

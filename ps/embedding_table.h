@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -28,6 +29,7 @@
 #include "ps/store/admission_sketch.h"
 #include "ps/store/row_arena.h"
 #include "ps/store/row_index.h"
+#include "ps/store/step_timeline.h"
 #include "ps/store/stripe_copy.h"
 
 namespace embedps::ps {
@@ -62,9 +64,10 @@ class EmbeddingTable {
   // The deterministic initial weights of `key` (dim floats into out).
   void InitialValue(uint64_t key, float* out) const;
 
-  // Evicts idle rows and, over budget, the least recently used ones.
-  // Returns how many rows it removed.
-  size_t EvictIdle();
+  // Evicts idle rows (by steps, by wall-clock time at `now`) and, over
+  // budget, the least recently used ones. Returns how many rows it removed.
+  // The server calls it every eviction interval.
+  size_t EvictIdle(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
 
   // Every row's weights (not optimizer state), in no particular order.
   ModelShard Export() const;
@@ -216,6 +219,11 @@ class EmbeddingTable {
   void CopyRecords(const Stripe& s, bool changed_only, uint64_t rows, char* out) const REQUIRES(s.mu);
   // Evicts rows last touched at least `min_age` steps ago.
   size_t EvictAged(uint32_t min_age);
+  // Evicts rows stamped before step `threshold` (modulo 2^32, as ages).
+  size_t EvictStampedBefore(uint32_t threshold);
+  // Evicts the rows whose stamp `victim(stamp)` accepts.
+  template <typename Victim>
+  size_t EvictWhere(Victim victim);
   // The age from which rows must go to bring the table under 90% of its
   // budget; 0 when it is within budget.
   uint32_t LruMinAge(uint64_t live_rows, uint64_t bytes_per_row) const;
@@ -230,6 +238,9 @@ class EmbeddingTable {
   std::vector<std::unique_ptr<Stripe>> stripes_;
   std::atomic<uint64_t> step_{0};
   std::atomic<uint64_t> evicted_{0};
+  // evict_after_seconds: when the step counter had which value.
+  Mutex timeline_mu_;
+  StepTimeline timeline_ GUARDED_BY(timeline_mu_);
   std::atomic<uint64_t> rows_{0};
   std::atomic<uint64_t> pending_pushes_{0};
   mutable Mutex cut_mu_;

@@ -37,6 +37,12 @@ struct TableConfig {
   // Rows untouched (pulled or pushed) for this many pushes to the table are
   // evicted by EvictIdle(). 0: never.
   uint64_t evict_after_steps = 0;
+  // Rows untouched for this many seconds of wall-clock time are evicted by
+  // EvictIdle() (ps/store/step_timeline.h), for tables that train for
+  // weeks on a stream. 0: never. Not recorded in checkpoint headers: a
+  // restored table takes the running server's setting, and its rows count
+  // as touched at the restore.
+  uint64_t evict_after_seconds = 0;
   // Once live rows take more than this (rows x bytes per row, index
   // included), EvictIdle() drops the least recently touched. 0: unlimited.
   uint64_t memory_budget_bytes = 0;

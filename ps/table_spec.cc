@@ -48,6 +48,7 @@ Status Apply(const std::string& key, const std::string& value, TableConfig* t) {
   if (key == "seed") return ParseNumber(value, &t->seed);
   if (key == "admit_after") return ParseNumber(value, &t->admit_after);
   if (key == "evict_after_steps") return ParseNumber(value, &t->evict_after_steps);
+  if (key == "evict_after_seconds") return ParseNumber(value, &t->evict_after_seconds);
   if (key == "fp16") {
     if (value != "0" && value != "1" && value != "true" && value != "false") {
       return InvalidArgument("fp16 must be 0/1/true/false");

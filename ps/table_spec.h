@@ -15,7 +15,7 @@ namespace embedps::ps {
 
 // Keys: name, dim, optimizer, lr, initial_accumulator, l1, l2, beta1, beta2,
 // epsilon, ftrl_beta, clip_norm, init, init_scale, seed, fp16,
-// admit_after, evict_after_steps, memory_budget_mb. Settings not given keep
+// admit_after, evict_after_steps, evict_after_seconds, memory_budget_mb. Settings not given keep
 // the values of `defaults`. InvalidArgument names the table and the
 // offending setting.
 StatusOr<std::vector<TableConfig>> ParseTableSpecs(const std::string& text,

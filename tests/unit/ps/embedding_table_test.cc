@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <set>
 #include <thread>
@@ -211,6 +212,44 @@ TEST(EmbeddingTableTest, IdleRowsAreEvicted) {
   EXPECT_EQ(out, 0.0f);
 }
 
+// evict_after_seconds with explicit times (the server passes its clock's
+// now every eviction interval): a row untouched for the horizon goes; one
+// touched within it stays, also when only pulls touch rows.
+TEST(EmbeddingTableTest, RowsUntouchedForTheWallClockHorizonAreEvicted) {
+  TableConfig c = Config(1, 0.0f);
+  c.evict_after_seconds = 10;
+  auto t = EmbeddingTable::Create(c).value();
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto at = [&](int seconds) { return t0 + std::chrono::seconds(seconds); };
+  const uint64_t cold = 1, warm = 2, read_only = 3;
+  const float g = 1.0f;
+  float out;
+  ASSERT_TRUE(t->Push(&cold, 1, &g).ok());
+  ASSERT_TRUE(t->Push(&warm, 1, &g).ok());
+  t->Pull(&read_only, 1, &out);
+  EXPECT_EQ(t->EvictIdle(at(1)), 0u);
+  EXPECT_EQ(t->EvictIdle(at(9)), 0u);  // younger than the horizon
+  // From second 9 on only `warm` is pushed and `read_only` pulled.
+  ASSERT_TRUE(t->Push(&warm, 1, &g).ok());
+  t->Pull(&read_only, 1, &out);
+  EXPECT_EQ(t->EvictIdle(at(10)), 0u);
+  // At 12: `cold` was last touched before the pass at second 1, 11 s ago.
+  EXPECT_EQ(t->EvictIdle(at(12)), 1u);
+  EXPECT_EQ(t->size(), 2u);
+  // At 18 the newest pass at least 10 s back is the one at 1; `warm` and
+  // `read_only` were touched after it (at 9), so they stay.
+  EXPECT_EQ(t->EvictIdle(at(18)), 0u);
+  // At 21 the pass at 10 is 11 s back: rows stamped before it (touched
+  // between 9 and 10) have been idle longer than 10 s.
+  EXPECT_EQ(t->EvictIdle(at(21)), 2u);
+  EXPECT_EQ(t->size(), 0u);
+  EXPECT_EQ(t->Stats().evicted, 3u);
+  // A row touched now survives a pass now.
+  t->Pull(&read_only, 1, &out);
+  EXPECT_EQ(t->EvictIdle(at(22)), 0u);
+  EXPECT_EQ(t->size(), 1u);
+}
+
 TEST(EmbeddingTableTest, MemoryBudgetEvictsLeastRecentlyUsed) {
   TableConfig c = Config(16, 0.0f, "adagrad");
   c.optimizer.learning_rate = 0.1f;
@@ -254,6 +293,11 @@ TEST(EmbeddingTableTest, RejectsLimitsTheStoreCannotHonour) {
   c = Config(1, 0.0f);
   c.evict_after_steps = uint64_t{1} << 31;
   EXPECT_FALSE(EmbeddingTable::Create(c).ok());
+  c = Config(1, 0.0f);
+  c.evict_after_seconds = uint64_t{20} * 366 * 24 * 3600;
+  auto refused = EmbeddingTable::Create(c);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("evict_after_seconds"), std::string::npos);
 }
 
 // Many threads pushing the same keys: every gradient lands exactly once.

@@ -17,7 +17,7 @@ TEST(TableSpecTest, ParsesEverySetting) {
       "init_scale=0.02 fp16=1 clip_norm=5\n"
       "# a comment line\n"
       "name=item dim=8 optimizer=ftrl l1=0.5 l2=0.25 ftrl_beta=2 admit_after=3 "
-      "evict_after_steps=1000 memory_budget_mb=64 init=zeros; name=bias optimizer=adagrad factor_lr=0.01",
+      "evict_after_steps=1000 evict_after_seconds=86400 memory_budget_mb=64 init=zeros; name=bias optimizer=adagrad factor_lr=0.01",
       defaults);
   ASSERT_TRUE(tables.ok()) << tables.status().ToString();
   ASSERT_EQ(tables->size(), 3u);
@@ -43,6 +43,7 @@ TEST(TableSpecTest, ParsesEverySetting) {
   EXPECT_FLOAT_EQ(item.optimizer.ftrl_beta, 2.0f);
   EXPECT_EQ(item.admit_after, 3u);
   EXPECT_EQ(item.evict_after_steps, 1000u);
+  EXPECT_EQ(item.evict_after_seconds, 86400u);
   EXPECT_EQ(item.memory_budget_bytes, uint64_t{64} << 20);
   EXPECT_EQ(item.init, Initializer::kZeros);
   EXPECT_FALSE(item.fp16);
