@@ -106,6 +106,7 @@ const std::vector<Entry>& Entries() {
       {"factor_learning_rate", "training", {TRAIN}},
       {"dense_optimizer", "training", {TRAIN}},
       {"dense_learning_rate", "training", {TRAIN}},
+      {"evict_after_s", "training", {TRAIN}},
       // cluster
       {"servers", "cluster", {"local", "keygen", "bench"}},
       {"workers", "cluster", {"local", "keygen"}},

@@ -97,6 +97,7 @@ std::vector<std::string> TableSpecLines(const TableOptimizers& o, const worker::
                        " init_scale=" + Number(t.init_scale) + " seed=" + std::to_string(kTableSeed) +
                        " optimizer=" + optimizer + " lr=" + Number(lr);
     if (t.factor_row && o.factor_learning_rate > 0) line += " factor_lr=" + Number(o.factor_learning_rate);
+    if (!t.dense && o.evict_after_seconds > 0) line += " evict_after_seconds=" + std::to_string(o.evict_after_seconds);
     lines.push_back(std::move(line));
   }
   return lines;

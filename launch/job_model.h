@@ -55,6 +55,10 @@ struct TableOptimizers {
   // Dense tables (MLP weights of deepfm and ncf).
   std::string dense_optimizer = "adam";
   double dense_learning_rate = 0.001;
+  // Sparse tables: rows no pull or push touched for this many seconds go
+  // (evict_after_seconds, ps/store/step_timeline.h); 0: never. Dense tables
+  // are read every batch and never expire.
+  int64_t evict_after_seconds = 0;
 };
 
 // InvalidArgument, naming the flag, for an unknown optimizer or a bad rate.

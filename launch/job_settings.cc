@@ -49,6 +49,10 @@ DEFINE_double(factor_learning_rate, 0,
               "--learning_rate (default for fm and deepfm: 0.02)");
 DEFINE_string(dense_optimizer, "adam", "local, ssh, node-flags: optimizer of dense tables (MLP weights of deepfm, ncf)");
 DEFINE_double(dense_learning_rate, 0.001, "local, ssh, node-flags: learning rate of dense tables");
+DEFINE_int64(evict_after_s, 0,
+             "local, ssh, node-flags: drop embedding rows that no pull or push touched for this many seconds of "
+             "wall-clock time, so a job that runs for weeks keeps its tables bounded (MLP weights are kept); 0: "
+             "never");
 DEFINE_double(max_bad_line_fraction, 0.01, "local, ssh, node-flags, eval, predict, recommend, serve: fail past this fraction of malformed lines");
 DEFINE_double(eval_every_s, 0,
               "local, ssh, node-flags: evaluate on --test every this many seconds of training (one worker scores it "
@@ -212,6 +216,7 @@ StatusOr<JobSettings> JobSettingsFromFlags() {
   RETURN_IF_ERROR(CheckRange("dense_push_every", FLAGS_dense_push_every, 1, 1 << 20));
   RETURN_IF_ERROR(CheckRange("checkpoint_interval_s", FLAGS_checkpoint_interval_s, 0, 86400 * 7));
   RETURN_IF_ERROR(CheckRange("replicas", FLAGS_replicas, 1, 2));
+  RETURN_IF_ERROR(CheckRange("evict_after_s", FLAGS_evict_after_s, 0, int64_t{10} * 366 * 86400));
   JobSettings job;
   job.data = {FLAGS_train, FLAGS_test, FLAGS_format, FLAGS_max_bad_line_fraction, FLAGS_validation};
   job.training.passes = FLAGS_passes;
@@ -220,8 +225,8 @@ StatusOr<JobSettings> JobSettingsFromFlags() {
   job.training.dense_pull_every = FLAGS_dense_pull_every;
   job.training.dense_push_every = FLAGS_dense_push_every;
   job.training.max_staleness = FLAGS_max_staleness;
-  job.optimizers = {FLAGS_optimizer, FLAGS_learning_rate, FLAGS_factor_learning_rate, FLAGS_dense_optimizer,
-                    FLAGS_dense_learning_rate};
+  job.optimizers = {FLAGS_optimizer,         FLAGS_learning_rate,       FLAGS_factor_learning_rate,
+                    FLAGS_dense_optimizer,   FLAGS_dense_learning_rate, FLAGS_evict_after_s};
   job.eval = {FLAGS_eval_every_s, FLAGS_eval_every_rows, FLAGS_eval_rows, FLAGS_keep_best};
   job.checkpoints.dir = FLAGS_checkpoint_dir;
   // Unset, each launcher keeps its own default (local: 30 s).

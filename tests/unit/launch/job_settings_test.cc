@@ -91,6 +91,29 @@ TEST(JobSettingsTest, ServerFlagsDeclareTheModelsTables) {
   EXPECT_EQ(JobDaemonFlags(Representative(), DeepFm(), Role::kServer), expected);
 }
 
+TEST(JobSettingsTest, WallClockExpiryReachesTheSparseTablesOnly) {
+  JobSettings job = Representative();
+  job.optimizers.evict_after_seconds = 86400;
+  const Flags server = JobDaemonFlags(job, DeepFm(), Role::kServer);
+  ASSERT_EQ(server.size(), 1u);
+  // Once, on the factors table; the MLP's tables are read every batch.
+  const std::string& tables = server[0];
+  const size_t at = tables.find(" evict_after_seconds=86400");
+  ASSERT_NE(at, std::string::npos) << tables;
+  EXPECT_LT(at, tables.find("name=mlp_w0"));
+  EXPECT_EQ(tables.find("evict_after_seconds", at + 2), std::string::npos) << tables;
+  gflags::FlagSaver saver;
+  gflags::SetCommandLineOption("train", "/data/train.tsv");
+  gflags::SetCommandLineOption("evict_after_s", "-1");
+  auto refused = JobSettingsFromFlags();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("evict_after_s"), std::string::npos);
+  gflags::SetCommandLineOption("evict_after_s", "3600");
+  auto job_from_flags = JobSettingsFromFlags();
+  ASSERT_TRUE(job_from_flags.ok()) << job_from_flags.status().ToString();
+  EXPECT_EQ(job_from_flags->optimizers.evict_after_seconds, 3600);
+}
+
 TEST(JobSettingsTest, WorkerFlags) {
   const Flags expected = {"--batch_size=256",      "--prefetch=2",       "--max_staleness=5",
                           "--dense_pull_every=3",  "--dense_push_every=4", "--format=criteo",
