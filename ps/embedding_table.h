@@ -119,6 +119,16 @@ class EmbeddingTable {
   // no particular order; for tests and tools that compare tables exactly.
   StripeCopy ExportRecords() const;
 
+  // Restore: makes room in the stripes' indexes for about `rows` more rows
+  // (spread evenly, as keys hash), so loading does not grow them.
+  void ReserveRows(uint64_t rows);
+  // Never held a row, no cut running, no change tracked: a table a restore
+  // can undo by ResetToPristine.
+  bool IsPristine() const;
+  // Drops every row and sets the push counter back to `step`, for a restore
+  // into a pristine table that failed half way.
+  void ResetToPristine(uint64_t step);
+  uint64_t step() const { return step_.load(std::memory_order_relaxed); }
   // Restore: raises the push counter to at least `step` (stamps of loaded
   // rows are relative to it). Call before LoadRows.
   void AdvanceStepTo(uint64_t step);

@@ -125,6 +125,41 @@ void EmbeddingTable::EndCut(bool complete) {
   delta_base_ = complete;
 }
 
+void EmbeddingTable::ReserveRows(uint64_t rows) {
+  // Keys spread over stripes binomially: 1/16 more plus a constant covers
+  // the spread at every size.
+  const uint64_t per_stripe = rows / stripes_.size() + rows / stripes_.size() / 16 + 64;
+  for (auto& sp : stripes_) {
+    MutexLock lock(&sp->mu);
+    sp->index.Reserve(sp->index.size() + per_stripe);
+  }
+}
+
+bool EmbeddingTable::IsPristine() const {
+  MutexLock guard(&cut_mu_);
+  if (cut_ != nullptr || delta_base_) return false;
+  for (const auto& sp : stripes_) {
+    MutexLock lock(&sp->mu);
+    if (sp->arena.rows_handed_out() != 0 || sp->track_changes) return false;
+  }
+  return true;
+}
+
+void EmbeddingTable::ResetToPristine(uint64_t step) {
+  MutexLock guard(&cut_mu_);
+  for (auto& sp : stripes_) {
+    MutexLock lock(&sp->mu);
+    sp->index = RowIndex();
+    sp->arena = RowArena(row_bytes_);
+    sp->changed.clear();
+    sp->removed.clear();
+    sp->track_changes = false;
+  }
+  rows_.store(0, std::memory_order_relaxed);
+  step_.store(step, std::memory_order_relaxed);
+  delta_base_ = false;
+}
+
 void EmbeddingTable::AdvanceStepTo(uint64_t step) {
   uint64_t now = step_.load(std::memory_order_relaxed);
   while (now < step && !step_.compare_exchange_weak(now, step)) {

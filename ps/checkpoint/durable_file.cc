@@ -1,8 +1,10 @@
 #include "ps/checkpoint/durable_file.h"
 
 #include <fcntl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -11,6 +13,12 @@
 namespace embedps::ps::checkpoint {
 namespace {
 constexpr size_t kBufferBytes = 1u << 20;
+// Appends at least this big skip the buffer.
+constexpr size_t kDirectBytes = 64u << 10;
+// Writeback is started after each this many bytes, so the disk writes
+// while the rest of the file is produced and Commit's fsync waits for the
+// tail only.
+constexpr uint64_t kWritebackBytes = 8u << 20;
 }  // namespace
 
 StatusOr<std::unique_ptr<DurableFile>> DurableFile::Create(const std::string& path) {
@@ -37,30 +45,56 @@ Status DurableFile::Error(const char* step, int err) const {
 }
 
 Status DurableFile::WriteAll(const char* data, size_t size) {
-  while (size > 0) {
-    const ssize_t n = write(fd_, data, size);
+  // The buffer, then `data`, in one call; the buffer is emptied.
+  iovec parts[2] = {{buffer_.data(), buffer_.size()}, {const_cast<char*>(data), size}};
+  iovec* next = parts;
+  int left = 2;
+  while (left > 0) {
+    if (next->iov_len == 0) {
+      ++next;
+      --left;
+      continue;
+    }
+    const ssize_t n = writev(fd_, next, left);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return Error("write", errno);
-    data += n;
-    size -= static_cast<size_t>(n);
+    written_ += static_cast<uint64_t>(n);
+    // Past what a short write took.
+    for (size_t done = static_cast<size_t>(n); done > 0;) {
+      const size_t step = std::min(done, next->iov_len);
+      next->iov_base = static_cast<char*>(next->iov_base) + step;
+      next->iov_len -= step;
+      done -= step;
+      if (next->iov_len == 0) {
+        ++next;
+        --left;
+      }
+    }
   }
+  buffer_.clear();
+  StartWriteback();
   return Status::OK();
 }
 
-Status DurableFile::Flush() {
-  Status st = WriteAll(buffer_.data(), buffer_.size());
-  buffer_.clear();
-  return st;
+void DurableFile::StartWriteback() {
+  if (written_ - writeback_from_ < kWritebackBytes) return;
+  // Asynchronous (SYNC_FILE_RANGE_WRITE alone): only starts the writes.
+  // Errors are not lost: Commit's fsync reports them.
+  sync_file_range(fd_, static_cast<off_t>(writeback_from_),
+                  static_cast<off_t>(written_ - writeback_from_), SYNC_FILE_RANGE_WRITE);
+  writeback_from_ = written_;
 }
+
+Status DurableFile::Flush() { return WriteAll(nullptr, 0); }
 
 Status DurableFile::Append(const void* data, size_t size) {
   bytes_ += size;
-  if (buffer_.size() + size <= kBufferBytes) {
+  if (size < kDirectBytes && buffer_.size() + size <= kBufferBytes) {
     buffer_.append(static_cast<const char*>(data), size);
     return Status::OK();
   }
+  if (size >= kDirectBytes) return WriteAll(static_cast<const char*>(data), size);
   RETURN_IF_ERROR(Flush());
-  if (size >= kBufferBytes) return WriteAll(static_cast<const char*>(data), size);
   buffer_.append(static_cast<const char*>(data), size);
   return Status::OK();
 }

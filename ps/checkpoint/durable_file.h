@@ -23,7 +23,8 @@ class DurableFile {
   DurableFile(const DurableFile&) = delete;
   DurableFile& operator=(const DurableFile&) = delete;
 
-  // Appends (buffered; large writes go straight through).
+  // Appends (small pieces buffered; large ones go straight through, with
+  // the buffer in front of them).
   Status Append(const void* data, size_t size);
   Status Commit();
   uint64_t bytes() const { return bytes_; }
@@ -31,14 +32,20 @@ class DurableFile {
  private:
   DurableFile(std::string path, int fd);
   Status Flush();
+  // Writes the buffer and then `size` bytes of `data`.
   Status WriteAll(const char* data, size_t size);
+  // Starts the disk's writes of what was written since the last start, in
+  // the background, once that is big enough.
+  void StartWriteback();
   Status Error(const char* step, int err) const;
 
   const std::string path_;
   const std::string tmp_;
   int fd_;
   bool committed_ = false;
-  uint64_t bytes_ = 0;
+  uint64_t bytes_ = 0;      // appended
+  uint64_t written_ = 0;    // handed to the kernel
+  uint64_t writeback_from_ = 0;
   std::string buffer_;
 };
 

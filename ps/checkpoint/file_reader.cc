@@ -94,12 +94,14 @@ Status FileReader::CheckBlock(const BlockHeader& b, uint64_t index, uint64_t off
   return Status::OK();
 }
 
-Status FileReader::ForEachBlock(const std::vector<BlockType>& types, const BlockFn& fn) {
+StatusOr<std::vector<BlockRef>> FileReader::ScanBlocks() const {
   const uint64_t end = file_bytes_ - kFooterBytes;
   uint64_t offset = blocks_start_;
-  uint64_t index = 0, rows = 0, tombstones = 0;
+  uint64_t rows = 0, tombstones = 0;
+  std::vector<BlockRef> blocks;
   char raw[kBlockHeaderBytes];
   while (offset < end) {
+    const uint64_t index = blocks.size();
     if (end - offset < kBlockHeaderBytes) {
       return DataLoss(path_ + ": truncated: " + std::to_string(end - offset) +
                       " stray bytes before the footer");
@@ -108,24 +110,37 @@ Status FileReader::ForEachBlock(const std::vector<BlockType>& types, const Block
     ASSIGN_OR_RETURN(const BlockHeader b, DecodeBlockHeader(raw, path_, index));
     offset += kBlockHeaderBytes;
     RETURN_IF_ERROR(CheckBlock(b, index, offset));
-    buffer_.resize(b.payload_bytes);  // bounded by the file size (CheckBlock)
-    RETURN_IF_ERROR(ReadAt(offset, buffer_.data(), buffer_.size()));
-    if (Crc32(buffer_.data(), buffer_.size()) != b.payload_crc) {
-      return DataLoss(path_ + ": bad checksum in block " + std::to_string(index));
-    }
-    if (std::find(types.begin(), types.end(), b.type) != types.end()) {
-      RETURN_IF_ERROR(fn(b, buffer_.data()));
-    }
+    blocks.push_back({b, index, offset});
     (b.type == BlockType::kRows ? rows : tombstones) += b.count;
     offset += b.payload_bytes;
-    ++index;
   }
-  if (index != footer_.blocks || rows != footer_.rows || tombstones != footer_.tombstones) {
+  if (blocks.size() != footer_.blocks || rows != footer_.rows || tombstones != footer_.tombstones) {
     return DataLoss(path_ + ": truncated or spliced: the footer counts " +
                     std::to_string(footer_.blocks) + " blocks, " + std::to_string(footer_.rows) +
                     " rows, " + std::to_string(footer_.tombstones) + " tombstones; the file holds " +
-                    std::to_string(index) + ", " + std::to_string(rows) + ", " +
+                    std::to_string(blocks.size()) + ", " + std::to_string(rows) + ", " +
                     std::to_string(tombstones));
+  }
+  return blocks;
+}
+
+Status FileReader::ReadBlock(const BlockRef& block, std::vector<char>* out) const {
+  out->resize(block.header.payload_bytes);  // bounded by the file size (CheckBlock)
+  RETURN_IF_ERROR(ReadAt(block.payload_offset, out->data(), out->size()));
+  if (Crc32(out->data(), out->size()) != block.header.payload_crc) {
+    return DataLoss(path_ + ": bad checksum in block " + std::to_string(block.index));
+  }
+  return Status::OK();
+}
+
+Status FileReader::ForEachBlock(const std::vector<BlockType>& types, const BlockFn& fn) {
+  ASSIGN_OR_RETURN(const std::vector<BlockRef> blocks, ScanBlocks());
+  std::vector<char> payload;
+  for (const BlockRef& b : blocks) {
+    RETURN_IF_ERROR(ReadBlock(b, &payload));
+    if (std::find(types.begin(), types.end(), b.header.type) != types.end()) {
+      RETURN_IF_ERROR(fn(b.header, payload.data()));
+    }
   }
   return Status::OK();
 }

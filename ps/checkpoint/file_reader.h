@@ -18,6 +18,13 @@
 
 namespace embedps::ps::checkpoint {
 
+// Where one block lies in its file.
+struct BlockRef {
+  BlockHeader header;
+  uint64_t index = 0;           // 0 for the first block of the file
+  uint64_t payload_offset = 0;  // bytes from the start of the file
+};
+
 class FileReader {
  public:
   // Opens `path` and checks its header and footer.
@@ -39,6 +46,16 @@ class FileReader {
   using BlockFn = std::function<Status(const BlockHeader& block, const char* payload)>;
   Status ForEachBlock(const std::vector<BlockType>& types, const BlockFn& fn);
 
+  // Reads every block header, not the payloads (one small read per block),
+  // checking each against the header and the file, and the block and row
+  // counts against the footer: the file's layout, before any payload is
+  // read.
+  StatusOr<std::vector<BlockRef>> ScanBlocks() const;
+  // Reads the payload of `block` (from ScanBlocks) into `out` and checks
+  // its checksum. Safe to call from another thread than the one that
+  // opened the file, one call at a time.
+  Status ReadBlock(const BlockRef& block, std::vector<char>* out) const;
+
  private:
   FileReader(std::string path, int fd, uint64_t file_bytes);
   Status ReadAt(uint64_t offset, char* out, size_t size) const;
@@ -53,7 +70,6 @@ class FileReader {
   uint64_t blocks_start_ = 0;  // offset of the first block
   FileHeader header_;
   Footer footer_;
-  std::vector<char> buffer_;
 };
 
 // Reads every block of `reader`'s file, checking each checksum; DataLoss

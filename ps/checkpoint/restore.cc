@@ -1,10 +1,15 @@
-// Restore() and Verify(): every file of the chain is read and checked in
-// full first; only then are rows loaded (a second read of each file, its
-// checksums checked again), so a damaged or mismatched chain changes
-// nothing.
+// Restore(): every file's header and block layout is read and checked
+// first (one small read per block). Tables that never held a row are then
+// loaded in one pass, each block checked as it is read on a thread of its
+// own, ahead of the loading, and are emptied again if a block turns out
+// damaged. Tables that hold rows already are verified in full first and
+// loaded by a second read, so that an error leaves them as they were.
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <map>
 
+#include "ps/checkpoint/block_pipeline.h"
 #include "ps/checkpoint/checkpoint.h"
 #include "ps/checkpoint/file_reader.h"
 #include "ps/checkpoint/table_match.h"
@@ -36,95 +41,161 @@ Status CheckChainLink(const std::string& path, const CutInfo& cut, size_t e, con
 }
 
 struct ChainFile {
-  std::string path;
-  FileHeader header;
+  FileReader reader;
+  std::vector<BlockRef> blocks;
+  const FileHeader& header() const { return reader.header(); }
 };
+using Chain = std::vector<std::vector<ChainFile>>;  // [element][file]
 
-// Verifies every file; returns their headers by chain element.
-StatusOr<std::vector<std::vector<ChainFile>>> VerifyChain(
-    const std::vector<std::vector<std::string>>& chain, const std::vector<EmbeddingTable*>& tables,
-    RestoreStats* stats) {
-  if (chain.empty()) return InvalidArgument("restore: empty checkpoint chain");
-  std::vector<std::vector<ChainFile>> out;
+// Opens every file and checks its header, tables, place in the chain and
+// block layout; reads no payload.
+StatusOr<Chain> OpenChain(const std::vector<std::vector<std::string>>& paths,
+                          const std::vector<EmbeddingTable*>& tables, RestoreStats* stats) {
+  if (paths.empty()) return InvalidArgument("restore: empty checkpoint chain");
+  Chain chain;
   uint64_t previous_id = 0;
-  for (size_t e = 0; e < chain.size(); ++e) {
-    if (chain[e].empty()) return InvalidArgument("restore: chain element " + std::to_string(e) + " has no files");
-    out.emplace_back();
-    for (const std::string& path : chain[e]) {
+  for (size_t e = 0; e < paths.size(); ++e) {
+    if (paths[e].empty()) return InvalidArgument("restore: chain element " + std::to_string(e) + " has no files");
+    chain.emplace_back();
+    for (const std::string& path : paths[e]) {
       ASSIGN_OR_RETURN(FileReader reader, FileReader::Open(path));
-      RETURN_IF_ERROR(VerifyAllBlocks(reader));
       const FileHeader& h = reader.header();
       RETURN_IF_ERROR(CheckTablesMatch(path, h.tables, tables));
-      const CutInfo& first = out[e].empty() ? h.cut : out[e][0].header.cut;
+      const CutInfo& first = chain[e].empty() ? h.cut : chain[e][0].header().cut;
       RETURN_IF_ERROR(CheckChainLink(path, h.cut, e, first, previous_id));
+      ASSIGN_OR_RETURN(std::vector<BlockRef> blocks, reader.ScanBlocks());
       stats->bytes_read += reader.file_bytes();
-      out[e].push_back({path, h});
+      chain[e].push_back({std::move(reader), std::move(blocks)});
     }
-    previous_id = out[e][0].header.cut.checkpoint_id;
+    previous_id = chain[e][0].header().cut.checkpoint_id;
   }
-  return out;
+  return chain;
+}
+
+// Reads every payload of the chain, checking its checksum.
+Status VerifyPayloads(const Chain& chain) {
+  std::vector<char> payload;
+  for (const auto& element : chain) {
+    for (const ChainFile& f : element) {
+      for (const BlockRef& b : f.blocks) RETURN_IF_ERROR(f.reader.ReadBlock(b, &payload));
+    }
+  }
+  return Status::OK();
 }
 
 // The push counter of each server at its last cut in the chain, by table:
 // stamps in any of a server's files are ages against it.
-std::vector<std::map<uint32_t, uint64_t>> ServerClocks(const std::vector<std::vector<ChainFile>>& files,
-                                                       size_t num_tables) {
+std::vector<std::map<uint32_t, uint64_t>> ServerClocks(const Chain& chain, size_t num_tables) {
   std::vector<std::map<uint32_t, uint64_t>> clocks(num_tables);
-  for (const auto& element : files) {
+  for (const auto& element : chain) {
     for (const ChainFile& f : element) {
       for (size_t t = 0; t < num_tables; ++t) {
-        clocks[t][f.header.cut.server_rank] = f.header.tables[t].step_at_cut;
+        clocks[t][f.header().cut.server_rank] = f.header().tables[t].step_at_cut;
       }
     }
   }
   return clocks;
 }
 
-// Loads the blocks of `type` of one file.
-Status LoadFile(const ChainFile& f, BlockType type,
-                const std::function<bool(uint32_t, uint64_t)>& owned,
-                const std::vector<EmbeddingTable*>& tables,
-                const std::vector<std::map<uint32_t, uint64_t>>& clocks, RestoreStats* stats) {
-  ASSIGN_OR_RETURN(FileReader reader, FileReader::Open(f.path));
-  return reader.ForEachBlock({type}, [&](const BlockHeader& b, const char* payload) {
-    const uint32_t t = b.table;
-    auto keep = [&](uint64_t key) { return owned(t, key); };
-    if (type == BlockType::kTombstones) {
-      tables[t]->EraseRows(reinterpret_cast<const uint64_t*>(payload), b.count, keep);
-    } else {
-      const TableInfo& info = reader.header().tables[t];
-      const uint64_t clock = clocks[t].at(f.header.cut.server_rank);
-      stats->rows_skipped += tables[t]->LoadRows(payload, b.count, info.has_stamp, clock, keep);
+// Sizes the tables' indexes for the rows the full checkpoint will give
+// them: per table and file, its rows times the share of a sample of its
+// first block's keys that `owned` keeps (keys hash to servers, so a sample
+// stands for the file). Undershooting only costs an index growth.
+Status ReserveForFullCheckpoint(const std::vector<ChainFile>& full,
+                                const std::function<bool(uint32_t, uint64_t)>& owned,
+                                const std::vector<EmbeddingTable*>& tables) {
+  constexpr uint64_t kSamples = 256;
+  std::vector<uint64_t> expected(tables.size(), 0);
+  std::vector<char> payload;
+  for (const ChainFile& f : full) {
+    for (uint32_t t = 0; t < tables.size(); ++t) {
+      uint64_t rows = 0;
+      const BlockRef* first = nullptr;
+      for (const BlockRef& b : f.blocks) {
+        if (b.header.type != BlockType::kRows || b.header.table != t || b.header.count == 0) continue;
+        rows += b.header.count;
+        if (first == nullptr) first = &b;
+      }
+      if (first == nullptr) continue;
+      RETURN_IF_ERROR(f.reader.ReadBlock(*first, &payload));
+      const uint64_t record = f.header().tables[t].record_bytes();
+      const uint64_t n = first->header.count;
+      const uint64_t samples = std::min(n, kSamples);
+      uint64_t kept = 0;
+      for (uint64_t i = 0; i < samples; ++i) {
+        uint64_t key;
+        std::memcpy(&key, payload.data() + (i * n / samples) * record, 8);
+        kept += owned(t, key) ? 1 : 0;
+      }
+      expected[t] += rows * kept / samples;
     }
-    return Status::OK();
-  });
+  }
+  for (size_t t = 0; t < tables.size(); ++t) {
+    if (expected[t] > 0) tables[t]->ReserveRows(expected[t]);
+  }
+  return Status::OK();
+}
+
+// Loads the chain: per element every removal first, then the rows, so a
+// key removed and created again since the previous cut ends up present.
+Status LoadChain(const Chain& chain, const std::function<bool(uint32_t, uint64_t)>& owned,
+                 const std::vector<EmbeddingTable*>& tables,
+                 const std::vector<std::map<uint32_t, uint64_t>>& clocks, RestoreStats* stats) {
+  for (const auto& element : chain) {
+    std::vector<BlockTask> tasks;
+    for (BlockType type : {BlockType::kTombstones, BlockType::kRows}) {
+      for (size_t i = 0; i < element.size(); ++i) {
+        for (const BlockRef& b : element[i].blocks) {
+          if (b.header.type == type) tasks.push_back({&element[i].reader, &b, i});
+        }
+      }
+    }
+    RETURN_IF_ERROR(ReadAheadEach(tasks, [&](const BlockTask& task, const char* payload) {
+      const BlockHeader& b = task.block->header;
+      const ChainFile& f = element[task.file_index];
+      const uint32_t t = b.table;
+      auto keep = [&](uint64_t key) { return owned(t, key); };
+      if (b.type == BlockType::kTombstones) {
+        tables[t]->EraseRows(reinterpret_cast<const uint64_t*>(payload), b.count, keep);
+      } else {
+        const TableInfo& info = f.header().tables[t];
+        const uint64_t clock = clocks[t].at(f.header().cut.server_rank);
+        stats->rows_skipped += tables[t]->LoadRows(payload, b.count, info.has_stamp, clock, keep);
+      }
+      return Status::OK();
+    }));
+  }
+  return Status::OK();
 }
 
 }  // namespace
 
-StatusOr<RestoreStats> Restore(const std::vector<std::vector<std::string>>& chain,
+StatusOr<RestoreStats> Restore(const std::vector<std::vector<std::string>>& paths,
                                const std::function<bool(uint32_t table, uint64_t key)>& owned,
                                const std::vector<EmbeddingTable*>& tables) {
   const auto start = std::chrono::steady_clock::now();
   RestoreStats stats;
-  ASSIGN_OR_RETURN(auto files, VerifyChain(chain, tables, &stats));
-  const auto clocks = ServerClocks(files, tables.size());
+  ASSIGN_OR_RETURN(const Chain chain, OpenChain(paths, tables, &stats));
+  const bool pristine = std::all_of(tables.begin(), tables.end(),
+                                    [](const EmbeddingTable* t) { return t->IsPristine(); });
+  if (!pristine) RETURN_IF_ERROR(VerifyPayloads(chain));
+  stats.verified_first = !pristine;
+  RETURN_IF_ERROR(ReserveForFullCheckpoint(chain[0], owned, tables));
+  const auto clocks = ServerClocks(chain, tables.size());
   uint64_t rows_before = 0;
+  std::vector<uint64_t> steps_before;
   for (size_t t = 0; t < tables.size(); ++t) {
     rows_before += tables[t]->size();
+    steps_before.push_back(tables[t]->step());
     uint64_t latest = 0;
     for (const auto& [rank, step] : clocks[t]) latest = std::max(latest, step);
     tables[t]->AdvanceStepTo(latest);
   }
-  // Per element: every removal first, then the rows, so a key removed and
-  // created again since the previous cut ends up present.
-  for (const auto& element : files) {
-    for (BlockType type : {BlockType::kTombstones, BlockType::kRows}) {
-      for (const ChainFile& f : element) {
-        RETURN_IF_ERROR(LoadFile(f, type, owned, tables, clocks, &stats)
-                            .WithContext("restore failed after verification (file changed?)"));
-      }
-    }
+  Status loaded = LoadChain(chain, owned, tables, clocks, &stats);
+  if (!loaded.ok()) {
+    if (!pristine) return loaded.WithContext("restore failed after verification (file changed?)");
+    for (size_t t = 0; t < tables.size(); ++t) tables[t]->ResetToPristine(steps_before[t]);
+    return loaded.WithContext("restore failed; the tables are empty again");
   }
   uint64_t rows_after = 0;
   for (EmbeddingTable* t : tables) {

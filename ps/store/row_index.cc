@@ -15,6 +15,8 @@ void RowIndex::Allocate(size_t capacity) {
   slots_ = reinterpret_cast<Entry*>(buffer_.get());
   for (size_t i = 0; i < capacity; ++i) slots_[i].row = kNoRow;
   mask_ = capacity - 1;
+  // Any odd multiple works; what matters is that capacities differ in salt.
+  salt_ = Mix64(capacity) | 1;
 }
 
 uint32_t RowIndex::Find(uint64_t key) const {
@@ -60,11 +62,28 @@ uint32_t RowIndex::Erase(uint64_t key) {
   return erased;
 }
 
-void RowIndex::Grow() {
+void RowIndex::Grow() { Rehash(capacity() * 2); }
+
+void RowIndex::Reserve(size_t rows) {
+  size_t want = capacity();
+  while (rows * 4 > want * 3) want *= 2;
+  if (want > capacity()) Rehash(want);
+}
+
+double RowIndex::MeanProbeLength() const {
+  if (size_ == 0) return 0;
+  uint64_t total = 0;
+  for (size_t i = 0; i <= mask_; ++i) {
+    if (slots_[i].row != kNoRow) total += (i - Slot(slots_[i].key)) & mask_;
+  }
+  return static_cast<double>(total) / size_;
+}
+
+void RowIndex::Rehash(size_t new_capacity) {
   const size_t old_capacity = capacity();
   HugeBuffer old_buffer = std::move(buffer_);
   const Entry* old = reinterpret_cast<const Entry*>(old_buffer.get());
-  Allocate(old_capacity * 2);
+  Allocate(new_capacity);
   for (size_t j = 0; j < old_capacity; ++j) {
     if (old[j].row == kNoRow) continue;
     size_t i = Slot(old[j].key);

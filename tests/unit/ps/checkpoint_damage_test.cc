@@ -65,6 +65,47 @@ TEST_F(CheckpointDamageTest, IntactChainRestores) {
   auto r = Restore({{full_}, {delta_}}, OwnAll, {target_.get()});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->rows_loaded, 20000u);
+  EXPECT_TRUE(r->verified_first) << "a table with rows is checked in full before loading";
+  // A table that never held a row is read once, checked as it loads.
+  auto fresh = NewTable(config_);
+  auto once = Restore({{full_}, {delta_}}, OwnAll, {fresh.get()});
+  ASSERT_TRUE(once.ok()) << once.status().ToString();
+  EXPECT_FALSE(once->verified_first);
+  EXPECT_EQ(Dump(*fresh), Dump(*source_));
+}
+
+// The one-pass restore into a table that never held a row finds damage
+// only when it reaches the block, after loading the blocks before it: the
+// table must end as it began (empty, push counter where it was), and take
+// a good chain afterwards.
+TEST_F(CheckpointDamageTest, DamageFoundWhileLoadingLeavesAFreshTableEmpty) {
+  auto fresh = NewTable(config_);
+  ASSERT_TRUE(fresh->IsPristine());
+  const std::string good = ReadAll(delta_);
+  std::string bytes = good;
+  bytes[bytes.size() - kFooterBytes - 10] ^= 1;  // the delta's last block
+  WriteAll(delta_, bytes);
+  auto r = Restore({{full_}, {delta_}}, OwnAll, {fresh.get()});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kDataLoss) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("the tables are empty again"), std::string::npos)
+      << r.status().ToString();
+  EXPECT_EQ(fresh->size(), 0u);
+  EXPECT_TRUE(Dump(*fresh).empty());
+  EXPECT_EQ(fresh->step(), 0u);
+  EXPECT_TRUE(fresh->IsPristine());
+
+  // Damage in the middle of the full checkpoint: half of it was loaded.
+  std::string full = ReadAll(full_);
+  full[full.size() * 3 / 4] ^= 0x20;
+  WriteAll(full_, full);
+  WriteAll(delta_, good);
+  r = Restore({{full_}, {delta_}}, OwnAll, {fresh.get()});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("bad checksum in block"), std::string::npos)
+      << r.status().ToString();
+  EXPECT_TRUE(Dump(*fresh).empty());
+  EXPECT_TRUE(fresh->IsPristine());
 }
 
 TEST_F(CheckpointDamageTest, FlippedByteInABlockIsDataLossNamingTheBlock) {

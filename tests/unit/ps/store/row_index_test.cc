@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <unordered_map>
 
@@ -62,6 +63,47 @@ TEST(RowIndexTest, ExtremeKeys) {
   EXPECT_EQ(index.Erase(0), 1u);
   EXPECT_EQ(index.Find(0), RowIndex::kNoRow);
   EXPECT_EQ(index.Find(~uint64_t{0}), 2u);
+}
+
+// A checkpoint lists an index's keys in slot order, and a restore inserts
+// them in that order into a fresh, smaller index that grows. With one hash
+// for every capacity the keys piled into one probe run while the index was
+// smaller than the writer's (a restore 40 times slower per stripe than into
+// an index sized first); probes must stay short all the way.
+TEST(RowIndexTest, RefillInSlotOrderKeepsProbesShort) {
+  RowIndex big;
+  std::mt19937_64 rng(7);
+  for (uint32_t k = 0; k < 150000; ++k) big.Insert(rng(), k);
+  RowIndex grown;
+  RowIndex reserved;
+  reserved.Reserve(big.size());
+  const size_t reserved_capacity = reserved.capacity();
+  double worst = 0;
+  size_t inserted = 0;
+  big.ForEach([&](uint64_t key, uint32_t row) {
+    grown.Insert(key, row);
+    reserved.Insert(key, row);
+    if (++inserted % 10000 == 0) worst = std::max(worst, grown.MeanProbeLength());
+  });
+  ASSERT_EQ(grown.size(), big.size());
+  EXPECT_LT(worst, 3.0) << "a probe run built up while the index grew";
+  EXPECT_LT(reserved.MeanProbeLength(), 3.0);
+  EXPECT_EQ(reserved.capacity(), reserved_capacity) << "Reserve must leave no growth";
+  big.ForEach([&](uint64_t key, uint32_t row) {
+    ASSERT_EQ(grown.Find(key), row);
+    ASSERT_EQ(reserved.Find(key), row);
+  });
+}
+
+TEST(RowIndexTest, ReserveKeepsKeysAndLoad) {
+  RowIndex index;
+  for (uint64_t k = 0; k < 1000; ++k) index.Insert(k * 7919, static_cast<uint32_t>(k));
+  index.Reserve(100000);
+  EXPECT_GE(index.capacity() * 3, size_t{100000} * 4);
+  for (uint64_t k = 0; k < 1000; ++k) ASSERT_EQ(index.Find(k * 7919), k);
+  const size_t capacity = index.capacity();
+  index.Reserve(10);  // never shrinks
+  EXPECT_EQ(index.capacity(), capacity);
 }
 
 }  // namespace
