@@ -28,8 +28,9 @@ class DirectoryStore final : public CheckpointStore {
     return scheduler::CheckComplete(root_, m, /*deep=*/false);
   }
   Status WriteManifest(const Manifest& m) override { return scheduler::WriteManifest(root_, m); }
-  StatusOr<std::vector<std::vector<std::string>>> ChainFiles(const Manifest& m) const override {
-    return scheduler::ChainFiles(root_, m);
+  StatusOr<std::vector<std::vector<std::string>>> ChainFiles(const Manifest& m,
+                                                             const std::vector<bool>& shards) const override {
+    return scheduler::ChainFiles(root_, m, shards);
   }
   void Remove(uint64_t id) override { RemoveCheckpointDir(root_, id); }
   size_t RemoveIncomplete(uint64_t below) override { return RemoveIncompleteCheckpoints(root_, below); }

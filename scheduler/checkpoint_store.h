@@ -34,8 +34,10 @@ class CheckpointStore {
   virtual Status CheckComplete(const Manifest& m) const = 0;
   // Records `m` as complete (atomically).
   virtual Status WriteManifest(const Manifest& m) = 0;
-  // The files a restore of `m` replays, by level.
-  virtual StatusOr<std::vector<std::vector<std::string>>> ChainFiles(const Manifest& m) const = 0;
+  // The files a restore of `m` replays, by level: of each level those that
+  // can hold rows of the virtual shards flagged in `shards` (FilesHolding).
+  virtual StatusOr<std::vector<std::vector<std::string>>> ChainFiles(const Manifest& m,
+                                                                     const std::vector<bool>& shards) const = 0;
   // Removes checkpoint `id`'s files (an abandoned one).
   virtual void Remove(uint64_t id) = 0;
   // Removes checkpoints below `below` that have no manifest; how many.

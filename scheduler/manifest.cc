@@ -83,7 +83,8 @@ Status WriteManifest(const std::string& root, const Manifest& m) {
                       {"created_unix", m.created_unix},
                       {"shard_map", {{"epoch", m.shard_map_epoch},
                                      {"num_servers", m.num_servers},
-                                     {"num_virtual_shards", m.num_virtual_shards}}},
+                                     {"num_virtual_shards", m.num_virtual_shards},
+                                     {"owners", m.owners}}},
                       {"files", m.files},
                       {"partitions", m.partitions},
                       {"progress", ProgressJson(m.progress)},
@@ -135,6 +136,8 @@ StatusOr<Manifest> ReadManifest(const std::string& root, uint64_t id) {
     m.shard_map_epoch = j.at("shard_map").at("epoch").get<uint64_t>();
     m.num_servers = j.at("shard_map").at("num_servers").get<uint32_t>();
     m.num_virtual_shards = j.at("shard_map").at("num_virtual_shards").get<uint32_t>();
+    // Older manifests lack it: their restores read every file.
+    m.owners = j.at("shard_map").value("owners", std::vector<uint32_t>{});
     m.files = j.at("files").get<std::vector<std::string>>();
     m.partitions = j.at("partitions");
     const auto& p = j.at("progress");
@@ -180,7 +183,21 @@ std::vector<uint64_t> ListCheckpoints(const std::string& root) {
   return ids;
 }
 
-StatusOr<std::vector<std::vector<std::string>>> ChainFiles(const std::string& root, const Manifest& m) {
+std::vector<std::string> FilesHolding(const Manifest& level, const std::vector<bool>& shards) {
+  if (shards.empty() || level.owners.size() != shards.size()) return level.files;
+  std::set<std::string> wanted;
+  for (size_t v = 0; v < shards.size(); ++v) {
+    if (shards[v]) wanted.insert(ServerFileName(level.owners[v]));
+  }
+  std::vector<std::string> files;
+  for (const std::string& f : level.files) {
+    if (wanted.count(f) > 0) files.push_back(f);
+  }
+  return files;
+}
+
+StatusOr<std::vector<std::vector<std::string>>> ChainFiles(const std::string& root, const Manifest& m,
+                                                           const std::vector<bool>& shards) {
   std::vector<std::vector<std::string>> chain;
   for (uint64_t id : m.chain) {
     Manifest level = m;
@@ -188,7 +205,7 @@ StatusOr<std::vector<std::vector<std::string>>> ChainFiles(const std::string& ro
       ASSIGN_OR_RETURN(level, ReadManifest(root, id));
     }
     auto& files = chain.emplace_back();
-    for (const auto& f : level.files) files.push_back(CheckpointDir(root, id) + "/" + f);
+    for (const auto& f : FilesHolding(level, shards)) files.push_back(CheckpointDir(root, id) + "/" + f);
   }
   return chain;
 }

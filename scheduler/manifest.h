@@ -25,6 +25,9 @@ struct Manifest {
   uint64_t shard_map_epoch = 0;
   uint32_t num_servers = 0;
   uint32_t num_virtual_shards = 0;
+  // The map at the cut: owners[v] is the rank that owned virtual shard v
+  // (empty in manifests written before it was recorded).
+  std::vector<uint32_t> owners;
   // This checkpoint's server files, relative to its directory.
   std::vector<std::string> files;
   // PartitionQueue::ToJson() at the cut: what is trained, what remains.
@@ -65,9 +68,19 @@ StatusOr<Manifest> ReadManifest(const std::string& root, uint64_t id);
 // Ids of the checkpoints under `root` that have a manifest, oldest first.
 std::vector<uint64_t> ListCheckpoints(const std::string& root);
 
-// Every server file of the chain that restores checkpoint `m`, by level
-// (the full checkpoint's files first), as absolute paths.
-StatusOr<std::vector<std::vector<std::string>>> ChainFiles(const std::string& root, const Manifest& m);
+// The files of checkpoint `level` that can hold rows of the virtual shards
+// flagged in `shards` (one flag per shard): those of the servers that owned
+// one of them at its cut, since a server's file holds only the rows it
+// owned. Every file when `shards` is empty or the manifest does not record
+// a map of that many shards.
+std::vector<std::string> FilesHolding(const Manifest& level, const std::vector<bool>& shards);
+
+// The server files of the chain that restores checkpoint `m`, by level (the
+// full checkpoint's files first), as absolute paths; of each level only
+// FilesHolding(level, shards), so a restarted server reads its own rank's
+// files rather than every server's.
+StatusOr<std::vector<std::vector<std::string>>> ChainFiles(const std::string& root, const Manifest& m,
+                                                           const std::vector<bool>& shards);
 
 // The file of server `rank` in a checkpoint's directory.
 std::string ServerFileName(uint32_t rank);

@@ -45,6 +45,7 @@ Status SchedulerCore::BeginCheckpoint(const std::string& reason) {
   m.shard_map_epoch = shard_map_.epoch();
   m.num_servers = options_.num_servers;
   m.num_virtual_shards = shard_map_.num_virtual_shards();
+  m.owners = shard_map_.owners();
   m.config = JobConfigJson();
   m.model = options_.model_info;
   std::vector<uint32_t> workers;

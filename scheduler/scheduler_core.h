@@ -278,6 +278,8 @@ class SchedulerCore {
   Status PromoteStandbys();
   // Tells server `node` to become `rank` and load the latest checkpoint.
   Status SendRestore(Node& node, uint32_t rank);
+  // One flag per virtual shard: owned by `rank` in the current map.
+  std::vector<bool> ShardsOf(uint32_t rank) const;
   Status OnRestoreReply(Node& node, const wire::Message& msg);
   // Every server has its rows after --resume: the workers get the map.
   Status FinishRestorePhase();

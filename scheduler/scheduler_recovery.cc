@@ -71,6 +71,12 @@ Status SchedulerCore::LoadResumePoint() {
   return Status::OK();
 }
 
+std::vector<bool> SchedulerCore::ShardsOf(uint32_t rank) const {
+  std::vector<bool> shards(shard_map_.num_virtual_shards());
+  for (uint32_t v = 0; v < shards.size(); ++v) shards[v] = shard_map_.OwnerOfShard(v) == rank;
+  return shards;
+}
+
 Status SchedulerCore::SendRestore(Node& node, uint32_t rank) {
   wire::RestoreMsg msg;
   msg.rank = rank;
@@ -89,9 +95,15 @@ Status SchedulerCore::SendRestore(Node& node, uint32_t rank) {
   }
   if (checkpoints_.last()) {
     msg.checkpoint_id = checkpoints_.last()->id;
-    ASSIGN_OR_RETURN(msg.chain, store_->ChainFiles(*checkpoints_.last()));
-    // The copy this server keeps of rank-1's rows comes from the same files.
-    if (shard_map_.replicas() > 1) msg.replica_chain = msg.chain;
+    // Only the files that can hold the rank's rows: after a failover, the
+    // rank's own file of each level, not every server's.
+    ASSIGN_OR_RETURN(msg.chain, store_->ChainFiles(*checkpoints_.last(), ShardsOf(rank)));
+    // The copy this server keeps of its primary's rows comes from the
+    // primary's files.
+    if (shard_map_.replicas() > 1) {
+      ASSIGN_OR_RETURN(msg.replica_chain,
+                       store_->ChainFiles(*checkpoints_.last(), ShardsOf(shard_map_.BackedUpBy(rank))));
+    }
   }
   if (!checkpoints_.last() && phase_ != Phase::kRestoring) {
     // Its rows would start again from their initial values while every

@@ -46,14 +46,15 @@ Status MemoryCheckpointStore::WriteManifest(const scheduler::Manifest& m) {
   return Status::OK();
 }
 
-StatusOr<std::vector<std::vector<std::string>>> MemoryCheckpointStore::ChainFiles(const scheduler::Manifest& m) const {
+StatusOr<std::vector<std::vector<std::string>>> MemoryCheckpointStore::ChainFiles(
+    const scheduler::Manifest& m, const std::vector<bool>& shards) const {
   std::vector<std::vector<std::string>> levels;
   for (uint64_t id : m.chain) {
     auto it = id == m.id ? manifests_.end() : manifests_.find(id);
     const scheduler::Manifest& level = id == m.id ? m : (it == manifests_.end() ? m : it->second);
     if (id != m.id && it == manifests_.end()) return DataLoss("checkpoint " + std::to_string(id) + " is gone");
     std::vector<std::string> files;
-    for (const auto& f : level.files) files.push_back(DirOf(id) + "/" + f);
+    for (const auto& f : scheduler::FilesHolding(level, shards)) files.push_back(DirOf(id) + "/" + f);
     levels.push_back(std::move(files));
   }
   return levels;

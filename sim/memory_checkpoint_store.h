@@ -41,7 +41,8 @@ class MemoryCheckpointStore final : public scheduler::CheckpointStore {
   StatusOr<scheduler::Manifest> LatestUsable(std::vector<std::string>* skipped) const override;
   Status CheckComplete(const scheduler::Manifest& m) const override;
   Status WriteManifest(const scheduler::Manifest& m) override;
-  StatusOr<std::vector<std::vector<std::string>>> ChainFiles(const scheduler::Manifest& m) const override;
+  StatusOr<std::vector<std::vector<std::string>>> ChainFiles(const scheduler::Manifest& m,
+                                                             const std::vector<bool>& shards) const override;
   void Remove(uint64_t id) override;
   size_t RemoveIncomplete(uint64_t below) override;
   size_t Prune(uint32_t keep) override;

@@ -39,7 +39,8 @@ class FakeStore : public CheckpointStore {
     manifests[m.id] = m;
     return Status::OK();
   }
-  StatusOr<std::vector<std::vector<std::string>>> ChainFiles(const Manifest&) const override {
+  StatusOr<std::vector<std::vector<std::string>>> ChainFiles(const Manifest&,
+                                                             const std::vector<bool>&) const override {
     return std::vector<std::vector<std::string>>{};
   }
   void Remove(uint64_t id) override { removed.push_back(id); }

@@ -46,6 +46,49 @@ TEST(ManifestTest, WritesAndReadsBack) {
   EXPECT_FALSE(std::filesystem::exists(CheckpointDir(dir.path(), 7) + "/MANIFEST.json.tmp"));
 }
 
+// A restarted server reads only the files that can hold its rows: of each
+// level of the chain, the files of the ranks that owned one of its virtual
+// shards at that cut (the map may have changed between levels).
+TEST(ManifestTest, ChainFilesKeepsTheFilesOfTheShardsOwnersAtEachCut) {
+  testing::ScratchDir dir;
+  const std::vector<std::string> three = {"server-0.ckpt", "server-1.ckpt", "server-2.ckpt"};
+  Manifest full = Make(5, {5});
+  full.num_servers = 3;
+  full.num_virtual_shards = 6;
+  full.owners = {0, 1, 2, 0, 1, 2};
+  full.files = three;
+  Put(dir.path(), full);
+  Manifest delta = Make(6, {5, 6});
+  delta.num_servers = 3;
+  delta.num_virtual_shards = 6;
+  delta.owners = {0, 1, 2, 2, 1, 1};  // shard 3 moved from 0 to 2, shard 5 from 2 to 1
+  delta.files = three;
+  Put(dir.path(), delta);
+  auto back = ReadManifest(dir.path(), 6);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->owners, delta.owners);
+
+  // Rank 2 today owns shards 2 and 3: at the full cut they were 2's and
+  // 0's, at the delta both 2's.
+  const std::vector<bool> of_two = {false, false, true, true, false, false};
+  auto chain = ChainFiles(dir.path(), *back, of_two);
+  ASSERT_TRUE(chain.ok()) << chain.status().ToString();
+  ASSERT_EQ(chain->size(), 2u);
+  EXPECT_EQ((*chain)[0], (std::vector<std::string>{CheckpointDir(dir.path(), 5) + "/server-0.ckpt",
+                                                   CheckpointDir(dir.path(), 5) + "/server-2.ckpt"}));
+  EXPECT_EQ((*chain)[1], (std::vector<std::string>{CheckpointDir(dir.path(), 6) + "/server-2.ckpt"}));
+
+  // No shards named, or a manifest without its map (written before maps
+  // were recorded), or one of another shard count: every file.
+  auto all = ChainFiles(dir.path(), *back, {});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ((*all)[0].size(), 3u);
+  Manifest old = delta;
+  old.owners.clear();
+  EXPECT_EQ(FilesHolding(old, of_two), three);
+  EXPECT_EQ(FilesHolding(delta, std::vector<bool>(12, true)), three);
+}
+
 TEST(ManifestTest, RecordsTheModelAndOlderManifestsHaveNone) {
   testing::ScratchDir dir;
   Manifest m = Make(3, {3});
