@@ -9,7 +9,7 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,7 +18,7 @@
 
 namespace embedps::ps::checkpoint {
 
-// Where one block lies in its file.
+// One block of a file, as the walk found it.
 struct BlockRef {
   BlockHeader header;
   uint64_t index = 0;           // 0 for the first block of the file
@@ -37,24 +37,15 @@ class FileReader {
   const Footer& footer() const { return footer_; }
   uint64_t file_bytes() const { return file_bytes_; }
 
-  // Reads every block from the first, checking each against its checksum
-  // and the header (table index, sizes), and the block and row counts
-  // against the footer at the end. Calls fn(block, payload) for blocks of
-  // the types in `types` (payload: block.payload_bytes bytes, valid during
-  // the call); other blocks are checked too but not handed out. An error
-  // from fn stops the walk and is returned.
-  using BlockFn = std::function<Status(const BlockHeader& block, const char* payload)>;
-  Status ForEachBlock(const std::vector<BlockType>& types, const BlockFn& fn);
-
-  // Reads every block header, not the payloads (one small read per block),
-  // checking each against the header and the file, and the block and row
-  // counts against the footer: the file's layout, before any payload is
-  // read.
-  StatusOr<std::vector<BlockRef>> ScanBlocks() const;
-  // Reads the payload of `block` (from ScanBlocks) into `out` and checks
-  // its checksum. Safe to call from another thread than the one that
-  // opened the file, one call at a time.
-  Status ReadBlock(const BlockRef& block, std::vector<char>* out) const;
+  // A walk of the blocks in file order, one at a time: Next reads the next
+  // block's header (checked against the header and the file) and, when its
+  // type is `want` (or for every block when `want` is empty), its payload
+  // into *payload, checked against its checksum; other payloads are
+  // skipped unread. Returns false at the end, once the footer's block and
+  // row counts matched the walk; Rewind starts over. The walk reads the
+  // file front to back, so the kernel's read-ahead keeps the disk busy.
+  void Rewind();
+  StatusOr<bool> Next(BlockRef* block, std::vector<char>* payload, std::optional<BlockType> want);
 
  private:
   FileReader(std::string path, int fd, uint64_t file_bytes);
@@ -70,6 +61,11 @@ class FileReader {
   uint64_t blocks_start_ = 0;  // offset of the first block
   FileHeader header_;
   Footer footer_;
+  // The walk: where the next block header is, and what it has seen.
+  uint64_t offset_ = 0;
+  uint64_t index_ = 0;
+  uint64_t rows_ = 0;
+  uint64_t tombstones_ = 0;
 };
 
 // Reads every block of `reader`'s file, checking each checksum; DataLoss

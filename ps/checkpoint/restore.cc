@@ -1,9 +1,9 @@
-// Restore(): every file's header and block layout is read and checked
-// first (one small read per block). Tables that never held a row are then
-// loaded in one pass, each block checked as it is read on a thread of its
-// own, ahead of the loading, and are emptied again if a block turns out
-// damaged. Tables that hold rows already are verified in full first and
-// loaded by a second read, so that an error leaves them as they were.
+// Restore(): every file's header and footer is read and checked first.
+// Tables that never held a row are then loaded in one pass, each block
+// checked as it is read, front to back, on a thread of its own ahead of
+// the loading, and are emptied again if a block turns out damaged. Tables
+// that hold rows already are verified in full first and loaded by a
+// second read, so that an error leaves them as they were.
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -42,13 +42,12 @@ Status CheckChainLink(const std::string& path, const CutInfo& cut, size_t e, con
 
 struct ChainFile {
   FileReader reader;
-  std::vector<BlockRef> blocks;
   const FileHeader& header() const { return reader.header(); }
 };
 using Chain = std::vector<std::vector<ChainFile>>;  // [element][file]
 
-// Opens every file and checks its header, tables, place in the chain and
-// block layout; reads no payload.
+// Opens every file and checks its header, footer, tables and place in the
+// chain; reads no block.
 StatusOr<Chain> OpenChain(const std::vector<std::vector<std::string>>& paths,
                           const std::vector<EmbeddingTable*>& tables, RestoreStats* stats) {
   if (paths.empty()) return InvalidArgument("restore: empty checkpoint chain");
@@ -63,22 +62,18 @@ StatusOr<Chain> OpenChain(const std::vector<std::vector<std::string>>& paths,
       RETURN_IF_ERROR(CheckTablesMatch(path, h.tables, tables));
       const CutInfo& first = chain[e].empty() ? h.cut : chain[e][0].header().cut;
       RETURN_IF_ERROR(CheckChainLink(path, h.cut, e, first, previous_id));
-      ASSIGN_OR_RETURN(std::vector<BlockRef> blocks, reader.ScanBlocks());
       stats->bytes_read += reader.file_bytes();
-      chain[e].push_back({std::move(reader), std::move(blocks)});
+      chain[e].push_back({std::move(reader)});
     }
     previous_id = chain[e][0].header().cut.checkpoint_id;
   }
   return chain;
 }
 
-// Reads every payload of the chain, checking its checksum.
-Status VerifyPayloads(const Chain& chain) {
-  std::vector<char> payload;
-  for (const auto& element : chain) {
-    for (const ChainFile& f : element) {
-      for (const BlockRef& b : f.blocks) RETURN_IF_ERROR(f.reader.ReadBlock(b, &payload));
-    }
+// Reads every block of the chain, checking its checksum and the layout.
+Status VerifyAll(Chain& chain) {
+  for (auto& element : chain) {
+    for (ChainFile& f : element) RETURN_IF_ERROR(VerifyAllBlocks(f.reader));
   }
   return Status::OK();
 }
@@ -97,62 +92,60 @@ std::vector<std::map<uint32_t, uint64_t>> ServerClocks(const Chain& chain, size_
   return clocks;
 }
 
-// Sizes the tables' indexes for the rows the full checkpoint will give
-// them: per table and file, its rows times the share of a sample of its
-// first block's keys that `owned` keeps (keys hash to servers, so a sample
-// stands for the file). Undershooting only costs an index growth.
-Status ReserveForFullCheckpoint(const std::vector<ChainFile>& full,
+// Sizes a one-table chain's index for the rows the full checkpoint will
+// give it: each file's row count (its footer) times the share of a sample
+// of its first block's keys that `owned` keeps (keys hash to servers, so a
+// sample stands for the file). Files of several tables do not say how many
+// rows each table has; their indexes grow as they load.
+Status ReserveForFullCheckpoint(std::vector<ChainFile>& full,
                                 const std::function<bool(uint32_t, uint64_t)>& owned,
                                 const std::vector<EmbeddingTable*>& tables) {
+  if (tables.size() != 1) return Status::OK();
   constexpr uint64_t kSamples = 256;
-  std::vector<uint64_t> expected(tables.size(), 0);
+  uint64_t expected = 0;
   std::vector<char> payload;
-  for (const ChainFile& f : full) {
-    for (uint32_t t = 0; t < tables.size(); ++t) {
-      uint64_t rows = 0;
-      const BlockRef* first = nullptr;
-      for (const BlockRef& b : f.blocks) {
-        if (b.header.type != BlockType::kRows || b.header.table != t || b.header.count == 0) continue;
-        rows += b.header.count;
-        if (first == nullptr) first = &b;
-      }
-      if (first == nullptr) continue;
-      RETURN_IF_ERROR(f.reader.ReadBlock(*first, &payload));
-      const uint64_t record = f.header().tables[t].record_bytes();
-      const uint64_t n = first->header.count;
-      const uint64_t samples = std::min(n, kSamples);
-      uint64_t kept = 0;
-      for (uint64_t i = 0; i < samples; ++i) {
-        uint64_t key;
-        std::memcpy(&key, payload.data() + (i * n / samples) * record, 8);
-        kept += owned(t, key) ? 1 : 0;
-      }
-      expected[t] += rows * kept / samples;
+  BlockRef block;
+  for (ChainFile& f : full) {
+    if (f.reader.footer().rows == 0) continue;
+    f.reader.Rewind();
+    do {
+      ASSIGN_OR_RETURN(const bool more, f.reader.Next(&block, &payload, BlockType::kRows));
+      if (!more) break;
+    } while (block.header.type != BlockType::kRows || block.header.count == 0);
+    if (block.header.type != BlockType::kRows || block.header.count == 0) continue;
+    const uint64_t record = f.header().tables[0].record_bytes();
+    const uint64_t n = block.header.count;
+    const uint64_t samples = std::min(n, kSamples);
+    uint64_t kept = 0;
+    for (uint64_t i = 0; i < samples; ++i) {
+      uint64_t key;
+      std::memcpy(&key, payload.data() + (i * n / samples) * record, 8);
+      kept += owned(0, key) ? 1 : 0;
     }
+    expected += f.reader.footer().rows * kept / samples;
   }
-  for (size_t t = 0; t < tables.size(); ++t) {
-    if (expected[t] > 0) tables[t]->ReserveRows(expected[t]);
-  }
+  if (expected > 0) tables[0]->ReserveRows(expected);
   return Status::OK();
 }
 
 // Loads the chain: per element every removal first, then the rows, so a
 // key removed and created again since the previous cut ends up present.
-Status LoadChain(const Chain& chain, const std::function<bool(uint32_t, uint64_t)>& owned,
+// Each file is walked front to back once for its rows (and once more
+// before, for its removals, if it has any).
+Status LoadChain(Chain& chain, const std::function<bool(uint32_t, uint64_t)>& owned,
                  const std::vector<EmbeddingTable*>& tables,
                  const std::vector<std::map<uint32_t, uint64_t>>& clocks, RestoreStats* stats) {
-  for (const auto& element : chain) {
-    std::vector<BlockTask> tasks;
-    for (BlockType type : {BlockType::kTombstones, BlockType::kRows}) {
-      for (size_t i = 0; i < element.size(); ++i) {
-        for (const BlockRef& b : element[i].blocks) {
-          if (b.header.type == type) tasks.push_back({&element[i].reader, &b, i});
-        }
+  for (auto& element : chain) {
+    std::vector<BlockWalk> walks;
+    for (size_t i = 0; i < element.size(); ++i) {
+      if (element[i].reader.footer().tombstones > 0) {
+        walks.push_back({&element[i].reader, BlockType::kTombstones, i});
       }
     }
-    RETURN_IF_ERROR(ReadAheadEach(tasks, [&](const BlockTask& task, const char* payload) {
-      const BlockHeader& b = task.block->header;
-      const ChainFile& f = element[task.file_index];
+    for (size_t i = 0; i < element.size(); ++i) walks.push_back({&element[i].reader, BlockType::kRows, i});
+    RETURN_IF_ERROR(ReadAheadEach(walks, [&](const BlockWalk& walk, const BlockRef& block, const char* payload) {
+      const BlockHeader& b = block.header;
+      const ChainFile& f = element[walk.file_index];
       const uint32_t t = b.table;
       auto keep = [&](uint64_t key) { return owned(t, key); };
       if (b.type == BlockType::kTombstones) {
@@ -175,10 +168,10 @@ StatusOr<RestoreStats> Restore(const std::vector<std::vector<std::string>>& path
                                const std::vector<EmbeddingTable*>& tables) {
   const auto start = std::chrono::steady_clock::now();
   RestoreStats stats;
-  ASSIGN_OR_RETURN(const Chain chain, OpenChain(paths, tables, &stats));
+  ASSIGN_OR_RETURN(Chain chain, OpenChain(paths, tables, &stats));
   const bool pristine = std::all_of(tables.begin(), tables.end(),
                                     [](const EmbeddingTable* t) { return t->IsPristine(); });
-  if (!pristine) RETURN_IF_ERROR(VerifyPayloads(chain));
+  if (!pristine) RETURN_IF_ERROR(VerifyAll(chain));
   stats.verified_first = !pristine;
   RETURN_IF_ERROR(ReserveForFullCheckpoint(chain[0], owned, tables));
   const auto clocks = ServerClocks(chain, tables.size());
