@@ -471,6 +471,8 @@ Status Server::StartRestore(const wire::RestoreMsg& msg) {
         msg.chain, [&map, rank](uint32_t, uint64_t key) { return map.ServerOf(key) == rank; },
         TablesById());
     if (!stats.ok()) return fail(stats.status());
+    LOG(INFO) << "loaded rank " << rank << "'s rows: " << stats->rows_loaded << " rows, "
+              << stats->bytes_read << " bytes of files in " << stats->seconds << " s";
     reply.rows = stats->rows_loaded;
     reply.bytes = stats->bytes_read;
     reply.seconds = stats->seconds;
@@ -483,7 +485,8 @@ Status Server::StartRestore(const wire::RestoreMsg& msg) {
       if (!copy.ok()) return fail(copy.status().WithContext("copy of server " + std::to_string(primary)));
       reply.bytes += copy->bytes_read;
       reply.seconds += copy->seconds;
-      LOG(INFO) << "loaded the copy of server " << primary << "'s rows: " << copy->rows_loaded << " rows";
+      LOG(INFO) << "loaded the copy of server " << primary << "'s rows: " << copy->rows_loaded << " rows, "
+                << copy->bytes_read << " bytes of files in " << copy->seconds << " s";
     }
     if (!msg.dedup_file.empty()) {
       RequestDedup& applied = handler_->applied_ids();
